@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from trusts import views as trust_views
+from trusts.forms import EmailAuthenticationForm, NHSPasswordResetForm, NHSSetPasswordForm
+
+urlpatterns = [
+    path("", trust_views.home, name="home"),
+    path("trusts/", include("trusts.urls")),
+    path("sign-in/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm,
+                                                   redirect_authenticated_user=True), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(form_class=NHSPasswordResetForm),
+         name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/",
+         auth_views.PasswordResetConfirmView.as_view(form_class=NHSSetPasswordForm),
+         name="password_reset_confirm"),
+    path("password-reset/complete/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+    path("accessibility/", TemplateView.as_view(template_name="pages/accessibility.html"), name="accessibility"),
+    path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
+    path("admin/", admin.site.urls),
+]

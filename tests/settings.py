@@ -1,0 +1,29 @@
+"""Test overrides, all in one place. Everything else comes from strikeops.settings + env."""
+
+import os
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+from strikeops.settings import *  # noqa: F403
+
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+# Unit tests run tasks in-process; tests that need a real worker over Redis switch this off
+# for themselves (tests/conftest.py: celery_worker_process).
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A worker started by the tests sets STRIKEOPS_TEST_WORKER=1 so that it consumes from TEST_REDIS_URL.
+if os.environ.get("STRIKEOPS_TEST_WORKER") == "1":
+    CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = TEST_REDIS_URL
+else:
+    CELERY_TASK_ALWAYS_EAGER = True

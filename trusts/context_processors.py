@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+def _nav_items(request: HttpRequest) -> list[dict[str, object]]:
+    # Each app adds its entries here as it gains pages; order is what users scan for first.
+    items = [
+        {"href": reverse("trusts:list"), "text": "NHS trusts"},
+    ]
+    for item in items:
+        item["active"] = request.path.startswith(str(item["href"]))
+    return items
+
+
+def service(request: HttpRequest) -> dict[str, object]:
+    return {
+        "service_name": settings.SERVICE_NAME,
+        "service_phase": settings.SERVICE_PHASE,
+        "nav_items": _nav_items(request),
+    }

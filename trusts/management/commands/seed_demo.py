@@ -1,0 +1,43 @@
+"""Create demo users (and, as later features land, demo data) for a local run. Never in production."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from trusts.models import Membership, Region, Role, Trust, User
+
+DEMO_USERS = [
+    ("admin.rwe@example.nhs.uk", "Ada", "Okafor", Role.TRUST_ADMIN, "RWE", None),
+    ("comms.rwe@example.nhs.uk", "Chris", "Patel", Role.TRUST_COMMS, "RWE", None),
+    ("manager.midlands@example.nhs.uk", "Morgan", "Hughes", Role.REGIONAL_MANAGER, None, "Y60"),
+    ("manager.national@example.nhs.uk", "Nia", "Evans", Role.NATIONAL_MANAGER, None, None),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users for a local run and print their sign-in details."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--password", help="Use this password for every demo user (default: a new random one).")
+
+    def handle(self, *args: object, **options: object) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo only runs with DEBUG on: demo accounts must never reach production.")
+        password = str(options.get("password") or f"demo-{secrets.token_urlsafe(9)}")
+        rows = []
+        for email, first, last, role, ods_code, region_code in DEMO_USERS:
+            user, _ = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
+            user.set_password(password)
+            user.save()
+            trust = Trust.objects.get(ods_code=ods_code) if ods_code else None
+            region = Region.objects.get(code=region_code) if region_code else None
+            Membership.objects.get_or_create(user=user, role=role, trust=trust, region=region)
+            scope = trust.name if trust else (region.name if region else "England")
+            rows.append((Role(role).label, scope, email))
+        self.stdout.write(f"\nDemo sign-in details (password for all: {password})\n")
+        for label, scope, email in rows:
+            self.stdout.write(f"  {label:<24} {scope:<45} {email}")
+        self.stdout.write("")

@@ -1,0 +1,166 @@
+"""Reading uploaded tables (CSV and XLSX) strictly, with line numbers for every problem.
+
+Every importer in strikeops goes through here so that bad input is reported the same way:
+each error names its line (as a spreadsheet shows it, the header being line 1) and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+    column: str = ""
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class TableError(Exception):
+    """The file as a whole, or some of its rows, cannot be accepted. Nothing was saved."""
+
+    errors: list[RowError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    values: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.values.get(key, "")
+
+
+def _normalise_header(name: str) -> str:
+    return " ".join(name.strip().lower().split())
+
+
+def _check_header(header: list[str], required: list[str], optional: list[str]) -> list[RowError]:
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            errors.append(RowError(1, f"the column '{name}' appears more than once"))
+        seen.add(name)
+    missing = [c for c in required if c not in seen]
+    if missing:
+        errors.append(RowError(1, "missing column" + ("s" if len(missing) > 1 else "") + ": " + ", ".join(missing)))
+    return errors
+
+
+def iter_csv(stream: BinaryIO | io.BufferedIOBase, *, required: list[str], optional: list[str] = ()) -> Iterator[Row]:
+    """Yield rows of a UTF-8 CSV (a BOM is allowed; CRLF or LF). Raises TableError on a bad header
+    or bad encoding. Rows are yielded one at a time so that large files are never held whole."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        raw_header = next(reader)
+    except StopIteration:
+        raise TableError([RowError(1, "the file is empty: it needs a header row")]) from None
+    except UnicodeDecodeError:
+        raise TableError([RowError(1, "the file is not UTF-8 text; save it as 'CSV UTF-8'")]) from None
+    header = [_normalise_header(h) for h in raw_header]
+    errors = _check_header(header, list(required), list(optional))
+    if errors:
+        raise TableError(errors)
+    line = 1
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if line > MAX_ROWS + 1:
+                raise TableError([RowError(line, f"the file has more than {MAX_ROWS:,} rows")])
+            # Extra cells that are blank are tolerated (spreadsheets add them); others are not.
+            if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+                yield Row(line, {"__error__": f"has {len(cells)} cells but the header has {len(header)}"})
+                continue
+            values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
+            yield Row(line, values)
+    except UnicodeDecodeError:
+        raise TableError([RowError(line + 1, "this line is not valid UTF-8 text")]) from None
+    except csv.Error as exc:
+        raise TableError([RowError(reader.line_num, f"the CSV cannot be read: {exc}")]) from None
+
+
+def iter_xlsx(stream: BinaryIO, *, required: list[str], optional: list[str] = ()) -> Iterator[Row]:
+    """Yield rows of the first sheet of an XLSX workbook. Formulas are refused, never evaluated."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        # Refuse zip bombs before openpyxl inflates anything.
+        with zipfile.ZipFile(stream) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+        if inflated > 10 * MAX_UPLOAD_BYTES:
+            raise TableError([RowError(1, "the workbook expands to more than 200 MB; it is refused")])
+        stream.seek(0)
+        workbook = load_workbook(stream, read_only=True, data_only=False)
+    except TableError:
+        raise
+    except Exception:  # openpyxl raises many types for a file that is not a workbook
+        raise TableError([RowError(1, "the file is not a readable Excel (.xlsx) workbook")]) from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=False)
+    try:
+        header_cells = next(rows)
+    except StopIteration:
+        raise TableError([RowError(1, "the workbook's first sheet is empty: it needs a header row")]) from None
+    header = [_normalise_header(str(c.value) if c.value is not None else "") for c in header_cells]
+    errors = _check_header(header, list(required), list(optional))
+    if errors:
+        raise TableError(errors)
+    for index, cells in enumerate(rows, start=2):
+        values: dict[str, str] = {}
+        problem = ""
+        for i, cell in enumerate(cells):
+            if i >= len(header):
+                break
+            value = cell.value
+            if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+                problem = f"column {header[i]} holds a formula; type the value instead"
+                break
+            if value is None:
+                text_value = ""
+            elif isinstance(value, float) and value.is_integer():
+                text_value = str(int(value))
+            elif hasattr(value, "date") and hasattr(value, "hour"):
+                text_value = value.date().isoformat() if (value.hour, value.minute) == (0, 0) else value.isoformat()
+            else:
+                text_value = str(value).strip()
+            values[header[i]] = text_value
+        if problem:
+            yield Row(index, {"__error__": problem})
+            continue
+        if not any(values.values()):
+            continue
+        if index > MAX_ROWS + 1:
+            raise TableError([RowError(index, f"the workbook has more than {MAX_ROWS:,} rows")])
+        yield Row(index, {name: values.get(name, "") for name in header})
+    workbook.close()
+
+
+def iter_table(stream: BinaryIO, filename: str, *, required: list[str], optional: list[str] = ()) -> Iterator[Row]:
+    """CSV or XLSX by file name."""
+    if Path(filename).suffix.lower() == ".xlsx":
+        return iter_xlsx(stream, required=required, optional=optional)
+    if Path(filename).suffix.lower() in {".csv", ".txt", ""}:
+        return iter_csv(stream, required=required, optional=optional)
+    raise TableError([RowError(1, "the file must be a CSV (.csv) or Excel workbook (.xlsx)")])

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from trusts import views
+
+app_name = "trusts"
+urlpatterns = [
+    path("", views.trust_list, name="list"),
+    path("regions/<str:code>/", views.region_detail, name="region"),
+    path("<str:ods_code>/", views.trust_detail, name="trust"),
+]
