@@ -3,12 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from trusts import views as trust_views
+from trusts.views import organisations as trust_views
 from trusts.forms import EmailAuthenticationForm, NHSPasswordResetForm, NHSSetPasswordForm
 
 urlpatterns = [
     path("", trust_views.home, name="home"),
     path("trusts/", include("trusts.urls")),
+    path("actions/", include("trusts.urls_actions")),
+    path("returns/", include("trusts.urls_returns")),
+    path("reports/", include("trusts.urls_reports")),
+    path("notices/", include("notices.urls")),
+    path("messages/", include("notices.urls_campaigns")),
     path("sign-in/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm,
                                                    redirect_authenticated_user=True), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),

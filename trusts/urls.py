@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trusts import views
+from trusts.views import organisations as views
 
 app_name = "trusts"
 urlpatterns = [
