@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from trusts.views import organisations as trust_views
 from trusts.forms import EmailAuthenticationForm, NHSPasswordResetForm, NHSSetPasswordForm
+from trusts.views import organisations as trust_views
 
 urlpatterns = [
     path("", trust_views.home, name="home"),
