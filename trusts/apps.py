@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class TrustsConfig(AppConfig):
     name = "trusts"
     verbose_name = "Trusts, actions and returns"
+
+    def ready(self) -> None:
+        from trusts import signals  # noqa: F401  (connects the audit receivers)

@@ -1,0 +1,47 @@
+"""GOV.UK Notify-style ((placeholder)) personalisation: find, check and fill placeholders.
+
+Values are inserted as plain text; escaping for HTML happens where the text is shown, never here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+PLACEHOLDER = re.compile(r"\(\(\s*([A-Za-z0-9_ ]+?)\s*\)\)")
+
+# Placeholders the service fills from the trust's own figures; everything else must come from
+# the recipient list (columns of the uploaded file).
+TRUST_PLACEHOLDERS = (
+    "trust_name", "action_name", "action_dates", "appointments_rescheduled", "procedures_rescheduled",
+    "peak_staff_absent",
+)
+
+
+class MissingPlaceholders(ValueError):
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__("No value for " + ", ".join(f"(({name}))" for name in missing))
+
+
+def normalise(name: str) -> str:
+    """Notify matches placeholders to columns ignoring case and spaces: ((First Name)) = first_name."""
+    return re.sub(r"[\s_]+", "_", name.strip().lower())
+
+
+def placeholders_in(*texts: str) -> list[str]:
+    """Distinct placeholder names, normalised, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        for match in PLACEHOLDER.finditer(text or ""):
+            seen.setdefault(normalise(match.group(1)), None)
+    return list(seen)
+
+
+def render(text: str, values: Mapping[str, object]) -> str:
+    """Fill every placeholder; raise MissingPlaceholders naming each one without a value."""
+    lookup = {normalise(k): v for k, v in values.items()}
+    missing = [name for name in placeholders_in(text) if lookup.get(name) in (None, "")]
+    if missing:
+        raise MissingPlaceholders(missing)
+    return PLACEHOLDER.sub(lambda m: str(lookup[normalise(m.group(1))]), text)

@@ -1,0 +1,23 @@
+"""Sign-ins (successful and failed) go to the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+
+from trusts.services.audit import audit_record
+
+
+@receiver(user_logged_in)
+def _signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(event="auth.signed_in", summary=f"{user.email} signed in", actor=user, request=request)
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    # Only the address typed is kept: never the password.
+    email = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    audit_record(event="auth.sign_in_failed", summary=f"Failed sign-in for {email}",
+                 details={"email": email}, request=request)
