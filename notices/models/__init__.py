@@ -1,0 +1,1 @@
+"""Models of the notices app, one module per area; each area re-exports its models here."""
