@@ -34,6 +34,10 @@ class MessageTemplate(models.Model):
     subject = models.CharField(max_length=SUBJECT_MAX_LENGTH, blank=True,
                                help_text="Email subject or letter heading; empty for text messages.")
     body = models.TextField(max_length=BODY_MAX_LENGTH)
+    # The per-patient placeholders the author means the recipient file to supply (normalised names,
+    # e.g. "appointment_date"). Declaring them turns a misspelt ((apointment_date)) into an error at
+    # once instead of a campaign that cannot be sent.
+    recipient_columns = models.JSONField(default=list, blank=True)
     archived = models.BooleanField(default=False, help_text="Hidden from the list; campaigns keep their template.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
