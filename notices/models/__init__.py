@@ -1,2 +1,18 @@
 """Models of the notices app, one module per area; each area re-exports its models here."""
+from notices.models.notices import (  # noqa: F401
+    APOLOGY_BODY,
+    APOLOGY_TITLE,
+    DEFAULT_WHAT_TO_DO,
+    Notice,
+    NoticeChange,
+    NoticeRevision,
+    NoticeStatus,
+    NoticeVersion,
+)
+from notices.models.subscriptions import (  # noqa: F401
+    SubscriberEmail,
+    SubscriberEmailStatus,
+    Subscription,
+    SubscriptionStatus,
+)
 from notices.models.templates import Channel, MessageTemplate  # noqa: F401
