@@ -1,0 +1,125 @@
+"""Completeness of returns: who owes a return for a strike day, who has sent one, who has not.
+
+Reused by the reports. Every aggregate is one query: the per-day counts are correlated
+subqueries on the strike days, never a Python loop over days or trusts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from trusts.models import DailyReturn, IndustrialAction, Membership, ReturnStatus, Role, StrikeDay, Trust, TrustStatus
+
+
+@dataclass(frozen=True)
+class DayCompleteness:
+    date: dt.date
+    deadline: dt.datetime
+    expected: int
+    received: int
+    missing: int
+
+    @property
+    def percent_received(self) -> int:
+        """Rounded down, so that 208 of 209 never reads as 100%."""
+        return (self.received * 100) // self.expected if self.expected else 100
+
+
+def _active_on(date_ref: object) -> Q:
+    """Trusts open on a date: opened on or before it, and not closed by then.
+
+    A trust without a close date counts only while its status is active; ODS sometimes marks a
+    trust closed before it publishes the close date, and such a trust owes nothing."""
+    return (Q(open_date__isnull=True) | Q(open_date__lte=date_ref)) & (
+        Q(close_date__gt=date_ref) | Q(close_date__isnull=True, status=TrustStatus.ACTIVE)
+    )
+
+
+def _active_during(first: dt.date, last: dt.date) -> Q:
+    return (Q(open_date__isnull=True) | Q(open_date__lte=last)) & (
+        Q(close_date__gt=first) | Q(close_date__isnull=True, status=TrustStatus.ACTIVE)
+    )
+
+
+def _day_date(day: StrikeDay | dt.date) -> dt.date:
+    return day.date if isinstance(day, StrikeDay) else day
+
+
+def expected_trusts(action: IndustrialAction, day: StrikeDay | dt.date | None = None) -> QuerySet[Trust]:
+    """Trusts that owe a return: every trust active on the strike day owes the rescheduled-activity
+    part (the workforce part only comes from affected trusts, but the return is owed either way).
+    Without a day: trusts active on at least one of the action's strike days."""
+    if day is not None:
+        return Trust.objects.filter(_active_on(_day_date(day)))
+    if action.first_day is None or action.last_day is None:
+        return Trust.objects.none()
+    return Trust.objects.filter(_active_during(action.first_day, action.last_day))
+
+
+def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> list[DayCompleteness]:
+    """Returns expected, received (submitted) and missing per strike day, in one query.
+
+    `trusts` narrows the count to a scope (a region's trusts, say); received counts only
+    returns from trusts that were expected that day, so missing is never negative."""
+    scope = trusts if trusts is not None else Trust.objects.all()
+    expected_sq = (
+        scope.filter(_active_on(OuterRef("date")))
+        .order_by().annotate(group=Value(1)).values("group")
+        .annotate(n=Count("pk")).values("n")
+    )
+    received_sq = (
+        DailyReturn.objects.filter(
+            strike_day=OuterRef("pk"), status=ReturnStatus.SUBMITTED,
+            trust__in=scope.filter(_active_on(OuterRef("date"))).values("pk"),
+        )
+        .order_by().values("strike_day")
+        .annotate(n=Count("pk")).values("n")
+    )
+    rows = (
+        StrikeDay.objects.filter(action=action)
+        .annotate(
+            expected=Coalesce(Subquery(expected_sq, output_field=IntegerField()), 0),
+            received=Coalesce(Subquery(received_sq, output_field=IntegerField()), 0),
+        )
+        .order_by("date")
+        .values("date", "deadline", "expected", "received")
+    )
+    return [
+        DayCompleteness(date=r["date"], deadline=r["deadline"], expected=r["expected"], received=r["received"],
+                        missing=r["expected"] - r["received"])
+        for r in rows
+    ]
+
+
+def trust_administrators() -> Prefetch:
+    """Prefetch each trust's administrators onto `trust.administrator_memberships` (one extra query)."""
+    return Prefetch(
+        "memberships",
+        queryset=Membership.objects.filter(role=Role.TRUST_ADMIN, user__is_active=True)
+        .select_related("user").order_by("user__email"),
+        to_attr="administrator_memberships",
+    )
+
+
+def missing_trusts(
+    action: IndustrialAction, day: StrikeDay | dt.date, trusts: QuerySet[Trust] | None = None,
+) -> QuerySet[Trust]:
+    """Trusts that owed a return for the day and have not submitted one (a draft does not count).
+
+    Each trust comes with its region and its administrators (`trust.administrator_memberships`,
+    each with `.user.email`) so that a page or a reminder can chase them without more queries."""
+    date = _day_date(day)
+    submitted = DailyReturn.objects.filter(action=action, date=date, status=ReturnStatus.SUBMITTED)
+    queryset = expected_trusts(action, date)
+    if trusts is not None:
+        queryset = queryset.filter(pk__in=trusts.values("pk"))
+    return (
+        queryset.exclude(pk__in=submitted.values("trust_id"))
+        .select_related("icb__region")
+        .prefetch_related(trust_administrators())
+        .order_by("icb__region__name", "name")
+    )
