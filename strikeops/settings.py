@@ -179,3 +179,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Return reminders (trusts.tasks) -------------------------------------------
+# Trusts that still owe a strike day's return are emailed this many hours before its deadline
+# (11:00 the next working day); beat checks every 15 minutes.
+RETURN_REMINDER_LEAD = env_int("RETURN_REMINDER_LEAD", 2)
+CELERY_BEAT_SCHEDULE["trusts.send_return_reminders"] = {
+    "task": "trusts.send_return_reminders",
+    "schedule": 15 * 60,
+}
