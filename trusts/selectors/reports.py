@@ -1,0 +1,581 @@
+"""Reads for the national figures (DOMAIN.md, "National figures").
+
+Every figure is summed by PostgreSQL in grouped queries (`.values(...).annotate(...).order_by()`),
+one query per level, grouped by (level, strike day): a page's query count does not grow with the
+number of trusts, days or returns. Python only rolls the per-day rows of one query up into action
+totals and picks the peak day, which is not a sum. Only submitted returns count; drafts never do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from trusts.models import ICB, DailyReturn, IndustrialAction, ReturnStatus, StaffGroup, StrikeDay, Trust
+from trusts.models.returns import RESCHEDULED_FIELDS
+from trusts.selectors.completeness import DayCompleteness, completeness_by_day, expected_trusts
+from trusts.strike_calendar import LONDON, season_of
+
+# The metrics of the national_totals contract, in its order.
+DAY_METRICS = (
+    "staff_absent", "staff_due", *RESCHEDULED_FIELDS, "acute_rescheduled", "total_rescheduled",
+)
+RESCHEDULED_METRICS = (*RESCHEDULED_FIELDS, "acute_rescheduled", "total_rescheduled")
+METRIC_LABELS = {
+    "staff_absent": "Staff absent",
+    "staff_due": "Staff due",
+    "elective_rescheduled": "Elective procedures rescheduled",
+    "outpatient_rescheduled": "Outpatient appointments rescheduled",
+    "community_rescheduled": "Community appointments rescheduled",
+    "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled",
+    "acute_rescheduled": "Acute rescheduled (elective and outpatient)",
+    "total_rescheduled": "Total rescheduled",
+}
+
+
+def _sum(expression: Any, **extra: Any) -> Coalesce:
+    return Coalesce(Sum(expression, **extra), 0)
+
+
+# Annotations carry a prefix: a name equal to a field would shadow the field in later annotations.
+PREFIX = "fig_"
+
+
+def _aggregates() -> dict[str, Any]:
+    """The annotations every grouped query computes, so every level reads the same figures."""
+    elective, outpatient = F("elective_rescheduled"), F("outpatient_rescheduled")
+    community, mental_health = F("community_rescheduled"), F("mental_health_rescheduled")
+    return {PREFIX + name: expression for name, expression in {
+        "staff_absent": _sum("staff_absent"),
+        "staff_due": _sum("staff_due"),
+        # % absent is only honest over returns that give both figures.
+        "absent_with_due": _sum("staff_absent", filter=Q(staff_due__isnull=False)),
+        "workforce_returns": Count("pk", filter=Q(staff_due__isnull=False)),
+        "elective_rescheduled": _sum("elective_rescheduled"),
+        "outpatient_rescheduled": _sum("outpatient_rescheduled"),
+        "community_rescheduled": _sum("community_rescheduled"),
+        "mental_health_rescheduled": _sum("mental_health_rescheduled"),
+        "acute_rescheduled": _sum(elective + outpatient),
+        "total_rescheduled": _sum(elective + outpatient + community + mental_health),
+        # % of planned care maintained only where a planned denominator was given.
+        "planned": _sum("elective_planned") + _sum("outpatient_planned"),
+        "planned_rescheduled": _sum("elective_rescheduled", filter=Q(elective_planned__isnull=False))
+        + _sum("outpatient_rescheduled", filter=Q(outpatient_planned__isnull=False)),
+        "returns": Count("pk"),
+        "nil_returns": Count("pk", filter=Q(is_nil=True)),
+        "late_returns": Count("pk", filter=Q(is_late=True)),
+    }.items()}
+
+
+@dataclass
+class Figures:
+    """Summed figures for one group of returns (one day, or an action's days rolled up)."""
+
+    staff_absent: int = 0
+    staff_due: int = 0
+    absent_with_due: int = 0
+    workforce_returns: int = 0
+    elective_rescheduled: int = 0
+    outpatient_rescheduled: int = 0
+    community_rescheduled: int = 0
+    mental_health_rescheduled: int = 0
+    acute_rescheduled: int = 0
+    total_rescheduled: int = 0
+    planned: int = 0
+    planned_rescheduled: int = 0
+    returns: int = 0
+    nil_returns: int = 0
+    late_returns: int = 0
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Figures:
+        return cls(**{f.name: row[PREFIX + f.name] for f in fields(cls)})
+
+    def add(self, other: Figures) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def staff_absent_percent(self) -> float | None:
+        """Staff absent as a percentage of staff due (None without workforce figures)."""
+        return round(100 * self.absent_with_due / self.staff_due, 1) if self.staff_due else None
+
+    @property
+    def planned_maintained_percent(self) -> float | None:
+        """% of planned elective and outpatient care that went ahead, where planned figures were given."""
+        if not self.planned:
+            return None
+        return round(100 * (self.planned - self.planned_rescheduled) / self.planned, 1)
+
+    def metrics(self, names: Iterable[str] = DAY_METRICS) -> dict[str, int]:
+        return {name: getattr(self, name) for name in names}
+
+
+@dataclass
+class DayFigures:
+    date: dt.date
+    figures: Figures
+    # Filled from completeness_by_day where the caller asks for it.
+    expected: int | None = None
+    received: int | None = None
+
+    @property
+    def missing(self) -> int | None:
+        return None if self.expected is None or self.received is None else self.expected - self.received
+
+
+@dataclass
+class Peak:
+    staff_absent: int
+    date: dt.date | None
+
+
+def peak_of(days: Iterable[DayFigures]) -> Peak:
+    """The day with most staff absent (the earliest such day on a tie). Never a sum across days.
+    With no staff absent on any day there is no peak day: (0, None)."""
+    best = Peak(0, None)
+    for day in sorted(days, key=lambda d: d.date):
+        if day.figures.staff_absent > best.staff_absent:
+            best = Peak(day.figures.staff_absent, day.date)
+    return best
+
+
+@dataclass
+class AreaFigures:
+    """One row of a region, ICB or trust table: per-day figures, action totals and the peak day."""
+
+    code: str
+    name: str
+    days: dict[dt.date, Figures] = field(default_factory=dict)
+    totals: Figures = field(default_factory=Figures)
+    peak: Peak = field(default_factory=lambda: Peak(0, None))
+    region_code: str = ""
+    region_name: str = ""
+    icb_code: str = ""
+    icb_name: str = ""
+    trust_type: str = ""
+    contact_email: str = ""
+    days_reported: int = 0
+
+    def finish(self, strike_dates: Sequence[dt.date]) -> AreaFigures:
+        """Fill days without returns with zeros, sum the action totals and find the peak."""
+        for date in strike_dates:
+            self.days.setdefault(date, Figures())
+        self.totals = Figures()
+        for figures in self.days.values():
+            self.totals.add(figures)
+        self.peak = peak_of(DayFigures(date, figures) for date, figures in self.days.items())
+        self.days_reported = sum(1 for f in self.days.values() if f.returns)
+        self.days = dict(sorted(self.days.items()))
+        return self
+
+    def day_list(self) -> list[tuple[dt.date, Figures]]:
+        return list(self.days.items())
+
+
+def submitted_returns(trusts: QuerySet[Trust] | None = None) -> QuerySet[DailyReturn]:
+    queryset = DailyReturn.objects.filter(status=ReturnStatus.SUBMITTED)
+    if trusts is not None:
+        queryset = queryset.filter(trust__in=trusts.values("pk"))
+    return queryset
+
+
+def strike_dates(action: IndustrialAction) -> list[dt.date]:
+    return list(action.strike_days.order_by("date").values_list("date", flat=True))
+
+
+# --- England -------------------------------------------------------------------------------
+
+
+def daily_figures(
+    actions: Sequence[IndustrialAction], trusts: QuerySet[Trust] | None = None,
+) -> dict[int, list[DayFigures]]:
+    """Per action, per strike day (every strike day, zeros where nothing came in): two queries
+    whatever the number of actions (the strike days, then one grouped query over the returns)."""
+    action_ids = [a.pk for a in actions]
+    result: dict[int, dict[dt.date, DayFigures]] = {pk: {} for pk in action_ids}
+    for action_id, date in StrikeDay.objects.filter(action_id__in=action_ids).order_by("date").values_list(
+            "action_id", "date"):
+        result[action_id][date] = DayFigures(date, Figures())
+    rows = (
+        submitted_returns(trusts).filter(action_id__in=action_ids)
+        .values("action_id", "date").annotate(**_aggregates()).order_by()
+    )
+    for row in rows:
+        result[row["action_id"]][row["date"]] = DayFigures(row["date"], Figures.from_row(row))
+    return {pk: sorted(days.values(), key=lambda d: d.date) for pk, days in result.items()}
+
+
+def with_completeness(days: list[DayFigures], completeness: Sequence[DayCompleteness]) -> list[DayFigures]:
+    by_date = {c.date: c for c in completeness}
+    for day in days:
+        if day.date in by_date:
+            day.expected, day.received = by_date[day.date].expected, by_date[day.date].received
+    return days
+
+
+def totals_of(days: Iterable[DayFigures]) -> Figures:
+    totals = Figures()
+    for day in days:
+        totals.add(day.figures)
+    return totals
+
+
+def per_action_totals(trusts: QuerySet[Trust] | None = None) -> dict[int, Figures]:
+    """Action totals of every recorded action, in one grouped query."""
+    rows = submitted_returns(trusts).values("action_id").annotate(**_aggregates()).order_by()
+    return {row["action_id"]: Figures.from_row(row) for row in rows}
+
+
+# --- region, ICB and trust tables ----------------------------------------------------------
+
+REGION_KEYS = {"code": "trust__icb__region__code", "name": "trust__icb__region__name"}
+ICB_KEYS = {"code": "trust__icb__code", "name": "trust__icb__name",
+            "region_code": "trust__icb__region__code", "region_name": "trust__icb__region__name"}
+
+
+def _short_icb_name(name: str) -> str:
+    return ICB(name=name).short_name
+
+
+def _area_rows(
+    action: IndustrialAction, keys: dict[str, str], trusts: QuerySet[Trust] | None,
+) -> dict[str, AreaFigures]:
+    """One grouped query by (area, strike day); the per-day rows roll up into AreaFigures."""
+    rows = (
+        submitted_returns(trusts).filter(action=action)
+        .values("date", *keys.values()).annotate(**_aggregates()).order_by()
+    )
+    areas: dict[str, AreaFigures] = {}
+    for row in rows:
+        code = row[keys["code"]]
+        if code not in areas:
+            areas[code] = AreaFigures(**{attr: row[lookup] for attr, lookup in keys.items()})
+        areas[code].days[row["date"]] = Figures.from_row(row)
+    return areas
+
+
+def region_figures(
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+) -> list[AreaFigures]:
+    areas = _area_rows(action, REGION_KEYS, trusts)
+    return sorted((a.finish(dates) for a in areas.values()), key=lambda a: a.name)
+
+
+def icb_figures(
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+) -> list[AreaFigures]:
+    areas = _area_rows(action, ICB_KEYS, trusts)
+    for area in areas.values():
+        area.name = _short_icb_name(area.name)
+    return sorted((a.finish(dates) for a in areas.values()), key=lambda a: (a.region_name, a.name))
+
+
+def report_trusts(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> QuerySet[Trust]:
+    """The trusts an action's trust table lists: every trust that owed a return, and any other
+    that sent one anyway (a trust closed since, say), narrowed to `trusts`."""
+    sent = DailyReturn.objects.filter(action=action, status=ReturnStatus.SUBMITTED).values("trust_id")
+    queryset = Trust.objects.filter(Q(pk__in=expected_trusts(action).values("pk")) | Q(pk__in=sent))
+    if trusts is not None:
+        queryset = queryset.filter(pk__in=trusts.values("pk"))
+    return queryset.select_related("icb__region")
+
+
+def trust_figures(
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+) -> list[AreaFigures]:
+    """A row for every listed trust, with zeros and days_reported=0 for a trust that sent nothing
+    (two queries: the trusts, then the grouped returns)."""
+    listed = report_trusts(action, trusts)
+    rows_by_trust: dict[int, AreaFigures] = {}
+    for trust in listed.order_by("name"):
+        rows_by_trust[trust.pk] = AreaFigures(
+            code=trust.ods_code, name=trust.name, trust_type=trust.get_trust_type_display(),
+            icb_code=trust.icb.code, icb_name=trust.icb.short_name,
+            region_code=trust.icb.region.code, region_name=trust.icb.region.name,
+            contact_email=trust.contact_email,
+        )
+    rows = (
+        submitted_returns().filter(action=action, trust_id__in=listed.values("pk"))
+        .values("trust_id", "date").annotate(**_aggregates()).order_by()
+    )
+    for row in rows:
+        rows_by_trust[row["trust_id"]].days[row["date"]] = Figures.from_row(row)
+    return [area.finish(dates) for area in rows_by_trust.values()]
+
+
+# --- sorting and filtering the tables (query-string driven, no JavaScript) ------------------
+
+SORT_KEYS: dict[str, Any] = {
+    "name": lambda a: a.name.lower(),
+    "code": lambda a: a.code,
+    "region": lambda a: (a.region_name, a.name.lower()),
+    "icb": lambda a: (a.icb_name, a.name.lower()),
+    "elective_rescheduled": lambda a: a.totals.elective_rescheduled,
+    "outpatient_rescheduled": lambda a: a.totals.outpatient_rescheduled,
+    "community_rescheduled": lambda a: a.totals.community_rescheduled,
+    "mental_health_rescheduled": lambda a: a.totals.mental_health_rescheduled,
+    "acute_rescheduled": lambda a: a.totals.acute_rescheduled,
+    "total_rescheduled": lambda a: a.totals.total_rescheduled,
+    "peak_staff_absent": lambda a: a.peak.staff_absent,
+    "days_reported": lambda a: a.days_reported,
+}
+
+
+def sort_areas(areas: list[AreaFigures], sort: str, descending: bool) -> list[AreaFigures]:
+    key = SORT_KEYS.get(sort, SORT_KEYS["name"])
+    # Name as a second key keeps ties in a stable, readable order either way.
+    ordered = sorted(areas, key=lambda a: a.name.lower())
+    return sorted(ordered, key=key, reverse=descending)
+
+
+# --- seasons and cumulative ----------------------------------------------------------------
+
+
+@dataclass
+class SeasonComparison:
+    name: str
+    is_winter: bool
+    earlier_actions: list[IndustrialAction]
+    earlier_acute_rescheduled: int
+    acute_rescheduled: int
+
+    @property
+    def exceeds_all_earlier_combined(self) -> bool:
+        return self.acute_rescheduled > self.earlier_acute_rescheduled
+
+    @property
+    def phrase(self) -> str:
+        return "this winter" if self.is_winter else f"this season ({self.name})"
+
+
+def season_key(action: IndustrialAction) -> tuple[str, dt.date, dt.date] | None:
+    return season_of(action.first_day) if action.first_day else None
+
+
+def chronological(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]:
+    return sorted((a for a in actions if a.first_day), key=lambda a: (a.first_day, a.pk))
+
+
+def season_comparison(
+    action: IndustrialAction, all_actions: Sequence[IndustrialAction], totals: dict[int, Figures],
+) -> SeasonComparison | None:
+    """How the action compares with all earlier actions of the same season combined (acute
+    figures, as NHS England's comparisons use). No queries: the caller passes every action and
+    per_action_totals()."""
+    season = season_key(action)
+    if season is None:
+        return None
+    ordered = chronological(all_actions)
+    earlier = [a for a in ordered[:ordered.index(action)] if season_key(a) == season]
+    return SeasonComparison(
+        name=season[0], is_winter=season[0].startswith("Winter"), earlier_actions=earlier,
+        earlier_acute_rescheduled=sum(totals.get(a.pk, Figures()).acute_rescheduled for a in earlier),
+        acute_rescheduled=totals.get(action.pk, Figures()).acute_rescheduled,
+    )
+
+
+@dataclass
+class Season:
+    name: str
+    first_day: dt.date
+    last_day: dt.date
+    actions: list[tuple[IndustrialAction, Figures]]
+    totals: Figures
+
+
+def seasons(all_actions: Sequence[IndustrialAction], totals: dict[int, Figures]) -> list[Season]:
+    """Every season with recorded actions, latest first, each with its actions in order."""
+    grouped: dict[tuple[str, dt.date, dt.date], list[IndustrialAction]] = defaultdict(list)
+    for action in chronological(all_actions):
+        grouped[season_key(action)].append(action)  # type: ignore[index]
+    result = []
+    for (name, first, last), actions in grouped.items():
+        season_totals = Figures()
+        rows = []
+        for action in actions:
+            figures = totals.get(action.pk, Figures())
+            season_totals.add(figures)
+            rows.append((action, figures))
+        result.append(Season(name, first, last, rows, season_totals))
+    return sorted(result, key=lambda s: s.first_day, reverse=True)
+
+
+@dataclass
+class CumulativeRow:
+    action: IndustrialAction
+    figures: Figures
+    cumulative: Figures
+
+
+def cumulative(all_actions: Sequence[IndustrialAction], totals: dict[int, Figures]) -> list[CumulativeRow]:
+    """Running totals since the first recorded action, in order."""
+    running = Figures()
+    rows = []
+    for action in chronological(all_actions):
+        figures = totals.get(action.pk, Figures())
+        running.add(figures)
+        snapshot = Figures()
+        snapshot.add(running)
+        rows.append(CumulativeRow(action, figures, snapshot))
+    return rows
+
+
+# --- the headline --------------------------------------------------------------------------
+
+
+def headline_figure(count: int) -> tuple[int, bool]:
+    """(figure to state, is it exact). Never overstates: below 100,000 floored to two significant
+    figures, at or above 100,000 to three. 46,300 -> (46,000, False); 196,000 -> (196,000, True)."""
+    if count <= 0:
+        return 0, True
+    significant = 2 if count < 100_000 else 3
+    unit = 10 ** max(len(str(count)) - significant, 0)
+    floored = count // unit * unit
+    return floored, floored == count
+
+
+def staff_group_possessive(staff_group: str) -> str:
+    label = StaffGroup(staff_group).label if staff_group in StaffGroup.values else staff_group
+    label = label[:1].lower() + label[1:]
+    return f"{label}'" if label.endswith("s") else f"{label}'s"
+
+
+def _last_date(day: StrikeDay) -> dt.date:
+    """The calendar date an action is still on at its end: a walkout ending at midnight ended
+    the day before (ending 00:00 2 May means "to 1 May")."""
+    end = day.ends_at.astimezone(LONDON)
+    return end.date() - dt.timedelta(days=1) if end.time() == dt.time(0, 0) else end.date()
+
+
+def _format_span(first: dt.date, last: dt.date, *, with_year: bool = True) -> str:
+    year = f" {last.year}" if with_year else ""
+    if first == last:
+        return f"on {first.day} {first:%B}{year}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"from {first.day} to {last.day} {last:%B}{year}"
+    if first.year == last.year:
+        return f"from {first.day} {first:%B} to {last.day} {last:%B}{year}"
+    return f"from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}"
+
+
+def action_period(strike_days: Sequence[StrikeDay]) -> str:
+    """'from 11 to 15 April 2023' (07:00 11 Apr to 07:00 15 Apr), 'on 15 and 20 December 2022'."""
+    days = sorted(strike_days, key=lambda d: d.starts_at)
+    if not days:
+        return ""
+    spans: list[list[StrikeDay]] = [[days[0]]]
+    for day in days[1:]:
+        if day.starts_at == spans[-1][-1].ends_at:
+            spans[-1].append(day)
+        else:
+            spans.append([day])
+    dates = [(span[0].starts_at.astimezone(LONDON).date(), _last_date(span[-1])) for span in spans]
+    if len(dates) == 1:
+        return _format_span(*dates[0])
+    last_year = dates[-1][1].year
+    if all(first == last for first, last in dates) and all(d[0].year == last_year for d in dates):
+        labels = [f"{first.day}" if first.month == dates[-1][0].month else f"{first.day} {first:%B}"
+                  for first, _ in dates]
+        return f"on {', '.join(labels[:-1])} and {dates[-1][0].day} {dates[-1][0]:%B %Y}"
+    parts = [_format_span(first, last) for first, last in dates]
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def headline(action: IndustrialAction, acute_rescheduled: int, strike_days: Sequence[StrikeDay]) -> str:
+    """DOMAIN.md's one plain-English sentence, from the acute count (elective + outpatient)."""
+    figure, exact = headline_figure(acute_rescheduled)
+    during = f"during the {staff_group_possessive(action.staff_group)} industrial action {action_period(strike_days)}"
+    if figure == 0:
+        return f"No appointments or procedures were rescheduled {during}."
+    if figure == 1:
+        return f"1 appointment or procedure was rescheduled {during}."
+    stated = f"{figure:,}" if exact else f"More than {figure:,}"
+    return f"{stated} appointments and procedures were rescheduled {during}."
+
+
+def season_sentence(action: IndustrialAction, comparison: SeasonComparison | None) -> str:
+    if comparison is None:
+        return ""
+    who = f"The {staff_group_possessive(action.staff_group)} industrial action"
+    if not comparison.earlier_actions:
+        return f"{who} was the first industrial action {comparison.phrase}."
+    if comparison.exceeds_all_earlier_combined:
+        return f"{who} had a greater impact than all other industrial action {comparison.phrase} combined."
+    this, earlier = comparison.acute_rescheduled, comparison.earlier_acute_rescheduled
+    count = len(comparison.earlier_actions)
+    earlier_text = "the earlier action" if count == 1 else f"the {count} earlier actions combined"
+    relation = "the same impact as" if this == earlier else "less impact than"
+    return (f"{who} had {relation} all other industrial action {comparison.phrase} combined: "
+            f"{this:,} acute appointments and procedures were rescheduled, against {earlier:,} during "
+            f"{earlier_text}.")
+
+
+# --- the national_totals contract ----------------------------------------------------------
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def action_entry(
+    action: IndustrialAction, days: list[DayFigures], comparison: SeasonComparison | None,
+) -> dict[str, Any]:
+    """One action in DOMAIN.md's national_totals JSON shape (days must carry completeness)."""
+    totals = totals_of(days)
+    peak = peak_of(days)
+    strike_day_rows = list(action.strike_days.all())
+    return {
+        "slug": action.slug,
+        "name": action.name,
+        "strike_days": [d.date.isoformat() for d in days],
+        "days": [
+            {"date": d.date.isoformat(), **d.figures.metrics(DAY_METRICS),
+             "returns_expected": d.expected or 0, "returns_received": d.received or 0}
+            for d in days
+        ],
+        "totals": {**totals.metrics(RESCHEDULED_METRICS), "peak_staff_absent": peak.staff_absent,
+                   "peak_staff_absent_date": _iso(peak.date)},
+        "headline": headline(action, totals.acute_rescheduled, strike_day_rows),
+        "season": {
+            "name": comparison.name if comparison else None,
+            "earlier_actions_acute_rescheduled": comparison.earlier_acute_rescheduled if comparison else 0,
+            "exceeds_all_earlier_combined": comparison.exceeds_all_earlier_combined if comparison else False,
+        },
+    }
+
+
+def all_actions() -> list[IndustrialAction]:
+    """Every recorded action with its strike days (two queries), in chronological order."""
+    return chronological(IndustrialAction.objects.prefetch_related("strike_days"))
+
+
+def national_totals(slugs: Sequence[str] | None = None) -> dict[str, Any]:
+    """DOMAIN.md's national_totals figures. Raises IndustrialAction.DoesNotExist naming any unknown
+    slug. `cumulative` always covers every recorded action, whichever actions are listed."""
+    recorded = all_actions()
+    if slugs:
+        by_slug = {a.slug: a for a in recorded}
+        unknown = [s for s in slugs if s not in by_slug]
+        if unknown:
+            raise IndustrialAction.DoesNotExist(f"No industrial action with slug: {', '.join(unknown)}")
+        chosen = [a for a in recorded if a.slug in set(slugs)]
+    else:
+        chosen = recorded
+    totals = per_action_totals()
+    days = daily_figures(chosen)
+    entries = []
+    for action in chosen:
+        # One query per listed action: the command lists a handful of actions, never trusts or days.
+        action_days = with_completeness(days[action.pk], completeness_by_day(action))
+        entries.append(action_entry(action, action_days, season_comparison(action, recorded, totals)))
+    overall = Figures()
+    for figures in totals.values():
+        overall.add(figures)
+    return {"actions": entries, "cumulative": overall.metrics(RESCHEDULED_METRICS)}
