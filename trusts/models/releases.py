@@ -1,0 +1,45 @@
+"""Published releases: an action's figures as a manager published them, frozen."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class Release(models.Model):
+    """A dated, numbered, frozen copy of an action's figures. Public once it exists; later
+    revisions to returns never touch it (the figures are copied, not referenced), and the next
+    release lists what changed since this one and why."""
+
+    action = models.ForeignKey("trusts.IndustrialAction", on_delete=models.PROTECT, related_name="releases")
+    number = models.PositiveIntegerField(help_text="1 for an action's first release, then 2, 3, ...")
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    # national_totals' entry for the action, plus region, ICB and trust tables and completeness,
+    # exactly as they stood when published (trusts.services.releases.release_snapshot).
+    figures = models.JSONField()
+    # [{ods_code, trust, date, changes: {field: [old, new]}, reasons: [...]}] against the previous release.
+    changes_since_previous = models.JSONField(default=list, blank=True)
+    # The newest revision included, so that the next release can find the reasons given since.
+    last_revision_id = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["action", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "number"], name="release_number_unique_per_action"),
+            models.CheckConstraint(name="release_number_positive", condition=Q(number__gte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} - release {self.number}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("A published release is frozen and cannot be changed.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:release", args=[self.action.slug, self.number])
