@@ -1,4 +1,13 @@
 """Models of the notices app, one module per area; each area re-exports its models here."""
+from notices.models.campaigns import (  # noqa: F401
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    MessagingOptOut,
+    OptOutKind,
+    Recipient,
+)
 from notices.models.notices import (  # noqa: F401
     APOLOGY_BODY,
     APOLOGY_TITLE,
