@@ -7,7 +7,12 @@ def _nav_items(request: HttpRequest) -> list[dict[str, object]]:
     # Each app adds its entries here as it gains pages; order is what users scan for first.
     items = [
         {"href": reverse("trusts:list"), "text": "NHS trusts"},
+        {"href": reverse("notices:list"), "text": "Notices"},
     ]
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.memberships.exists():
+        # Managers and trust staff all work with actions; people with no role have nothing there.
+        items.append({"href": reverse("actions:list"), "text": "Actions"})
     for item in items:
         item["active"] = request.path.startswith(str(item["href"]))
     return items
