@@ -1,0 +1,68 @@
+"""Admin for the notices app. Each area registers its own models below; keep additions additive."""
+
+from django.contrib import admin
+
+from notices.models import Notice, NoticeRevision, NoticeVersion, SubscriberEmail, Subscription
+
+
+class NoticeVersionInline(admin.TabularInline):
+    model = NoticeVersion
+    extra = 0
+    can_delete = False
+    fields = ("number", "title", "change_note", "published_by", "published_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    # Read-only here: publishing goes through the service (versions, revisions, audit, emails).
+    list_display = ("title", "trust", "action", "status", "published_at", "updated_at_public")
+    list_filter = ("status", "trust__icb__region")
+    search_fields = ("title", "trust__name", "trust__ods_code")
+    list_select_related = ("trust", "action")
+    inlines = [NoticeVersionInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(NoticeRevision)
+class NoticeRevisionAdmin(admin.ModelAdmin):
+    list_display = ("notice", "change", "changed_by", "created_at")
+    list_filter = ("change",)
+    list_select_related = ("notice", "changed_by")
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("email", "trust", "status", "created_at", "confirmed_at", "unsubscribed_at")
+    list_filter = ("status",)
+    search_fields = ("email", "trust__ods_code")
+    list_select_related = ("trust",)
+    readonly_fields = ("unsubscribe_token", "confirmation_sent_at", "confirmed_at", "unsubscribed_at")
+    autocomplete_fields = ("trust",)
+
+
+@admin.register(SubscriberEmail)
+class SubscriberEmailAdmin(admin.ModelAdmin):
+    list_display = ("version", "subscription", "status", "attempts", "sent_at")
+    list_filter = ("status",)
+    list_select_related = ("version", "subscription")
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False

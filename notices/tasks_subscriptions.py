@@ -1,0 +1,37 @@
+"""Celery tasks for notice subscriptions. Each task only wraps a service and takes ids, never rows."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notices.services.subscriptions import (
+    SEND_ATTEMPTS,
+    TemporaryEmailFailure,
+    subscriber_email_ids_queued,
+    subscriber_email_send,
+    subscriber_emails_create,
+    subscription_confirmation_send,
+)
+
+
+@shared_task(name="notices.send_subscription_confirmation", acks_late=True)
+def send_subscription_confirmation(subscription_id: int) -> bool:
+    return subscription_confirmation_send(subscription_id=subscription_id)
+
+
+@shared_task(name="notices.notify_subscribers", acks_late=True)
+def notify_subscribers(version_id: int) -> int:
+    """Fan out: outbox rows first, then one send task per queued row. Running it again queues the
+    rows that are still queued; the claim in the send makes any duplicate task a no-op."""
+    created = subscriber_emails_create(version_id=version_id)
+    for email_id in subscriber_email_ids_queued(version_id=version_id):
+        send_subscriber_email.delay(email_id)
+    return created
+
+
+@shared_task(name="notices.send_subscriber_email", bind=True, acks_late=True, max_retries=SEND_ATTEMPTS)
+def send_subscriber_email(self, email_id: int) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return subscriber_email_send(email_id=email_id)
+    except TemporaryEmailFailure as exc:
+        raise self.retry(exc=exc, countdown=60 * 2 ** self.request.retries) from exc
