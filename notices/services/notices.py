@@ -151,7 +151,8 @@ def notice_update(*, notice: Notice, user: User, title: str, body: str, what_to_
                   request: HttpRequest | None = None) -> Notice:
     """Edit a draft, or publish an update to a published notice (a change note is then required and
     becomes the visible "last updated" note)."""
-    notice = Notice.objects.select_for_update().select_related("trust", "current_version").get(pk=notice.pk)
+    notice = (Notice.objects.select_for_update(of=("self",)).select_related("trust", "current_version")
+              .get(pk=notice.pk))
     if notice.status == NoticeStatus.WITHDRAWN:
         raise NoticeError("This notice has been withdrawn and cannot be changed")
     title, body, what_to_do, change_note = _clean(title), _clean(body), _clean(what_to_do), _clean(change_note)
@@ -198,7 +199,7 @@ def notice_update(*, notice: Notice, user: User, title: str, body: str, what_to_
 
 @transaction.atomic
 def notice_publish(*, notice: Notice, user: User, request: HttpRequest | None = None) -> NoticeVersion:
-    notice = Notice.objects.select_for_update().select_related("trust", "action").get(pk=notice.pk)
+    notice = Notice.objects.select_for_update(of=("self",)).select_related("trust", "action").get(pk=notice.pk)
     if notice.status != NoticeStatus.DRAFT:
         raise NoticeError("This notice has already been published")
     rendered = _render_for_publishing(notice)
@@ -221,7 +222,7 @@ def notice_publish(*, notice: Notice, user: User, request: HttpRequest | None = 
 def notice_withdraw(*, notice: Notice, user: User, reason: str, request: HttpRequest | None = None) -> Notice:
     """Take a published notice down. Its page stays, showing the reason, so that old links and
     feed entries explain themselves; it leaves the lists and feeds."""
-    notice = Notice.objects.select_for_update().select_related("trust").get(pk=notice.pk)
+    notice = Notice.objects.select_for_update(of=("self",)).select_related("trust").get(pk=notice.pk)
     reason = _clean(reason)
     if notice.status != NoticeStatus.PUBLISHED:
         raise NoticeError("Only a published notice can be withdrawn")
