@@ -1,6 +1,23 @@
-"""URLs for reports pages (included from strikeops/urls.py)."""
+"""URLs for reports pages (included from strikeops/urls.py at /reports/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from trusts.views import reports as views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("seasons/", views.season_view, name="seasons"),
+    path("cumulative/", views.cumulative_view, name="cumulative"),
+    # Published releases: public, at stable addresses.
+    path("releases/", views.release_list, name="releases"),
+    path("releases/<slug:slug>/<int:number>/", views.release_detail, name="release"),
+    path("releases/<slug:slug>/<int:number>.json", views.release_json, name="release_json"),
+    path("actions/<slug:slug>/", views.action_report, name="action"),
+    path("actions/<slug:slug>/missing/", views.missing, name="missing"),
+    path("actions/<slug:slug>/publish/", views.publish, name="publish"),
+    path("actions/<slug:slug>/download.csv", views.download_csv, name="download_csv"),
+    path("actions/<slug:slug>/download.xlsx", views.download_xlsx, name="download_xlsx"),
+    path("actions/<slug:slug>/regions/<str:code>/", views.region_report, name="region"),
+    path("actions/<slug:slug>/trusts/<str:ods_code>/", views.trust_report, name="trust"),
+]

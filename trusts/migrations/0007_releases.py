@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('number', models.PositiveIntegerField(help_text="1 for an action's first release, then 2, 3, ...")),
                 ('published_at', models.DateTimeField()),
                 ('figures', models.JSONField()),
-                ('changes_since_previous', models.JSONField(blank=True, default=list)),
+                ('changes_since_previous', models.JSONField(blank=True, default=dict)),
                 ('last_revision_id', models.PositiveBigIntegerField(default=0)),
                 ('action', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='releases', to='trusts.industrialaction')),
                 ('published_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -21,8 +21,9 @@ class Release(models.Model):
     # national_totals' entry for the action, plus region, ICB and trust tables and completeness,
     # exactly as they stood when published (trusts.services.releases.release_snapshot).
     figures = models.JSONField()
-    # [{ods_code, trust, date, changes: {field: [old, new]}, reasons: [...]}] against the previous release.
-    changes_since_previous = models.JSONField(default=list, blank=True)
+    # {"previous", "totals": {metric: [old, new]}, "returns": [{ods_code, trust, date, changes, reasons}]}:
+    # what moved since the previous release, and the reasons trusts gave (empty for release 1).
+    changes_since_previous = models.JSONField(default=dict, blank=True)
     # The newest revision included, so that the next release can find the reasons given since.
     last_revision_id = models.PositiveBigIntegerField(default=0)
 

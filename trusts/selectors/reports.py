@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from trusts.models import ICB, DailyReturn, IndustrialAction, ReturnStatus, StaffGroup, StrikeDay, Trust
@@ -162,6 +162,17 @@ class AreaFigures:
     trust_type: str = ""
     contact_email: str = ""
     days_reported: int = 0
+    # Trust rows only: the strike days on which the trust owed a return.
+    owed: set[dt.date] = field(default_factory=set)
+
+    @property
+    def missing_dates(self) -> list[dt.date]:
+        """Days it owed a return and sent none (a draft is not a return)."""
+        return sorted(d for d in self.owed if not self.days.get(d, Figures()).returns)
+
+    @property
+    def nil_dates(self) -> list[dt.date]:
+        return sorted(d for d, f in self.days.items() if f.nil_returns)
 
     def finish(self, strike_dates: Sequence[dt.date]) -> AreaFigures:
         """Fill days without returns with zeros, sum the action totals and find the peak."""
@@ -291,15 +302,23 @@ def trust_figures(
     action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
 ) -> list[AreaFigures]:
     """A row for every listed trust, with zeros and days_reported=0 for a trust that sent nothing
-    (two queries: the trusts, then the grouped returns)."""
+    (two queries: the trusts, each flagged with the days it owed a return, then the grouped returns)."""
     listed = report_trusts(action, trusts)
+    # One boolean column per strike day, from the completeness rule itself (a subquery each), so
+    # that "missing" here means exactly what completeness_by_day counts.
+    owes = {
+        f"owes_{index}": Case(When(pk__in=expected_trusts(action, date).values("pk"), then=Value(True)),
+                              default=Value(False), output_field=BooleanField())
+        for index, date in enumerate(dates)
+    }
     rows_by_trust: dict[int, AreaFigures] = {}
-    for trust in listed.order_by("name"):
+    for trust in listed.annotate(**owes).order_by("name"):
         rows_by_trust[trust.pk] = AreaFigures(
             code=trust.ods_code, name=trust.name, trust_type=trust.get_trust_type_display(),
             icb_code=trust.icb.code, icb_name=trust.icb.short_name,
             region_code=trust.icb.region.code, region_name=trust.icb.region.name,
             contact_email=trust.contact_email,
+            owed={date for index, date in enumerate(dates) if getattr(trust, f"owes_{index}")},
         )
     rows = (
         submitted_returns().filter(action=action, trust_id__in=listed.values("pk"))
@@ -388,6 +407,8 @@ class Season:
     last_day: dt.date
     actions: list[tuple[IndustrialAction, Figures]]
     totals: Figures
+    # Filled by callers that show how each action compares (season_sentence).
+    sentences: list[str] = field(default_factory=list)
 
 
 def seasons(all_actions: Sequence[IndustrialAction], totals: dict[int, Figures]) -> list[Season]:

@@ -1,0 +1,150 @@
+"""Publishing an action's figures as a dated, numbered, frozen release (DOMAIN.md, "Publication")."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max
+from django.http import HttpRequest
+
+from trusts import clock
+from trusts.models import IndustrialAction, Release, ReturnRevision, User
+from trusts.models.returns import RESCHEDULED_FIELDS, WORKFORCE_FIELDS
+from trusts.scoping import is_national_manager
+from trusts.selectors.completeness import completeness_by_day
+from trusts.selectors.reports import (
+    DAY_METRICS,
+    RESCHEDULED_METRICS,
+    AreaFigures,
+    action_entry,
+    all_actions,
+    daily_figures,
+    icb_figures,
+    per_action_totals,
+    region_figures,
+    season_comparison,
+    season_sentence,
+    trust_figures,
+    with_completeness,
+)
+from trusts.services.audit import audit_record
+
+# The figures a trust enters: what a release compares, return by return.
+RETURN_FIGURES = (*WORKFORCE_FIELDS, *RESCHEDULED_FIELDS)
+
+
+def _area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "code": area.code, "name": area.name,
+        "region_code": area.region_code, "region_name": area.region_name,
+        "days": [{"date": date.isoformat(), **figures.metrics(DAY_METRICS), "returns": figures.returns,
+                  "nil_returns": figures.nil_returns} for date, figures in area.days.items()],
+        "totals": {**area.totals.metrics(RESCHEDULED_METRICS), "peak_staff_absent": area.peak.staff_absent,
+                   "peak_staff_absent_date": area.peak.date.isoformat() if area.peak.date else None,
+                   "days_reported": area.days_reported},
+    }
+    if area.icb_code:
+        row.update(icb_code=area.icb_code, icb_name=area.icb_name)
+    if trust:
+        # No contact details: a release is public.
+        row.update(trust_type=area.trust_type, missing_dates=[d.isoformat() for d in area.missing_dates],
+                   nil_dates=[d.isoformat() for d in area.nil_dates])
+    return row
+
+
+def release_snapshot(action: IndustrialAction) -> dict[str, Any]:
+    """Everything a release shows, computed now and copied into JSON, so that it never moves."""
+    recorded = all_actions()
+    action = next(a for a in recorded if a.pk == action.pk)
+    totals = per_action_totals()
+    completeness = completeness_by_day(action)
+    days = with_completeness(daily_figures([action])[action.pk], completeness)
+    dates = [d.date for d in days]
+    comparison = season_comparison(action, recorded, totals)
+    return {
+        "generated_at": clock.now().isoformat(),
+        "national": action_entry(action, days, comparison),
+        "season_sentence": season_sentence(action, comparison),
+        "days": [{"date": d.date.isoformat(), "staff_absent_percent": d.figures.staff_absent_percent,
+                  "planned_maintained_percent": d.figures.planned_maintained_percent} for d in days],
+        "completeness": [{"date": c.date.isoformat(), "deadline": c.deadline.isoformat(), "expected": c.expected,
+                          "received": c.received, "missing": c.missing} for c in completeness],
+        "regions": [_area_json(a) for a in region_figures(action, dates)],
+        "icbs": [_area_json(a) for a in icb_figures(action, dates)],
+        "trusts": [_area_json(a, trust=True) for a in trust_figures(action, dates)],
+    }
+
+
+def _trust_days(snapshot: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(t["code"], day["date"]): {"name": t["name"], **day} for t in snapshot["trusts"] for day in t["days"]
+            if day["returns"]}
+
+
+def release_changes(
+    previous: Release | None, snapshot: dict[str, Any], revisions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """What changed since the previous release: the national totals, and each trust-day whose
+    figures moved (or that arrived or went), with the reasons trusts gave in their revisions."""
+    if previous is None:
+        return {}
+    before, after = _trust_days(previous.figures), _trust_days(snapshot)
+    reasons: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for revision in revisions:
+        reasons[(revision["daily_return__trust__ods_code"], revision["daily_return__date"].isoformat())].append({
+            "version": revision["version"], "reason": revision["reason"], "changes": revision["changes"],
+            "at": revision["created_at"].isoformat(),
+        })
+    returns = []
+    for key in sorted(set(before) | set(after), key=lambda k: (k[1], k[0])):
+        old, new = before.get(key), after.get(key)
+        changed = {f: [old.get(f) if old else None, new.get(f) if new else None] for f in RETURN_FIGURES
+                   if (old or {}).get(f) != (new or {}).get(f)}
+        if not changed:
+            continue
+        returns.append({
+            "ods_code": key[0], "trust": (new or old or {}).get("name", ""), "date": key[1],
+            "kind": "received" if old is None else ("withdrawn" if new is None else "revised"),
+            "changes": changed, "reasons": reasons.get(key, []),
+        })
+    old_totals, new_totals = previous.figures["national"]["totals"], snapshot["national"]["totals"]
+    return {
+        "previous": previous.number,
+        "previous_published_at": previous.published_at.isoformat(),
+        "totals": {m: [old_totals[m], new_totals[m]] for m in (*RESCHEDULED_METRICS, "peak_staff_absent")
+                   if old_totals[m] != new_totals[m]},
+        "returns": returns,
+    }
+
+
+def release_publish(*, action: IndustrialAction, user: User, request: HttpRequest | None = None) -> Release:
+    """Publish the action's figures as they stand now. National managers only."""
+    if not is_national_manager(user):
+        raise PermissionDenied("Only a national manager can publish figures.")
+    with transaction.atomic():
+        # Lock the action so that two publishes cannot take the same number or overlap revisions.
+        action = IndustrialAction.objects.select_for_update().get(pk=action.pk)
+        previous = action.releases.order_by("-number").first()
+        action_revisions = ReturnRevision.objects.filter(daily_return__action=action)
+        last_revision_id = action_revisions.aggregate(last=Max("pk"))["last"] or 0
+        snapshot = release_snapshot(action)
+        since = previous.last_revision_id if previous else 0
+        revisions = list(
+            action_revisions.filter(pk__gt=since, pk__lte=last_revision_id).order_by("pk").values(
+                "daily_return__trust__ods_code", "daily_return__date", "version", "reason", "changes", "created_at")
+        )
+        release = Release.objects.create(
+            action=action, number=previous.number + 1 if previous else 1, published_at=clock.now(),
+            published_by=user, figures=snapshot,
+            changes_since_previous=release_changes(previous, snapshot, revisions),
+            last_revision_id=last_revision_id,
+        )
+        audit_record(
+            event="release.published", actor=user, target=release, request=request,
+            summary=f"Published release {release.number} of {action.name}",
+            details={"action": action.slug, "number": release.number,
+                     "acute_rescheduled": snapshot["national"]["totals"]["acute_rescheduled"]},
+        )
+    return release

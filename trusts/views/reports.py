@@ -1,0 +1,467 @@
+"""Reports: live figures for managers (and a trust's own page for its staff), and published releases
+for everyone. Live figures are never public: anonymous visitors are sent to sign in, and people
+without a manager role get 404, like anything outside their organisations.
+
+Views stay thin: scope, validate the query string, call the selectors, render. Each page issues a
+fixed number of queries whatever the number of trusts, days and returns (tests/trusts/test_reports_pages.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from trusts.charts import Point, bar_chart, line_chart
+from trusts.exports import publication, to_csv, to_xlsx
+from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
+from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_readable
+from trusts.selectors.completeness import completeness_by_day, missing_trusts
+from trusts.selectors.reports import (
+    METRIC_LABELS,
+    SORT_KEYS,
+    AreaFigures,
+    DayFigures,
+    all_actions,
+    cumulative,
+    daily_figures,
+    headline,
+    icb_figures,
+    peak_of,
+    per_action_totals,
+    region_figures,
+    season_comparison,
+    season_sentence,
+    seasons,
+    sort_areas,
+    totals_of,
+    trust_figures,
+    with_completeness,
+)
+from trusts.services.releases import release_publish
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Scope:
+    """What a manager may read: all of England, or their regions' trusts (plus England totals)."""
+
+    national: bool
+    regions: list[Region]
+
+    @property
+    def trusts(self) -> QuerySet[Trust] | None:
+        return None if self.national else Trust.objects.filter(icb__region__in=[r.pk for r in self.regions])
+
+    @property
+    def label(self) -> str:
+        return "England" if self.national else ", ".join(r.name for r in self.regions)
+
+
+def _manager_scope(request: HttpRequest) -> Scope:
+    if is_national_manager(request.user):
+        return Scope(national=True, regions=[])
+    regions = list(managed_regions(request.user).order_by("name"))
+    if not regions:
+        raise Http404("Reports are for managers.")
+    return Scope(national=False, regions=regions)
+
+
+def _action_or_404(slug: str) -> tuple[IndustrialAction, list[IndustrialAction]]:
+    """The action with its strike days, and every recorded action (for the season comparison)."""
+    recorded = all_actions()
+    for action in recorded:
+        if action.slug == slug:
+            return action, recorded
+    raise Http404("No such industrial action.")
+
+
+def _day_label(date: dt.date) -> str:
+    return f"{date:%a} {date.day} {date:%b}"
+
+
+def _charts(prefix: str, days: list[DayFigures], where: str) -> dict[str, Any]:
+    rescheduled = [Point(_day_label(d.date), d.figures.total_rescheduled) for d in days]
+    absent = [Point(_day_label(d.date), d.figures.staff_absent) for d in days]
+    return {
+        "rescheduled_chart": bar_chart(f"{prefix}-rescheduled", f"Appointments and procedures rescheduled per "
+                                       f"strike day, {where}", rescheduled, "rescheduled"),
+        "absence_chart": line_chart(f"{prefix}-absent", f"Staff absent through the action per strike day, {where}",
+                                    absent, "staff absent"),
+    }
+
+
+# --- table sorting and filtering without JavaScript -----------------------------------------
+
+TRUST_COLUMNS = [
+    ("name", "Trust", False), ("code", "ODS code", False), ("icb", "ICB", False),
+    ("elective_rescheduled", "Elective", True), ("outpatient_rescheduled", "Outpatient", True),
+    ("community_rescheduled", "Community", True), ("mental_health_rescheduled", "Mental health", True),
+    ("acute_rescheduled", "Acute", True), ("total_rescheduled", "Total", True),
+    ("peak_staff_absent", "Peak staff absent", True), ("days_reported", "Days reported", True),
+]
+ICB_COLUMNS = [c for c in TRUST_COLUMNS if c[0] not in ("code", "icb", "days_reported")]
+ICB_COLUMNS[0] = ("name", "ICB", False)
+ICB_COLUMNS.insert(1, ("region", "Region", False))
+
+
+class TableFilterForm(forms.Form):
+    """The query string of a report's tables. Anything unrecognised is ignored, never an error page."""
+
+    region = forms.ChoiceField(required=False, label="Region")
+    icb = forms.ChoiceField(required=False, label="Integrated care board")
+    trust_type = forms.ChoiceField(required=False, label="Trust type",
+                                   choices=[("", "All types"), *TrustType.choices])
+    reported = forms.ChoiceField(required=False, label="Returns", choices=[
+        ("", "All trusts"), ("missing", "Missing a return"), ("complete", "Every return sent")])
+    q = forms.CharField(required=False, max_length=100, label="Trust name or ODS code")
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORT_KEYS])
+    dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+    icb_sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORT_KEYS])
+    icb_dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+
+    def __init__(self, data: Any, *, regions: list[Region], icbs: list[ICB]) -> None:
+        super().__init__(data)
+        self.fields["region"].choices = [("", "All regions")] + [(r.code, r.name) for r in regions]
+        self.fields["icb"].choices = [("", "All ICBs")] + [(i.code, i.short_name) for i in icbs]
+
+    def value(self, name: str) -> str:
+        """The cleaned value, or empty where the field was invalid (a stale link, say)."""
+        if not self.is_bound:
+            return ""
+        self.is_valid()
+        return str(self.cleaned_data.get(name) or "") if name not in self.errors else ""
+
+
+def _filter_trusts(trusts: QuerySet[Trust], form: TableFilterForm) -> QuerySet[Trust]:
+    if form.value("region"):
+        trusts = trusts.filter(icb__region__code=form.value("region"))
+    if form.value("icb"):
+        trusts = trusts.filter(icb__code=form.value("icb"))
+    if form.value("trust_type"):
+        trusts = trusts.filter(trust_type=form.value("trust_type"))
+    if form.value("q"):
+        text = form.value("q").strip()
+        trusts = trusts.filter(Q(name__icontains=text) | Q(ods_code__iexact=text))
+    return trusts
+
+
+def _sort_headers(request: HttpRequest, columns: list[tuple[str, str, bool]], sort: str, descending: bool,
+                  param: str, anchor: str) -> list[dict[str, Any]]:
+    """Column headers as links that sort by the column (numbers largest first on the first click)."""
+    headers = []
+    for key, label, numeric in columns:
+        current = key == sort
+        next_desc = not descending if current else numeric
+        query = request.GET.copy()
+        query[param] = key
+        query[param.replace("sort", "dir")] = "desc" if next_desc else "asc"
+        headers.append({
+            "label": label, "numeric": numeric, "href": f"?{query.urlencode()}#{anchor}",
+            "aria_sort": ("descending" if descending else "ascending") if current else "",
+            "next": "descending" if next_desc else "ascending",
+        })
+    return headers
+
+
+def _trust_rows(trusts: list[AreaFigures], form: TableFilterForm) -> list[AreaFigures]:
+    reported = form.value("reported")
+    if reported == "missing":
+        trusts = [t for t in trusts if t.missing_dates]
+    elif reported == "complete":
+        trusts = [t for t in trusts if not t.missing_dates]
+    sort = form.value("sort") or "name"
+    return sort_areas(trusts, sort, form.value("dir") == "desc")
+
+
+def _table_context(
+    request: HttpRequest, action: IndustrialAction, dates: list[dt.date], trusts: QuerySet[Trust],
+    regions: list[Region],
+) -> dict[str, Any]:
+    """ICB and trust tables with their filter form and sort links (three queries)."""
+    icbs = list(ICB.objects.filter(pk__in=trusts.values("icb")).order_by("name"))
+    form = TableFilterForm(request.GET or None, regions=regions, icbs=icbs)
+    filtered = _filter_trusts(trusts, form)
+    trust_rows = _trust_rows(trust_figures(action, dates, filtered), form)
+    icb_scope = trusts
+    if form.value("region"):
+        icb_scope = icb_scope.filter(icb__region__code=form.value("region"))
+    icb_sort = form.value("icb_sort") or "name"
+    icb_rows = sort_areas(icb_figures(action, dates, icb_scope), icb_sort, form.value("icb_dir") == "desc")
+    return {
+        "filter_form": form,
+        "select_fields": [form["region"], form["icb"], form["trust_type"], form["reported"]],
+        "trust_rows": trust_rows,
+        "trust_headers": _sort_headers(request, TRUST_COLUMNS, form.value("sort") or "name",
+                                       form.value("dir") == "desc", "sort", "trusts"),
+        "icb_rows": icb_rows,
+        "icb_headers": _sort_headers(request, ICB_COLUMNS, icb_sort, form.value("icb_dir") == "desc",
+                                     "icb_sort", "icbs"),
+        "filtered": bool(request.GET.get("region") or request.GET.get("icb") or request.GET.get("trust_type")
+                         or request.GET.get("q") or request.GET.get("reported")),
+    }
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Every recorded action, latest first, with its headline and (for the latest) completeness."""
+    scope = _manager_scope(request)
+    recorded = all_actions()
+    days = daily_figures(recorded)
+    scoped_totals = per_action_totals(scope.trusts) if not scope.national else {}
+    rows = []
+    for action in reversed(recorded):
+        action_days = days[action.pk]
+        figures = totals_of(action_days)
+        rows.append({
+            "action": action, "figures": figures, "peak": peak_of(action_days),
+            "headline": headline(action, figures.acute_rescheduled, list(action.strike_days.all())),
+            "scoped": scoped_totals.get(action.pk),
+        })
+    latest = recorded[-1] if recorded else None
+    return render(request, "reports/dashboard.html", {
+        "scope": scope, "rows": rows, "latest": latest,
+        "completeness": completeness_by_day(latest, scope.trusts) if latest else [],
+        "breadcrumbs": [{"href": reverse("home"), "text": "Home"}],
+    })
+
+
+@login_required
+def action_report(request: HttpRequest, slug: str) -> HttpResponse:
+    scope = _manager_scope(request)
+    action, recorded = _action_or_404(slug)
+    totals = per_action_totals()
+    england = daily_figures([action])[action.pk]
+    dates = [d.date for d in england]
+    completeness = completeness_by_day(action, scope.trusts)
+    if scope.national:
+        with_completeness(england, completeness)
+        own_days = None
+    else:
+        own_days = with_completeness(daily_figures([action], scope.trusts)[action.pk], completeness)
+    comparison = season_comparison(action, recorded, totals)
+    england_totals = totals_of(england)
+    trusts = scope.trusts if scope.trusts is not None else Trust.objects.all()
+    regions = scope.regions if not scope.national else list(Region.objects.order_by("name"))
+    return render(request, "reports/action.html", {
+        "scope": scope, "action": action,
+        "headline": headline(action, england_totals.acute_rescheduled, list(action.strike_days.all())),
+        "season_sentence": season_sentence(action, comparison), "comparison": comparison,
+        "england": england, "england_totals": england_totals, "england_peak": peak_of(england),
+        "own_days": own_days, "own_totals": totals_of(own_days) if own_days else None,
+        "own_peak": peak_of(own_days) if own_days else None,
+        "completeness": completeness,
+        "missing_total": sum(c.missing for c in completeness),
+        "region_rows": region_figures(action, dates, scope.trusts),
+        "metric_labels": METRIC_LABELS,
+        "can_publish": scope.national,
+        "releases": list(action.releases.order_by("-number").values("number", "published_at")),
+        **_charts("england", england, "England"),
+        **_table_context(request, action, dates, trusts, regions),
+        "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
+                        {"href": reverse("reports:dashboard"), "text": "Reports"}],
+    })
+
+
+@login_required
+def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    scope = _manager_scope(request)
+    region = get_object_or_404(Region, code=code.upper())
+    if not scope.national and region not in scope.regions:
+        raise Http404("No such region in your organisations.")
+    action, _ = _action_or_404(slug)
+    trusts = Trust.objects.filter(icb__region=region)
+    completeness = completeness_by_day(action, trusts)
+    days = with_completeness(daily_figures([action], trusts)[action.pk], completeness)
+    return render(request, "reports/region.html", {
+        "scope": scope, "action": action, "region": region, "days": days, "totals": totals_of(days),
+        "peak": peak_of(days), "completeness": completeness, "missing_total": sum(c.missing for c in completeness),
+        **_charts("region", days, region.name),
+        **_table_context(request, action, [d.date for d in days], trusts, [region]),
+        "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
+                        {"href": reverse("reports:dashboard"), "text": "Reports"},
+                        {"href": reverse("reports:action", args=[action.slug]), "text": action.name}],
+    })
+
+
+@login_required
+def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse:
+    """A trust's own figures: its administrators (and communications staff) and its managers."""
+    trust = get_scoped_trust_or_404(trusts_readable(request.user), ods_code)
+    action, _ = _action_or_404(slug)
+    own = Trust.objects.filter(pk=trust.pk)
+    days = daily_figures([action], own)[action.pk]
+    (row,) = trust_figures(action, [d.date for d in days], own) or [None]
+    return render(request, "reports/trust.html", {
+        "action": action, "trust": trust, "days": days, "totals": totals_of(days), "peak": peak_of(days),
+        "row": row, **_charts("trust", days, trust.name),
+        "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
+                        {"href": reverse("trusts:trust", args=[trust.ods_code]), "text": trust.name}],
+    })
+
+
+class MissingDayForm(forms.Form):
+    date = forms.TypedChoiceField(coerce=dt.date.fromisoformat, label="Strike day")
+
+
+@login_required
+def missing(request: HttpRequest, slug: str) -> HttpResponse:
+    """Trusts that owe a return for one strike day, with whom to contact, so they can be chased."""
+    scope = _manager_scope(request)
+    action, _ = _action_or_404(slug)
+    completeness = completeness_by_day(action, scope.trusts)
+    choices = [(c.date.isoformat(), f"{c.date:%A} {c.date.day} {c.date:%B %Y} ({c.missing} missing)")
+               for c in completeness]
+    form = MissingDayForm(request.GET or None)
+    form.fields["date"].choices = choices
+    chosen = form.cleaned_data["date"] if form.is_valid() else next(
+        (c.date for c in completeness if c.missing), completeness[0].date if completeness else None)
+    if chosen is None:
+        raise Http404("This action has no strike days.")
+    form = MissingDayForm(initial={"date": chosen.isoformat()})
+    form.fields["date"].choices = choices
+    return render(request, "reports/missing.html", {
+        "scope": scope, "action": action, "form": None, "day_form": form, "chosen": chosen,
+        "completeness": completeness, "trusts": list(missing_trusts(action, chosen, scope.trusts)),
+        "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
+                        {"href": reverse("reports:dashboard"), "text": "Reports"},
+                        {"href": reverse("reports:action", args=[action.slug]), "text": action.name}],
+    })
+
+
+@login_required
+def season_view(request: HttpRequest) -> HttpResponse:
+    scope = _manager_scope(request)
+    recorded = all_actions()
+    totals = per_action_totals()
+    season_list = seasons(recorded, totals)
+    for season in season_list:
+        season.sentences = [season_sentence(a, season_comparison(a, recorded, totals)) for a, _ in season.actions]
+    return render(request, "reports/seasons.html", {
+        "scope": scope, "seasons": season_list,
+        "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
+                        {"href": reverse("reports:dashboard"), "text": "Reports"}],
+    })
+
+
+@login_required
+def cumulative_view(request: HttpRequest) -> HttpResponse:
+    scope = _manager_scope(request)
+    recorded = all_actions()
+    rows = cumulative(recorded, per_action_totals())
+    scoped_rows = cumulative(recorded, per_action_totals(scope.trusts)) if not scope.national else None
+    return render(request, "reports/cumulative.html", {
+        "scope": scope, "rows": rows, "overall": rows[-1].cumulative if rows else None,
+        "scoped_overall": scoped_rows[-1].cumulative if scoped_rows else None,
+        "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
+                        {"href": reverse("reports:dashboard"), "text": "Reports"}],
+    })
+
+
+def _download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    scope = _manager_scope(request)
+    action, _ = _action_or_404(slug)
+    dates = [d.date for d in action.strike_days.all()]
+    table = publication(action, dates, trust_figures(action, dates, scope.trusts), scope.label)
+    name = f"{action.slug}-{'england' if scope.national else '-'.join(r.code.lower() for r in scope.regions)}"
+    if kind == "csv":
+        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(to_xlsx(table), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
+
+
+@login_required
+def download_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    return _download(request, slug, "csv")
+
+
+@login_required
+def download_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
+    return _download(request, slug, "xlsx")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def publish(request: HttpRequest, slug: str) -> HttpResponse:
+    """Check, then publish the figures as they stand as the next numbered release."""
+    if not is_national_manager(request.user):
+        raise Http404("Only national managers publish figures.")
+    action, _ = _action_or_404(slug)
+    if request.method == "POST":
+        release = release_publish(action=action, user=request.user, request=request)  # type: ignore[arg-type]
+        messages.success(request, f"Release {release.number} of {action.name} is published.")
+        return redirect(release.get_absolute_url())
+    days = daily_figures([action])[action.pk]
+    totals = totals_of(days)
+    previous = action.releases.order_by("-number").first()
+    return render(request, "reports/publish.html", {
+        "action": action, "totals": totals, "peak": peak_of(days),
+        "headline": headline(action, totals.acute_rescheduled, list(action.strike_days.all())),
+        "previous": previous, "number": previous.number + 1 if previous else 1,
+        "completeness": completeness_by_day(action),
+        "back_link": reverse("reports:action", args=[action.slug]),
+    })
+
+
+# --- published releases: public ------------------------------------------------------------
+
+
+def _release_or_404(slug: str, number: int) -> Release:
+    return get_object_or_404(Release.objects.select_related("action"), action__slug=slug, number=number)
+
+
+def release_list(request: HttpRequest) -> HttpResponse:
+    releases = Release.objects.select_related("action").order_by("-published_at")
+    return render(request, "reports/release_list.html", {"releases": releases})
+
+
+def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    release = _release_or_404(slug, number)
+    figures = release.figures
+    national_days = figures["national"]["days"]
+    labels = [_day_label(dt.date.fromisoformat(d["date"])) for d in national_days]
+    rescheduled = [Point(label, d["total_rescheduled"]) for label, d in zip(labels, national_days, strict=True)]
+    absent = [Point(label, d["staff_absent"]) for label, d in zip(labels, national_days, strict=True)]
+    others = list(Release.objects.filter(action=release.action).order_by("number").values_list("number", flat=True))
+    return render(request, "reports/release.html", {
+        "release": release, "figures": figures, "national": figures["national"],
+        "days": [{**d, **extra, "date": dt.date.fromisoformat(d["date"])}
+                 for d, extra in zip(national_days, figures["days"], strict=True)],
+        "changes": release.changes_since_previous, "others": others,
+        "total_changes": [(METRIC_LABELS.get(metric, "Peak staff absent"), old, new) for metric, (old, new)
+                          in release.changes_since_previous.get("totals", {}).items()],
+        "latest": others[-1] if others else None,
+        "json_url": reverse("reports:release_json", args=[slug, number]),
+        "rescheduled_chart": bar_chart("release-rescheduled", "Appointments and procedures rescheduled per strike "
+                                       "day, England", rescheduled, "rescheduled"),
+        "absence_chart": line_chart("release-absent", "Staff absent through the action per strike day, England",
+                                    absent, "staff absent"),
+        "metric_labels": METRIC_LABELS,
+        "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
+                        {"href": reverse("reports:releases"), "text": "Published figures"}],
+    })
+
+
+def release_json(request: HttpRequest, slug: str, number: int) -> JsonResponse:
+    release = _release_or_404(slug, number)
+    return JsonResponse({
+        "action": release.action.slug, "number": release.number,
+        "published_at": release.published_at.isoformat(),
+        "url": request.build_absolute_uri(release.get_absolute_url()),
+        "figures": release.figures, "changes_since_previous": release.changes_since_previous,
+    }, json_dumps_params={"ensure_ascii": False})
