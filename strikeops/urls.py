@@ -14,6 +14,8 @@ urlpatterns = [
     path("reports/", include("trusts.urls_reports")),
     path("notices/", include("notices.urls")),
     path("messages/", include("notices.urls_campaigns")),
+    path("account/", include("trusts.urls_account")),
+    path("audit/", include("trusts.urls_audit")),
     path("sign-in/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm,
                                                    redirect_authenticated_user=True), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 
@@ -16,6 +18,13 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Addresses are stored in lower case; people type them in any case.
         return self.cleaned_data["username"].strip().lower()
+
+
+def axes_username(request: Any, credentials: dict[str, Any] | None = None) -> str | None:
+    """The address django-axes counts failures against: normalised as the sign-in form does, so
+    that typing it in capitals does not give an attacker five more tries."""
+    raw = (credentials or {}).get("username") or getattr(request, "POST", {}).get("username")
+    return str(raw).strip().lower()[:254] if raw else None
 
 
 class NHSPasswordResetForm(PasswordResetForm):

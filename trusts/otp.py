@@ -1,0 +1,69 @@
+"""Two-factor sign-in (TOTP, django-otp): who must use it and the middleware that enforces it.
+
+A user with a confirmed authenticator app must enter a code once per session before any page
+other than sign-out and the code page itself. National managers must have one: until they set it
+up, every page sends them to the set-up page (when OTP_REQUIRED_FOR_NATIONAL_MANAGERS is on, as it
+is in production; tests/settings.py turns it off so that `client.force_login(nia)` reaches pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from trusts.scoping import is_national_manager
+
+# Pages an unverified user may still reach: signing out, and the two-factor pages themselves.
+EXEMPT_URL_NAMES = frozenset({"logout", "account:two_factor_setup", "account:two_factor_verify"})
+
+
+def confirmed_device(user: Any) -> TOTPDevice | None:
+    if not user.is_authenticated:
+        return None
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+
+
+def two_factor_required(user: Any) -> bool:
+    """Whether this user may not turn two-factor off (national managers, when the setting is on)."""
+    return bool(settings.OTP_REQUIRED_FOR_NATIONAL_MANAGERS) and is_national_manager(user)
+
+
+def is_verified(request: HttpRequest) -> bool:
+    verified = getattr(request.user, "is_verified", None)
+    return bool(verified and verified())
+
+
+class OTPRequiredMiddleware:
+    """Sends an unverified user with an authenticator app to the code page, and a national
+    manager without one to the set-up page. Runs after django_otp's OTPMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any) -> Any:
+        user = request.user
+        if not user.is_authenticated or is_verified(request):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in EXEMPT_URL_NAMES:
+            return None
+        if confirmed_device(user) is not None:
+            return self._redirect("account:two_factor_verify", request)
+        if two_factor_required(user):
+            return self._redirect("account:two_factor_setup", request)
+        return None
+
+    @staticmethod
+    def _redirect(view_name: str, request: HttpRequest) -> HttpResponseRedirect:
+        # Come back to the page asked for; after a POST (whose body is lost) to the home page.
+        target = request.get_full_path() if request.method == "GET" else reverse("home")
+        return HttpResponseRedirect(f"{reverse(view_name)}?{urlencode({'next': target})}")
