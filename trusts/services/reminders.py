@@ -79,7 +79,8 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> ReminderRun:
     run = ReminderRun()
     for strike_day in strike_days_due_reminders(now):
         run.days += 1
-        owing = missing_trusts(strike_day.action, strike_day.date).exclude(reminders__strike_day=strike_day)
+        # Read the list once; another run may claim some of these trusts meanwhile, which the claim catches.
+        owing = list(missing_trusts(strike_day.action, strike_day.date).exclude(reminders__strike_day=strike_day))
         for trust in owing:
             claim = reminder_claim(trust=trust, strike_day=strike_day)
             if claim is None:

@@ -1,0 +1,158 @@
+"""Return reminders: sent at the lead time before the deadline, once per (trust, strike day), never twice."""
+
+from __future__ import annotations
+
+import threading
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import connection
+from django.test import override_settings
+
+from tests.factories import local, make_action, make_return
+from trusts.models import ReminderSent, ReminderStatus, Trust
+from trusts.selectors import completeness
+from trusts.services import reminders
+from trusts.services.reminders import reminders_send_due
+
+# Strike day 11 April 2023's return is due at 11:00 on Wednesday 12 April; the default lead is 2 hours.
+BEFORE = local(2023, 4, 12, 8, 59)
+DUE = local(2023, 4, 12, 9, 0)
+
+
+def to(address: str) -> list[mail.EmailMessage]:
+    return [m for m in mail.outbox if address in m.to]
+
+
+@pytest.fixture
+def april(db):  # type: ignore[no-untyped-def]
+    return make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
+
+
+@pytest.mark.django_db
+def test_sent_at_the_lead_time_to_administrators_of_trusts_that_owe_it(april, ada, tom) -> None:  # type: ignore[no-untyped-def]
+    make_return(april, "RX1", april.first_day)  # Nottingham has submitted
+    assert reminders_send_due(now=BEFORE).claimed == 0
+    assert mail.outbox == []
+    run = reminders_send_due(now=DUE)
+    assert run.days == 1
+    [message] = to(ada.email)
+    assert message.subject == ("Reminder: RWE return for Tuesday 11 April 2023 is due by 11:00 on "
+                               "Wednesday 12 April 2023")
+    assert "University Hospitals of Leicester NHS Trust (RWE) has not yet submitted" in message.body
+    assert to(tom.email) == []
+    assert ReminderSent.objects.get(trust__ods_code="RWE").status == ReminderStatus.SENT
+    assert not ReminderSent.objects.filter(trust__ods_code="RX1").exists()
+
+
+@pytest.mark.django_db
+def test_never_twice_however_often_beat_ticks(april, ada) -> None:  # type: ignore[no-untyped-def]
+    first = reminders_send_due(now=DUE)
+    second = reminders_send_due(now=local(2023, 4, 12, 9, 15))
+    assert first.claimed > 0
+    assert (second.claimed, second.sent) == (0, 0)
+    assert len(to(ada.email)) == 1
+    # After the deadline nothing is sent either.
+    assert reminders_send_due(now=local(2023, 4, 12, 11, 0)).days == 0
+
+
+@pytest.mark.django_db
+def test_a_claim_taken_by_another_worker_is_left_alone(april, ada) -> None:  # type: ignore[no-untyped-def]
+    """The race in slow motion: another worker claims RWE after this run has listed the trusts that owe."""
+    listed = completeness.missing_trusts
+
+    def listed_then_claimed_elsewhere(*args, **kwargs):  # type: ignore[no-untyped-def]
+        queryset = listed(*args, **kwargs)
+        ReminderSent.objects.create(trust=Trust.objects.get(ods_code="RWE"), strike_day=april.strike_days.get())
+        return queryset
+
+    with mock.patch.object(reminders, "missing_trusts", listed_then_claimed_elsewhere):
+        reminders_send_due(now=DUE)
+    assert to(ada.email) == []
+    assert ReminderSent.objects.filter(trust__ods_code="RWE").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_send_each_reminder_once(ada) -> None:  # type: ignore[no-untyped-def]
+    make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
+    barrier = threading.Barrier(2, timeout=30)
+    claim = reminders.reminder_claim
+    waited = threading.local()
+
+    def claim_together(**kwargs):  # type: ignore[no-untyped-def]
+        # Both workers have read the same list of trusts that owe; now both try to claim every one.
+        if not getattr(waited, "done", False):
+            waited.done = True
+            barrier.wait()
+        return claim(**kwargs)
+
+    runs: list[reminders.ReminderRun] = []
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            runs.append(reminders_send_due(now=DUE))
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    with mock.patch.object(reminders, "reminder_claim", claim_together):
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert not failures
+    assert len(to(ada.email)) == 1
+    owing = ReminderSent.objects.count()
+    assert len(runs) == 2
+    assert owing == sum(r.claimed for r in runs) > 1
+    # Every claimed trust was sent for exactly once (only Leicester has someone to tell).
+    assert sum(r.sent for r in runs) == owing
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_recorded_and_not_retried(april, ada) -> None:  # type: ignore[no-untyped-def]
+    with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("refused")):
+        run = reminders_send_due(now=DUE)
+    assert run.failed == run.claimed > 0
+    assert ReminderSent.objects.get(trust__ods_code="RWE").error == "refused"
+    reminders_send_due(now=local(2023, 4, 12, 9, 15))
+    assert to(ada.email) == []
+
+
+@pytest.mark.django_db
+def test_a_trust_without_administrators_hears_at_its_contact_address(april) -> None:  # type: ignore[no-untyped-def]
+    Trust.objects.filter(ods_code="RX1").update(contact_email="returns@rx1.example")
+    reminders_send_due(now=DUE)
+    assert len(to("returns@rx1.example")) == 1
+
+
+@pytest.mark.django_db
+def test_the_lead_time_is_a_setting(april, ada) -> None:  # type: ignore[no-untyped-def]
+    with override_settings(RETURN_REMINDER_LEAD=4):
+        reminders_send_due(now=local(2023, 4, 12, 7, 0))
+    assert len(to(ada.email)) == 1
+
+
+def test_beat_runs_the_registered_task_every_15_minutes() -> None:
+    from strikeops.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["trusts.send_return_reminders"]
+    assert entry["schedule"] == 15 * 60
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
+
+
+@pytest.mark.django_db
+def test_the_task_wraps_the_service(april, ada) -> None:  # type: ignore[no-untyped-def]
+    from trusts.tasks import send_return_reminders
+
+    with mock.patch("trusts.services.reminders.timezone.now", return_value=DUE):
+        result = send_return_reminders.delay().get()
+    assert result["days"] == 1 and result["sent"] >= 1
+    assert len(to(ada.email)) == 1
