@@ -257,3 +257,51 @@ CELERY_BEAT_SCHEDULE["trusts.send_return_reminders"] = {
     "task": "trusts.send_return_reminders",
     "schedule": 15 * 60,
 }
+
+# --- Campaign delivery: channels, GOV.UK Notify, retries, rate limit, retention (docs/delivery.md) --
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY")
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_TIMEOUT = env_int("NOTIFY_TIMEOUT", 30)
+# One generic Notify template per kind whose content is ((subject)) and ((body)) (letters also take
+# ((address_line_1))...): our templates are rendered here and sent as those two values.
+NOTIFY_TEMPLATE_ID_EMAIL = env_str("NOTIFY_TEMPLATE_ID_EMAIL")
+NOTIFY_TEMPLATE_ID_SMS = env_str("NOTIFY_TEMPLATE_ID_SMS")
+NOTIFY_TEMPLATE_ID_LETTER = env_str("NOTIFY_TEMPLATE_ID_LETTER")
+# The bearer token Notify sends with delivery receipts; empty turns the callback endpoint off (401).
+NOTIFY_CALLBACK_TOKEN = env_str("NOTIFY_CALLBACK_TOKEN")
+# Which channel sends each kind: notify, email (Django's backend; email only), log (development:
+# logs the delivery id, sends nothing), test (records sends; tests only) or none. DELIVERY_CHANNEL
+# sets all three; DELIVERY_CHANNEL_EMAIL/_SMS/_LETTER override one.
+DELIVERY_CHANNEL = env_str("DELIVERY_CHANNEL")
+_delivery_fallback = "notify" if NOTIFY_API_KEY else ("log" if DEBUG else "none")
+DELIVERY_CHANNELS = {
+    "email": env_str("DELIVERY_CHANNEL_EMAIL") or DELIVERY_CHANNEL or ("notify" if NOTIFY_API_KEY else "email"),
+    "sms": env_str("DELIVERY_CHANNEL_SMS") or DELIVERY_CHANNEL or _delivery_fallback,
+    "letter": env_str("DELIVERY_CHANNEL_LETTER") or DELIVERY_CHANNEL or _delivery_fallback,
+}
+if any(name not in ("notify", "email", "log", "test", "none") for name in DELIVERY_CHANNELS.values()):
+    raise ImproperlyConfigured(f"Unknown delivery channel in {DELIVERY_CHANNELS}; use notify, email, log, test or none.")
+if "notify" in DELIVERY_CHANNELS.values() and not NOTIFY_API_KEY:
+    raise ImproperlyConfigured("The notify delivery channel needs NOTIFY_API_KEY.")
+# Attempts per delivery before a temporary failure becomes permanent; back-off doubles from the base.
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5)
+DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 60)
+DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 3600)
+# Across all workers (Notify's per-key limit is 3,000 a minute).
+DELIVERY_RATE_PER_MINUTE = env_int("DELIVERY_RATE_PER_MINUTE", 3000)
+# The Redis shared by workers for the rate limit; defaults to REDIS_URL.
+DELIVERY_REDIS_URL = env_str("DELIVERY_REDIS_URL")
+# Deliveries per fan-out message (ids only).
+DELIVERY_CHUNK_SIZE = env_int("DELIVERY_CHUNK_SIZE", 500)
+# A delivery still "sending" this long after its claim was left by a dead worker (must exceed the
+# longest send: NOTIFY_TIMEOUT, EMAIL_TIMEOUT and a wait for the rate limit).
+DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 600)
+# A queued delivery whose broker message has not been worked this long is put in a new message.
+DELIVERY_REQUEUE_AFTER_SECONDS = env_int("DELIVERY_REQUEUE_AFTER_SECONDS", 900)
+DELIVERY_TEST_CHANNEL_DELAY_MS = env_int("DELIVERY_TEST_CHANNEL_DELAY_MS", 0)
+# Key for the hashes in the opt-out table. Set it explicitly in production: changing it (or
+# SECRET_KEY while it is unset) makes every recorded opt-out unrecognisable.
+MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or f"opt-out:{SECRET_KEY}"
+CELERY_IMPORTS += ["notices.tasks_delivery"]
+CELERY_BEAT_SCHEDULE["notices.deliveries_recover"] = {"task": "notices.deliveries_recover", "schedule": 60}
+CELERY_BEAT_SCHEDULE["notices.campaigns_purge"] = {"task": "notices.campaigns_purge", "schedule": 60 * 60}

@@ -1,0 +1,72 @@
+"""Campaign delivery, the read side: progress, failures and the outcomes export.
+
+Each aggregate is one grouped query (`.values().annotate().order_by()`); the export streams.
+Nothing here returns contact details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import Count, F
+
+from notices.models import Campaign, Delivery, DeliveryStatus
+from notices.models.campaigns import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
+
+
+def _summarise(counts: dict[str, int]) -> dict[str, Any]:
+    total = sum(counts.values())
+    pending = sum(counts[s] for s in PENDING_STATUSES)
+    done = total - pending
+    return {
+        "counts": counts,
+        "total": total,
+        "pending": pending,
+        "done": done,
+        "succeeded": sum(counts[s] for s in SUCCESS_STATUSES),
+        "failed": sum(counts[s] for s in FAILURE_STATUSES),
+        "cancelled": counts[DeliveryStatus.CANCELLED],
+        # Whole percent, rounded down: 100 only when nothing is left to do.
+        "percent": (done * 100 // total) if total else 0,
+    }
+
+
+def campaign_progress(campaign: Campaign | int) -> dict[str, Any]:
+    """Counts of the campaign's deliveries by status (every status present, zeros included), with
+    total, pending, done, succeeded (sent + delivered), failed (temporary + permanent), cancelled and
+    percent done. One grouped query."""
+    campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
+    counts = dict.fromkeys(DeliveryStatus.values, 0)
+    for row in (Delivery.objects.filter(campaign_id=campaign_id).values("status")
+                .annotate(n=Count("pk")).order_by()):
+        counts[row["status"]] = row["n"]
+    return _summarise(counts)
+
+
+def campaign_failures(campaign: Campaign | int, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Failed and cancelled deliveries by line number of the file, with the reason (no contact
+    details: reasons are redacted when stored)."""
+    campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
+    return list(
+        Delivery.objects.filter(campaign_id=campaign_id, status__in=[*FAILURE_STATUSES, DeliveryStatus.CANCELLED])
+        .order_by("recipient__line")
+        .values("pk", "status", "attempts", "failure_reason", line=F("recipient__line"))[:limit]
+    )
+
+
+OUTCOME_HEADER = ["line", "status", "attempts", "failure reason", "sent at", "completed at"]
+
+
+def deliveries_outcomes_csv(campaign: Campaign | int) -> Iterator[list[str]]:
+    """Rows for a CSV of outcomes (header first), one per recipient in line order: no email, phone,
+    address, NHS number or personalisation, purged or not. Streams from the database in chunks."""
+    campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
+    labels = dict(DeliveryStatus.choices)
+    yield OUTCOME_HEADER
+    rows = (Delivery.objects.filter(campaign_id=campaign_id).order_by("recipient__line")
+            .values_list("recipient__line", "status", "attempts", "failure_reason", "sent_at", "completed_at")
+            .iterator(chunk_size=2000))
+    for line, status, attempts, reason, sent_at, completed_at in rows:
+        yield [str(line), labels.get(status, status), str(attempts), reason,
+               sent_at.isoformat() if sent_at else "", completed_at.isoformat() if completed_at else ""]

@@ -1,0 +1,629 @@
+"""Campaign delivery, the write side: create, start, schedule, cancel, send, settle, recover, purge.
+
+The guarantees (docs/delivery.md has the long version):
+- Every message is a Delivery row, committed with its Recipient before anything is queued; the
+  (campaign, recipient) pair is unique in the database. Work is queued only after commit
+  (transaction.on_commit) and broker messages carry ids only.
+- A worker sends a delivery only after claiming it with a conditional UPDATE (queued or
+  awaiting_retry -> sending, only while its campaign is sending); whoever gets 0 rows back walks away.
+  The send happens outside any transaction and the outcome is written with another conditional
+  UPDATE (still sending, same attempt), so a late or duplicate worker can never overwrite it.
+- Temporary failures wait (exponential back-off) and try again up to DELIVERY_MAX_ATTEMPTS, then
+  become permanent; permanent failures stop at once.
+- Before any second attempt the channel is asked whether it already holds the message (Notify: by
+  reference = delivery id). So a send whose answer was lost (a timeout, a worker killed between the
+  provider's acceptance and our write) is settled without sending it again. Channels that cannot be
+  asked (SMTP, the log) send again: at least once, never lost. A claim left "sending" by a dead worker
+  is released by the beat task after DELIVERY_SENDING_TIMEOUT_SECONDS and goes down the same path.
+- Contact details never leave this module except into the channel: not in audit events, failure
+  reasons (redacted), log lines (delivery ids only) or broker messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, Max, Min, OuterRef, Q
+
+from notices.channels import (
+    NOTIFY_STATUSES,
+    Channel,
+    LookupUnsupported,
+    PermanentFailure,
+    RenderedMessage,
+    SendResult,
+    TemporaryFailure,
+    channel_for,
+)
+from notices.figures import trust_action_figures
+from notices.models import (
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    MessageTemplate,
+    MessagingOptOut,
+    OptOutKind,
+    Recipient,
+)
+from notices.models.campaigns import CLAIMABLE_STATUSES, MAX_SCHEDULE_DAYS, PENDING_STATUSES, SUCCESS_STATUSES
+from notices.models.templates import Channel as MessageChannel
+from notices.placeholders import MissingPlaceholders, render
+from notices.ratelimit import RateLimiter, get_rate_limiter
+from trusts import clock
+from trusts.models import IndustrialAction, Trust
+from trusts.services.audit import audit_record
+
+logger = logging.getLogger("notices.delivery")
+
+# Rows per bulk INSERT when a campaign is created: bounds the ORM objects held at once.
+CREATE_BATCH_SIZE = 1000
+# Ids per broker message when the beat task re-queues work.
+RECOVER_LIMIT = 20_000
+
+FINAL_STATUSES = tuple(s for s in DeliveryStatus.values if s not in PENDING_STATUSES)
+
+
+class CampaignError(Exception):
+    """A refusal; str() is a message fit to show the person who tried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- Contact details: hashing for opt-outs, redaction for reasons ----------------------------
+
+def _normalise_contact(kind: str, value: str) -> str:
+    value = value.strip()
+    if kind == OptOutKind.EMAIL:
+        return value.lower()
+    digits = re.sub(r"\D", "", value)
+    # 07700 900123, +44 7700 900123 and 447700900123 are one number.
+    if digits.startswith("44"):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def contact_hash(kind: str, value: str) -> str:
+    """Keyed hash (HMAC-SHA256) of a normalised email address or phone number."""
+    key = settings.MESSAGING_HASH_KEY.encode()
+    return hmac.new(key, f"{kind}:{_normalise_contact(kind, value)}".encode(), hashlib.sha256).hexdigest()
+
+
+def opt_out_record(*, email: str | None = None, phone: str | None = None, trust: Trust | None = None,
+                   source: str = "") -> int:
+    """Record that this address (or number) wants no more messages from `trust`, or from any trust
+    when trust is None. Idempotent; returns how many new opt-outs were stored."""
+    created = 0
+    for kind, value in ((OptOutKind.EMAIL, email), (OptOutKind.PHONE, phone)):
+        if value and value.strip():
+            _, new = MessagingOptOut.objects.get_or_create(
+                trust=trust, kind=kind, value_hash=contact_hash(kind, value), defaults={"source": source[:40]})
+            created += int(new)
+    return created
+
+
+def _opt_out_key(campaign: Campaign, recipient: Recipient) -> tuple[str, str] | None:
+    """Opt-outs are per address: an email opt-out stops emails to it, not letters or texts."""
+    if campaign.channel == MessageChannel.EMAIL and recipient.email:
+        return OptOutKind.EMAIL, recipient.email
+    if campaign.channel == MessageChannel.SMS and recipient.phone:
+        return OptOutKind.PHONE, recipient.phone
+    return None
+
+
+def is_opted_out(*, trust: Trust | int, kind: str, value: str) -> bool:
+    trust_id = trust.pk if isinstance(trust, Trust) else trust
+    return MessagingOptOut.objects.filter(
+        Q(trust_id=trust_id) | Q(trust__isnull=True), kind=kind, value_hash=contact_hash(kind, value),
+    ).exists()
+
+
+_EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_NUMBER_LIKE = re.compile(r"\+?\d[\d\s-]{7,}\d")
+
+
+def redact(text: str, recipient: Recipient | None = None) -> str:
+    """Take anything that looks like contact details out of a failure reason before it is stored."""
+    if recipient is not None:
+        for value in (recipient.email, recipient.phone, recipient.nhs_number, *(recipient.address_lines or [])):
+            if value and len(str(value)) >= 3:
+                text = text.replace(str(value), "[redacted]")
+    text = _EMAIL_LIKE.sub("[redacted]", text)
+    return _NUMBER_LIKE.sub("[redacted]", text)
+
+
+# --- Creating, starting, cancelling -----------------------------------------------------------
+
+def _none_if_blank(value: Any) -> Any:
+    return value if value not in ("", [], {}) else None
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def campaign_create(
+    *,
+    trust: Trust,
+    template: MessageTemplate,
+    action: IndustrialAction | None,
+    channel: str,
+    rows: Iterable[dict[str, Any]],
+    user: Any,
+    request: Any = None,
+) -> Campaign:
+    """A draft campaign with one Recipient and one queued Delivery per row, all in one transaction.
+
+    `rows` are checked recipient dicts (notices.services.recipients.recipients_check): keys line,
+    email, phone, nhs_number, address_lines, personalisation. They are read in batches, so a file of
+    100,000 rows never exists as 100,000 ORM objects at once. Nothing is queued: see campaign_start."""
+    if channel not in MessageChannel.values:
+        raise CampaignError("Choose how to send the messages: email, text message or letter")
+    if template.channel != channel:
+        raise CampaignError(f"The template is for {template.get_channel_display().lower()} messages, "
+                            f"not {MessageChannel(channel).label.lower()}")
+    if template.trust_id not in (None, trust.pk):
+        raise CampaignError("The template belongs to another trust")
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            trust=trust, action=action, template=template, channel=channel, subject=template.subject,
+            body=template.body, created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        count = 0
+        for batch in _batches(rows, CREATE_BATCH_SIZE):
+            recipients = Recipient.objects.bulk_create([
+                Recipient(
+                    campaign=campaign, line=int(row["line"]),
+                    email=_none_if_blank(row.get("email")), phone=_none_if_blank(row.get("phone")),
+                    nhs_number=_none_if_blank(row.get("nhs_number")),
+                    address_lines=_none_if_blank(list(row.get("address_lines") or [])),
+                    personalisation=dict(row.get("personalisation") or {}),
+                )
+                for row in batch
+            ])
+            Delivery.objects.bulk_create([Delivery(campaign=campaign, recipient=r) for r in recipients])
+            count += len(recipients)
+        if count == 0:
+            raise CampaignError("The recipient list is empty")
+        campaign.recipient_count = count
+        campaign.save(update_fields=["recipient_count"])
+        audit_record(
+            event="campaign.created", actor=user, trust=trust, target=campaign, request=request,
+            summary=f"Campaign created: {template.name}, {count:,} recipients by {campaign.get_channel_display()}",
+            details={"recipients": count, "channel": channel, "template": template.pk,
+                     "action": action.slug if action else None},
+        )
+    return campaign
+
+
+def _figures(campaign: Campaign) -> dict[str, str]:
+    if campaign.action_id:
+        values = trust_action_figures(campaign.trust, campaign.action)
+    else:
+        values = {"trust_name": campaign.trust.name}
+    return {name: str(value) for name, value in values.items()}
+
+
+def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
+    """Inside the caller's transaction, with the campaign row locked."""
+    campaign.status = CampaignStatus.SENDING
+    campaign.started_at = now
+    campaign.figures = _figures(campaign)
+    campaign.save(update_fields=["status", "started_at", "figures"])
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: _enqueue_fan_out(campaign_id))
+
+
+def _enqueue_fan_out(campaign_id: int) -> None:
+    from notices.tasks_delivery import campaign_fan_out
+
+    campaign_fan_out.delay(campaign_id)
+
+
+def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None = None,
+                   request: Any = None) -> Campaign:
+    """Send now (send_at None) or at send_at, up to 7 days ahead. A scheduled campaign can be started
+    now or scheduled again. The fan-out is queued only after the transaction commits."""
+    now = clock.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update(of=("self",)).select_related("trust", "action").get(pk=campaign.pk)
+        if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            raise CampaignError(f"This campaign cannot be sent: it is {campaign.get_status_display().lower()}")
+        if send_at is not None:
+            if send_at <= now:
+                raise CampaignError("The time to send must be in the future")
+            if send_at > now + dt.timedelta(days=MAX_SCHEDULE_DAYS):
+                raise CampaignError(f"The time to send must be within {MAX_SCHEDULE_DAYS} days")
+            campaign.status = CampaignStatus.SCHEDULED
+            campaign.scheduled_for = send_at
+            campaign.save(update_fields=["status", "scheduled_for"])
+            audit_record(event="campaign.scheduled", actor=user, trust=campaign.trust, target=campaign,
+                         request=request, summary=f"Campaign scheduled for {send_at:%d %B %Y %H:%M}",
+                         details={"scheduled_for": send_at.isoformat(), "recipients": campaign.recipient_count})
+        else:
+            _begin_sending(campaign, now)
+            audit_record(event="campaign.started", actor=user, trust=campaign.trust, target=campaign,
+                         request=request, summary=f"Campaign sending to {campaign.recipient_count:,} recipients",
+                         details={"recipients": campaign.recipient_count})
+    return campaign
+
+
+def campaigns_start_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Start every scheduled campaign whose time has come (the beat task)."""
+    now = now or clock.now()
+    started = []
+    for campaign_id in Campaign.objects.filter(status=CampaignStatus.SCHEDULED, scheduled_for__lte=now
+                                               ).values_list("pk", flat=True):
+        with transaction.atomic():
+            campaign = (Campaign.objects.select_for_update(skip_locked=True, of=("self",)).select_related("trust", "action")
+                        .filter(pk=campaign_id, status=CampaignStatus.SCHEDULED).first())
+            if campaign is None:
+                continue
+            _begin_sending(campaign, now)
+            audit_record(event="campaign.started", trust=campaign.trust, target=campaign,
+                         summary=f"Scheduled campaign sending to {campaign.recipient_count:,} recipients",
+                         details={"recipients": campaign.recipient_count, "scheduled_for":
+                                  campaign.scheduled_for.isoformat() if campaign.scheduled_for else None})
+            started.append(campaign_id)
+    return started
+
+
+def campaign_cancel(*, campaign: Campaign, user: Any, request: Any = None) -> Campaign:
+    """Stop a draft, scheduled or sending campaign. Deliveries not yet sent are cancelled; ones a
+    worker is sending at this moment finish (they cannot be called back from the provider)."""
+    now = clock.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update(of=("self",)).select_related("trust").get(pk=campaign.pk)
+        if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
+            raise CampaignError(f"This campaign cannot be cancelled: it is {campaign.get_status_display().lower()}")
+        was = campaign.status
+        campaign.status = CampaignStatus.CANCELLED
+        campaign.cancelled_at = now
+        campaign.save(update_fields=["status", "cancelled_at"])
+        cancelled = Delivery.objects.filter(campaign=campaign, status__in=CLAIMABLE_STATUSES).update(
+            status=DeliveryStatus.CANCELLED, failure_reason="The campaign was cancelled", completed_at=now,
+            next_attempt_at=None)
+        audit_record(event="campaign.cancelled", actor=user, trust=campaign.trust, target=campaign, request=request,
+                     summary=f"Campaign cancelled while {CampaignStatus(was).label.lower()}: "
+                             f"{cancelled:,} messages not sent",
+                     details={"was": was, "cancelled_deliveries": cancelled})
+    return campaign
+
+
+# --- Fan-out and sending ----------------------------------------------------------------------
+
+def campaign_fan_out(*, campaign_id: int) -> list[tuple[int, int]]:
+    """Split a sending campaign's queued deliveries into id ranges and queue one message per range.
+    Only the bounds are read (one aggregate), never the rows. Returns the ranges queued."""
+    from notices.tasks_delivery import deliveries_send_range
+
+    if not Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).exists():
+        return []
+    bounds = Delivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.QUEUED).aggregate(
+        first=Min("pk"), last=Max("pk"))
+    if bounds["first"] is None:
+        campaign_finish_if_done(campaign_id=campaign_id)
+        return []
+    size = max(1, settings.DELIVERY_CHUNK_SIZE)
+    ranges = []
+    for first in range(bounds["first"], bounds["last"] + 1, size):
+        last = min(first + size - 1, bounds["last"])
+        # Marked before publishing: if the publish is lost, the beat task finds them by this stamp.
+        Delivery.objects.filter(campaign_id=campaign_id, pk__range=(first, last), status=DeliveryStatus.QUEUED
+                                ).update(enqueued_at=clock.now())
+        deliveries_send_range.delay(campaign_id, first, last)
+        ranges.append((first, last))
+    return ranges
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def deliveries_send_range(*, campaign_id: int, first_id: int, last_id: int) -> int:
+    """Send every claimable delivery of one campaign with an id in [first_id, last_id]."""
+    ids = list(Delivery.objects.filter(campaign_id=campaign_id, pk__range=(first_id, last_id),
+                                       status__in=CLAIMABLE_STATUSES).filter(_due(clock.now()))
+               .order_by("pk").values_list("pk", flat=True))
+    sent = deliveries_send(delivery_ids=ids)
+    campaign_finish_if_done(campaign_id=campaign_id)
+    return sent
+
+
+def deliveries_send_ids(*, delivery_ids: list[int]) -> int:
+    """Send the given deliveries, then finish their campaigns if nothing is left."""
+    sent = deliveries_send(delivery_ids=delivery_ids)
+    for campaign_id in set(Delivery.objects.filter(pk__in=delivery_ids).values_list("campaign_id", flat=True)):
+        campaign_finish_if_done(campaign_id=campaign_id)
+    return sent
+
+
+def deliveries_send(*, delivery_ids: Iterable[int]) -> int:
+    """Send each delivery in turn (each claimed on its own); returns how many this call sent."""
+    channels: dict[str, Channel] = {}
+    limiter = get_rate_limiter()
+    sent = 0
+    for delivery_id in delivery_ids:
+        outcome = delivery_send(delivery_id=delivery_id, channels=channels, limiter=limiter)
+        sent += outcome in SUCCESS_STATUSES
+    return sent
+
+
+def _claim(delivery_id: int, now: dt.datetime) -> bool:
+    # The campaign condition is an EXISTS rather than a join, so that the status test stays on the
+    # row being updated: PostgreSQL re-checks it after waiting for a concurrent claim's lock, and only
+    # one of two racing workers gets 1 back.
+    campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
+    return Delivery.objects.filter(
+        Exists(campaign_sending), _due(now), pk=delivery_id, status__in=CLAIMABLE_STATUSES,
+    ).update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, next_attempt_at=None) == 1
+
+
+def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
+    """The recipient's message: the campaign's text with the trust's figures and the recipient's own
+    values (which win on a clash, as the brief of the recipient list is the more specific)."""
+    values = {**(campaign.figures or {}), **(recipient.personalisation or {})}
+    return RenderedMessage(
+        kind=campaign.channel,
+        subject=render(campaign.subject, values) if campaign.subject else "",
+        body=render(campaign.body, values),
+        email=recipient.email, phone=recipient.phone, address_lines=list(recipient.address_lines or []),
+    )
+
+
+def delivery_send(*, delivery_id: int, channels: dict[str, Channel] | None = None,
+                  limiter: RateLimiter | None = None) -> str | None:
+    """Claim, send outside any transaction, settle. Returns the status recorded, or None when this
+    call did nothing (someone else holds or has finished the delivery, or it is not due)."""
+    now = clock.now()
+    if not _claim(delivery_id, now):
+        return None
+    delivery = Delivery.objects.select_related("recipient", "campaign").get(pk=delivery_id)
+    campaign, recipient = delivery.campaign, delivery.recipient
+    channels = {} if channels is None else channels
+    if campaign.channel not in channels:
+        channels[campaign.channel] = channel_for(campaign.channel)
+    channel = channels[campaign.channel]
+
+    if delivery.attempts > 1:
+        # A second attempt: the first may have reached the provider without our hearing of it.
+        try:
+            found = channel.lookup(delivery)
+        except LookupUnsupported:
+            found = None
+        except TemporaryFailure as failure:
+            return _retry_or_fail(delivery, failure.reason)
+        if found is not None:
+            logger.info("delivery %s: the provider already had it; not sent again", delivery.pk)
+            return _settle(delivery, found.status, provider_reference=found.provider_reference)
+        if delivery.attempts > settings.DELIVERY_MAX_ATTEMPTS:
+            # Released by the beat task after its last attempt: the provider has no record, stop here.
+            return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE,
+                           reason=delivery.failure_reason or "Gave up: the last attempt did not finish")
+
+    key = _opt_out_key(campaign, recipient)
+    if key and is_opted_out(trust=campaign.trust_id, kind=key[0], value=key[1]):
+        return _settle(delivery, DeliveryStatus.CANCELLED, reason="Opted out")
+    if not (recipient.email or recipient.phone or recipient.address_lines):
+        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason="The contact details have been purged")
+    try:
+        message = render_message(campaign, recipient)
+    except MissingPlaceholders as missing:
+        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=str(missing))
+
+    (limiter or get_rate_limiter()).acquire()
+    try:
+        result: SendResult = channel.send(delivery, message)
+    except TemporaryFailure as failure:
+        return _retry_or_fail(delivery, failure.reason)
+    except PermanentFailure as failure:
+        logger.info("delivery %s: permanent failure", delivery.pk)
+        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=failure.reason)
+    except Exception as error:
+        # An error the channel did not classify may or may not have sent it: treat it as temporary
+        # (the next attempt asks the provider first). Only the class is logged: messages of unknown
+        # errors may quote the recipient.
+        logger.error("delivery %s: unexpected %s while sending", delivery.pk, type(error).__name__)
+        return _retry_or_fail(delivery, f"Unexpected error while sending ({type(error).__name__})")
+    return _settle(delivery, result.status, provider_reference=result.provider_reference)
+
+
+def _settle(delivery: Delivery, status: str, *, reason: str = "", provider_reference: str = "") -> str | None:
+    """Write the outcome of this attempt, only if the row is still ours (sending, same attempt)."""
+    now = clock.now()
+    fields: dict[str, Any] = {"status": status, "failure_reason": redact(reason, delivery.recipient)[:500],
+                              "next_attempt_at": None}
+    if status not in PENDING_STATUSES:
+        fields["completed_at"] = now
+    if status in SUCCESS_STATUSES:
+        fields["sent_at"] = now
+    if provider_reference:
+        fields["provider_reference"] = provider_reference[:255]
+    updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
+                                      ).update(**fields)
+    return status if updated else None
+
+
+def backoff_seconds(attempts: int) -> int:
+    """Seconds to wait after the n-th failed attempt: base, 2 x base, 4 x base... up to the cap."""
+    base = max(1, settings.DELIVERY_RETRY_BASE_SECONDS)
+    return min(settings.DELIVERY_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
+
+
+def _retry_or_fail(delivery: Delivery, reason: str) -> str | None:
+    if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+        logger.info("delivery %s: temporary failure on the last attempt; now permanent", delivery.pk)
+        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE,
+                       reason=f"{reason} (gave up after {delivery.attempts} attempts)")
+    delay = backoff_seconds(delivery.attempts)
+    due = clock.now() + dt.timedelta(seconds=delay)
+    updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
+                                      ).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=due,
+                                               enqueued_at=due, failure_reason=redact(reason, delivery.recipient)[:500])
+    if not updated:
+        return None
+    logger.info("delivery %s: temporary failure, attempt %s; trying again in %s s", delivery.pk,
+                delivery.attempts, delay)
+    _enqueue_ids([delivery.pk], countdown=delay)
+    return DeliveryStatus.AWAITING_RETRY
+
+
+def _enqueue_ids(ids: list[int], countdown: int | None = None) -> None:
+    from notices.tasks_delivery import deliveries_send_ids
+
+    if settings.CELERY_TASK_ALWAYS_EAGER and countdown:
+        # In-process tasks ignore countdown: the retry would run now, find itself not yet due and do
+        # nothing. Leave it to the beat task (deliveries_recover) instead.
+        return
+    deliveries_send_ids.apply_async(args=[ids], countdown=countdown)
+
+
+def campaign_finish_if_done(*, campaign_id: int) -> bool:
+    """Mark a sending campaign finished when none of its deliveries needs more work."""
+    pending = Delivery.objects.filter(campaign_id=OuterRef("pk"), status__in=PENDING_STATUSES)
+    now = clock.now()
+    with transaction.atomic():
+        finished = Campaign.objects.filter(~Exists(pending), pk=campaign_id, status=CampaignStatus.SENDING
+                                           ).update(status=CampaignStatus.SENT, finished_at=now)
+        if finished:
+            campaign = Campaign.objects.select_related("trust").get(pk=campaign_id)
+            _store_totals(campaign)
+            audit_record(event="campaign.finished", trust=campaign.trust, target=campaign,
+                         summary=f"Campaign finished: {campaign.totals.get('succeeded', 0):,} sent, "
+                                 f"{campaign.totals.get('failed', 0):,} failed",
+                         details={"totals": campaign.totals})
+    return bool(finished)
+
+
+def _store_totals(campaign: Campaign) -> None:
+    from notices.selectors_delivery import campaign_progress
+
+    progress = campaign_progress(campaign)
+    campaign.totals = {**progress["counts"], "succeeded": progress["succeeded"], "failed": progress["failed"]}
+    campaign.save(update_fields=["totals"])
+
+
+# --- Recovery (the beat task) -----------------------------------------------------------------
+
+def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Everything that keeps a campaign moving when messages or workers are lost. Safe to run at any
+    time and as often as wanted: every step is a conditional update, every send a claim.
+
+    1. start scheduled campaigns whose time has come;
+    2. release claims left "sending" past DELIVERY_SENDING_TIMEOUT_SECONDS (a killed worker): back to
+       awaiting_retry, due now; the next attempt first asks the provider whether it has the message;
+    3. queue again deliveries that have been workable for DELIVERY_REQUEUE_AFTER_SECONDS without
+       being worked (their broker message was lost), queued and due retries alike;
+    4. cancel what is still waiting in cancelled campaigns (a retry scheduled during the cancel);
+    5. finish campaigns with nothing left to do."""
+    now = now or clock.now()
+    report = {"started": len(campaigns_start_due(now=now))}
+
+    stale_cutoff = now - dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
+    stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale_cutoff)
+    released_ids = list(stale.order_by("pk").values_list("pk", flat=True)[:RECOVER_LIMIT])
+    report["released"] = Delivery.objects.filter(
+        pk__in=released_ids, status=DeliveryStatus.SENDING, claimed_at__lt=stale_cutoff,
+    ).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=now, enqueued_at=now,
+             failure_reason="Sending state unknown: the worker stopped while sending")
+    if released_ids:
+        logger.warning("released %s deliveries left sending by a stopped worker", report["released"])
+
+    lost_cutoff = now - dt.timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
+    campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
+    lost = Delivery.objects.filter(
+        Exists(campaign_sending),
+        Q(status=DeliveryStatus.QUEUED) & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_cutoff))
+        | Q(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at__lte=now, enqueued_at__lt=lost_cutoff),
+    )
+    lost_ids = list(lost.order_by("pk").values_list("pk", flat=True)[:RECOVER_LIMIT])
+    if lost_ids:
+        Delivery.objects.filter(pk__in=lost_ids).update(enqueued_at=now)
+    report["requeued"] = len(lost_ids)
+    size = max(1, settings.DELIVERY_CHUNK_SIZE)
+    for ids in [released_ids[i:i + size] for i in range(0, len(released_ids), size)] + [
+            lost_ids[i:i + size] for i in range(0, len(lost_ids), size)]:
+        _enqueue_ids(ids)
+
+    campaign_cancelled = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.CANCELLED)
+    report["cancelled"] = Delivery.objects.filter(Exists(campaign_cancelled), status__in=CLAIMABLE_STATUSES).update(
+        status=DeliveryStatus.CANCELLED, failure_reason="The campaign was cancelled", completed_at=now,
+        next_attempt_at=None)
+
+    pending = Delivery.objects.filter(campaign_id=OuterRef("pk"), status__in=PENDING_STATUSES)
+    done = Campaign.objects.filter(~Exists(pending), status=CampaignStatus.SENDING).values_list("pk", flat=True)
+    report["finished"] = sum(campaign_finish_if_done(campaign_id=pk) for pk in list(done))
+    return report
+
+
+# --- Delivery receipts (GOV.UK Notify callbacks) ----------------------------------------------
+
+def delivery_receipt_record(*, reference: str, notification_id: str, status: str) -> bool:
+    """Record Notify's final word on one message. Idempotent: only a delivery still sending or sent
+    moves, so a repeated or late receipt changes nothing. Returns whether anything changed."""
+    recorded = NOTIFY_STATUSES.get(status)
+    if recorded is None or recorded == DeliveryStatus.SENT:
+        return False
+    try:
+        delivery_id = int(reference)
+    except (TypeError, ValueError):
+        return False
+    now = clock.now()
+    reason = "" if recorded == DeliveryStatus.DELIVERED else f"GOV.UK Notify reported {status}"
+    fields: dict[str, Any] = {"status": recorded, "failure_reason": reason, "completed_at": now,
+                              "next_attempt_at": None}
+    if notification_id:
+        fields["provider_reference"] = str(notification_id)[:255]
+    # A receipt can overtake the worker's own write (still "sending"): the worker's conditional
+    # write then finds the row settled and leaves it.
+    updated = Delivery.objects.filter(pk=delivery_id, status__in=[DeliveryStatus.SENDING, DeliveryStatus.SENT]
+                                      ).update(**fields)
+    if updated:
+        Delivery.objects.filter(pk=delivery_id, sent_at__isnull=True).update(sent_at=now)
+    return bool(updated)
+
+
+# --- Retention --------------------------------------------------------------------------------
+
+def campaign_purge(*, campaign: Campaign, now: dt.datetime | None = None) -> int:
+    """Blank every recipient's contact details and personalisation; counts and statuses stay."""
+    now = now or clock.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update(of=("self",)).select_related("trust").get(pk=campaign.pk)
+        if campaign.purged_at:
+            return 0
+        purged = Recipient.objects.filter(campaign=campaign).update(
+            email=None, phone=None, nhs_number=None, address_lines=None, personalisation=None)
+        _store_totals(campaign)
+        campaign.purged_at = now
+        campaign.save(update_fields=["purged_at"])
+        audit_record(event="campaign.purged", trust=campaign.trust, target=campaign,
+                     summary=f"Contact details of {purged:,} recipients deleted after {campaign.purge_after_days} days",
+                     details={"recipients": purged})
+    return purged
+
+
+def campaigns_purge_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Purge every campaign that ended (finished or cancelled) purge_after_days ago or more."""
+    now = now or clock.now()
+    candidates = Campaign.objects.filter(
+        purged_at__isnull=True, status__in=[CampaignStatus.SENT, CampaignStatus.CANCELLED],
+    ).values_list("pk", "finished_at", "cancelled_at", "purge_after_days")
+    due = [pk for pk, finished, cancelled, days in candidates
+           if (finished or cancelled) and (finished or cancelled) + dt.timedelta(days=days) <= now]
+    for pk in due:
+        campaign_purge(campaign=Campaign(pk=pk), now=now)
+    return due

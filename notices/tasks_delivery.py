@@ -1,0 +1,41 @@
+"""Celery tasks for campaign delivery. Each wraps one service (notices.services.delivery) and
+carries ids only: never contact details or message text, which would sit in Redis and in logs.
+
+Every task can run twice, or at the same time as itself, without sending anything twice: sends go
+through the claim in delivery_send. Tasks are acknowledged late and re-queued if their worker
+dies (settings CELERY_TASK_ACKS_LATE / CELERY_TASK_REJECT_ON_WORKER_LOST); anything lost anyway is
+found again by deliveries_recover, which beat runs every minute.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notices.services import delivery as service
+
+
+@shared_task(name="notices.campaign_fan_out")
+def campaign_fan_out(campaign_id: int) -> int:
+    """Queue one deliveries_send_range message per id range of the campaign's queued deliveries."""
+    return len(service.campaign_fan_out(campaign_id=campaign_id))
+
+
+@shared_task(name="notices.deliveries_send_range")
+def deliveries_send_range(campaign_id: int, first_id: int, last_id: int) -> int:
+    return service.deliveries_send_range(campaign_id=campaign_id, first_id=first_id, last_id=last_id)
+
+
+@shared_task(name="notices.deliveries_send_ids")
+def deliveries_send_ids(delivery_ids: list[int]) -> int:
+    """Retries and re-queued deliveries (a list of at most DELIVERY_CHUNK_SIZE ids)."""
+    return service.deliveries_send_ids(delivery_ids=delivery_ids)
+
+
+@shared_task(name="notices.deliveries_recover")
+def deliveries_recover() -> dict[str, int]:
+    return service.deliveries_recover()
+
+
+@shared_task(name="notices.campaigns_purge")
+def campaigns_purge() -> int:
+    return len(service.campaigns_purge_due())

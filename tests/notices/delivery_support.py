@@ -1,0 +1,69 @@
+"""Builders shared by the tests/notices/test_delivery_*.py modules (imported, not collected)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from notices.channels import MemorySendRecord, recording_channel_record
+from notices.models import Campaign, Channel, MessageTemplate
+from notices.services.delivery import campaign_create
+from trusts.models import Trust
+
+FAST = {
+    "DELIVERY_CHANNELS": {"email": "test", "sms": "test", "letter": "test"},
+    "DELIVERY_RATE_PER_MINUTE": 6_000_000,
+    "DELIVERY_REDIS_URL": "",
+    "REDIS_URL": "",
+    "CELERY_BROKER_URL": "memory://",
+    "DELIVERY_MAX_ATTEMPTS": 5,
+    "DELIVERY_RETRY_BASE_SECONDS": 60,
+    "DELIVERY_RETRY_MAX_SECONDS": 3600,
+    "DELIVERY_CHUNK_SIZE": 7,
+    "DELIVERY_TEST_CHANNEL_DELAY_MS": 0,
+    "NOTIFY_CALLBACK_TOKEN": "callback-token-for-tests",
+}
+
+
+@pytest.fixture
+def fast_delivery(settings: Any) -> Iterator[MemorySendRecord]:
+    """In-process tasks, the recording test channel in memory, no rate limit to speak of."""
+    for name, value in FAST.items():
+        setattr(settings, name, value)
+    record = recording_channel_record()
+    assert isinstance(record, MemorySendRecord)
+    record.clear()
+    yield record
+    record.clear()
+
+
+def make_template(trust: Trust | None, channel: str = Channel.EMAIL, **fields: Any) -> MessageTemplate:
+    defaults = {
+        Channel.EMAIL: ("Your appointment at ((trust_name))",
+                        "Dear ((name)), your appointment on ((appointment_date)) is moved. ((trust_name))"),
+        Channel.SMS: ("", "((trust_name)): ((name)), your appointment on ((appointment_date)) is moved."),
+        Channel.LETTER: ("Your appointment", "Dear ((name)), your appointment on ((appointment_date)) is moved."),
+    }[channel]
+    values = {"name": f"Apology {channel}", "channel": channel, "subject": defaults[0], "body": defaults[1]}
+    values.update(fields)
+    return MessageTemplate.objects.create(trust=trust, **values)
+
+
+def row(line: int, *, email: str = "", phone: str = "", nhs_number: str = "",
+        address_lines: list[str] | None = None, name: str = "Alex") -> dict[str, Any]:
+    return {"line": line, "email": email, "phone": phone, "nhs_number": nhs_number,
+            "address_lines": address_lines or [],
+            "personalisation": {"name": f"{name} {line}", "appointment_date": "12 April 2023"}}
+
+
+def email_rows(count: int, *, start: int = 2, local: str = "patient") -> Iterator[dict[str, Any]]:
+    for i in range(count):
+        yield row(start + i, email=f"{local}+{i}@example.com", nhs_number="9434765919")
+
+
+def make_campaign(trust: Trust, user: Any, rows: Any, *, channel: str = Channel.EMAIL, action: Any = None,
+                  template: MessageTemplate | None = None) -> Campaign:
+    template = template or make_template(trust, channel)
+    return campaign_create(trust=trust, template=template, action=action, channel=channel, rows=rows, user=user)
