@@ -5,8 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from notices.services.subscriptions import (
-    SEND_ATTEMPTS,
-    TemporaryEmailFailure,
+    RETRY,
     subscriber_email_ids_queued,
     subscriber_email_send,
     subscriber_emails_create,
@@ -29,9 +28,11 @@ def notify_subscribers(version_id: int) -> int:
     return created
 
 
-@shared_task(name="notices.send_subscriber_email", bind=True, acks_late=True, max_retries=SEND_ATTEMPTS)
-def send_subscriber_email(self, email_id: int) -> str:  # type: ignore[no-untyped-def]
-    try:
-        return subscriber_email_send(email_id=email_id)
-    except TemporaryEmailFailure as exc:
-        raise self.retry(exc=exc, countdown=60 * 2 ** self.request.retries) from exc
+@shared_task(name="notices.send_subscriber_email", acks_late=True)
+def send_subscriber_email(email_id: int) -> str:
+    outcome, attempts = subscriber_email_send(email_id=email_id)
+    if outcome == RETRY:
+        # The row is queued again; back off exponentially (1, 2, 4 minutes). Queuing a fresh task
+        # rather than self.retry() keeps in-process (eager) runs free of Retry exceptions.
+        send_subscriber_email.apply_async((email_id,), countdown=60 * 2 ** (attempts - 1))
+    return outcome

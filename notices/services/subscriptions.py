@@ -47,8 +47,8 @@ class SubscriptionError(ValueError):
     pass
 
 
-class TemporaryEmailFailure(Exception):
-    """The mail server could not take the message now; the task retries later."""
+# subscriber_email_send's outcome when the mail server could not take the message now.
+RETRY = "retry"
 
 
 def absolute_url(path: str) -> str:
@@ -188,18 +188,21 @@ def subscriber_email_ids_queued(*, version_id: int) -> Iterator[int]:
             .order_by("pk").values_list("pk", flat=True).iterator(chunk_size=FAN_OUT_CHUNK))
 
 
-def subscriber_email_send(*, email_id: int) -> str:
+def subscriber_email_send(*, email_id: int) -> tuple[str, int]:
     """Send one outbox row at most once: claim it with a conditional UPDATE (only one caller can
-    move it from queued to sending), send outside any transaction, record the outcome."""
+    move it from queued to sending), send outside any transaction, record the outcome.
+
+    Returns (outcome, attempts so far); outcome "retry" means the row is queued again and the
+    caller should send it later."""
     claimed = SubscriberEmail.objects.filter(pk=email_id, status=SubscriberEmailStatus.QUEUED).update(
         status=SubscriberEmailStatus.SENDING, attempts=F("attempts") + 1)
     if claimed != 1:
-        return "not-claimed"
+        return "not-claimed", 0
     row = SubscriberEmail.objects.select_related("subscription__trust", "version__notice").get(pk=email_id)
     notice = row.version.notice
     if row.subscription.status != SubscriptionStatus.CONFIRMED or notice.status == NoticeStatus.WITHDRAWN:
         _finish(row, SubscriberEmailStatus.SKIPPED)
-        return SubscriberEmailStatus.SKIPPED
+        return SubscriberEmailStatus.SKIPPED, row.attempts
     version = row.version
     updated = version.number > 1
     message = _message(
@@ -212,16 +215,37 @@ def subscriber_email_send(*, email_id: int) -> str:
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
-        permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or row.attempts >= SEND_ATTEMPTS
-        logger.warning("Subscriber email %s failed (attempt %s): %s", row.pk, row.attempts, type(exc).__name__)
-        if permanent:
-            _finish(row, SubscriberEmailStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
-            return SubscriberEmailStatus.FAILED
+        error = _describe(exc)
+        logger.warning("Subscriber email %s failed (attempt %s): %s", row.pk, row.attempts, error)
+        if _is_permanent(exc) or row.attempts >= SEND_ATTEMPTS:
+            _finish(row, SubscriberEmailStatus.FAILED, error=error)
+            return SubscriberEmailStatus.FAILED, row.attempts
         SubscriberEmail.objects.filter(pk=row.pk, status=SubscriberEmailStatus.SENDING).update(
-            status=SubscriberEmailStatus.QUEUED, error=f"{type(exc).__name__}: {exc}"[:300])
-        raise TemporaryEmailFailure(str(exc)) from exc
+            status=SubscriberEmailStatus.QUEUED, error=error[:300])
+        return RETRY, row.attempts
     _finish(row, SubscriberEmailStatus.SENT)
-    return SubscriberEmailStatus.SENT
+    return SubscriberEmailStatus.SENT, row.attempts
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """5xx replies are permanent (RFC 5321); 4xx replies and network errors are worth another try."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    code = getattr(exc, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
+
+
+def _describe(exc: Exception) -> str:
+    """The server's reply without the recipient's address (it is patient contact data)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = "; ".join(f"{code} {reply.decode(errors='replace')}" for code, reply in exc.recipients.values())
+        return f"SMTPRecipientsRefused: {replies}"[:300]
+    code = getattr(exc, "smtp_code", None)
+    reply = getattr(exc, "smtp_error", b"")
+    if code is not None:
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        return f"{type(exc).__name__}: {code} {text}"[:300]
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def _finish(row: SubscriberEmail, status: str, error: str = "") -> None:

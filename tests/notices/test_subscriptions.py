@@ -1,0 +1,382 @@
+"""Email subscriptions through a real SMTP server on localhost (aiosmtpd): double opt-in, RFC 8058
+one-click unsubscribe, and subscribers emailed exactly once per published version of a notice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import re
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from notices.models import (
+    DEFAULT_WHAT_TO_DO,
+    Notice,
+    SubscriberEmail,
+    SubscriberEmailStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from notices.services import subscriptions as subscription_service
+from notices.services.notices import notice_create, notice_publish, notice_update, notice_withdraw
+from notices.services.subscriptions import subscription_request
+from notices.tasks_subscriptions import notify_subscribers, send_subscriber_email
+from trusts.models import AuditEvent, Trust
+
+pytestmark = pytest.mark.django_db
+SITE = "https://strikeops.example"
+PATIENT = "patient@example.org"
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message and can refuse the next few, like a real server."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse_data: list[str] = []   # replies to DATA, used in order, e.g. "451 try again later"
+        self.refuse_rcpt: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        if self.refuse_data:
+            return self.refuse_data.pop(0)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                               EMAIL_HOST="127.0.0.1", EMAIL_PORT=controller.port, EMAIL_USE_TLS=False,
+                               EMAIL_USE_SSL=False, EMAIL_HOST_USER="", EMAIL_HOST_PASSWORD="", SITE_URL=SITE):
+            yield mailbox
+    finally:
+        controller.stop()
+
+
+def text(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def link(message: EmailMessage, path_part: str) -> str:
+    match = re.search(rf"{re.escape(SITE)}(/notices/{path_part}/\S+/)", text(message))
+    assert match, f"no {path_part} link in:\n{text(message)}"
+    return match.group(1)
+
+
+def one_click_path(message: EmailMessage) -> str:
+    header = message["List-Unsubscribe"].strip()  # long headers are folded onto a second line
+    match = re.fullmatch(rf"<{re.escape(SITE)}(/notices/unsubscribe/[A-Za-z0-9_-]+/)>", header)
+    assert match, header
+    return match.group(1)
+
+
+@pytest.fixture
+def subscribed(rwe, smtp, django_capture_on_commit_callbacks) -> Subscription:  # type: ignore[no-untyped-def]
+    """PATIENT, confirmed for RWE, through the real pages; the mailbox emptied afterwards."""
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("notices:subscribe", args=["RWE"]), {"email": PATIENT})
+    client.post(link(smtp.messages[-1], "subscriptions/confirm"))
+    smtp.messages.clear()
+    subscription = Subscription.objects.get(email=PATIENT)
+    assert subscription.status == SubscriptionStatus.CONFIRMED
+    return subscription
+
+
+def publish(trust: Trust, user, captured, title: str = "Visiting") -> Notice:  # type: ignore[no-untyped-def]
+    notice = notice_create(trust=trust, user=user, title=title, body="((trust_name)) is open <as usual>.",
+                           what_to_do=DEFAULT_WHAT_TO_DO)
+    with captured(execute=True):
+        notice_publish(notice=notice, user=user)
+    notice.refresh_from_db()
+    return notice
+
+
+# --- Double opt-in --------------------------------------------------------------------------------
+
+def test_subscribing_sends_a_confirmation_and_only_the_link_confirms(client, rwe, smtp,  # type: ignore[no-untyped-def]
+                                                                      django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("notices:subscribe", args=["RWE"]), {"email": "  Patient@Example.ORG "})
+    assert response.url == reverse("notices:subscribe_sent", args=["RWE"])
+    subscription = Subscription.objects.get()
+    assert (subscription.email, subscription.status) == (PATIENT, SubscriptionStatus.PENDING)
+
+    [message] = smtp.messages
+    assert message["To"] == PATIENT
+    assert message["Subject"] == f"Confirm that you want notices from {rwe.name}"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert one_click_path(message) == reverse("notices:unsubscribe", args=[subscription.unsubscribe_token])
+
+    confirm = link(message, "subscriptions/confirm")
+    page = client.get(confirm)
+    assert page.status_code == 200 and b"Confirm subscription" in page.content
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.PENDING, "opening the link (a mail scanner) confirms nothing"
+
+    done = client.post(confirm)
+    assert done.status_code == 200 and b"Subscription confirmed" in done.content
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.CONFIRMED and subscription.confirmed_at is not None
+    assert client.post(confirm).status_code == 200, "confirming twice is harmless"
+    assert len(smtp.messages) == 1
+
+
+def test_a_pending_subscriber_gets_no_notices(rwe, chris, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email=PATIENT)
+    smtp.messages.clear()
+    publish(rwe, chris, django_capture_on_commit_callbacks)
+    assert smtp.messages == []
+    assert not SubscriberEmail.objects.exists()
+
+
+def test_the_page_says_the_same_whether_or_not_the_address_is_subscribed(client, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                                          django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("notices:subscribe", args=["RWE"]), {"email": PATIENT})
+    assert response.url == reverse("notices:subscribe_sent", args=["RWE"])
+    assert smtp.messages == [], "a confirmed subscriber is not emailed again"
+
+
+def test_asking_again_soon_does_not_send_another_confirmation(rwe, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email=PATIENT)
+        subscription_request(trust=rwe, email=PATIENT)
+    assert len(smtp.messages) == 1
+    Subscription.objects.update(confirmation_sent_at=Subscription.objects.get().confirmation_sent_at
+                                - dt.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email=PATIENT)
+    assert len(smtp.messages) == 2
+
+
+def test_only_the_latest_confirmation_link_works(client, rwe, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email=PATIENT)
+    old = link(smtp.messages[0], "subscriptions/confirm")
+    Subscription.objects.update(confirmation_sent_at=Subscription.objects.get().confirmation_sent_at
+                                - dt.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email=PATIENT)
+    assert client.post(old).status_code == 400
+    assert client.post(link(smtp.messages[1], "subscriptions/confirm")).status_code == 200
+    assert Subscription.objects.get().status == SubscriptionStatus.CONFIRMED
+
+
+def test_a_tampered_or_expired_link_is_refused(client, rwe, smtp, monkeypatch,  # type: ignore[no-untyped-def]
+                                               django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email=PATIENT)
+    confirm = link(smtp.messages[0], "subscriptions/confirm")
+    tampered = client.post(confirm[:-3] + "xx/")
+    assert tampered.status_code == 400 and b"This link is not valid" in tampered.content
+    monkeypatch.setattr(subscription_service, "CONFIRM_MAX_AGE", dt.timedelta(seconds=-1))
+    expired = client.post(confirm)
+    assert expired.status_code == 400 and b"This link has expired" in expired.content
+    assert Subscription.objects.get().status == SubscriptionStatus.PENDING
+
+
+def test_a_bad_address_is_shown_as_an_error_on_the_trusts_page(client, rwe) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(reverse("notices:subscribe", args=["RWE"]), {"email": "not an address"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "<title>Error: " in html
+    assert "Enter an email address in the correct format, like name@example.com" in html
+    assert not Subscription.objects.exists()
+
+
+def test_the_subscribers_address_never_reaches_the_audit_log(subscribed) -> None:  # type: ignore[no-untyped-def]
+    events = AuditEvent.objects.filter(event__startswith="subscription.")
+    assert {e.event for e in events} == {"subscription.requested", "subscription.confirmed"}
+    for event in events:
+        assert PATIENT not in event.summary and PATIENT not in str(event.details)
+
+
+# --- Notices to subscribers ------------------------------------------------------------------------
+
+def test_publishing_emails_each_confirmed_subscriber_once(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                          django_capture_on_commit_callbacks) -> None:
+    Subscription.objects.create(email="pending@example.org", trust=rwe)
+    Subscription.objects.create(email="gone@example.org", trust=rwe, status=SubscriptionStatus.UNSUBSCRIBED)
+    Subscription.objects.create(email="nottingham@example.org", trust=Trust.objects.get(ods_code="RX1"),
+                                status=SubscriptionStatus.CONFIRMED, confirmed_at=subscribed.confirmed_at)
+    notice = publish(rwe, chris, django_capture_on_commit_callbacks)
+
+    [message] = smtp.messages
+    assert message["To"] == PATIENT and message["Subject"] == "Visiting"
+    body = text(message)
+    assert f"{rwe.name} is open <as usual>." in body, "plain text: nothing escaped or lost"
+    assert "call 999 or go to A&E" in body
+    assert f"{SITE}{notice.get_absolute_url()}" in body
+    assert one_click_path(message) == reverse("notices:unsubscribe", args=[subscribed.unsubscribe_token])
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    row = SubscriberEmail.objects.get()
+    assert (row.status, row.attempts, row.version_id) == (SubscriberEmailStatus.SENT, 1, notice.current_version_id)
+
+    # The fan-out and the send task run again (a redelivered message, a re-queue): nothing new is sent.
+    notify_subscribers.delay(notice.current_version_id)
+    notify_subscribers(notice.current_version_id)
+    assert send_subscriber_email(row.pk) == "not-claimed"
+    assert len(smtp.messages) == 1
+    assert SubscriberEmail.objects.count() == 1
+
+
+def test_nothing_is_queued_until_the_publication_commits(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                         django_capture_on_commit_callbacks) -> None:
+    notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notice_publish(notice=notice, user=chris)
+    assert len(callbacks) == 1
+    assert smtp.messages == [] and not SubscriberEmail.objects.exists()
+    callbacks[0]()
+    assert len(smtp.messages) == 1
+
+
+def test_an_update_is_emailed_as_a_new_version(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                               django_capture_on_commit_callbacks) -> None:
+    notice = publish(rwe, chris, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        notice_update(notice=notice, user=chris, title="Visiting", body="Visiting is back to normal.",
+                      what_to_do=DEFAULT_WHAT_TO_DO, action=None, change_note="Visiting hours restored.")
+    assert [m["Subject"] for m in smtp.messages] == ["Visiting", "Updated: Visiting"]
+    assert "Visiting hours restored." in text(smtp.messages[1])
+    assert SubscriberEmail.objects.filter(status=SubscriberEmailStatus.SENT).count() == 2
+
+
+def test_one_click_unsubscribe_works_without_a_csrf_token(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                          django_capture_on_commit_callbacks) -> None:
+    notice = publish(rwe, chris, django_capture_on_commit_callbacks)
+    path = one_click_path(smtp.messages[0])
+    # What a mail provider sends (RFC 8058 section 3.2): a POST with this body, no cookies, no token.
+    mail_provider = Client(enforce_csrf_checks=True)
+    response = mail_provider.post(path, "List-Unsubscribe=One-Click",
+                                  content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    subscribed.refresh_from_db()
+    assert subscribed.status == SubscriptionStatus.UNSUBSCRIBED and subscribed.unsubscribed_at is not None
+    assert mail_provider.post(path, "List-Unsubscribe=One-Click",
+                              content_type="application/x-www-form-urlencoded").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice_update(notice=notice, user=chris, title="Visiting", body="Changed.", what_to_do="w", action=None,
+                      change_note="Changed.")
+    assert len(smtp.messages) == 1, "no more emails after unsubscribing"
+
+
+def test_the_unsubscribe_link_opened_in_a_browser_asks_first(client, subscribed) -> None:  # type: ignore[no-untyped-def]
+    path = reverse("notices:unsubscribe", args=[subscribed.unsubscribe_token])
+    page = client.get(path)
+    assert page.status_code == 200 and b"<button" in page.content
+    subscribed.refresh_from_db()
+    assert subscribed.status == SubscriptionStatus.CONFIRMED
+    assert client.post(path).status_code == 200
+    subscribed.refresh_from_db()
+    assert subscribed.status == SubscriptionStatus.UNSUBSCRIBED
+    assert AuditEvent.objects.filter(event="subscription.unsubscribed").count() == 1
+
+
+def test_an_unknown_unsubscribe_token_is_not_found(client, subscribed) -> None:  # type: ignore[no-untyped-def]
+    assert client.get(reverse("notices:unsubscribe", args=["not-a-token"])).status_code == 404
+    assert client.post(reverse("notices:unsubscribe", args=["not-a-token"])).status_code == 404
+
+
+def test_an_old_confirmation_link_does_not_resubscribe(client, rwe, smtp,  # type: ignore[no-untyped-def]
+                                                       django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email=PATIENT)
+    confirm = link(smtp.messages[0], "subscriptions/confirm")
+    client.post(confirm)
+    client.post(one_click_path(smtp.messages[0]))
+    assert client.post(confirm).status_code == 400
+    assert Subscription.objects.get().status == SubscriptionStatus.UNSUBSCRIBED
+
+
+def test_subscribing_again_after_unsubscribing_starts_a_new_opt_in(client, rwe, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                                   django_capture_on_commit_callbacks) -> None:
+    old_token = subscribed.unsubscribe_token
+    client.post(reverse("notices:unsubscribe", args=[old_token]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("notices:subscribe", args=["RWE"]), {"email": PATIENT})
+    subscribed.refresh_from_db()
+    assert subscribed.status == SubscriptionStatus.PENDING and subscribed.unsubscribe_token != old_token
+    client.post(link(smtp.messages[-1], "subscriptions/confirm"))
+    subscribed.refresh_from_db()
+    assert subscribed.status == SubscriptionStatus.CONFIRMED
+
+
+# --- Failures --------------------------------------------------------------------------------------
+
+def test_a_temporary_smtp_failure_is_retried_and_sent_once(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                           django_capture_on_commit_callbacks) -> None:
+    smtp.refuse_data = ["451 4.3.0 Try again later"]
+    publish(rwe, chris, django_capture_on_commit_callbacks)
+    row = SubscriberEmail.objects.get()
+    assert (row.status, row.attempts) == (SubscriberEmailStatus.SENT, 2)
+    assert len(smtp.messages) == 1
+
+
+def test_a_temporary_failure_that_persists_stops_after_the_attempt_limit(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                                          django_capture_on_commit_callbacks) -> None:
+    smtp.refuse_data = ["451 4.3.0 Try again later"] * 5
+    publish(rwe, chris, django_capture_on_commit_callbacks)
+    row = SubscriberEmail.objects.get()
+    assert (row.status, row.attempts) == (SubscriberEmailStatus.FAILED, subscription_service.SEND_ATTEMPTS)
+    assert "451" in row.error and smtp.messages == []
+
+
+def test_a_refused_recipient_fails_at_once(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                           django_capture_on_commit_callbacks) -> None:
+    smtp.refuse_rcpt[PATIENT] = "550 5.1.1 No such user"
+    publish(rwe, chris, django_capture_on_commit_callbacks)
+    row = SubscriberEmail.objects.get()
+    assert (row.status, row.attempts) == (SubscriberEmailStatus.FAILED, 1)
+    assert row.error == "SMTPRecipientsRefused: 550 5.1.1 No such user"
+
+
+def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                            django_capture_on_commit_callbacks) -> None:
+    notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        version = notice_publish(notice=notice, user=chris)
+    subscription_service.subscriber_emails_create(version_id=version.pk)
+    Subscription.objects.update(status=SubscriptionStatus.UNSUBSCRIBED)
+    callbacks[0]()
+    assert SubscriberEmail.objects.get().status == SubscriberEmailStatus.SKIPPED
+    assert smtp.messages == []
+
+
+def test_a_notice_withdrawn_before_the_send_is_not_emailed(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+                                                           django_capture_on_commit_callbacks) -> None:
+    notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notice_publish(notice=notice, user=chris)
+    notice_withdraw(notice=notice, user=chris, reason="Mistake")
+    callbacks[0]()
+    assert SubscriberEmail.objects.get().status == SubscriberEmailStatus.SKIPPED
+    assert smtp.messages == []
