@@ -249,6 +249,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # bigger files spill to a temporary fil
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # request bodies other than files
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
+# --- Public notices and email subscriptions (docs/notices.md) -------------------------------
+# Links in emails (confirm, unsubscribe, read the notice) are absolute; set to the https origin in production.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+CELERY_IMPORTS += ["notices.tasks_subscriptions"]
+
 # --- Return reminders (trusts.tasks) -------------------------------------------
 # Trusts that still owe a strike day's return are emailed this many hours before its deadline
 # (11:00 the next working day); beat checks every 15 minutes.
