@@ -33,6 +33,12 @@ from trusts.models import IndustrialAction, Role, Trust
 from trusts.scoping import get_scoped_trust_or_404, trusts_with_role
 
 
+def posted_data(request: HttpRequest) -> Any:
+    """The POST data to bind a form to, or None on GET (an empty POST still binds, so that a form
+    submitted with nothing chosen shows its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
 def comms_trust_or_404(request: HttpRequest, ods_code: str) -> Trust:
     """The trust whose messages this user manages: communications staff of that trust only."""
     return get_scoped_trust_or_404(trusts_with_role(request.user, Role.TRUST_COMMS), ods_code)
@@ -79,7 +85,7 @@ def template_list(request: HttpRequest, ods_code: str) -> HttpResponse:
 @login_required
 def template_new(request: HttpRequest, ods_code: str) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
-    form = MessageTemplateForm(request.POST or None, trust=trust)
+    form = MessageTemplateForm(posted_data(request), trust=trust)
     context: dict[str, Any] = {"trust": trust, "form": form, "template": None, "breadcrumbs": _crumbs(trust)}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -111,7 +117,7 @@ def template_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
     initial = {"name": template.name, "subject": template.subject, "body": template.body,
                "recipient_columns": ", ".join(c.replace("_", " ") for c in template.recipient_columns),
                "action": actions.first()}
-    form = MessageTemplateForm(request.POST or None, trust=trust, template=template, initial=initial)
+    form = MessageTemplateForm(posted_data(request), trust=trust, template=template, initial=initial)
     context["form"] = form
     if request.method == "POST":
         if form.is_valid():
