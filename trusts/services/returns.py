@@ -182,6 +182,9 @@ def parse_count(raw: object, label: str) -> tuple[int | None, str | None]:
         text = str(raw).strip()
         if text == "":
             return None, None
+        if text.isascii() and text.isdigit():  # the common case, first
+            value = int(text)
+            return (value, None) if value <= MAX_COUNT else (None, f"{label} must be {MAX_COUNT:,} or fewer")
         # "1,200" is how people write numbers; "1 200" and "1.200" are not accepted (ambiguous).
         digits = text.replace(",", "") if _has_thousands_commas(text) else text
         if digits.startswith("-") and digits[1:].isdigit():

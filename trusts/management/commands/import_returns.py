@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from trusts.management.commands._base import CsvImportCommand
+from trusts.models import ReturnSource
+from trusts.services.returns_import import IMPORT_COLUMNS, OPTIONAL_COLUMNS, returns_import
+from trusts.tabular import TableError, iter_table
+
+
+class Command(CsvImportCommand):
+    help = ("Submit daily returns from a CSV or XLSX file (columns: " + ",".join(IMPORT_COLUMNS) + "). "
+            "Runs with national authority: past and locked actions may be loaded. All-or-nothing.")
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("file", help="A UTF-8 CSV (.csv) or Excel workbook (.xlsx) with a header row.")
+        parser.add_argument("--strict", action="store_true", help="Treat warnings (unusual figures) as errors.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        path = str(options["file"])
+        with self.open_file(path) as stream:
+            try:
+                rows = iter_table(stream, path, required=IMPORT_COLUMNS, optional=OPTIONAL_COLUMNS)
+                result = returns_import(
+                    rows=rows, source=ReturnSource.COMMAND, strict=bool(options["strict"]), authority="national",
+                    reason=f"Imported by the import_returns command from {Path(path).name}",
+                )
+            except TableError as error:
+                self.fail(path, error)
+        for warning in result.warnings:
+            self.stdout.write(f"{path}: warning: {warning}")
+        self.stdout.write(f"{result.created} submitted, {result.revised} revised, {result.unchanged} unchanged"
+                          + (f", {len(result.warnings)} warning(s)." if result.warnings else "."))
