@@ -132,6 +132,12 @@ class MessageTemplateForm(forms.Form):
         return data
 
 
+def template_label(template: MessageTemplate) -> str:
+    kind = template.get_channel_display().lower()
+    label = template.name if kind in template.name.lower() else f"{template.name} ({kind})"
+    return label + (", default template" if template.is_default else "")
+
+
 class CampaignStartForm(forms.Form):
     template = forms.ModelChoiceField(label="Message template", queryset=MessageTemplate.objects.none(),
                                       widget=forms.RadioSelect,
@@ -147,8 +153,7 @@ class CampaignStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.trust = trust
         self.fields["template"].queryset = templates_for_trust(trust)
-        self.fields["template"].label_from_instance = lambda t: (
-            f"{t.name} ({t.get_channel_display().lower()})" + (" - default" if t.is_default else ""))
+        self.fields["template"].label_from_instance = template_label
         self.fields["action"].queryset = actions_for_trust(trust)
         self.helper = FormHelper()
         self.helper.layout = Layout(
