@@ -58,6 +58,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "notices/notice_list.html", {
         "filter_form": form, "page": page, "query": query.urlencode(),
+        "can_manage": trusts_with_role(request.user, Role.TRUST_COMMS).exists(),
     })
 
 
