@@ -66,3 +66,17 @@ class SubscriberEmailAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         return False
+
+
+# --- Message templates (messaging) ---------------------------------------------------------------
+
+from notices.models.templates import MessageTemplate  # noqa: E402
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "channel", "trust", "archived", "updated_at")
+    list_filter = ("channel", "archived")
+    search_fields = ("name", "trust__name", "trust__ods_code")
+    raw_id_fields = ("trust", "created_by")
+    readonly_fields = ("created_by", "created_at", "updated_at")
