@@ -32,7 +32,7 @@ def notify_subscribers(version_id: int) -> int:
 def send_subscriber_email(email_id: int) -> str:
     outcome, attempts = subscriber_email_send(email_id=email_id)
     if outcome == RETRY:
-        # The row is queued again; back off exponentially (1, 2, 4 minutes). Queuing a fresh task
+        # The row is queued again; back off exponentially (1 minute, then 2, ...). Queuing a fresh task
         # rather than self.retry() keeps in-process (eager) runs free of Retry exceptions.
         send_subscriber_email.apply_async((email_id,), countdown=60 * 2 ** (attempts - 1))
     return outcome
