@@ -120,3 +120,20 @@ def test_the_shipped_file_of_real_actions_imports(tmp_path) -> None:  # type: ig
     assert list(feb.strike_days.values_list("date", flat=True)) == [dt.date(2024, 2, d) for d in range(24, 29)]
     rcn = IndustrialAction.objects.get(slug="nurses-april-may-2023")
     assert list(rcn.strike_days.values_list("date", flat=True)) == [dt.date(2023, 4, 30), dt.date(2023, 5, 1)]
+
+
+def test_seed_demo_loads_the_real_actions_and_a_current_one_and_can_run_again(rwe) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from trusts.management.commands.seed_demo import seed_demo_actions
+
+    seed_demo_actions(StringIO())
+    current = IndustrialAction.objects.get(slug="demo-current-action")
+    today = timezone.localdate()
+    assert list(current.strike_days.values_list("date", flat=True)) == [
+        today - dt.timedelta(days=2), today - dt.timedelta(days=1), today]
+    make_return(current, rwe, today - dt.timedelta(days=2))
+    out = StringIO()
+    seed_demo_actions(out)
+    assert "0 created, 0 updated" in out.getvalue()
+    assert IndustrialAction.objects.filter(slug="demo-current-action").count() == 1

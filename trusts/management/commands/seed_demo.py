@@ -41,3 +41,43 @@ class Command(BaseCommand):
         for label, scope, email in rows:
             self.stdout.write(f"  {label:<24} {scope:<45} {email}")
         self.stdout.write("")
+        seed_demo_actions(self.stdout)
+
+
+def seed_demo_actions(stdout) -> None:  # type: ignore[no-untyped-def]
+    """The real actions since December 2022 (trusts/data/actions_2022_2024.csv), and a current one
+    (started two days ago at 07:00, ends at 07:00 tomorrow) so the dashboards have live work."""
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    from trusts.models import IndustrialAction
+    from trusts.services.actions import action_save, actions_import
+    from trusts.strike_calendar import LONDON
+    from trusts.tabular import TableError, iter_csv
+
+    path = settings.BASE_DIR / "trusts" / "data" / "actions_2022_2024.csv"
+    with path.open("rb") as stream:
+        try:
+            result = actions_import(rows=iter_csv(stream, required=["slug", "name", "staff_group", "unions",
+                                                                    "windows", "affected"]))
+        except TableError as error:
+            raise CommandError(f"{path}: {error}") from None
+    stdout.write(f"Industrial actions 2022-2024: {result.created} created, {result.updated} updated, "
+                 f"{result.unchanged} unchanged.")
+    today = dt.datetime.now(LONDON).date()
+    start = dt.datetime.combine(today - dt.timedelta(days=2), dt.time(7), tzinfo=LONDON)
+    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(7), tzinfo=LONDON)
+    existing = IndustrialAction.objects.filter(slug="demo-current-action").first()
+    try:
+        action = action_save(
+            action=existing, slug="demo-current-action", name="Demo: junior doctors, this week",
+            staff_group="junior_doctors", unions=["BMA"], windows=[(start, end)], affected=[], hard_close=None,
+            user=None,
+        )
+    except ValidationError as error:
+        # Seeded on an earlier day and returns were entered since: keep it rather than lose them.
+        stdout.write(f"Kept the demo current action as it was: {' '.join(error.messages)}")
+        return
+    stdout.write(f"Demo current action: {action.name}, strike days {action.first_day:%-d %B} to "
+                 f"{action.last_day:%-d %B %Y} (/actions/{action.slug}/).")
