@@ -16,6 +16,10 @@ def _nav_items(request: HttpRequest) -> list[dict[str, object]]:
     if user is not None and user.is_authenticated and user.memberships.filter(role="trust_comms").exists():
         # Patient messages are for the trust's communications staff only (docs/messaging.md).
         items.append({"href": reverse("campaigns:index"), "text": "Messages"})
+    if user is not None and user.is_authenticated and user.memberships.filter(
+            role__in=["national_manager", "regional_manager"]).exists():
+        # Live national and regional figures are for managers only (docs/reports.md).
+        items.append({"href": reverse("reports:dashboard"), "text": "Reports"})
     for item in items:
         item["active"] = request.path.startswith(str(item["href"]))
     return items

@@ -267,3 +267,10 @@ def test_a_regional_managers_pages_have_a_fixed_query_count_too(
                 assert client.get(target).status_code == 200
             seen.append(len(queries))
         assert seen[0] == seen[1], (path, seen)
+
+
+def test_the_reports_nav_item_is_for_managers(client, morgan, ada) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(morgan)
+    assert {"href": "/reports/", "text": "Reports", "active": False} in client.get("/").context["nav_items"]
+    client.force_login(ada)
+    assert "/reports/" not in {i["href"] for i in client.get("/").context["nav_items"]}
