@@ -28,7 +28,8 @@ FIXED = (HEADER + "07911 123456,Ann Jones,12 April 2023,RWE-001\n"
 def leicester_april(rwe, settings):  # type: ignore[no-untyped-def]
     # The development channel: logs a line per message, sends nothing. Tasks run in-process.
     settings.DELIVERY_CHANNELS = {"email": "log", "sms": "log", "letter": "log"}
-    settings.DELIVERY_REDIS_URL = ""
+    settings.DELIVERY_REDIS_URL = settings.REDIS_URL = ""
+    settings.CELERY_BROKER_URL = "memory://"
     importlib.import_module("notices.migrations.0002_default_apology_templates").add_defaults(apps, None)
     importlib.import_module("notices.migrations.0003_template_recipient_columns").declare_default_columns(apps, None)
     action = make_action(affected=["RWE"])

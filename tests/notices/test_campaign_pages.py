@@ -6,16 +6,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from notices.channels import MemorySendRecord, recording_channel_record
 from notices.models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus, MessageTemplate, Recipient
 from notices.services.delivery import campaign_create, campaign_start
 from tests.conftest import PASSWORD
 from tests.factories import local, make_action, make_return
-from tests.notices.delivery_support import fast_delivery  # noqa: F401 (a fixture)
 from trusts import clock
 from trusts.models import Membership, Role, Trust, User
 
@@ -26,6 +27,20 @@ GOOD = HEADER + "07911 123456,Ann Jones,12 April 2023\n07911 123457,Bob Smith,13
     "07911 123458,Cy Patel,13 April 2023\n07911 123459,Di Khan,14 April 2023\n"
 BAD = HEADER + "07911 123456,Ann Jones,12 April 2023\n0116 258 5000,Bob Smith,13 April 2023\n" \
     "07911 123458,,13 April 2023\n"
+
+
+@pytest.fixture
+def fast_delivery(settings) -> Iterator[MemorySendRecord]:  # type: ignore[no-untyped-def]
+    """Tasks in-process (tests run Celery eagerly), the recording test channel kept in this process."""
+    settings.DELIVERY_CHANNELS = {"email": "test", "sms": "test", "letter": "test"}
+    settings.DELIVERY_REDIS_URL = settings.REDIS_URL = ""
+    settings.CELERY_BROKER_URL = "memory://"
+    settings.DELIVERY_RATE_PER_MINUTE = 6_000_000
+    record = recording_channel_record()
+    assert isinstance(record, MemorySendRecord)
+    record.clear()
+    yield record
+    record.clear()
 
 
 @pytest.fixture
@@ -202,7 +217,7 @@ def test_a_clean_file_makes_a_draft_and_shows_the_first_three_messages(client, c
 
 # --- sending and progress ---------------------------------------------------------------------------
 
-def test_send_now_runs_to_100_percent(client, chris, sms, april, fast_delivery,  # noqa: F811
+def test_send_now_runs_to_100_percent(client, chris, sms, april, fast_delivery,
                                       django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     client.force_login(chris)
     upload(client, sms, april, GOOD)
@@ -293,7 +308,7 @@ def test_discarding_a_draft(client, chris, rwe, sms, april) -> None:  # type: ig
 
 
 def test_failures_are_listed_with_reasons_and_exported_without_contact_details(
-        client, chris, rwe, april, fast_delivery, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def] # noqa: F811
+        client, chris, rwe, april, fast_delivery, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     template = MessageTemplate.objects.create(trust=rwe, name="Email", channel=Channel.EMAIL, subject="Sorry",
                                               body="Dear ((name))", recipient_columns=["name"])
     campaign = campaign_create(trust=rwe, template=template, action=april, channel="email", user=chris, rows=[
