@@ -90,3 +90,26 @@ def test_chris_fixes_a_bad_list_sends_it_and_watches_it_finish(page, chris, leic
     campaign = Campaign.objects.get()
     assert campaign.status == CampaignStatus.SENT
     assert set(campaign.deliveries.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+
+
+def test_chris_copies_the_default_apology_and_previews_it_without_javascript_help(page, chris,
+                                                                                  leicester_april) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, chris.email)
+    page.goto("/messages/RWE/templates/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Apology for rescheduled care (text message)").click()
+    assert "rescheduled because of Junior doctors, April 2023" in page.inner_text("main")
+    assert_accessible(page)
+    page.get_by_role("button", name="Make a copy to change").click()
+    body = page.get_by_label("Message")
+    body.fill(body.input_value() + " Reply STOP to opt out \u2019")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.inner_text("#sms-length")
+    assert "text messages" in preview
+    assert "each text message can hold only 70 characters" in page.inner_text("main")
+    assert_accessible(page)
+    page.get_by_label("Message").fill("Dear ((nmae))")
+    page.get_by_role("button", name="Save template").click()
+    assert page.title().startswith("Error: ")
+    assert "((nmae)) is not a placeholder we know" in page.locator(".nhsuk-error-summary").inner_text()
+    assert_accessible(page)
