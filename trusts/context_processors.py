@@ -13,6 +13,9 @@ def _nav_items(request: HttpRequest) -> list[dict[str, object]]:
     if user is not None and user.is_authenticated and user.memberships.exists():
         # Managers and trust staff all work with actions; people with no role have nothing there.
         items.append({"href": reverse("actions:list"), "text": "Actions"})
+    if user is not None and user.is_authenticated and user.memberships.filter(role="trust_admin").exists():
+        # Daily returns are entered by trust administrators (docs/returns.md).
+        items.append({"href": reverse("returns:dashboard"), "text": "Returns"})
     if user is not None and user.is_authenticated and user.memberships.filter(role="trust_comms").exists():
         # Patient messages are for the trust's communications staff only (docs/messaging.md).
         items.append({"href": reverse("campaigns:index"), "text": "Messages"})

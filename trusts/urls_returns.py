@@ -1,6 +1,16 @@
-"""URLs for returns pages (included from strikeops/urls.py)."""
+"""URLs for returns pages (included from strikeops/urls.py at /returns/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from trusts.views import returns as views
 
 app_name = "returns"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("upload/", views.upload, name="upload"),
+    path("template/<slug:slug>.<str:fmt>", views.template_download, name="template"),
+    path("<str:ods_code>/<slug:slug>/<str:day>/", views.return_detail, name="detail"),
+    path("<str:ods_code>/<slug:slug>/<str:day>/edit/", views.return_edit, name="edit"),
+    path("<str:ods_code>/<slug:slug>/<str:day>/check/", views.return_check_answers, name="check"),
+    path("<str:ods_code>/<slug:slug>/<str:day>/submitted/", views.return_submitted, name="submitted"),
+]

@@ -1,0 +1,332 @@
+"""Pages for daily returns: the trust administrator's dashboard, the return form -> check your
+answers -> confirmation journey, a return's page with its history, bulk upload and templates.
+
+Who sees what (scope first, then act; see docs/returns.md):
+- trust administrators: their own trusts' returns, to enter and change; another trust's is 404;
+- managers: returns of trusts in their scope (region, or England), read-only; others 404;
+- everyone else signed in (communications staff, people with no role): 404 on every returns page,
+  so the pages' existence is not disclosed, as for any object outside a user's organisations;
+- anonymous visitors are sent to sign in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from trusts import clock
+from trusts.forms_returns import ReturnForm, ReturnsUploadForm
+from trusts.models import DailyReturn, IndustrialAction, ReturnSource, ReturnStatus, Role, StrikeDay, Trust
+from trusts.models.returns import FIGURE_FIELDS
+from trusts.scoping import get_scoped_trust_or_404, trusts_visible_to_manager, trusts_with_role
+from trusts.selectors.returns import TAG_CLASSES, day_status, returns_dashboard
+from trusts.services.returns import (
+    FIGURE_LABELS,
+    ReasonRequired,
+    ReturnAlreadySubmitted,
+    ReturnConflict,
+    ReturnInvalid,
+    ReturnLocked,
+    WarningsNeedComment,
+    action_affects,
+    format_time,
+    lock_reason_for,
+    nil_figures,
+    return_check,
+    return_save_draft,
+    return_submit,
+)
+from trusts.services.returns_import import (
+    IMPORT_COLUMNS,
+    OPTIONAL_COLUMNS,
+    returns_import,
+    returns_template_rows,
+    template_csv,
+    template_xlsx,
+)
+from trusts.tabular import TableError, iter_table
+
+TRACKED_LABELS = {**FIGURE_LABELS, "is_nil": "Nil return", "warning_comment": "Comment on unusual figures"}
+
+
+def _shown(value: Any) -> str:
+    """A revision's old or new value as the history table says it."""
+    if value is None or value == "":
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _change_rows(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
+    return [(TRACKED_LABELS.get(name, name), _shown(old), _shown(new)) for name, (old, new) in changes.items()]
+
+
+# --- Scoping ---------------------------------------------------------------------------------------
+
+def _admin_trusts(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return trusts_with_role(request.user, Role.TRUST_ADMIN).select_related("icb__region").order_by("name")
+
+
+def _readable_trusts(request: HttpRequest):  # type: ignore[no-untyped-def]
+    admin = trusts_with_role(request.user, Role.TRUST_ADMIN).values("pk")
+    managed = trusts_visible_to_manager(request.user).values("pk")
+    return Trust.objects.filter(Q(pk__in=admin) | Q(pk__in=managed))
+
+
+class _Return:
+    """The (trust, action, strike day) a page is about, scoped to the user, and its stored return."""
+
+    def __init__(self, request: HttpRequest, ods_code: str, slug: str, day: str, *, edit: bool) -> None:
+        self.trust = get_scoped_trust_or_404(_admin_trusts(request) if edit else _readable_trusts(request), ods_code)
+        self.can_edit = trusts_with_role(request.user, Role.TRUST_ADMIN).filter(pk=self.trust.pk).exists()
+        self.action = get_object_or_404(IndustrialAction, slug=slug)
+        try:
+            date = dt.date.fromisoformat(day)
+        except ValueError:
+            raise Http404("Not a date.") from None
+        self.strike_day = get_object_or_404(StrikeDay, action=self.action, date=date)
+        self.day = date
+        self.daily_return = (DailyReturn.objects.select_related("submitted_by")
+                             .filter(action=self.action, trust=self.trust, date=date).first())
+        self.now = clock.now()
+        self.affected = action_affects(self.action, self.trust)
+
+    @property
+    def version(self) -> int:
+        return self.daily_return.version if self.daily_return else 0
+
+    @property
+    def submitted(self) -> bool:
+        return self.daily_return is not None and self.daily_return.status == ReturnStatus.SUBMITTED
+
+    def lock_reason(self) -> str | None:
+        return lock_reason_for(action=self.action, trust=self.trust, strike_day=self.strike_day, now=self.now)
+
+    def url(self, name: str) -> str:
+        return reverse(f"returns:{name}", args=[self.trust.ods_code, self.action.slug, self.day.isoformat()])
+
+    @property
+    def session_key(self) -> str:
+        return f"returns:pending:{self.trust.ods_code}:{self.action.slug}:{self.day.isoformat()}"
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"trust": self.trust, "action": self.action, "strike_day": self.strike_day, "day": self.day,
+                "daily_return": self.daily_return, "affected": self.affected, "can_edit": self.can_edit,
+                "detail_url": self.url("detail"), "edit_url": self.url("edit"), "check_url": self.url("check"),
+                **extra}
+
+
+def _form(ret: _Return, data: dict[str, Any] | None = None, **kwargs: Any) -> ReturnForm:
+    return ReturnForm(data, affected=ret.affected, revising=ret.submitted, deadline=ret.strike_day.deadline,
+                      now=ret.now, **kwargs)
+
+
+def _initial(ret: _Return) -> dict[str, Any]:
+    saved = ret.daily_return
+    initial: dict[str, Any] = {"version": ret.version}
+    if saved is not None:
+        initial.update({n: getattr(saved, n) for n in FIGURE_FIELDS if getattr(saved, n) is not None})
+        initial["warning_comment"] = saved.warning_comment
+        initial["nil"] = saved.is_nil
+    return initial
+
+
+# --- Dashboard --------------------------------------------------------------------------------------
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    trusts = list(_admin_trusts(request))
+    if not trusts:
+        raise Http404("Returns are entered by trust administrators.")
+    return render(request, "returns/dashboard.html", {"groups": returns_dashboard(trusts=trusts, now=clock.now())})
+
+
+# --- One return -------------------------------------------------------------------------------------
+
+@login_required
+def return_detail(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+    ret = _Return(request, ods_code, slug, day, edit=False)
+    saved = ret.daily_return
+    lock = ret.lock_reason()
+    begun = ret.now >= ret.strike_day.starts_at
+    status = day_status(status=saved.status if saved else None, is_late=bool(saved and saved.is_late),
+                        begun=begun, locked=lock is not None and begun)
+    revisions = saved.revisions.select_related("changed_by").order_by("-version") if saved else []
+    history = [
+        {"revision": r, "changes": _change_rows(r.changes)}
+        for r in revisions
+    ]
+    rows = [(FIGURE_LABELS[n], getattr(saved, n) if saved else None) for n in FIGURE_FIELDS
+            if ret.affected or n not in ("staff_absent", "staff_due")]
+    return render(request, "returns/detail.html", ret.context(
+        status=status, tag_class=TAG_CLASSES[status], deadline_text=format_time(ret.strike_day.deadline),
+        lock_reason=lock if ret.can_edit else None, rows=rows, history=history,
+        editable=ret.can_edit and lock is None))
+
+
+def _conflict_context(ret: _Return, conflict: ReturnConflict) -> dict[str, Any]:
+    return {"conflict": conflict.message,
+            "conflict_changes": _change_rows(conflict.changes)}
+
+
+@login_required
+def return_edit(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+    ret = _Return(request, ods_code, slug, day, edit=True)
+    lock = ret.lock_reason()
+    if lock:
+        messages.info(request, lock)
+        return redirect(ret.url("detail"))
+    extra: dict[str, Any] = {}
+    if request.method != "POST":
+        pending = request.session.get(ret.session_key)
+        form = _form(ret, initial=pending["form"] if pending else _initial(ret),
+                     show_comment=bool(pending and pending.get("warnings")))
+        return _render_edit(request, ret, form, extra, warnings=pending.get("warnings", {}) if pending else {})
+    form = _form(ret, request.POST)
+    warnings: dict[str, str] = {}
+    if form.is_valid():
+        figures: dict[str, Any] = form.figures()
+        if "draft" in request.POST:
+            try:
+                return_save_draft(action=ret.action, trust=ret.trust, day=ret.day, figures=figures,
+                                  user=request.user, expected_version=form.cleaned_data["version"], now=ret.now)
+            except ReturnInvalid as invalid:
+                form.apply_check(invalid.check, need_comment=False)
+            except ReturnAlreadySubmitted as refused:
+                form.add_error(None, refused.message)
+            except ReturnConflict as conflict:
+                return _render_conflict(request, ret, conflict)
+            else:
+                request.session.pop(ret.session_key, None)
+                messages.success(request, f"Draft saved for {ret.day.day} {ret.day:%B %Y}. It has not been "
+                                          "submitted yet.")
+                return redirect("returns:dashboard")
+        else:
+            if form.cleaned_data.get("nil"):
+                figures = nil_figures(figures, affected=ret.affected)
+            check = return_check(action=ret.action, trust=ret.trust, day=ret.day, figures=figures, now=ret.now)
+            warnings = check.warnings
+            form.apply_check(check, need_comment=True)
+            if form.is_valid():
+                request.session[ret.session_key] = {"form": dict(form.cleaned_data),
+                                                    "warnings": warnings}
+                return redirect(ret.url("check"))
+    return _render_edit(request, ret, form, extra, warnings=warnings)
+
+
+def _render_edit(request: HttpRequest, ret: _Return, form: ReturnForm, extra: dict[str, Any], *,
+                 warnings: dict[str, str]) -> HttpResponse:
+    return render(request, "returns/edit.html", ret.context(
+        form=form, warnings=[(FIGURE_LABELS.get(k, k), v) for k, v in warnings.items()],
+        revising=ret.submitted, **extra))
+
+
+def _render_conflict(request: HttpRequest, ret: _Return, conflict: ReturnConflict) -> HttpResponse:
+    request.session.pop(ret.session_key, None)
+    ret.daily_return = conflict.current
+    form = _form(ret, initial=_initial(ret))
+    return _render_edit(request, ret, form, _conflict_context(ret, conflict), warnings={})
+
+
+@login_required
+def return_check_answers(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+    ret = _Return(request, ods_code, slug, day, edit=True)
+    pending = request.session.get(ret.session_key)
+    if not pending:
+        return redirect(ret.url("edit"))
+    answers: dict[str, Any] = pending["form"]
+    if request.method == "POST":
+        try:
+            saved = return_submit(
+                action=ret.action, trust=ret.trust, day=ret.day, user=request.user, source=ReturnSource.WEB,
+                figures={n: answers.get(n, "") for n in FIGURE_FIELDS}, nil=bool(answers.get("nil")),
+                reason=answers.get("reason", "") or "", warning_comment=answers.get("warning_comment", "") or "",
+                expected_version=answers["version"], now=ret.now, request=request)
+        except ReturnLocked as locked:
+            request.session.pop(ret.session_key, None)
+            messages.info(request, locked.reason)
+            return redirect(ret.url("detail"))
+        except ReturnConflict as conflict:
+            return _render_conflict(request, ret, conflict)
+        except (ReturnInvalid, WarningsNeedComment, ReasonRequired):
+            # The rules changed under the answers (a new earlier return, the deadline passed): back to the form.
+            return redirect(ret.url("edit"))
+        request.session.pop(ret.session_key, None)
+        request.session["returns:submitted"] = saved.pk
+        return redirect(ret.url("submitted"))
+    nil = bool(answers.get("nil"))
+    names = [n for n in FIGURE_FIELDS if ret.affected or n not in ("staff_absent", "staff_due")]
+    rows = []
+    for name in names:
+        value = answers.get(name) or ""
+        if nil and (name.endswith("_rescheduled") or (name == "staff_absent" and ret.affected)):
+            value = "0"
+        rows.append({"label": FIGURE_LABELS[name], "value": value or "Not given", "field": name})
+    return render(request, "returns/check.html", ret.context(
+        rows=rows, nil=nil, answers=answers, revising=ret.submitted,
+        warnings=[(FIGURE_LABELS.get(k, k), v) for k, v in pending.get("warnings", {}).items()]))
+
+
+@login_required
+def return_submitted(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+    ret = _Return(request, ods_code, slug, day, edit=True)
+    if ret.daily_return is None or request.session.get("returns:submitted") != ret.daily_return.pk:
+        return redirect(ret.url("detail"))
+    return render(request, "returns/submitted.html", ret.context())
+
+
+# --- Bulk upload and templates -----------------------------------------------------------------------
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    trusts = _admin_trusts(request)
+    if not trusts.exists():
+        raise Http404("Returns are entered by trust administrators.")
+    posted = request.method == "POST"
+    form = ReturnsUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    file_errors: list[Any] = []
+    if posted and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        try:
+            rows = iter_table(upload_file, upload_file.name, required=IMPORT_COLUMNS, optional=OPTIONAL_COLUMNS)
+            # Unusual figures need a comment, which a file cannot carry: on the web they are errors,
+            # and the day's form (which takes a comment) is the way to submit them.
+            result = returns_import(rows=rows, source=ReturnSource.UPLOAD, user=request.user, trusts=trusts,
+                                    strict=True, authority="trust", reason=form.cleaned_data["reason"],
+                                    now=clock.now())
+        except TableError as error:
+            file_errors = error.errors
+        else:
+            messages.success(request, f"File uploaded: {result.created} returns submitted, {result.revised} changed "
+                                      f"and {result.unchanged} unchanged.")
+            return redirect("returns:dashboard")
+    actions = IndustrialAction.objects.filter(strike_days__isnull=False).distinct().order_by("-first_day")
+    return render(request, "returns/upload.html", {
+        "form": form, "file_errors": file_errors, "actions": actions, "trusts": trusts,
+        "columns": IMPORT_COLUMNS + OPTIONAL_COLUMNS})
+
+
+@login_required
+def template_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    trusts = _admin_trusts(request)
+    if not trusts.exists() or fmt not in ("csv", "xlsx"):
+        raise Http404("No such template.")
+    action = get_object_or_404(IndustrialAction, slug=slug)
+    rows = returns_template_rows(action=action, trusts=trusts)
+    if fmt == "csv":
+        response = HttpResponse(template_csv(rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(template_xlsx(rows), content_type=(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response["Content-Disposition"] = f'attachment; filename="returns-{action.slug}.{fmt}"'
+    return response
