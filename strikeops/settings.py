@@ -244,6 +244,80 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Uploads (CSV/XLSX imports): larger files are refused with a clear message (trusts/uploads.py).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)  # = trusts.tabular.MAX_UPLOAD_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # bigger files spill to a temporary file, not memory
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # request bodies other than files
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+FILE_UPLOAD_HANDLERS = [
+    "trusts.uploads.SizeLimitUploadHandler",  # stops storing a file once it passes UPLOAD_MAX_BYTES
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# --- Sign-in hardening, two-factor and Content-Security-Policy (docs/security.md) ----------
+from datetime import timedelta  # noqa: E402  (kept with the settings it serves)
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "csp"]
+# OTP verification state hangs off request.user, so it must follow AuthenticationMiddleware;
+# our enforcement follows it. Axes must see every response last (it turns a flagged
+# request into the lock-out page).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "trusts.otp.OTPRequiredMiddleware")
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out clients before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+# Per address typed and client IP: one attacker cannot lock a colleague out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "trusts.forms.axes_username"
+AXES_RESET_ON_SUCCESS = True
+# Keep the lock-out's end fixed (attempts during it do not extend it), so the page can say when.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no start-up banner in every management command
+AXES_LOCKOUT_CALLABLE = "trusts.views.account.locked_out"
+# Behind a TLS proxy the client address is the first X-Forwarded-For entry the proxy appended.
+if env_bool("BEHIND_TLS_PROXY", False):
+    AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 1)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+OTP_REQUIRED_FOR_NATIONAL_MANAGERS = env_bool("OTP_REQUIRED_FOR_NATIONAL_MANAGERS", True)
+OTP_TOTP_ISSUER = SERVICE_NAME
+
+# Sessions end when the browser closes, and at the latest SESSION_COOKIE_AGE after sign-in.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# No inline script or style anywhere. NHS.UK's Frutiger font is licensed for NHS services only
+# from assets.nhs.uk (nhsuk-frontend's CSS loads it from there); without it pages fall back to Arial.
+CSP_FONT_SOURCES = env_list("CSP_FONT_SOURCES", ["https://assets.nhs.uk"])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, *CSP_FONT_SOURCES],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+    },
+}
+
+# Uploads (CSV/XLSX imports): larger files are refused with a clear message (trusts/uploads.py).
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # bigger files spill to a temporary file, not memory
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # request bodies other than files

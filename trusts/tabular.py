@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,22 +65,45 @@ def _check_header(header: list[str], required: list[str], optional: list[str]) -
     return errors
 
 
+def _utf8_lines(stream: BinaryIO | io.BufferedIOBase) -> Iterator[str]:
+    """The file's lines, decoded one at a time so that a bad byte is reported on its own line
+    (a decoder reading ahead in blocks would blame an earlier line). Line endings are kept, for
+    the csv module; a UTF-8 BOM is dropped; old Mac files (CR alone) are split on CR."""
+    number = 0
+    for raw in stream:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = raw[:exc.start]
+            line = number + 1 + before.count(b"\r") - before.count(b"\r\n")
+            message = ("the file is not UTF-8 text; save it as 'CSV UTF-8'" if line == 1
+                       else "this line is not valid UTF-8 text; save the file as 'CSV UTF-8'")
+            raise TableError([RowError(line, message)]) from None
+        if number == 0:
+            text = text.removeprefix("\ufeff")
+        for part in _CR_ALONE.split(text):
+            if part:
+                number += 1
+                yield part
+
+
+_CR_ALONE = re.compile(r"(?<=\r)(?!\n)")
+
+
 def iter_csv(stream: BinaryIO | io.BufferedIOBase, *, required: list[str], optional: list[str] = ()) -> Iterator[Row]:
     """Yield rows of a UTF-8 CSV (a BOM is allowed; CRLF or LF). Raises TableError on a bad header
     or bad encoding. Rows are yielded one at a time so that large files are never held whole."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(_utf8_lines(stream))
     try:
         raw_header = next(reader)
     except StopIteration:
         raise TableError([RowError(1, "the file is empty: it needs a header row")]) from None
-    except UnicodeDecodeError:
-        raise TableError([RowError(1, "the file is not UTF-8 text; save it as 'CSV UTF-8'")]) from None
+    except csv.Error as exc:
+        raise TableError([RowError(1, f"the header row cannot be read: {exc}")]) from None
     header = [_normalise_header(h) for h in raw_header]
     errors = _check_header(header, list(required), list(optional))
     if errors:
         raise TableError(errors)
-    line = 1
     try:
         for cells in reader:
             line = reader.line_num
@@ -93,8 +117,6 @@ def iter_csv(stream: BinaryIO | io.BufferedIOBase, *, required: list[str], optio
                 continue
             values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
             yield Row(line, values)
-    except UnicodeDecodeError:
-        raise TableError([RowError(line + 1, "this line is not valid UTF-8 text")]) from None
     except csv.Error as exc:
         raise TableError([RowError(reader.line_num, f"the CSV cannot be read: {exc}")]) from None
 
