@@ -42,6 +42,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<24} {scope:<45} {email}")
         self.stdout.write("")
         seed_demo_actions(self.stdout)
+        seed_demo_returns(self.stdout)
 
 
 def seed_demo_actions(stdout) -> None:  # type: ignore[no-untyped-def]
@@ -81,3 +82,60 @@ def seed_demo_actions(stdout) -> None:  # type: ignore[no-untyped-def]
         return
     stdout.write(f"Demo current action: {action.name}, strike days {action.first_day:%-d %B} to "
                  f"{action.last_day:%-d %B %Y} (/actions/{action.slug}/).")
+
+
+def seed_demo_returns(stdout) -> None:  # type: ignore[no-untyped-def]
+    """Plausible returns for Leicester (RWE) and a spread of other trusts for every strike day that has
+    begun, through the import service (so a second run changes nothing). Leicester's days of the demo
+    current action are left open, so that its administrator has a return to enter."""
+    import random
+
+    from trusts import clock
+    from trusts.models import IndustrialAction, ReturnSource, StrikeDay
+    from trusts.services.returns_import import returns_import
+    from trusts.tabular import Row, TableError
+
+    actions = list(IndustrialAction.objects.all())
+    if not actions:
+        stdout.write("Demo returns: no industrial actions yet, so none were added.")
+        return
+    trusts = list(Trust.objects.filter(status="active").order_by("ods_code"))
+    sample = [t for i, t in enumerate(trusts) if t.ods_code == "RWE" or i % 5 == 0]
+    affected: dict[int, set[int]] = {a.pk: set() for a in actions}
+    for action_id, trust_id in IndustrialAction.affected_trusts.through.objects.values_list(
+            "industrialaction_id", "trust_id"):
+        affected[action_id].add(trust_id)
+    slugs = {a.pk: a.slug for a in actions}
+    now = clock.now()
+    rows: list[Row] = []
+    for strike_day in StrikeDay.objects.filter(starts_at__lte=now).order_by("date", "action_id"):
+        slug = slugs[strike_day.action_id]
+        for trust in sample:
+            if slug == "demo-current-action" and trust.ods_code == "RWE":
+                continue
+            # Seeded by action, trust and day: the same figures every run.
+            rng = random.Random(f"{slug}:{trust.ods_code}:{strike_day.date}")  # noqa: S311 (demo data)
+            acute = trust.trust_type == "acute"
+            size = 1.6 if trust.ods_code == "RWE" else rng.uniform(0.5, 1.3)
+            values = {
+                "action": slug, "ods_code": trust.ods_code, "date": strike_day.date.isoformat(),
+                "staff_absent": "", "staff_due": "",
+                "elective_rescheduled": str(int(rng.uniform(10, 40) * size)) if acute else "0",
+                "outpatient_rescheduled": str(int(rng.uniform(150, 400) * size)) if acute else "0",
+                "community_rescheduled": str(int(rng.uniform(0, 40) * size))
+                if trust.trust_type != "ambulance" else "0",
+                "mental_health_rescheduled": str(int(rng.uniform(0, 25) * size))
+                if trust.trust_type in ("mental_health", "community") else "0",
+            }
+            if not affected[strike_day.action_id] or trust.pk in affected[strike_day.action_id]:
+                due = int(rng.uniform(500, 900) * size)
+                values["staff_due"] = str(due)
+                values["staff_absent"] = str(int(due * rng.uniform(0.35, 0.6)))
+            rows.append(Row(len(rows) + 2, values))
+    try:
+        result = returns_import(rows=rows, source=ReturnSource.COMMAND, authority="national",
+                                reason="Demo data (seed_demo)")
+    except TableError as error:
+        raise CommandError(f"Demo returns could not be loaded: {error}") from None
+    stdout.write(f"Demo returns for {len(sample)} trusts: {result.created} submitted, {result.revised} revised, "
+                 f"{result.unchanged} unchanged.")
