@@ -7,13 +7,14 @@ MANAGE := $(BIN)/python manage.py
 # Local runs use DEBUG; production sets its own environment (see README "Configuration").
 RUN_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: help install run worker beat migrate test test-fast lint format collectstatic check-deploy clean
+.PHONY: help install run worker beat migrate test test-fast lint format collectstatic check-deploy clean audit
 
 help:
 	@echo "make run     - set up everything and serve http://127.0.0.1:8000 (with demo data)"
 	@echo "make test    - set up everything and run ruff and the whole test suite"
 	@echo "make worker  - run a Celery worker (needs REDIS_URL)"
 	@echo "make lint    - ruff check"
+	@echo "make audit   - known vulnerabilities in dependencies (pip-audit, npm audit) and bandit"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,10 +58,16 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 
-test: install
+test: install audit
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/pytest --cov --cov-report=term:skip-covered --timeout=600 $(PYTEST_ARGS)
+
+# Known vulnerabilities with a fixed version (pip-audit, npm audit) fail; so does any bandit finding
+# of medium severity or more that is not justified in place with `# nosec BXXX # reason`.
+audit: install
+	$(BIN)/python scripts/audit_dependencies.py
+	$(BIN)/bandit -r strikeops trusts notices crispy_forms_nhsuk scripts -ll -q
 
 collectstatic: install
 	$(BIN)/python manage.py collectstatic --noinput --settings=tests.settings
