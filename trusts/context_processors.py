@@ -10,17 +10,19 @@ def _nav_items(request: HttpRequest) -> list[dict[str, object]]:
         {"href": reverse("notices:list"), "text": "Notices"},
     ]
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.memberships.exists():
+    # One query for every item below: the header is on every page.
+    roles = set(user.memberships.values_list("role", flat=True)) if user is not None and user.is_authenticated \
+        else set()
+    if roles:
         # Managers and trust staff all work with actions; people with no role have nothing there.
         items.append({"href": reverse("actions:list"), "text": "Actions"})
-    if user is not None and user.is_authenticated and user.memberships.filter(role="trust_admin").exists():
+    if "trust_admin" in roles:
         # Daily returns are entered by trust administrators (docs/returns.md).
         items.append({"href": reverse("returns:dashboard"), "text": "Returns"})
-    if user is not None and user.is_authenticated and user.memberships.filter(role="trust_comms").exists():
+    if "trust_comms" in roles:
         # Patient messages are for the trust's communications staff only (docs/messaging.md).
         items.append({"href": reverse("campaigns:index"), "text": "Messages"})
-    if user is not None and user.is_authenticated and user.memberships.filter(
-            role__in=["national_manager", "regional_manager"]).exists():
+    if roles & {"national_manager", "regional_manager"}:
         # Live national and regional figures are for managers only (docs/reports.md).
         items.append({"href": reverse("reports:dashboard"), "text": "Reports"})
     for item in items:

@@ -332,3 +332,13 @@ def test_sign_in_then_dashboard(client, ada, action, at) -> None:  # type: ignor
                                                          "next": "/returns/"})
     assert response.status_code == 302
     assert client.get("/returns/").status_code == 200
+
+
+def test_answers_waiting_on_check_your_answers_are_refused_once_the_hard_close_passes(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+    at(local(2023, 4, 21, 23, 50))
+    _signed_in(client, ada)
+    assert _post(client, GOOD, reason="late")["Location"] == CHECK
+    at(local(2023, 4, 22, 0, 1))
+    assert client.post(CHECK)["Location"] == DETAIL
+    assert not DailyReturn.objects.exists()
+    assert "are locked: the action hard-closed" in client.get(DETAIL).content.decode()

@@ -182,9 +182,8 @@ def _conflict_context(ret: _Return, conflict: ReturnConflict) -> dict[str, Any]:
 @login_required
 def return_edit(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
-    lock = ret.lock_reason()
-    if lock:
-        messages.info(request, lock)
+    if ret.lock_reason():
+        # The return's page says exactly why it cannot be edited.
         return redirect(ret.url("detail"))
     extra: dict[str, Any] = {}
     if request.method != "POST":
@@ -252,9 +251,9 @@ def return_check_answers(request: HttpRequest, ods_code: str, slug: str, day: st
                 figures={n: answers.get(n, "") for n in FIGURE_FIELDS}, nil=bool(answers.get("nil")),
                 reason=answers.get("reason", "") or "", warning_comment=answers.get("warning_comment", "") or "",
                 expected_version=answers["version"], now=ret.now, request=request)
-        except ReturnLocked as locked:
+        except ReturnLocked:
+            # Locked since the form was filled in (the hard close passed): the return's page says why.
             request.session.pop(ret.session_key, None)
-            messages.info(request, locked.reason)
             return redirect(ret.url("detail"))
         except ReturnConflict as conflict:
             return _render_conflict(request, ret, conflict)
