@@ -22,6 +22,13 @@ from trusts.scoping import is_national_manager
 # Pages an unverified user may still reach: signing out, and the two-factor pages themselves.
 EXEMPT_URL_NAMES = frozenset({"logout", "account:two_factor_setup", "account:two_factor_verify"})
 
+# What this session still owes, decided once at sign-in (trusts/signals.py) and kept in the
+# session, so that ordinary requests cost no query: "verify" (enter a code), "set_up" (a national
+# manager without an app) or "none". An app added or a role granted in another session applies
+# from the next sign-in (sessions last at most SESSION_COOKIE_AGE).
+SESSION_KEY = "two_factor"
+VERIFY, SET_UP, NONE = "verify", "set_up", "none"
+
 
 def confirmed_device(user: Any) -> TOTPDevice | None:
     if not user.is_authenticated:
@@ -32,6 +39,17 @@ def confirmed_device(user: Any) -> TOTPDevice | None:
 def two_factor_required(user: Any) -> bool:
     """Whether this user may not turn two-factor off (national managers, when the setting is on)."""
     return bool(settings.OTP_REQUIRED_FOR_NATIONAL_MANAGERS) and is_national_manager(user)
+
+
+def remember_two_factor_state(request: HttpRequest, user: Any) -> str:
+    if confirmed_device(user) is not None:
+        state = VERIFY
+    elif two_factor_required(user):
+        state = SET_UP
+    else:
+        state = NONE
+    request.session[SESSION_KEY] = state
+    return state
 
 
 def is_verified(request: HttpRequest) -> bool:
@@ -56,9 +74,10 @@ class OTPRequiredMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in EXEMPT_URL_NAMES:
             return None
-        if confirmed_device(user) is not None:
+        state = request.session.get(SESSION_KEY) or remember_two_factor_state(request, user)
+        if state == VERIFY:
             return self._redirect("account:two_factor_verify", request)
-        if two_factor_required(user):
+        if state == SET_UP:
             return self._redirect("account:two_factor_setup", request)
         return None
 

@@ -21,3 +21,12 @@ def _sign_in_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     audit_record(event="auth.sign_in_failed", summary=f"Failed sign-in for {email}",
                  details={"email": email}, request=request)
+
+
+@receiver(user_logged_in)
+def _two_factor_state(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    # Decide once per sign-in whether this session must enter a code or set up an app (trusts/otp.py).
+    from trusts.otp import remember_two_factor_state
+
+    if request is not None and hasattr(request, "session"):
+        remember_two_factor_state(request, user)

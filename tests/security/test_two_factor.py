@@ -190,3 +190,31 @@ def test_force_login_verified_lets_a_test_act_as_a_national_manager_with_two_fac
 def test_the_account_page_needs_a_sign_in(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/account/")["Location"] == "/sign-in/?next=/account/"
     assert client.get("/account/two-factor/set-up/")["Location"].startswith("/sign-in/")
+
+
+def test_ordinary_requests_cost_no_two_factor_query(client, ada, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from django.test import RequestFactory
+    from django.urls import resolve
+
+    from trusts.otp import OTPRequiredMiddleware
+
+    client.force_login(ada)
+    assert client.session["two_factor"] == "none"  # decided at sign-in
+    request = RequestFactory().get("/trusts/")
+    request.user = ada
+    request.user.is_verified = lambda: False
+    request.session = client.session
+    request.session.get("two_factor")  # SessionMiddleware has loaded the session by now
+    request.resolver_match = resolve("/trusts/")
+    with django_assert_num_queries(0):
+        assert OTPRequiredMiddleware(lambda r: None).process_view(request, None, (), {}) is None
+
+
+@required
+def test_a_session_from_before_sign_in_state_was_kept_is_still_checked(client, nia) -> None:  # type: ignore[no-untyped-def]
+    confirmed_totp_device(nia)
+    client.force_login(nia)
+    session = client.session
+    del session["two_factor"]
+    session.save()
+    assert client.get("/trusts/")["Location"].startswith("/account/two-factor/verify/")

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from trusts.forms_account import TwoFactorCodeForm
 from trusts.models import Membership
-from trusts.otp import confirmed_device, is_verified, two_factor_required
+from trusts.otp import NONE, SESSION_KEY, confirmed_device, is_verified, remember_two_factor_state, two_factor_required
 from trusts.scoping import is_national_manager
 from trusts.services import two_factor as services
 from trusts.services.audit import audit_record
@@ -76,7 +76,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
-    if confirmed_device(request.user) is None:
+    if confirmed_device(request.user) is None:  # turned off in another session since sign-in
+        remember_two_factor_state(request, request.user)
         return redirect("account:two_factor_setup" if two_factor_required(request.user) else "account:detail")
     if is_verified(request):
         return redirect(_next_url(request, reverse("home")))
@@ -99,6 +100,7 @@ def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
         return redirect("account:detail")
     if request.method == "POST":
         services.two_factor_remove(user=request.user, request=request)
+        request.session[SESSION_KEY] = NONE
         messages.success(request, "Two-factor authentication is off.")
         return redirect("account:detail")
     return render(request, "account/two_factor_turn_off.html")
