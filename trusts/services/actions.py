@@ -8,6 +8,7 @@ that would drop one is refused with a message that says which day and why.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ def _validate_windows(windows: list[Window]) -> list[str]:
     if problems:
         return problems
     ordered = sorted(windows)
-    for (start_a, end_a), (start_b, end_b) in zip(ordered, ordered[1:], strict=False):
+    for (start_a, end_a), (start_b, _end_b) in itertools.pairwise(ordered):
         if start_b < end_a:
             problems.append(f"Walkout windows must not overlap: the window from {format_local(start_b)} "
                             f"starts before the window from {format_local(start_a)} ends at {format_local(end_a)}")
