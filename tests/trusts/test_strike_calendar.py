@@ -94,3 +94,9 @@ def test_seasons() -> None:
     assert season_of(dt.date(2023, 1, 11))[0] == "Winter 2022 to 2023"
     assert season_of(dt.date(2022, 12, 15))[0] == "Winter 2022 to 2023"
     assert season_of(dt.date(2023, 4, 11))[0] == "April to November 2023"
+
+
+def test_an_action_links_to_its_page(db) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import make_action
+
+    assert make_action().get_absolute_url() == "/actions/junior-doctors-april-2023/"

@@ -64,7 +64,7 @@ class IndustrialAction(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("trusts:action", args=[self.slug])
+        return reverse("actions:detail", args=[self.slug])
 
     @property
     def affects_all_trusts(self) -> bool:
