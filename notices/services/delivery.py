@@ -32,7 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, Min, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from notices.channels import (
     NOTIFY_STATUSES,
@@ -67,6 +67,8 @@ logger = logging.getLogger("notices.delivery")
 
 # Rows per bulk INSERT when a campaign is created: bounds the ORM objects held at once.
 CREATE_BATCH_SIZE = 1000
+# Deliveries read at once by a sending worker.
+SEND_BATCH_SIZE = 500
 # Ids per broker message when the beat task re-queues work.
 RECOVER_LIMIT = 20_000
 
@@ -239,7 +241,8 @@ def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None
     now or scheduled again. The fan-out is queued only after the transaction commits."""
     now = clock.now()
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update(of=("self",)).select_related("trust", "action").get(pk=campaign.pk)
+        campaign = (Campaign.objects.select_for_update(of=("self",)).select_related("trust", "action")
+                    .get(pk=campaign.pk))
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise CampaignError(f"This campaign cannot be sent: it is {campaign.get_status_display().lower()}")
         if send_at is not None:
@@ -268,7 +271,8 @@ def campaigns_start_due(*, now: dt.datetime | None = None) -> list[int]:
     for campaign_id in Campaign.objects.filter(status=CampaignStatus.SCHEDULED, scheduled_for__lte=now
                                                ).values_list("pk", flat=True):
         with transaction.atomic():
-            campaign = (Campaign.objects.select_for_update(skip_locked=True, of=("self",)).select_related("trust", "action")
+            campaign = (Campaign.objects.select_for_update(skip_locked=True, of=("self",))
+                        .select_related("trust", "action")
                         .filter(pk=campaign_id, status=CampaignStatus.SCHEDULED).first())
             if campaign is None:
                 continue
@@ -352,24 +356,49 @@ def deliveries_send_ids(*, delivery_ids: list[int]) -> int:
 
 
 def deliveries_send(*, delivery_ids: Iterable[int]) -> int:
-    """Send each delivery in turn (each claimed on its own); returns how many this call sent."""
+    """Send each delivery in turn (each claimed on its own); returns how many this call sent.
+
+    Rows and opt-outs are read once per batch, so that a send costs two statements (the claim and
+    the outcome) besides the provider's call."""
+    ids = list(delivery_ids)
     channels: dict[str, Channel] = {}
     limiter = get_rate_limiter()
     sent = 0
-    for delivery_id in delivery_ids:
-        outcome = delivery_send(delivery_id=delivery_id, channels=channels, limiter=limiter)
-        sent += outcome in SUCCESS_STATUSES
+    for start in range(0, len(ids), SEND_BATCH_SIZE):
+        batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE], status__in=CLAIMABLE_STATUSES)
+                     .select_related("recipient", "campaign").order_by("pk"))
+        opted_out = _opted_out_among(batch)
+        for delivery in batch:
+            outcome = _send(delivery, opted_out=delivery.pk in opted_out, channels=channels, limiter=limiter)
+            sent += outcome in SUCCESS_STATUSES
     return sent
 
 
-def _claim(delivery_id: int, now: dt.datetime) -> bool:
+def _opted_out_among(deliveries: list[Delivery]) -> set[int]:
+    """Ids of the deliveries whose address has opted out of their trust's messages (one query)."""
+    keys = {}
+    for delivery in deliveries:
+        key = _opt_out_key(delivery.campaign, delivery.recipient)
+        if key:
+            keys[delivery.pk] = (key[0], contact_hash(*key))
+    if not keys:
+        return set()
+    found = set(MessagingOptOut.objects.filter(value_hash__in={h for _, h in keys.values()})
+                .values_list("trust_id", "kind", "value_hash"))
+    return {d.pk for d in deliveries if d.pk in keys
+            and ((None, *keys[d.pk]) in found or (d.campaign.trust_id, *keys[d.pk]) in found)}
+
+
+def _claim(delivery_id: int, now: dt.datetime, attempts: int) -> bool:
+    """queued/awaiting_retry -> sending, only if the row is still at `attempts` (as the caller read
+    it), is due, and its campaign is sending. True for exactly one of any number of racing callers."""
     # The campaign condition is an EXISTS rather than a join, so that the status test stays on the
     # row being updated: PostgreSQL re-checks it after waiting for a concurrent claim's lock, and only
     # one of two racing workers gets 1 back.
     campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
     return Delivery.objects.filter(
-        Exists(campaign_sending), _due(now), pk=delivery_id, status__in=CLAIMABLE_STATUSES,
-    ).update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, next_attempt_at=None) == 1
+        Exists(campaign_sending), _due(now), pk=delivery_id, status__in=CLAIMABLE_STATUSES, attempts=attempts,
+    ).update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=attempts + 1, next_attempt_at=None) == 1
 
 
 def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
@@ -388,10 +417,21 @@ def delivery_send(*, delivery_id: int, channels: dict[str, Channel] | None = Non
                   limiter: RateLimiter | None = None) -> str | None:
     """Claim, send outside any transaction, settle. Returns the status recorded, or None when this
     call did nothing (someone else holds or has finished the delivery, or it is not due)."""
-    now = clock.now()
-    if not _claim(delivery_id, now):
+    delivery = (Delivery.objects.select_related("recipient", "campaign")
+                .filter(pk=delivery_id, status__in=CLAIMABLE_STATUSES).first())
+    if delivery is None:
         return None
-    delivery = Delivery.objects.select_related("recipient", "campaign").get(pk=delivery_id)
+    return _send(delivery, opted_out=None, channels=channels, limiter=limiter)
+
+
+def _send(delivery: Delivery, *, opted_out: bool | None, channels: dict[str, Channel] | None,
+          limiter: RateLimiter | None) -> str | None:
+    """`opted_out` None: look it up now."""
+    now = clock.now()
+    if not _claim(delivery.pk, now, delivery.attempts):
+        return None
+    delivery.status, delivery.claimed_at, delivery.next_attempt_at = DeliveryStatus.SENDING, now, None
+    delivery.attempts += 1
     campaign, recipient = delivery.campaign, delivery.recipient
     channels = {} if channels is None else channels
     if campaign.channel not in channels:
@@ -414,8 +454,10 @@ def delivery_send(*, delivery_id: int, channels: dict[str, Channel] | None = Non
             return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE,
                            reason=delivery.failure_reason or "Gave up: the last attempt did not finish")
 
-    key = _opt_out_key(campaign, recipient)
-    if key and is_opted_out(trust=campaign.trust_id, kind=key[0], value=key[1]):
+    if opted_out is None:
+        key = _opt_out_key(campaign, recipient)
+        opted_out = bool(key) and is_opted_out(trust=campaign.trust_id, kind=key[0], value=key[1])
+    if opted_out:
         return _settle(delivery, DeliveryStatus.CANCELLED, reason="Opted out")
     if not (recipient.email or recipient.phone or recipient.address_lines):
         return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason="The contact details have been purged")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from notices.channels import MemorySendRecord, recording_channel_record
 from notices.models import Campaign, Channel, MessageTemplate
 from notices.services.delivery import campaign_create
@@ -27,9 +25,9 @@ FAST = {
 }
 
 
-@pytest.fixture
-def fast_delivery(settings: Any) -> Iterator[MemorySendRecord]:
-    """In-process tasks, the recording test channel in memory, no rate limit to speak of."""
+def use_fast_delivery(settings: Any) -> Iterator[MemorySendRecord]:
+    """For a module's `fast_delivery` fixture: in-process tasks, the recording test channel in
+    memory, no rate limit to speak of. Yields the channel's record of attempts and sends."""
     for name, value in FAST.items():
         setattr(settings, name, value)
     record = recording_channel_record()

@@ -20,11 +20,16 @@ from notices.selectors_delivery import OUTCOME_HEADER, campaign_failures, campai
 from notices.services import delivery as service
 from notices.services.delivery import CampaignError
 from tests.factories import make_action, make_return
-from tests.notices.delivery_support import email_rows, fast_delivery, make_campaign, make_template, row  # noqa: F401
+from tests.notices.delivery_support import email_rows, make_campaign, make_template, row, use_fast_delivery
 from trusts import clock
 from trusts.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fast_delivery(settings):  # type: ignore[no-untyped-def]
+    yield from use_fast_delivery(settings)
 
 
 def start_now(campaign, user, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
@@ -155,7 +160,7 @@ def test_every_recipient_gets_exactly_one_message_with_their_own_values(
     campaign = make_campaign(rwe, chris, email_rows(30))  # 30 rows in chunks of 7: 5 fan-out ranges
     start_now(campaign, chris, django_capture_on_commit_callbacks)
     assert sorted(line for line, *_ in sent) == list(range(2, 32))
-    line, email, subject, body = sorted(sent)[0]
+    _, email, subject, body = sorted(sent)[0]
     assert email == "patient+0@example.com"
     assert subject == "Your appointment at University Hospitals of Leicester NHS Trust"
     assert body.startswith("Dear Alex 2, your appointment on 12 April 2023 is moved.")
@@ -198,8 +203,8 @@ def test_a_claimed_delivery_cannot_be_claimed_again(rwe, chris, fast_delivery, d
     mark_sending(campaign, clock.now())
     delivery = campaign.deliveries.get()
     now = clock.now()
-    assert service._claim(delivery.pk, now) is True
-    assert service._claim(delivery.pk, now) is False
+    assert service._claim(delivery.pk, now, 0) is True
+    assert service._claim(delivery.pk, now, 0) is False
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENDING and delivery.attempts == 1
     # ... and a worker that claimed it cannot settle it once someone else has (a later attempt).
@@ -329,7 +334,7 @@ def test_a_stale_claim_already_at_the_provider_is_settled_without_sending_again(
     reached, lost = campaign.deliveries.order_by("pk")
     # Both claimed by a worker that then died: one after the provider took it, one before.
     for d in (reached, lost):
-        assert service._claim(d.pk, now)
+        assert service._claim(d.pk, now, 0)
     fast_delivery.attempt(reached.pk)
     fast_delivery.sent(reached.pk)
 
@@ -356,7 +361,7 @@ def test_a_stale_claim_on_a_channel_that_cannot_be_asked_is_sent_again(
     now = clock.now()
     mark_sending(campaign, now)
     delivery = campaign.deliveries.get()
-    assert service._claim(delivery.pk, now)
+    assert service._claim(delivery.pk, now, 0)
     later = now + dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
     move_clock(monkeypatch, later)
     service.deliveries_recover(now=later)
@@ -427,7 +432,7 @@ def test_cancel_during_sending_lets_in_flight_messages_finish(rwe, chris, fast_d
     mark_sending(campaign, now)
     first, second, third, fourth = campaign.deliveries.order_by("pk")
     assert service.delivery_send(delivery_id=first.pk) == DeliveryStatus.DELIVERED
-    assert service._claim(second.pk, now)  # a worker is sending this one right now
+    assert service._claim(second.pk, now, 0)  # a worker is sending this one right now
     service.campaign_cancel(campaign=campaign, user=chris)
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 1, DeliveryStatus.SENDING: 1,
                                   DeliveryStatus.CANCELLED: 2}
