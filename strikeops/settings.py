@@ -285,7 +285,9 @@ NOTIFY_CALLBACK_TOKEN = env_str("NOTIFY_CALLBACK_TOKEN")
 DELIVERY_CHANNEL = env_str("DELIVERY_CHANNEL")
 _delivery_fallback = "notify" if NOTIFY_API_KEY else ("log" if DEBUG else "none")
 DELIVERY_CHANNELS = {
-    "email": env_str("DELIVERY_CHANNEL_EMAIL") or DELIVERY_CHANNEL or ("notify" if NOTIFY_API_KEY else "email"),
+    # Django's console backend would print patients' addresses: in development the log channel instead.
+    "email": env_str("DELIVERY_CHANNEL_EMAIL") or DELIVERY_CHANNEL
+    or ("notify" if NOTIFY_API_KEY else ("log" if DEBUG else "email")),
     "sms": env_str("DELIVERY_CHANNEL_SMS") or DELIVERY_CHANNEL or _delivery_fallback,
     "letter": env_str("DELIVERY_CHANNEL_LETTER") or DELIVERY_CHANNEL or _delivery_fallback,
 }
