@@ -317,3 +317,48 @@ MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or f"opt-out:{SECRET_KEY}"
 CELERY_IMPORTS += ["notices.tasks_delivery"]
 CELERY_BEAT_SCHEDULE["notices.deliveries_recover"] = {"task": "notices.deliveries_recover", "schedule": 60}
 CELERY_BEAT_SCHEDULE["notices.campaigns_purge"] = {"task": "notices.campaigns_purge", "schedule": 60 * 60}
+
+# --- REST API, OpenAPI schema and tokens (docs/api.md) --------------------------------------
+import re  # noqa: E402  (kept with the settings it serves)
+
+INSTALLED_APPS += ["rest_framework", "drf_spectacular"]
+# Requests per token (signed-in clients) and per client address (public endpoints), "N/second|minute|hour|day".
+API_THROTTLE_RATES = {
+    "token": env_str("API_THROTTLE_TOKEN", "120/minute"),
+    "anon": env_str("API_THROTTLE_ANON", "60/minute"),
+}
+for _scope, _rate in API_THROTTLE_RATES.items():
+    if not re.fullmatch(r"\d+/(second|minute|hour|day)", _rate):
+        raise ImproperlyConfigured(f"API throttle rate for {_scope} is {_rate!r}; write it like 120/minute.")
+# A token's last-used time is written at most this often (seconds), not on every call.
+API_TOKEN_LAST_USED_INTERVAL = env_int("API_TOKEN_LAST_USED_INTERVAL", 60)
+API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["trusts.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["trusts.api.throttling.TokenRateThrottle"],
+    # JSON only: the browsable API's pages would need inline script and style, which the CSP forbids.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "trusts.api.pagination.Pagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "trusts.api.errors.exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "strikeops API",
+    "DESCRIPTION": "Daily returns, figures, published releases and notices about industrial action in the NHS "
+                   "in England. Authenticate with `Authorization: Bearer <token>` (create a token at "
+                   "/account/tokens/). Published releases and notices need no token.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReturnStatusEnum": "trusts.models.returns.ReturnStatus",
+        "ReturnSourceEnum": "trusts.models.returns.ReturnSource",
+    },
+    "LICENSE": {"name": "Open Government Licence v3.0 (published figures)",
+                "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"},
+}

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from trusts.models import ICB, Membership, Region, Release, Trust, User
+from trusts.models import ICB, ApiToken, Membership, Region, Release, Trust, User
+from trusts.services.api_tokens import api_token_revoke
 
 
 @admin.register(Region)
@@ -71,4 +72,29 @@ class ReleaseAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only list of API tokens (never the secret, which is not stored); "Revoke" ends a token at once.
+    People create and revoke their own at /account/tokens/."""
+
+    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "name", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("secret_hash",)
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token, user=request.user, request=request)
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False

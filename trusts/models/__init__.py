@@ -2,6 +2,7 @@
 
 from trusts.models.accounts import Membership, Role, User
 from trusts.models.actions import IndustrialAction, StaffGroup, StrikeDay, Union, WalkoutWindow
+from trusts.models.api_tokens import ApiToken
 from trusts.models.audit import AuditEvent
 from trusts.models.organisations import ICB, Region, Trust, TrustStatus, TrustType
 from trusts.models.releases import Release
@@ -9,8 +10,8 @@ from trusts.models.reminders import ReminderSent, ReminderStatus
 from trusts.models.returns import DailyReturn, ReturnReopening, ReturnRevision, ReturnSource, ReturnStatus
 
 __all__ = [
-    "ICB", "AuditEvent", "DailyReturn", "IndustrialAction", "Membership", "Region", "Release", "ReminderSent",
-    "ReminderStatus", "ReturnReopening", "ReturnRevision",
+    "ICB", "ApiToken", "AuditEvent", "DailyReturn", "IndustrialAction", "Membership", "Region", "Release",
+    "ReminderSent", "ReminderStatus", "ReturnReopening", "ReturnRevision",
     "ReturnSource", "ReturnStatus", "Role", "StaffGroup", "StrikeDay", "Trust", "TrustStatus", "TrustType",
     "Union", "User", "WalkoutWindow",
 ]

@@ -1,0 +1,125 @@
+"""Every API error in one shape (docs/api.md):
+
+    {"error": {"status": 422, "code": "invalid", "message": "...",
+               "fields": {"staff_absent": ["..."]}, "warnings": [{"field": "...", "message": "..."}]}}
+
+plus, where they apply, "lock_reason" (423), "current_version", "current" and "changes" (409).
+The messages are the web's, word for word: they come from the same services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from trusts.services.returns import ReturnCheck
+
+
+class ApiError(exceptions.APIException):
+    """A refusal with a code, a message fit to show, and optional field errors, warnings and extras."""
+
+    def __init__(self, *, status_code: int, code: str, message: str, fields: dict[str, list[str]] | None = None,
+                 warnings: list[dict[str, str]] | None = None, **extra: Any) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        self.warnings = warnings or []
+        self.extra = extra
+
+
+def check_fields(check: ReturnCheck) -> dict[str, list[str]]:
+    """A ReturnCheck's errors as API field errors ("__all__" becomes "non_field_errors", as in DRF)."""
+    return {("non_field_errors" if name == "__all__" else name): [message] for name, message in check.errors.items()}
+
+
+def check_warnings(check: ReturnCheck) -> list[dict[str, str]]:
+    return [{"field": name, "message": message} for name, message in check.warnings.items()]
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    """DRF's nested ValidationError detail as {field: [messages]}."""
+    if isinstance(detail, dict):
+        result: dict[str, list[str]] = {}
+        for name, value in detail.items():
+            if isinstance(value, dict):
+                for inner, messages in _flatten(value).items():
+                    result[f"{name}.{inner}"] = messages
+            else:
+                result[str(name)] = [str(v) for v in (value if isinstance(value, list) else [value])]
+        return result
+    items = detail if isinstance(detail, list) else [detail]
+    return {"non_field_errors": [str(v) for v in items]}
+
+
+DEFAULT_CODES = {
+    status.HTTP_400_BAD_REQUEST: "bad_request",
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "forbidden",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_406_NOT_ACCEPTABLE: "not_acceptable",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApiError):
+        body: dict[str, Any] = {"status": exc.status_code, "code": exc.code, "message": exc.message,
+                                "fields": exc.fields, "warnings": exc.warnings, **exc.extra}
+        return Response({"error": body}, status=exc.status_code)
+    if isinstance(exc, Http404):
+        # Outside the caller's organisations, or not there at all: the same answer (nothing disclosed).
+        exc = exceptions.NotFound("Not found, or not in your organisations.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a server error: Django's 500 handling and logging take it
+    fields: dict[str, list[str]] = {}
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        message = "The request is not valid: see fields."
+        code = "invalid_request"
+    else:
+        detail = getattr(exc, "detail", "")
+        message = str(detail) if not isinstance(detail, (dict, list)) else "The request was refused."
+        code = DEFAULT_CODES.get(response.status_code, "error")
+    if isinstance(exc, exceptions.Throttled):
+        message = f"Too many requests with this token. Try again in {exc.wait or 1:.0f} seconds."
+    response.data = {"error": {"status": response.status_code, "code": code, "message": message,
+                               "fields": fields, "warnings": []}}
+    return response
+
+
+# --- the shape, for the OpenAPI schema -----------------------------------------------------------
+
+class WarningSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text="invalid_request, invalid, warnings, reason_required, locked, conflict, "
+                                           "already_submitted, not_authenticated, not_found, throttled, ...")
+    message = serializers.CharField(help_text="A sentence fit to show a person.")
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text="Messages per request field.")
+    warnings = WarningSerializer(many=True, help_text="Figures that look unusual (send a warning_comment).")
+    lock_reason = serializers.CharField(required=False, help_text="Why the return is locked (423).")
+    current_version = serializers.IntegerField(required=False, help_text="The return's version now (409).")
+    changes = serializers.DictField(required=False, child=serializers.ListField(allow_null=True),
+                                    help_text="{field: [old, new]} since the version you sent (409).")
+    current = serializers.DictField(required=False, allow_null=True, help_text="The return as it is now (409).")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()
