@@ -67,6 +67,22 @@ def load_reference_data() -> None:
         regions_load()
         with open(os.devnull, "w") as devnull:
             call_command("import_trusts", str(TRUSTS_CSV), stdout=devnull)
+    _load_shipped_rows()
+
+
+def _load_shipped_rows() -> None:
+    """Rows that data migrations ship (the default apology templates). A transactional test's
+    flush deletes them, so put them back exactly as the migrations wrote them."""
+    import importlib
+
+    from django.apps import apps
+
+    from notices.models import MessageTemplate
+
+    if not MessageTemplate.objects.filter(trust=None).exists():
+        for name, function in (("0002_default_apology_templates", "add_defaults"),
+                               ("0003_template_recipient_columns", "declare_default_columns")):
+            getattr(importlib.import_module(f"notices.migrations.{name}"), function)(apps, None)
 
 
 @pytest.fixture(scope="session")
