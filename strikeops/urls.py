@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from trusts.api.docs import SchemaView, docs_page
 from trusts.forms import EmailAuthenticationForm, NHSPasswordResetForm, NHSSetPasswordForm
 from trusts.views import organisations as trust_views
 
@@ -30,4 +31,10 @@ urlpatterns = [
     path("accessibility/", TemplateView.as_view(template_name="pages/accessibility.html"), name="accessibility"),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
     path("admin/", admin.site.urls),
+    # REST API (docs/api.md): the trusts app's endpoints and the notices app's, under one prefix.
+    path("api/v1/", include("trusts.api.urls")),
+    path("api/v1/", include("notices.api.urls")),
+    path("api/schema/", SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", docs_page, name="api_docs"),
+    path("open-data/", include("trusts.urls_open_data")),
 ]

@@ -5,12 +5,16 @@ each request rather than at import, so a deployment (or a test) can change them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import APIView
 
 from trusts.models import ApiToken
+
+if TYPE_CHECKING:  # rest_framework.views reads this module's class from the settings while it loads
+    from rest_framework.views import APIView
 
 
 class TokenRateThrottle(SimpleRateThrottle):

@@ -1,0 +1,278 @@
+"""Serializers of the trusts API: what goes out (read) and what comes in (writes of returns).
+
+Figures come in as JSON integers (or null) without range checks here: the returns service checks
+them, so a figure out of range gets the web's own message ("Staff absent must be 0 or more")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from trusts.api.links import release_links
+from trusts.forms_returns import MAX_TEXT
+from trusts.models import DailyReturn, IndustrialAction, Release, ReturnRevision, StrikeDay, WalkoutWindow
+from trusts.models.returns import FIGURE_FIELDS
+from trusts.selectors.reports import DAY_METRICS, RESCHEDULED_METRICS
+
+FIGURE_HELP = {
+    "staff_absent": "Staff taking part in the action that day (only from trusts the action affects).",
+    "staff_due": "Staff of that group due to be at work (only from trusts the action affects).",
+    "elective_rescheduled": "Inpatient and day-case elective procedures rescheduled.",
+    "outpatient_rescheduled": "Outpatient appointments rescheduled.",
+    "community_rescheduled": "Community appointments rescheduled.",
+    "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled.",
+    "elective_planned": "Optional: elective procedures planned (denominator).",
+    "outpatient_planned": "Optional: outpatient appointments planned (denominator).",
+}
+RANGE_HELP = " A whole number from 0 to 1,000,000, or null."
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+class WindowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WalkoutWindow
+        fields = ["starts_at", "ends_at"]
+
+
+class StrikeDaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StrikeDay
+        fields = ["date", "starts_at", "ends_at", "deadline"]
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    staff_group_label = serializers.CharField(source="get_staff_group_display")
+    unions = serializers.ListField(child=serializers.CharField())
+    locks_at = serializers.DateTimeField(allow_null=True, help_text="Returns lock after this time (hard close).")
+    affects_all_trusts = serializers.SerializerMethodField()
+    affected_trusts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IndustrialAction
+        fields = ["slug", "name", "staff_group", "staff_group_label", "unions", "first_day", "last_day",
+                  "hard_close", "locks_at", "affects_all_trusts", "affected_trusts"]
+
+    # Both read the prefetched affected trusts (no query per action).
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_affects_all_trusts(self, action: IndustrialAction) -> bool:
+        return not action.affected_trusts.all()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_affected_trusts(self, action: IndustrialAction) -> list[str]:
+        """ODS codes of the trusts where staff are taking action (empty: every trust)."""
+        return sorted(t.ods_code for t in action.affected_trusts.all())
+
+
+class ActionDetailSerializer(ActionSerializer):
+    windows = WindowSerializer(many=True)
+    strike_days = StrikeDaySerializer(many=True)
+
+    class Meta(ActionSerializer.Meta):
+        fields = [*ActionSerializer.Meta.fields, "windows", "strike_days"]
+
+
+# --- returns --------------------------------------------------------------------------------------
+
+class RevisionSerializer(serializers.ModelSerializer):
+    changed_by = serializers.SerializerMethodField()
+    changes = serializers.DictField(child=serializers.ListField(allow_null=True),
+                                    help_text="{field: [old, new]} for every figure or flag that changed.")
+
+    class Meta:
+        model = ReturnRevision
+        fields = ["version", "changed_by", "source", "reason", "changes", "created_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_changed_by(self, revision: ReturnRevision) -> str | None:
+        return str(revision.changed_by) if revision.changed_by else None
+
+
+class ReturnSerializer(serializers.ModelSerializer):
+    trust = serializers.CharField(source="trust.ods_code", help_text="ODS code.")
+    trust_name = serializers.CharField(source="trust.name")
+    action = serializers.CharField(source="action.slug")
+    deadline = serializers.DateTimeField(source="strike_day.deadline",
+                                         help_text="11am on the next working day after the strike day.")
+    acute_rescheduled = serializers.IntegerField()
+    total_rescheduled = serializers.IntegerField()
+    submitted_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DailyReturn
+        fields = ["trust", "trust_name", "action", "date", "status", "version", *FIGURE_FIELDS,
+                  "acute_rescheduled", "total_rescheduled", "is_nil", "is_late", "warning_comment", "deadline",
+                  "first_submitted_at", "submitted_at", "submitted_by", "source"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_submitted_by(self, daily_return: DailyReturn) -> str | None:
+        return str(daily_return.submitted_by) if daily_return.submitted_by else None
+
+
+class ReturnDetailSerializer(ReturnSerializer):
+    editable = serializers.SerializerMethodField()
+    lock_reason = serializers.SerializerMethodField()
+    revisions = RevisionSerializer(many=True)
+
+    class Meta(ReturnSerializer.Meta):
+        fields = [*ReturnSerializer.Meta.fields, "editable", "lock_reason", "revisions"]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_editable(self, daily_return: DailyReturn) -> bool:
+        return bool(self.context.get("editable"))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_lock_reason(self, daily_return: DailyReturn) -> str | None:
+        """Why the caller cannot change the return now (only for its trust's administrators)."""
+        return self.context.get("lock_reason")
+
+
+def _figure_field(name: str) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, allow_null=True, default=None,
+                                    help_text=FIGURE_HELP[name] + RANGE_HELP)
+
+
+class ReturnWriteSerializer(serializers.Serializer):
+    """A submission (or, with draft=true, a draft). Missing figures are null."""
+
+    version = serializers.IntegerField(
+        min_value=0, help_text="The version you read (0 if there was no return). A different current version "
+                               "gives 409 with what changed since.")
+    draft = serializers.BooleanField(default=False, help_text="Save without submitting (first submission only; "
+                                                              "gaps allowed, nil and comments ignored).")
+    nil = serializers.BooleanField(default=False, help_text='"No impact, confirmed": every rescheduled count 0 '
+                                                            "(and staff absent 0 for an affected trust).")
+    warning_comment = serializers.CharField(
+        default="", allow_blank=True, max_length=MAX_TEXT, help_text="Why figures that raised a warning are right.",
+        error_messages={"max_length": f"The comment must be {MAX_TEXT:,} characters or fewer"})
+    reason = serializers.CharField(
+        default="", allow_blank=True, max_length=MAX_TEXT,
+        help_text="Why a submitted return changed (required after the deadline).",
+        error_messages={"max_length": f"The reason must be {MAX_TEXT:,} characters or fewer"})
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name in FIGURE_FIELDS:
+            fields[name] = _figure_field(name)
+        return fields
+
+    def figures(self) -> dict[str, Any]:
+        return {name: self.validated_data.get(name) for name in FIGURE_FIELDS}
+
+
+class ReturnCreateSerializer(ReturnWriteSerializer):
+    """A new return: which trust, action and strike day it is for, then the figures."""
+
+    trust = serializers.CharField(max_length=10, help_text="ODS code of one of your trusts.")
+    action = serializers.SlugField(max_length=80, help_text="The industrial action's slug.")
+    date = serializers.DateField(help_text="The strike day (YYYY-MM-DD).")
+    version = serializers.IntegerField(min_value=0, max_value=0, default=0, help_text="Always 0 for a new return.")
+
+
+class ReturnFilterSerializer(serializers.Serializer):
+    action = serializers.SlugField(required=False, max_length=80)
+    trust = serializers.CharField(required=False, max_length=10)
+    date = serializers.DateField(required=False)
+    status = serializers.ChoiceField(required=False, choices=DailyReturn._meta.get_field("status").choices)
+
+
+# --- totals ---------------------------------------------------------------------------------------
+
+def _metrics_serializer(name: str, metrics: tuple[str, ...], **extra: serializers.Field) -> type:
+    attrs: dict[str, Any] = {metric: serializers.IntegerField() for metric in metrics}
+    attrs.update(extra)
+    return type(name, (serializers.Serializer,), attrs)
+
+
+DayFiguresSerializer = _metrics_serializer(
+    "DayFiguresSerializer", DAY_METRICS, date=serializers.DateField(),
+    returns=serializers.IntegerField(required=False, help_text="Returns received that day (areas)."),
+    returns_expected=serializers.IntegerField(required=False, help_text="England only."),
+    returns_received=serializers.IntegerField(required=False, help_text="England only."),
+)
+ActionTotalsSerializer = _metrics_serializer(
+    "ActionTotalsSerializer", RESCHEDULED_METRICS,
+    peak_staff_absent=serializers.IntegerField(required=False),
+    peak_staff_absent_date=serializers.DateField(required=False, allow_null=True),
+    days_reported=serializers.IntegerField(required=False),
+    returns=serializers.IntegerField(required=False),
+)
+
+
+class AreaSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Region code, or the trust's ODS code.")
+    name = serializers.CharField()
+    region_code = serializers.CharField()
+    days = DayFiguresSerializer(many=True)
+    totals = ActionTotalsSerializer()
+    missing_dates = serializers.ListField(child=serializers.DateField(), required=False,
+                                         help_text="Trusts: strike days it owed a return and sent none.")
+
+
+class EnglandSerializer(serializers.Serializer):
+    headline = serializers.CharField()
+    days = DayFiguresSerializer(many=True)
+    totals = ActionTotalsSerializer()
+
+
+class ScopeSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["england", "region", "trust"])
+    regions = serializers.ListField(child=serializers.CharField())
+    trusts = serializers.ListField(child=serializers.CharField(), help_text="ODS codes (trust level only).")
+
+
+class TotalsDetailSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    name = serializers.CharField()
+    scope = ScopeSerializer()
+    england = EnglandSerializer(allow_null=True, help_text="Managers only.")
+    regions = AreaSerializer(many=True)
+    trusts = AreaSerializer(many=True)
+
+
+class TotalsRowSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    name = serializers.CharField()
+    first_day = serializers.DateField(allow_null=True)
+    last_day = serializers.DateField(allow_null=True)
+    england = ActionTotalsSerializer(allow_null=True, help_text="Managers only.")
+    scoped = ActionTotalsSerializer(allow_null=True, help_text="Your region's or trusts' totals (not national).")
+
+
+class TotalsListSerializer(serializers.Serializer):
+    scope = ScopeSerializer()
+    actions = TotalsRowSerializer(many=True)
+
+
+# --- releases ---------------------------------------------------------------------------------------
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    action = serializers.CharField(source="action.slug")
+    action_name = serializers.CharField(source="action.name")
+    headline = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Release
+        fields = ["action", "action_name", "number", "published_at", "headline", "links"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_headline(self, release: Release) -> str:
+        return str(release.figures.get("national", {}).get("headline", ""))
+
+    @extend_schema_field(serializers.DictField(child=serializers.URLField()))
+    def get_links(self, release: Release) -> dict[str, str]:
+        return release_links(self.context["request"], release)
+
+
+class ReleaseDetailSerializer(ReleaseSerializer):
+    figures = serializers.DictField(help_text="The action's figures as published: national (national_totals "
+                                              "shape), days, completeness, regions, icbs, trusts.")
+    changes_since_previous = serializers.DictField(help_text="What changed since the previous release, and why.")
+
+    class Meta(ReleaseSerializer.Meta):
+        fields = [*ReleaseSerializer.Meta.fields, "figures", "changes_since_previous"]
+

@@ -1,0 +1,125 @@
+"""Figures for the API, scoped like the reports pages (docs/reports.md):
+- national managers: England, every region and every trust;
+- regional managers: England's totals, and their region and its trusts;
+- trust administrators and communications staff: their own trusts only (as the trust report page);
+- anyone else: nothing (the views answer 404).
+Everything comes from trusts.selectors.reports, so the API and the pages agree by construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from trusts.models import IndustrialAction, Region, Trust, User
+from trusts.models.accounts import TRUST_ROLES
+from trusts.scoping import is_national_manager, managed_regions
+from trusts.selectors.completeness import completeness_by_day
+from trusts.selectors.reports import (
+    DAY_METRICS,
+    RESCHEDULED_METRICS,
+    AreaFigures,
+    DayFigures,
+    Figures,
+    all_actions,
+    daily_figures,
+    headline,
+    peak_of,
+    per_action_totals,
+    region_figures,
+    totals_of,
+    trust_figures,
+    with_completeness,
+)
+
+
+@dataclass
+class Scope:
+    level: str  # "england", "region" or "trust"
+    regions: list[Region]
+    trusts: QuerySet[Trust] | None  # None: every trust
+
+    @property
+    def managers(self) -> bool:
+        return self.level in ("england", "region")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"level": self.level, "regions": [r.code for r in self.regions],
+                "trusts": sorted(self.trusts.values_list("ods_code", flat=True)) if self.level == "trust" else []}
+
+
+def totals_scope(user: User) -> Scope | None:
+    if is_national_manager(user):
+        return Scope("england", [], None)
+    regions = list(managed_regions(user).order_by("code"))
+    if regions:
+        return Scope("region", regions, Trust.objects.filter(icb__region__in=[r.pk for r in regions]))
+    own = Trust.objects.filter(Q(memberships__user=user, memberships__role__in=list(TRUST_ROLES))).distinct() \
+        if user.is_authenticated else Trust.objects.none()
+    if not own.exists():
+        return None
+    return Scope("trust", [], Trust.objects.filter(pk__in=own.values("pk")))
+
+
+def _totals(figures: Figures, days: list[DayFigures] | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {**figures.metrics(RESCHEDULED_METRICS), "returns": figures.returns}
+    if days is not None:
+        peak = peak_of(days)
+        row.update(peak_staff_absent=peak.staff_absent, peak_staff_absent_date=peak.date)
+    return row
+
+
+def totals_list(scope: Scope) -> dict[str, Any]:
+    """Every recorded action's totals: England for managers, the scope's own below national (two
+    grouped queries, whatever the number of actions)."""
+    england = per_action_totals() if scope.managers else {}
+    scoped = per_action_totals(scope.trusts) if scope.trusts is not None else {}
+    rows = []
+    for action in reversed(all_actions()):
+        rows.append({
+            "action": action.slug, "name": action.name, "first_day": action.first_day, "last_day": action.last_day,
+            "england": _totals(england.get(action.pk, Figures())) if scope.managers else None,
+            "scoped": _totals(scoped.get(action.pk, Figures())) if scope.trusts is not None else None,
+        })
+    return {"scope": scope.as_json(), "actions": rows}
+
+
+def _day_json(day: DayFigures, *, completeness: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {"date": day.date, **day.figures.metrics(DAY_METRICS)}
+    if completeness:
+        row.update(returns_expected=day.expected or 0, returns_received=day.received or 0)
+    else:
+        row["returns"] = day.figures.returns
+    return row
+
+
+def _area_json(area: AreaFigures, *, trust: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "code": area.code, "name": area.name, "region_code": area.region_code,
+        "days": [{"date": date, **figures.metrics(DAY_METRICS), "returns": figures.returns}
+                 for date, figures in area.days.items()],
+        "totals": {**area.totals.metrics(RESCHEDULED_METRICS), "peak_staff_absent": area.peak.staff_absent,
+                   "peak_staff_absent_date": area.peak.date, "days_reported": area.days_reported,
+                   "returns": area.totals.returns},
+    }
+    if trust:
+        row["missing_dates"] = area.missing_dates
+    return row
+
+
+def totals_detail(scope: Scope, action: IndustrialAction) -> dict[str, Any]:
+    dates = [day.date for day in action.strike_days.all()]
+    england = None
+    if scope.managers:
+        days = with_completeness(daily_figures([action])[action.pk], completeness_by_day(action))
+        figures = totals_of(days)
+        england = {"headline": headline(action, figures.acute_rescheduled, list(action.strike_days.all())),
+                   "days": [_day_json(d, completeness=True) for d in days], "totals": _totals(figures, days)}
+    regions = region_figures(action, dates, scope.trusts) if scope.managers else []
+    trusts = trust_figures(action, dates, scope.trusts)
+    return {
+        "action": action.slug, "name": action.name, "scope": scope.as_json(), "england": england,
+        "regions": [_area_json(a, trust=False) for a in regions],
+        "trusts": [_area_json(a, trust=True) for a in sorted(trusts, key=lambda a: a.code)],
+    }
