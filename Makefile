@@ -15,6 +15,7 @@ help:
 	@echo "make worker  - run a Celery worker (needs REDIS_URL)"
 	@echo "make lint    - ruff check"
 	@echo "make audit   - known vulnerabilities in dependencies (pip-audit, npm audit) and bandit"
+	@echo "make bench   - benchmarks at BENCH_SCALES (default 10k 100k 1M 5M returns); see BENCHMARKS.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,3 +79,12 @@ check-deploy: install
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .coverage
+
+# Benchmarks (bench/, BENCHMARKS.md): a fresh PostgreSQL database `bench` (BENCH_DATABASE_URL) and
+# Redis db 11 (BENCH_REDIS_URL), never the development or test ones. Not part of `make test`.
+# Quick run: make bench BENCH_SCALES=10k
+BENCH_SCALES ?= 10k 100k 1M 5M
+.PHONY: bench
+bench: install
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	BENCH_SCALES="$(BENCH_SCALES)" $(BIN)/python bench/run.py
