@@ -8,10 +8,11 @@ from trusts.models.organisations import ICB, Region, Trust, TrustStatus, TrustTy
 from trusts.models.releases import Release
 from trusts.models.reminders import ReminderSent, ReminderStatus
 from trusts.models.returns import DailyReturn, ReturnReopening, ReturnRevision, ReturnSource, ReturnStatus
+from trusts.models.rollups import ReturnRollup
 
 __all__ = [
     "ICB", "ApiToken", "AuditEvent", "DailyReturn", "IndustrialAction", "Membership", "Region", "Release",
-    "ReminderSent", "ReminderStatus", "ReturnReopening", "ReturnRevision",
+    "ReminderSent", "ReminderStatus", "ReturnReopening", "ReturnRevision", "ReturnRollup",
     "ReturnSource", "ReturnStatus", "Role", "StaffGroup", "StrikeDay", "Trust", "TrustStatus", "TrustType",
     "Union", "User", "WalkoutWindow",
 ]

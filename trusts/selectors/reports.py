@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from trusts.models import ICB, DailyReturn, IndustrialAction, ReturnStatus, StaffGroup, StrikeDay, Trust
+from trusts.models import ICB, DailyReturn, IndustrialAction, ReturnRollup, ReturnStatus, StaffGroup, StrikeDay, Trust
 from trusts.models.returns import RESCHEDULED_FIELDS
 from trusts.selectors.completeness import DayCompleteness, completeness_by_day, expected_trusts
 from trusts.strike_calendar import LONDON, season_of
@@ -71,6 +71,33 @@ def _aggregates() -> dict[str, Any]:
         "nil_returns": Count("pk", filter=Q(is_nil=True)),
         "late_returns": Count("pk", filter=Q(is_late=True)),
     }.items()}
+
+
+def _rollup_aggregates() -> dict[str, Any]:
+    """_aggregates() read from ReturnRollup (trusts/models/rollups.py, kept by database triggers):
+    the same figures, summed over one row per action and strike day instead of every return, so
+    national figures cost the same at 10,000 returns as at 5 million (BENCHMARKS.md)."""
+
+    def total(*names: str) -> Coalesce:
+        expression: Any = F(names[0])
+        for name in names[1:]:
+            expression = expression + F(name)
+        return Coalesce(Sum(expression), 0)
+
+    return {PREFIX + name: expression for name, expression in {
+        **{name: total(name) for name in (
+            "staff_absent", "staff_due", "absent_with_due", "workforce_returns", *RESCHEDULED_FIELDS,
+            "returns", "nil_returns", "late_returns")},
+        "acute_rescheduled": total("elective_rescheduled", "outpatient_rescheduled"),
+        "total_rescheduled": total(*RESCHEDULED_FIELDS),
+        "planned": total("elective_planned", "outpatient_planned"),
+        "planned_rescheduled": total("elective_planned_rescheduled", "outpatient_planned_rescheduled"),
+    }.items()}
+
+
+def national_rollups() -> QuerySet[ReturnRollup]:
+    # A row whose returns were all deleted (or turned back to drafts) is zeros: as if absent.
+    return ReturnRollup.objects.filter(returns__gt=0)
 
 
 @dataclass
@@ -214,10 +241,14 @@ def daily_figures(
     for action_id, date in StrikeDay.objects.filter(action_id__in=action_ids).order_by("date").values_list(
             "action_id", "date"):
         result[action_id][date] = DayFigures(date, Figures())
-    rows = (
-        submitted_returns(trusts).filter(action_id__in=action_ids)
-        .values("action_id", "date").annotate(**_aggregates()).order_by()
-    )
+    if trusts is None:
+        rows = (national_rollups().filter(action_id__in=action_ids)
+                .values("action_id", "date").annotate(**_rollup_aggregates()).order_by())
+    else:
+        rows = (
+            submitted_returns(trusts).filter(action_id__in=action_ids)
+            .values("action_id", "date").annotate(**_aggregates()).order_by()
+        )
     for row in rows:
         result[row["action_id"]][row["date"]] = DayFigures(row["date"], Figures.from_row(row))
     return {pk: sorted(days.values(), key=lambda d: d.date) for pk, days in result.items()}
@@ -239,8 +270,12 @@ def totals_of(days: Iterable[DayFigures]) -> Figures:
 
 
 def per_action_totals(trusts: QuerySet[Trust] | None = None) -> dict[int, Figures]:
-    """Action totals of every recorded action, in one grouped query."""
-    rows = submitted_returns(trusts).values("action_id").annotate(**_aggregates()).order_by()
+    """Action totals of every recorded action, in one grouped query (England's from the rollups,
+    a scope's from its returns)."""
+    if trusts is None:
+        rows = national_rollups().values("action_id").annotate(**_rollup_aggregates()).order_by()
+    else:
+        rows = submitted_returns(trusts).values("action_id").annotate(**_aggregates()).order_by()
     return {row["action_id"]: Figures.from_row(row) for row in rows}
 
 
