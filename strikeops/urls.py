@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from trusts.api.docs import SchemaView, docs_page
+from trusts.api.views import not_found as api_not_found
 from trusts.forms import EmailAuthenticationForm, NHSPasswordResetForm, NHSSetPasswordForm
 from trusts.views import organisations as trust_views
 
@@ -36,5 +37,6 @@ urlpatterns = [
     path("api/v1/", include("notices.api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", docs_page, name="api_docs"),
+    re_path(r"^api/", api_not_found),  # after every API route: a JSON 404 for the rest of /api/
     path("open-data/", include("trusts.urls_open_data")),
 ]

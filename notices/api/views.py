@@ -21,6 +21,7 @@ from notices.selectors_campaigns import delivery_counts
 from notices.selectors_delivery import campaign_progress
 from notices.selectors_notices import public_notice_or_404, public_notices
 from trusts.api import examples as ex
+from trusts.api.serializers import QueryFilterSerializer
 from trusts.models import Role, Trust
 from trusts.scoping import get_scoped_trust_or_404, trusts_with_role
 
@@ -52,7 +53,7 @@ def _page(payload: list[dict[str, Any]]) -> dict[str, Any]:
     return {"count": len(payload), "pages": 1, "next": None, "previous": None, "results": payload}
 
 
-class NoticeFilterSerializer(serializers.Serializer):
+class NoticeFilterSerializer(QueryFilterSerializer):
     trust = serializers.CharField(required=False, max_length=10)
     action = serializers.SlugField(required=False, max_length=80)
 
@@ -118,7 +119,7 @@ def comms_trusts(request: Request) -> QuerySet[Trust]:
     return trusts_with_role(request.user, Role.TRUST_COMMS)
 
 
-class CampaignFilterSerializer(serializers.Serializer):
+class CampaignFilterSerializer(QueryFilterSerializer):
     trust = serializers.CharField(required=False, max_length=10)
 
 

@@ -30,6 +30,29 @@ FIGURE_HELP = {
 RANGE_HELP = " A whole number from 0 to 1,000,000, or null."
 
 
+# JSON clients send JSON types: "12" for a count or "yes" for a flag is a malformed request (400), not
+# something to guess at. (DRF's own fields would coerce them.)
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- actions ------------------------------------------------------------------------------------
 
 class WindowSerializer(serializers.ModelSerializer):
@@ -131,24 +154,24 @@ class ReturnDetailSerializer(ReturnSerializer):
 
 
 def _figure_field(name: str) -> serializers.IntegerField:
-    return serializers.IntegerField(required=False, allow_null=True, default=None,
+    return StrictIntegerField(required=False, allow_null=True, default=None,
                                     help_text=FIGURE_HELP[name] + RANGE_HELP)
 
 
 class ReturnWriteSerializer(serializers.Serializer):
     """A submission (or, with draft=true, a draft). Missing figures are null."""
 
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         min_value=0, help_text="The version you read (0 if there was no return). A different current version "
                                "gives 409 with what changed since.")
-    draft = serializers.BooleanField(default=False, help_text="Save without submitting (first submission only; "
+    draft = StrictBooleanField(default=False, help_text="Save without submitting (first submission only; "
                                                               "gaps allowed, nil and comments ignored).")
-    nil = serializers.BooleanField(default=False, help_text='"No impact, confirmed": every rescheduled count 0 '
+    nil = StrictBooleanField(default=False, help_text='"No impact, confirmed": every rescheduled count 0 '
                                                             "(and staff absent 0 for an affected trust).")
-    warning_comment = serializers.CharField(
+    warning_comment = StrictCharField(
         default="", allow_blank=True, max_length=MAX_TEXT, help_text="Why figures that raised a warning are right.",
         error_messages={"max_length": f"The comment must be {MAX_TEXT:,} characters or fewer"})
-    reason = serializers.CharField(
+    reason = StrictCharField(
         default="", allow_blank=True, max_length=MAX_TEXT,
         help_text="Why a submitted return changed (required after the deadline).",
         error_messages={"max_length": f"The reason must be {MAX_TEXT:,} characters or fewer"})
@@ -166,13 +189,24 @@ class ReturnWriteSerializer(serializers.Serializer):
 class ReturnCreateSerializer(ReturnWriteSerializer):
     """A new return: which trust, action and strike day it is for, then the figures."""
 
-    trust = serializers.CharField(max_length=10, help_text="ODS code of one of your trusts.")
-    action = serializers.SlugField(max_length=80, help_text="The industrial action's slug.")
+    trust = StrictCharField(max_length=10, help_text="ODS code of one of your trusts.")
+    action = StrictCharField(max_length=80, help_text="The industrial action's slug.")
     date = serializers.DateField(help_text="The strike day (YYYY-MM-DD).")
-    version = serializers.IntegerField(min_value=0, max_value=0, default=0, help_text="Always 0 for a new return.")
+    version = StrictIntegerField(min_value=0, max_value=0, default=0, help_text="Always 0 for a new return.")
 
 
-class ReturnFilterSerializer(serializers.Serializer):
+class QueryFilterSerializer(serializers.Serializer):
+    """Filters from the query string. A filter given with no value is an error, not "no filter"."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        empty = {name: ["Enter a value, or leave the parameter out"] for name in self.fields
+                 if name in data and data.get(name) == ""}
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)
+
+
+class ReturnFilterSerializer(QueryFilterSerializer):
     action = serializers.SlugField(required=False, max_length=80)
     trust = serializers.CharField(required=False, max_length=10)
     date = serializers.DateField(required=False)

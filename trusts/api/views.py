@@ -8,8 +8,9 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -109,7 +110,7 @@ class ActionListView(generics.ListAPIView):
         return _actions()
 
     @extend_schema(summary="List industrial actions", description="Every declared industrial action, newest first.",
-                   responses={200: ActionSerializer(many=True), **ex.errors(401, 404, 429)},
+                   responses={200: ActionSerializer(many=True), **ex.errors(400, 401, 404, 429)},
                    examples=[OpenApiExample("Actions", value={"count": 1, "pages": 1, "next": None, "previous": None,
                                                               "results": [ex.ACTION]}, response_only=True)])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -359,7 +360,7 @@ class ReleaseListView(generics.ListAPIView):
 
     @extend_schema(summary="Published releases", description="Every published release, newest first. Public: no "
                    "token needed. Figures under the Open Government Licence v3.0.",
-                   auth=[], responses={200: ReleaseSerializer(many=True), **ex.errors(404, 429)})
+                   auth=[], responses={200: ReleaseSerializer(many=True), **ex.errors(400, 404, 429)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -379,3 +380,11 @@ class ReleaseDetailView(generics.RetrieveAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
+
+
+@csrf_exempt  # API clients send no CSRF token: any method must get the JSON 404, not the CSRF page
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Anything under /api/ that matches no endpoint: the API's own 404, in its one error shape
+    (Django's HTML page would be wrong for a JSON client)."""
+    return JsonResponse({"error": {"status": 404, "code": "not_found", "message": "There is no such API endpoint.",
+                                   "fields": {}, "warnings": []}}, status=404)
