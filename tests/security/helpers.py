@@ -42,3 +42,13 @@ def force_login_verified(client: Client, user: Any) -> TOTPDevice:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """A clean environment for running manage.py or settings in a subprocess as production would:
+    nothing leaks in from this test run (other tests set delivery channels, async-unsafe flags...)."""
+    import os
+
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if name in os.environ}
+    env.update({"DEBUG": "false", "SECRET_KEY": "x" * 60, **overrides})
+    return env

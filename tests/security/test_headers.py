@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from django.test import override_settings
 
 from tests.conftest import PASSWORD, REPO
-from tests.security.helpers import confirmed_totp_device
+from tests.security.helpers import confirmed_totp_device, production_env
 from tests.security.html_checks import inline_code
 
 pytestmark = pytest.mark.django_db
@@ -110,9 +109,9 @@ def test_the_inline_finder_finds_what_it_should() -> None:
 
 
 def test_check_deploy_is_clean_with_production_settings() -> None:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SECURE_", "SESSION_", "CSRF_", "DJANGO_SETTINGS_MODULE"))}
-    env.update({"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "strikeops.example.nhs.uk"})
+    # Only what production would have: no test-run variables (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE in this process, which check --deploy rightly flags).
+    env = production_env(SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="strikeops.example.nhs.uk")
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -121,9 +120,7 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
 
 def test_check_deploy_would_catch_a_weak_production_setting() -> None:
     # The test above can fail: the same check with a short secret key and no HSTS is not clean.
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update({"DEBUG": "false", "SECRET_KEY": "short", "ALLOWED_HOSTS": "strikeops.example.nhs.uk",
-                "SECURE_HSTS_SECONDS": "0"})
+    env = production_env(SECRET_KEY="short", ALLOWED_HOSTS="strikeops.example.nhs.uk", SECURE_HSTS_SECONDS="0")
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 
@@ -15,6 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from tests.conftest import PASSWORD, REPO
+from tests.security.helpers import production_env
 from trusts.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -108,8 +108,8 @@ def test_lock_outs_are_audited_without_the_password(client, ada) -> None:  # typ
 
 
 def test_the_lock_out_settings_are_read_from_the_environment() -> None:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "strikeops.settings", "DEBUG": "false",
-           "SECRET_KEY": "x" * 60, "AXES_FAILURE_LIMIT": "3", "AXES_COOLOFF_MINUTES": "10"}
+    env = production_env(DJANGO_SETTINGS_MODULE="strikeops.settings", AXES_FAILURE_LIMIT="3",
+                         AXES_COOLOFF_MINUTES="10")
     code = ("import django; django.setup(); from django.conf import settings as s; "
             "print(s.AXES_FAILURE_LIMIT, int(s.AXES_COOLOFF_TIME.total_seconds()), s.AXES_LOCKOUT_PARAMETERS)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
@@ -139,8 +139,7 @@ def test_the_session_cookie_ends_with_the_browser_and_cannot_be_read_by_script(c
 
 
 def test_production_settings_make_cookies_secure() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SESSION_", "CSRF_", "SECURE_"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "strikeops.settings", "DEBUG": "false", "SECRET_KEY": "x" * 60})
+    env = production_env(DJANGO_SETTINGS_MODULE="strikeops.settings")
     code = ("import django; django.setup(); from django.conf import settings as s; "
             "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_EXPIRE_AT_BROWSER_CLOSE, "
             "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.OTP_REQUIRED_FOR_NATIONAL_MANAGERS)")
