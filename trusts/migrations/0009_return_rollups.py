@@ -44,7 +44,7 @@ def contributions(row: str) -> list[str]:
 COLUMNS = ", ".join(FIELDS)
 ADD_EXCLUDED = ", ".join(f"{f} = trusts_returnrollup.{f} + excluded.{f}" for f in FIELDS)
 UPSERT = f"INSERT INTO trusts_returnrollup (action_id, date, {COLUMNS}) "
-ON_CONFLICT = f" ON CONFLICT (action_id, date) DO UPDATE SET {ADD_EXCLUDED}"
+ON_CONFLICT = f" ON CONFLICT (action_id, date) DO UPDATE SET {ADD_EXCLUDED}"  # nosec B608 # constants only
 
 
 def _grouped(source: str, having: bool = False) -> str:
@@ -53,7 +53,7 @@ def _grouped(source: str, having: bool = False) -> str:
     # An update that changes no figure of a submitted return (a comment, the version) adds nothing.
     filter_ = (" HAVING " + " OR ".join(f"SUM(sign * ({c})) <> 0" for c in contributions("d"))) if having else ""
     # Built from the constants above only; nothing from outside reaches this SQL.
-    select = f"SELECT action_id, date, {sums} FROM ({source}) AS d GROUP BY action_id, date{filter_} "  # noqa: S608
+    select = f"SELECT action_id, date, {sums} FROM ({source}) AS d GROUP BY action_id, date{filter_} "  # noqa: S608  # nosec B608
     return UPSERT + select + "ORDER BY action_id, date" + ON_CONFLICT + ";"
 
 
@@ -88,7 +88,7 @@ CREATE TRIGGER trusts_returnrollup_delete AFTER DELETE ON trusts_dailyreturn
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION trusts_returnrollup_apply();
 CREATE TRIGGER trusts_returnrollup_truncate AFTER TRUNCATE ON trusts_dailyreturn
     FOR EACH STATEMENT EXECUTE FUNCTION trusts_returnrollup_truncate();
-"""  # noqa: S608
+"""  # noqa: S608  # nosec B608
 POSTGRESQL_BACKWARD = """
 DROP TRIGGER IF EXISTS trusts_returnrollup_insert ON trusts_dailyreturn;
 DROP TRIGGER IF EXISTS trusts_returnrollup_update ON trusts_dailyreturn;

@@ -413,7 +413,8 @@ def _copy_update(model: type[Model], objects: list[Model], attnames: list[str]) 
             for obj in objects:
                 copy.write_row([obj.pk, *(getattr(obj, a) for a in attnames)])
         assignments = ", ".join(f"{_column(model, a)} = {temp}.{_column(model, a)}" for a in attnames)
-        cursor.execute(f"UPDATE {table} SET {assignments} FROM {temp} WHERE {table}.id = {temp}.id")  # noqa: S608
+        sql = f"UPDATE {table} SET {assignments} FROM {temp} WHERE {table}.id = {temp}.id"  # noqa: S608  # nosec B608
+        cursor.execute(sql)
         cursor.execute(f"DROP TABLE {temp}")
 
 
