@@ -269,6 +269,12 @@ def totals_of(days: Iterable[DayFigures]) -> Figures:
     return totals
 
 
+def _national_totals_of(action_ids: Sequence[int]) -> dict[int, Figures]:
+    rows = (national_rollups().filter(action_id__in=action_ids).values("action_id")
+            .annotate(**_rollup_aggregates()).order_by())
+    return {row["action_id"]: Figures.from_row(row) for row in rows}
+
+
 def per_action_totals(trusts: QuerySet[Trust] | None = None) -> dict[int, Figures]:
     """Action totals of every recorded action, in one grouped query (England's from the rollups,
     a scope's from its returns)."""
@@ -415,6 +421,18 @@ def season_key(action: IndustrialAction) -> tuple[str, dt.date, dt.date] | None:
 
 def chronological(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]:
     return sorted((a for a in actions if a.first_day), key=lambda a: (a.first_day, a.pk))
+
+
+def season_peers(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]:
+    """Every recorded action of the seasons of `actions`, in order (one query): all that
+    season_comparison needs to compare them, without every action ever recorded."""
+    seasons_wanted = {season_key(a) for a in actions} - {None}
+    if not seasons_wanted:
+        return []
+    condition = Q()
+    for _, first, last in seasons_wanted:
+        condition |= Q(first_day__range=(first, last))
+    return chronological(IndustrialAction.objects.filter(condition))
 
 
 def season_comparison(
@@ -615,23 +633,28 @@ def all_actions() -> list[IndustrialAction]:
 def national_totals(slugs: Sequence[str] | None = None) -> dict[str, Any]:
     """DOMAIN.md's national_totals figures. Raises IndustrialAction.DoesNotExist naming any unknown
     slug. `cumulative` always covers every recorded action, whichever actions are listed."""
-    recorded = all_actions()
     if slugs:
-        by_slug = {a.slug: a for a in recorded}
+        # Only the listed actions and the actions of their seasons (what the comparison needs), not
+        # every action ever recorded: the cost follows what is asked for, not the length of history.
+        by_slug = {a.slug: a for a in IndustrialAction.objects.filter(slug__in=set(slugs)).prefetch_related(
+            "strike_days") if a.first_day}
         unknown = [s for s in slugs if s not in by_slug]
         if unknown:
             raise IndustrialAction.DoesNotExist(f"No industrial action with slug: {', '.join(unknown)}")
-        chosen = [a for a in recorded if a.slug in set(slugs)]
+        chosen = chronological(by_slug.values())
+        recorded = season_peers(chosen)
+        totals = _national_totals_of([a.pk for a in recorded])
+        overall = Figures.from_row(national_rollups().aggregate(**_rollup_aggregates()))
     else:
-        chosen = recorded
-    totals = per_action_totals()
+        chosen = recorded = all_actions()
+        totals = per_action_totals()
+        overall = Figures()
+        for figures in totals.values():
+            overall.add(figures)
     days = daily_figures(chosen)
     entries = []
     for action in chosen:
         # One query per listed action: the command lists a handful of actions, never trusts or days.
         action_days = with_completeness(days[action.pk], completeness_by_day(action))
         entries.append(action_entry(action, action_days, season_comparison(action, recorded, totals)))
-    overall = Figures()
-    for figures in totals.values():
-        overall.add(figures)
     return {"actions": entries, "cumulative": overall.metrics(RESCHEDULED_METRICS)}
