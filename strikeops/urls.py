@@ -30,6 +30,7 @@ urlpatterns = [
     path("password-reset/complete/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
     path("accessibility/", TemplateView.as_view(template_name="pages/accessibility.html"), name="accessibility"),
+    path("assets/<path:path>", trust_views.nhsuk_asset, name="nhsuk_asset"),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
     path("admin/", admin.site.urls),
     # REST API (docs/api.md): the trusts app's endpoints and the notices app's, under one prefix.

@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +75,10 @@ def test_seed_demo_refuses_to_run_without_debug() -> None:
 
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")
+
+
+def test_nhsuk_css_icon_urls_reach_the_packaged_assets(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/assets/images/nhsuk-icon-arrow-up-down.svg")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/nhsuk/assets/images/nhsuk-icon-arrow-up-down.svg"
+    assert (settings.NHSUK_FRONTEND_DIR / "assets/images/nhsuk-icon-arrow-up-down.svg").exists()
