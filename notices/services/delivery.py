@@ -230,9 +230,18 @@ def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
 
 
 def _enqueue_fan_out(campaign_id: int) -> None:
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
     from notices.tasks_delivery import campaign_fan_out
 
-    campaign_fan_out.delay(campaign_id)
+    try:
+        campaign_fan_out.delay(campaign_id)
+    except (BrokerUnreachable, OSError) as error:
+        # The campaign is committed as sending and its deliveries wait in the database, queued and never
+        # handed to the broker (enqueued_at empty): the recovery beat task queues them on its next run.
+        # Raising here (after commit) would show an error page for a send that has in fact begun.
+        logger.warning("campaign %s: the broker is unreachable (%s); the recovery task will queue its deliveries",
+                       campaign_id, type(error).__name__)
 
 
 def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None = None,

@@ -109,11 +109,20 @@ def subscription_confirmation_send(*, subscription_id: int) -> bool:
     if subscription is None or subscription.confirmation_sent_at is None:
         return False
     confirm_url = absolute_url(reverse("notices:subscription_confirm", args=[_confirmation_token(subscription)]))
-    _message(
-        subscription=subscription, subject=f"Confirm that you want notices from {subscription.trust.name}",
-        template="notices/email/confirm_subscription.txt",
-        context={"confirm_url": confirm_url, "valid_days": CONFIRM_MAX_AGE.days},
-    ).send()
+    try:
+        _message(
+            subscription=subscription, subject=f"Confirm that you want notices from {subscription.trust.name}",
+            template="notices/email/confirm_subscription.txt",
+            context={"confirm_url": confirm_url, "valid_days": CONFIRM_MAX_AGE.days},
+        ).send()
+    except (smtplib.SMTPException, OSError) as exc:
+        # Recorded, not raised (a raise would fail the request when tasks run in-process, and lose the
+        # reason in a worker): the link never went out, so forget that it did, and asking again sends
+        # a new one at once instead of after RESEND_CONFIRMATION_AFTER. The log has no address.
+        logger.warning("Confirmation email for subscription %s failed: %s", subscription.pk, _describe(exc))
+        Subscription.objects.filter(pk=subscription.pk, confirmation_sent_at=subscription.confirmation_sent_at
+                                    ).update(confirmation_sent_at=None)
+        return False
     return True
 
 
