@@ -292,7 +292,8 @@ DELIVERY_CHANNELS = {
     "letter": env_str("DELIVERY_CHANNEL_LETTER") or DELIVERY_CHANNEL or _delivery_fallback,
 }
 if any(name not in ("notify", "email", "log", "test", "none") for name in DELIVERY_CHANNELS.values()):
-    raise ImproperlyConfigured(f"Unknown delivery channel in {DELIVERY_CHANNELS}; use notify, email, log, test or none.")
+    raise ImproperlyConfigured(
+        f"Unknown delivery channel in {DELIVERY_CHANNELS}; use notify, email, log, test or none.")
 if "notify" in DELIVERY_CHANNELS.values() and not NOTIFY_API_KEY:
     raise ImproperlyConfigured("The notify delivery channel needs NOTIFY_API_KEY.")
 # Attempts per delivery before a temporary failure becomes permanent; back-off doubles from the base.
@@ -362,3 +363,8 @@ SPECTACULAR_SETTINGS = {
     "LICENSE": {"name": "Open Government Licence v3.0 (published figures)",
                 "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"},
 }
+
+# --- Deployment (docs/deployment.md) -----------------------------------------------------------
+# Where collectstatic writes (each web machine, or the image build, runs it); default staticfiles/.
+if env_str("STATIC_ROOT"):
+    STATIC_ROOT = Path(env_str("STATIC_ROOT"))
