@@ -32,3 +32,6 @@ else:
 # tests/security/ turn it on with override_settings(OTP_REQUIRED_FOR_NATIONAL_MANAGERS=True).
 # (Users who have an authenticator app are still asked for a code: the fixtures have none.)
 OTP_REQUIRED_FOR_NATIONAL_MANAGERS = False
+# WhiteNoise would scan STATIC_ROOT (thousands of files after a collectstatic) every time a test
+# client builds its middleware; look files up on demand instead.
+WHITENOISE_AUTOREFRESH = True
