@@ -227,7 +227,10 @@ def celery_worker_process(request):  # type: ignore[no-untyped-def]
             self.stop()
             self.start()
 
-    previous = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "result_backend")}
+    # Remember only our own overrides layer: Celery reads the rest live from Django settings, which
+    # other fixtures may have changed for this test (and will restore themselves).
+    keys = ("task_always_eager", "broker_url", "result_backend")
+    previous = {k: app.conf.changes[k] for k in keys if k in app.conf.changes}
     app.conf.update(task_always_eager=False, broker_url=url, result_backend=url)
     _forget_connections(app)
     worker = Worker()
@@ -244,6 +247,8 @@ def celery_worker_process(request):  # type: ignore[no-untyped-def]
         pytest.fail("celery worker did not answer a ping within 60 s")
     yield worker
     worker.stop()
+    for key in keys:
+        app.conf.changes.pop(key, None)
     app.conf.update(**previous)
     _forget_connections(app)
 
