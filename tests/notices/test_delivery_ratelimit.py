@@ -11,8 +11,7 @@ from django.conf import settings
 
 from notices.ratelimit import LocalRateLimiter, RedisRateLimiter, delivery_redis_url, get_rate_limiter
 from tests.conftest import redis_available, require_service
-
-KEY = "strikeops:test:rate"
+from tests.notices.ratelimit_child import KEY, take_tokens
 
 
 @pytest.fixture
@@ -48,20 +47,16 @@ def test_two_workers_share_one_budget(redis_url):
     assert 0 < second.try_acquire() <= 1
 
 
-def _worker(url: str, count: int, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    limiter = RedisRateLimiter(url, rate_per_minute=1200, key=KEY)
-    for _ in range(count):
-        limiter.acquire()
-    results.put(time.monotonic())
-
 
 def test_the_limit_holds_across_processes(redis_url):
     """Four processes take 30 tokens each at 20 a second shared: 120 tokens, 20 of them at once,
     so the last is taken no sooner than (120 - 20) / 20 = 5 seconds after the start."""
-    context = multiprocessing.get_context("fork")  # the child needs no Django set-up of its own
+    # "spawn", not "fork": the test process may hold threads (a live server, a browser driver)
+    # and a forked child can inherit a lock held by one of them and hang.
+    context = multiprocessing.get_context("spawn")
     results = context.Queue()
     started = time.monotonic()
-    processes = [context.Process(target=_worker, args=(redis_url, 30, results)) for _ in range(4)]
+    processes = [context.Process(target=take_tokens, args=(redis_url, 30, results)) for _ in range(4)]
     for p in processes:
         p.start()
     for p in processes:
