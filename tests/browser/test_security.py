@@ -54,7 +54,8 @@ def test_an_injected_inline_script_is_blocked_and_the_page_still_works(page) -> 
 def test_security_pages_work_with_the_policy_and_pass_axe(page, ada, nia) -> None:  # type: ignore[no-untyped-def]
     # A wrong password: nhsuk-frontend's error summary takes focus (our JS, allowed by the CSP).
     sign_in(page, ada.email, "not-the-password")
-    assert page.evaluate("document.activeElement.classList.contains('nhsuk-error-summary')")
+    # Module scripts run after parsing; wait for the component to take focus (fails after 15 s).
+    page.wait_for_function("document.activeElement.classList.contains('nhsuk-error-summary')")
     for _ in range(4):
         sign_in(page, ada.email, "not-the-password")
     assert page.get_by_role("heading", level=1).inner_text() == "Sign-in locked"
