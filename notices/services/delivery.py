@@ -768,3 +768,10 @@ def campaigns_purge_due(*, now: dt.datetime | None = None) -> list[int]:
     for pk in due:
         campaign_purge(campaign=Campaign(pk=pk), now=now)
     return due
+
+
+def campaign_outcomes_exported(*, campaign: Campaign, user: Any, request: Any = None) -> None:
+    """Record that someone downloaded a campaign's outcomes (an export about patients, even though
+    it carries no contact details)."""
+    audit_record(event="campaign.outcomes_exported", summary=f"Outcomes of campaign {campaign.pk} downloaded",
+                 actor=user, trust=campaign.trust, target=campaign, request=request)

@@ -270,6 +270,7 @@ def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
 def campaign_outcomes(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     campaign = _campaign_or_404(trust, pk)
+    delivery_service.campaign_outcomes_exported(campaign=campaign, user=request.user, request=request)
     response = StreamingHttpResponse(csv_lines(deliveries_outcomes_csv(campaign)),
                                      content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-outcomes.csv"'

@@ -330,6 +330,12 @@ def test_failures_are_listed_with_reasons_and_exported_without_contact_details(
     assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
         ("2", "Delivered", ""), ("3", "Not delivered (permanent failure)", "Simulated permanent failure")]
     assert "example.com" not in text and "Ann" not in text
+    # The export is audited, with no contact details in the record.
+    from trusts.models import AuditEvent
+
+    event = AuditEvent.objects.get(event="campaign.outcomes_exported")
+    assert (event.actor, event.trust_code, event.object_id) == (chris, "RWE", str(campaign.pk))
+    assert "example.com" not in f"{event.summary} {event.details}"
 
 
 def test_the_export_defuses_spreadsheet_formulas(client, chris, rwe, sms, april) -> None:  # type: ignore[no-untyped-def]
