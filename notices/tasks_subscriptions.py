@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from notices.services.subscriptions import (
     RETRY,
     subscriber_email_ids_queued,
     subscriber_email_send,
     subscriber_emails_create,
+    subscriber_emails_to_recover,
     subscription_confirmation_send,
 )
 
@@ -36,3 +38,15 @@ def send_subscriber_email(email_id: int) -> str:
         # rather than self.retry() keeps in-process (eager) runs free of Retry exceptions.
         send_subscriber_email.apply_async((email_id,), countdown=60 * 2 ** (attempts - 1))
     return outcome
+
+
+@shared_task(name="notices.recover_subscriber_emails")
+def recover_subscriber_emails() -> tuple[int, int]:
+    """Beat: queue again what a lost broker message (Redis down at publish time) left behind.
+    Safe to run any number of times: outbox rows are unique and each send claims its row."""
+    versions, emails = subscriber_emails_to_recover(now=timezone.now())
+    for version_id in versions:
+        notify_subscribers.delay(version_id)
+    for email_id in emails:
+        send_subscriber_email.delay(email_id)
+    return len(versions), len(emails)

@@ -318,6 +318,8 @@ MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or f"opt-out:{SECRET_KEY}"
 CELERY_IMPORTS += ["notices.tasks_delivery"]
 CELERY_BEAT_SCHEDULE["notices.deliveries_recover"] = {"task": "notices.deliveries_recover", "schedule": 60}
 CELERY_BEAT_SCHEDULE["notices.campaigns_purge"] = {"task": "notices.campaigns_purge", "schedule": 60 * 60}
+CELERY_BEAT_SCHEDULE["notices.recover_subscriber_emails"] = {
+    "task": "notices.recover_subscriber_emails", "schedule": 5 * 60}
 
 # --- REST API, OpenAPI schema and tokens (docs/api.md) --------------------------------------
 import re  # noqa: E402  (kept with the settings it serves)

@@ -119,8 +119,10 @@ def _new_version(notice: Notice, rendered: RenderedNotice, *, user: User, change
 def _notify_after_commit(version: NoticeVersion) -> None:
     # Imported here: the task module imports the subscription service, which must not import this one.
     from notices.tasks_subscriptions import notify_subscribers
+    from strikeops.queueing import enqueue_on_commit
 
-    transaction.on_commit(lambda: notify_subscribers.delay(version.pk))
+    # If the broker is down, notices.recover_subscriber_emails (beat) sends them once it is back.
+    enqueue_on_commit(notify_subscribers, version.pk, what=f"notice version {version.pk}")
 
 
 def _clean(text: str) -> str:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -98,8 +98,12 @@ def subscription_request(*, trust: Trust, email: str, request: HttpRequest | Non
         audit_record(event="subscription.requested", summary=f"Email subscription requested for {trust.ods_code}",
                      trust=trust, target=subscription, details={"new": created}, request=request)
         from notices.tasks_subscriptions import send_subscription_confirmation
+        from strikeops.queueing import enqueue_on_commit
 
-        transaction.on_commit(lambda: send_subscription_confirmation.delay(subscription.pk))
+        # One small email: if the broker is down, send it in this request rather than lose it.
+        subscription_pk = subscription.pk
+        enqueue_on_commit(send_subscription_confirmation, subscription_pk, what=f"subscription {subscription_pk}",
+                          fallback=lambda: send_subscription_confirmation.apply(args=(subscription_pk,)))
     return subscription
 
 
@@ -177,8 +181,11 @@ def subscriber_emails_create(*, version_id: int) -> int:
     """One outbox row per confirmed subscriber of the trust for this version, in chunks; rows that
     exist already (a second run) are left alone by the unique constraint."""
     version = NoticeVersion.objects.select_related("notice").get(pk=version_id)
+    # Only people subscribed when this version went out: a late run (the recovery task) must not
+    # send yesterday's notice to someone who subscribed today.
     subscriber_ids = (Subscription.objects.filter(trust_id=version.notice.trust_id,
                                                   status=SubscriptionStatus.CONFIRMED)
+                      .exclude(confirmed_at__gt=version.published_at)
                       .order_by("pk").values_list("pk", flat=True).iterator(chunk_size=FAN_OUT_CHUNK))
     created = 0
     chunk: list[SubscriberEmail] = []
@@ -260,3 +267,17 @@ def _describe(exc: Exception) -> str:
 def _finish(row: SubscriberEmail, status: str, error: str = "") -> None:
     SubscriberEmail.objects.filter(pk=row.pk, status=SubscriberEmailStatus.SENDING).update(
         status=status, error=error[:300], sent_at=timezone.now() if status == SubscriberEmailStatus.SENT else None)
+
+
+def subscriber_emails_to_recover(*, now: dt.datetime, stale_after: dt.timedelta = dt.timedelta(minutes=10),
+                                 window: dt.timedelta = dt.timedelta(days=2)) -> tuple[list[int], list[int]]:
+    """Work a lost broker message left behind: versions published recently (but not in the last
+    few minutes, whose fan-out may still be on its way) with no outbox rows yet, and outbox rows
+    still queued long after they were created."""
+    versions = list(NoticeVersion.objects.filter(published_at__gte=now - window, published_at__lte=now - stale_after)
+                    .filter(~Exists(SubscriberEmail.objects.filter(version=OuterRef("pk"))))
+                    .values_list("pk", flat=True))
+    emails = list(SubscriberEmail.objects.filter(status=SubscriberEmailStatus.QUEUED,
+                                                 created_at__lte=now - stale_after)
+                  .order_by("pk").values_list("pk", flat=True)[:10_000])
+    return versions, emails

@@ -1,0 +1,81 @@
+"""Redis (the broker) down when a notice is published or a subscription is asked for: the request
+succeeds, nothing is lost, and nothing is sent twice once the broker is back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from notices.models import SubscriberEmail, Subscription
+from notices.services.notices import notice_create, notice_publish
+from notices.services.subscriptions import subscription_request
+from notices.tasks_subscriptions import recover_subscriber_emails
+from strikeops.celery import app
+from tests.conftest import _forget_connections
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@pytest.fixture
+def broker_down():  # type: ignore[no-untyped-def]
+    saved = {k: app.conf.changes[k] for k in ("task_always_eager", "broker_url") if k in app.conf.changes}
+    app.conf.update(task_always_eager=False, broker_url=UNREACHABLE, broker_connection_max_retries=0,
+                    task_publish_retry=False)
+    _forget_connections(app)
+    yield
+    for key in ("task_always_eager", "broker_url", "broker_connection_max_retries", "task_publish_retry"):
+        app.conf.changes.pop(key, None)
+    app.conf.update(**saved)
+    _forget_connections(app)
+
+
+def _confirmed(trust, email: str) -> Subscription:  # type: ignore[no-untyped-def]
+    return Subscription.objects.create(trust=trust, email=email, status="confirmed",
+                                       confirmed_at=timezone.now() - dt.timedelta(days=1))
+
+
+def test_a_notice_published_while_redis_is_down_reaches_subscribers_once_it_is_back(
+        rwe, chris, broker_down, django_capture_on_commit_callbacks, caplog) -> None:  # type: ignore[no-untyped-def]
+    _confirmed(rwe, "ann@example.com")
+    _confirmed(rwe, "bob@example.com")
+    notice = notice_create(trust=rwe, user=chris, title="Service update", body="We are sorry.", what_to_do="Attend.")
+    with django_capture_on_commit_callbacks(execute=True):
+        version = notice_publish(notice=notice, user=chris)  # must not raise
+    assert "broker is unreachable" in caplog.text
+    assert "ann@example.com" not in caplog.text
+    assert not SubscriberEmail.objects.exists()
+    assert mail.outbox == []
+
+    # The broker is back (eager again); the beat task recovers the version once it is stale.
+    app.conf.changes.pop("task_always_eager", None)
+    app.conf.update(task_always_eager=True)
+    version.published_at = timezone.now() - dt.timedelta(minutes=11)
+    version.save(update_fields=["published_at"])
+    assert recover_subscriber_emails.delay().get() == (1, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == ["ann@example.com", "bob@example.com"]
+    assert recover_subscriber_emails.delay().get() == (0, 0)
+    assert len(mail.outbox) == 2
+
+
+def test_a_late_recovery_does_not_send_an_old_notice_to_a_new_subscriber(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+    notice = notice_create(trust=rwe, user=chris, title="Service update", body="We are sorry.", what_to_do="Attend.")
+    version = notice_publish(notice=notice, user=chris)
+    version.published_at = timezone.now() - dt.timedelta(hours=1)
+    version.save(update_fields=["published_at"])
+    _confirmed(rwe, "new@example.com").__class__.objects.filter(email="new@example.com").update(
+        confirmed_at=timezone.now())
+    recover_subscriber_emails.delay().get()
+    assert mail.outbox == []
+
+
+def test_a_subscription_asked_for_while_redis_is_down_still_gets_its_confirmation(
+        rwe, broker_down, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email="Carol@Example.com")
+    assert [m.to for m in mail.outbox] == [["carol@example.com"]]
+    assert "confirm" in mail.outbox[0].body.lower()
