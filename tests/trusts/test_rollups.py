@@ -178,7 +178,8 @@ def _new(action, slot: tuple[str, int], submitted: bool, values: dict[str, int |
     date = dt.date(2023, 4, day)
     when = timezone.now() if submitted else None
     return DailyReturn(
-        action=action, trust=Trust.objects.get(ods_code=ods), strike_day=StrikeDay.objects.get(action=action, date=date),
+        action=action, trust=Trust.objects.get(ods_code=ods),
+        strike_day=StrikeDay.objects.get(action=action, date=date),
         date=date, status=ReturnStatus.SUBMITTED if submitted else ReturnStatus.DRAFT, submitted_at=when,
         first_submitted_at=when, is_late=late, is_nil=not any(values.get(f) for f in (
             "elective_rescheduled", "outpatient_rescheduled", "community_rescheduled", "mental_health_rescheduled")),
