@@ -19,15 +19,14 @@ from openpyxl.styles import Font
 
 from trusts.models import IndustrialAction
 from trusts.selectors.reports import DAY_METRICS, METRIC_LABELS, RESCHEDULED_METRICS, AreaFigures
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from trusts.tabular import csv_safe
 
 Cell = str | int | None
 
 
 def safe_text(value: str) -> str:
     """Neutralise a text cell a spreadsheet would otherwise run as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+    return csv_safe(value)
 
 
 @dataclass

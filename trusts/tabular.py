@@ -186,3 +186,14 @@ def iter_table(stream: BinaryIO, filename: str, *, required: list[str], optional
     if Path(filename).suffix.lower() in {".csv", ".txt", ""}:
         return iter_csv(stream, required=required, optional=optional)
     raise TableError([RowError(1, "the file must be a CSV (.csv) or Excel workbook (.xlsx)")])
+
+
+# Spreadsheets run a cell that starts with one of these as a formula ("CSV injection"); every
+# export defuses them, whatever the source of the text (trust names, provider error messages, ...).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A cell's text, with a leading quote when a spreadsheet would otherwise run it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text

@@ -40,6 +40,7 @@ from notices.views.message_templates import comms_trust_or_404, posted_data
 from trusts import clock
 from trusts.models import IndustrialAction, Role, Trust
 from trusts.scoping import trusts_with_role
+from trusts.tabular import csv_safe
 
 PREVIEW_COUNT = 3
 ERRORS_IN_SUMMARY = 10
@@ -244,15 +245,6 @@ def campaign_progress_json(request: HttpRequest, ods_code: str, pk: int) -> Json
         "counts": _progress_counts(progress),
         "finished": campaign.status in (CampaignStatus.SENT, CampaignStatus.CANCELLED),
     })
-
-
-# A cell starting with one of these is a formula to Excel and LibreOffice ("CSV injection"): the
-# failure reasons come from providers, so every cell is defused, not just the ones we expect.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.factories import local, make_action, make_return
 from trusts.models import Trust
-from trusts.views.actions import csv_safe
+from trusts.tabular import csv_safe
 
 pytestmark = pytest.mark.django_db
 

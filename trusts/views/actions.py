@@ -32,6 +32,7 @@ from trusts.selectors.completeness import completeness_by_day, missing_by_day
 from trusts.services.actions import action_save
 from trusts.services.reopenings import open_reopenings, reopening_close, returns_reopen
 from trusts.strike_calendar import end_of_day
+from trusts.tabular import csv_safe
 
 WINDOW_PREFIX = "windows"
 ACTION_FIELDS = ("slug", "name", "staff_group", "unions", "hard_close")
@@ -199,15 +200,6 @@ def missing_returns(request: HttpRequest, slug: str) -> HttpResponse:
     action = get_object_or_404(IndustrialAction, slug=slug)
     days = missing_by_day(action, trusts_visible_to_manager(request.user))
     return render(request, "actions/missing.html", {"action": action, "days": days})
-
-
-CSV_INJECTION_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; a leading quote makes them text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_INJECTION_STARTS) else text
 
 
 @login_required
