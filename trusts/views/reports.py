@@ -40,6 +40,7 @@ from trusts.selectors.reports import (
     per_action_totals,
     region_figures,
     season_comparison,
+    season_peers,
     season_sentence,
     seasons,
     sort_areas,
@@ -77,13 +78,15 @@ def _manager_scope(request: HttpRequest) -> Scope:
     return Scope(national=False, regions=regions)
 
 
-def _action_or_404(slug: str) -> tuple[IndustrialAction, list[IndustrialAction]]:
-    """The action with its strike days, and every recorded action (for the season comparison)."""
-    recorded = all_actions()
-    for action in recorded:
-        if action.slug == slug:
-            return action, recorded
-    raise Http404("No such industrial action.")
+def _action_or_404(slug: str) -> IndustrialAction:
+    """The one action with its strike days (two queries), not every action ever recorded, so a page
+    about one action costs the same however long the history is (BENCHMARKS.md). An action with
+    no strike days yet (no first day) has no report, as before."""
+    action = (IndustrialAction.objects.filter(slug=slug, first_day__isnull=False)
+              .prefetch_related("strike_days").first())
+    if action is None:
+        raise Http404("No such industrial action.")
+    return action
 
 
 def _day_label(date: dt.date) -> str:
@@ -242,9 +245,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def action_report(request: HttpRequest, slug: str) -> HttpResponse:
     scope = _manager_scope(request)
-    action, recorded = _action_or_404(slug)
-    totals = per_action_totals()
-    england = daily_figures([action])[action.pk]
+    action = _action_or_404(slug)
+    # The season comparison needs only the actions of this action's season (one query) and their
+    # totals: read with this action's days in one daily_figures call (two queries), so the page's
+    # queries and time do not grow with the number of actions recorded.
+    recorded = season_peers([action])
+    season_days = daily_figures(recorded)
+    totals = {pk: totals_of(action_days) for pk, action_days in season_days.items()}
+    england = season_days[action.pk]
     dates = [d.date for d in england]
     completeness = completeness_by_day(action, scope.trusts)
     if scope.national:
@@ -282,7 +290,7 @@ def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     region = get_object_or_404(Region, code=code.upper())
     if not scope.national and region not in scope.regions:
         raise Http404("No such region in your organisations.")
-    action, _ = _action_or_404(slug)
+    action = _action_or_404(slug)
     trusts = Trust.objects.filter(icb__region=region)
     completeness = completeness_by_day(action, trusts)
     days = with_completeness(daily_figures([action], trusts)[action.pk], completeness)
@@ -301,7 +309,7 @@ def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse:
     """A trust's own figures: its administrators (and communications staff) and its managers."""
     trust = get_scoped_trust_or_404(trusts_readable(request.user), ods_code)
-    action, _ = _action_or_404(slug)
+    action = _action_or_404(slug)
     own = Trust.objects.filter(pk=trust.pk)
     days = daily_figures([action], own)[action.pk]
     (row,) = trust_figures(action, [d.date for d in days], own) or [None]
@@ -321,7 +329,7 @@ class MissingDayForm(forms.Form):
 def missing(request: HttpRequest, slug: str) -> HttpResponse:
     """Trusts that owe a return for one strike day, with whom to contact, so they can be chased."""
     scope = _manager_scope(request)
-    action, _ = _action_or_404(slug)
+    action = _action_or_404(slug)
     completeness = completeness_by_day(action, scope.trusts)
     choices = [(c.date.isoformat(), f"{c.date:%A} {c.date.day} {c.date:%B %Y} ({c.missing} missing)")
                for c in completeness]
@@ -373,7 +381,7 @@ def cumulative_view(request: HttpRequest) -> HttpResponse:
 
 def _download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     scope = _manager_scope(request)
-    action, _ = _action_or_404(slug)
+    action = _action_or_404(slug)
     dates = [d.date for d in action.strike_days.all()]
     table = publication(action, dates, trust_figures(action, dates, scope.trusts), scope.label)
     name = f"{action.slug}-{'england' if scope.national else '-'.join(r.code.lower() for r in scope.regions)}"
@@ -401,7 +409,7 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     """Check, then publish the figures as they stand as the next numbered release."""
     if not is_national_manager(request.user):
         raise Http404("Only national managers publish figures.")
-    action, _ = _action_or_404(slug)
+    action = _action_or_404(slug)
     if request.method == "POST":
         release = release_publish(action=action, user=request.user, request=request)  # type: ignore[arg-type]
         messages.success(request, f"Release {release.number} of {action.name} is published.")
