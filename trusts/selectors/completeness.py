@@ -74,7 +74,10 @@ def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None
     received_sq = (
         DailyReturn.objects.filter(
             strike_day=OuterRef("pk"), status=ReturnStatus.SUBMITTED,
-            trust__in=scope.filter(_active_on(OuterRef("date"))).values("pk"),
+            # The strike day's date (two levels out), not the return's: correlated on the return,
+            # PostgreSQL re-ran this subquery for every return of the day (quadratic in trusts);
+            # on the strike day it runs once per day as a semi-join (BENCHMARKS.md).
+            trust__in=scope.filter(_active_on(OuterRef(OuterRef("date")))).values("pk"),
         )
         .order_by().values("strike_day")
         .annotate(n=Count("pk")).values("n")
