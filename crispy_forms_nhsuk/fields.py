@@ -101,8 +101,12 @@ class DateInputField(forms.MultiValueField):
         pass
 
     def compress(self, data_list: list[Any]) -> datetime.date | None:
-        # Unused: clean() builds the date itself so that it can say which part is wrong.
-        raise NotImplementedError
+        # clean() builds the date itself so that it can say which part is wrong; this is the plain
+        # MultiValueField contract for callers that compress already-cleaned parts.
+        if not data_list or all(part in (None, "") for part in data_list):
+            return None
+        day, month, year = (int(part) for part in data_list)
+        return datetime.date(year, month, day)
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         try:

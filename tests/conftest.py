@@ -47,6 +47,14 @@ def require_service(name: str, available: bool, how: str) -> None:
     pytest.skip(message)
 
 
+def require_postgresql() -> None:
+    """For behaviour that exists only on PostgreSQL (triggers): a failure in CI, a skip on SQLite."""
+    from django.db import connection
+
+    require_service("PostgreSQL", connection.vendor == "postgresql",
+                    "set DATABASE_URL to a PostgreSQL database (e.g. postgres://postgres@127.0.0.1:5432/test)")
+
+
 def port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

@@ -1,6 +1,7 @@
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
+from tests.conftest import require_postgresql
 from trusts.models import AuditEvent
 from trusts.services.audit import audit_record
 
@@ -26,8 +27,8 @@ def test_the_application_cannot_change_or_delete_an_audit_row(rwe) -> None:  # t
         event.delete()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
 def test_the_database_refuses_update_and_delete_even_from_raw_querysets(rwe) -> None:  # type: ignore[no-untyped-def]
+    require_postgresql()  # the trigger exists on PostgreSQL only
     audit_record(event="test.event", summary="Something happened", trust=rwe)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.update(summary="rewritten")
