@@ -55,6 +55,7 @@ def page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-d
 
 def assert_accessible(page) -> None:  # type: ignore[no-untyped-def]
     """Run axe-core (from npm) in the page and fail on any WCAG 2.2 A/AA violation."""
+    page.wait_for_load_state("load")  # never check a half-loaded page (or lose axe to a navigation)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
         # govern (an injected <script> element would be blocked, as the CSP means it to be).
@@ -70,8 +71,17 @@ def assert_accessible(page) -> None:  # type: ignore[no-untyped-def]
     assert not violations, f"axe-core found WCAG violations on {page.url}:\n{json.dumps(report, indent=1)}"
 
 
+def loaded(page):  # type: ignore[no-untyped-def]
+    """The page once its document has loaded: a click that navigates returns when the new page
+    starts loading, so read whole-document things (title, content) through this."""
+    page.wait_for_load_state("load")
+    return page
+
+
 def sign_in(page, email: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
     page.goto("/sign-in/")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    # Wait for the answer page to load, so callers never read the page mid-navigation.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Sign in").click()

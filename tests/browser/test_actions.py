@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, loaded, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +34,7 @@ def test_nia_declares_an_action_with_two_windows_and_sees_its_strike_days(page, 
     page.get_by_role("button", name="Declare action").click()
 
     # An unknown ODS code: the error is in the summary, linked to the field, and nothing is saved.
-    assert page.title().startswith("Error: ")
+    assert loaded(page).title().startswith("Error: ")
     summary = page.locator(".nhsuk-error-summary")
     assert "No trust has the ODS code ZZZ9" in summary.inner_text()
     assert_accessible(page)

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, loaded, sign_in
 from tests.factories import make_action, make_return
 from trusts.services.releases import release_publish
 
@@ -23,7 +23,7 @@ def test_ada_creates_uses_and_revokes_a_token_and_reads_the_docs(page, ada, nia)
     page.goto("/account/tokens/")
     assert_accessible(page)
     page.get_by_role("button", name="Create token").click()
-    assert page.title().startswith("Error: ")
+    assert loaded(page).title().startswith("Error: ")
     assert_accessible(page)
     page.get_by_label("Name the token").fill("PAS nightly returns")
     page.get_by_role("button", name="Create token").click()
@@ -35,11 +35,11 @@ def test_ada_creates_uses_and_revokes_a_token_and_reads_the_docs(page, ada, nia)
     assert answer.status == 200 and answer.json()["results"][0]["slug"] == action.slug
 
     page.goto("/account/tokens/")
-    assert secret not in page.content()
+    assert secret not in loaded(page).content()
     page.get_by_role("link", name="Revoke PAS nightly returns").click()
     assert_accessible(page)
     page.get_by_role("button", name="Revoke token").click()
-    assert "is revoked" in page.content()
+    assert "is revoked" in loaded(page).content()
     assert page.request.get("/api/v1/actions/", headers={"Authorization": f"Bearer {secret}"}).status == 401
 
     page.goto("/api/docs/")
@@ -47,7 +47,7 @@ def test_ada_creates_uses_and_revokes_a_token_and_reads_the_docs(page, ada, nia)
     assert_accessible(page)
 
     page.goto("/open-data/")
-    assert "Open Government Licence v3.0" in page.content()
+    assert "Open Government Licence v3.0" in loaded(page).content()
     assert_accessible(page)
     download = page.request.get(f"/open-data/releases/{action.slug}/1.csv")
     assert download.status == 200 and download.text().startswith("action,release,published_at,level")

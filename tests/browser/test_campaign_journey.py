@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 
 from notices.models import Campaign, CampaignStatus, DeliveryStatus
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, loaded, sign_in
 from tests.factories import make_action, make_return
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,7 +58,7 @@ def test_chris_fixes_a_bad_list_sends_it_and_watches_it_finish(page, chris, leic
 
     assert page.get_by_role("heading", level=1).inner_text() == "Upload your recipient list"
     upload(page, BAD)
-    assert page.title().startswith("Error: ")
+    assert loaded(page).title().startswith("Error: ")
     summary = page.locator(".nhsuk-error-summary").inner_text()
     assert "The selected file has 2 errors" in summary
     assert "Line 3, column 'phone number': Phone number must be a UK mobile number" in summary
@@ -110,6 +110,6 @@ def test_chris_copies_the_default_apology_and_previews_it_without_javascript_hel
     assert_accessible(page)
     page.get_by_label("Message").fill("Dear ((nmae))")
     page.get_by_role("button", name="Save template").click()
-    assert page.title().startswith("Error: ")
+    assert loaded(page).title().startswith("Error: ")
     assert "((nmae)) is not a placeholder we know" in page.locator(".nhsuk-error-summary").inner_text()
     assert_accessible(page)

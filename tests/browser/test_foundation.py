@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, loaded, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def test_trusts_list_and_the_leicester_page(page) -> None:  # type: ignore[no-un
 
 def test_sign_in_with_a_wrong_then_a_right_password(page, ada) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, ada.email, "not-the-password")
-    assert page.title().startswith("Error: ")
+    assert loaded(page).title().startswith("Error: ")
     summary = page.locator(".nhsuk-error-summary")
     assert "Enter a correct email address and password" in summary.inner_text()
     assert_accessible(page)

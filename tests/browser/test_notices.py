@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, loaded, sign_in
 from tests.factories import make_action, make_return
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,7 +58,7 @@ def test_chris_publishes_the_apology_and_a_visitor_reads_it_and_its_feed(page, c
 
     page.get_by_role("link", name=f"All notices from {rwe.name}, and get them by email").click()
     page.get_by_role("button", name="Subscribe").click()
-    assert page.title().startswith("Error: ")
+    assert loaded(page).title().startswith("Error: ")
     assert "Enter your email address" in page.locator(".nhsuk-error-summary").inner_text()
     assert_accessible(page)
 

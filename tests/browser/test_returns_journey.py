@@ -4,7 +4,7 @@ submits, sees the confirmation, then revises it with a reason and sees the histo
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, loaded, sign_in
 from tests.factories import local, make_action
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ def test_leicester_submits_fixes_checks_confirms_and_revises_12_april(page, ada,
     page.get_by_label("Mental health and learning disability appointments rescheduled").fill("0")
     page.get_by_role("button", name="Continue").click()
 
-    assert page.title().startswith("Error: ")
+    assert loaded(page).title().startswith("Error: ")
     summary = page.locator(".nhsuk-error-summary")
     message = "Staff absent must be the same as or fewer than staff due to work (1,200)"
     assert message in summary.inner_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, loaded, sign_in
 from trusts.models import Trust
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,7 +70,7 @@ def test_security_pages_work_with_the_policy_and_pass_axe(page, ada, nia) -> Non
     assert_accessible(page)
     page.get_by_label("Security code").fill("12")
     page.get_by_role("button", name="Turn on two-factor authentication").click()
-    assert page.title().startswith("Error: ")
+    assert loaded(page).title().startswith("Error: ")
     assert_accessible(page)
 
     page.goto("/audit/")
