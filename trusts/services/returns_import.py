@@ -1,18 +1,33 @@
 """Importing daily returns in bulk (the `import_returns` layout), from the command or the web upload.
 
-All-or-nothing, in three steps:
-1. read and check every row against data loaded up front (actions, trusts, strike days, the
-   returns already stored: a handful of queries, however long the file), collecting every error
-   with its line and column;
-2. warnings (3 x the trust's median on earlier strike days, more than 90% of staff absent) for
-   the valid rows, from one streamed query; with strict=True they are errors;
-3. if nothing is wrong: one transaction that locks the stored returns the file touches, checks
-   that none changed since step 1, then bulk-inserts new returns, bulk-updates changed ones and
-   bulk-inserts a ReturnRevision for each change. A row identical to its stored return changes
-   nothing.
+All-or-nothing, with memory flat in the length of the file: the file is read once and its rows are
+held by the database, not by Python. Everything happens in one transaction:
 
-Rows are kept as small tuples, not model instances, so that memory grows slowly with the file;
-model instances are built one batch at a time when writing.
+1. **Stream**: each row is checked against reference data loaded up front (actions, affected
+   trusts, trusts, strike days, reopenings: a handful of queries, however long the file), every
+   error kept with its line and column. Each row that names a known action, trust and date (valid
+   or not) goes into a session TEMPORARY table, `returns_import_rows`, 5,000 rows at a time (COPY
+   on PostgreSQL); only the batch being written is held in Python.
+2. **Checks in SQL** over that table: rows that repeat an earlier line's (action, trust, date) (the
+   error names both lines); the stored return each valid row meets (its id and version, and whether
+   the row is new, the first submission of a draft, a change or identical); for a trust's upload
+   without a reason, changes to submitted returns whose deadline has passed.
+3. **Warnings** (3 x the trust's median on earlier strike days, more than 90% of staff absent): the
+   valid rows are read back in (trust, date) order, 5,000 at a time, and checked against
+   `earlier_medians` for those rows' trusts and dates only; warnings go to a second temporary
+   table, `returns_import_warnings` (with strict=True they are errors instead).
+4. **Any error**: the transaction rolls back (the temporary tables with it) and TableError lists
+   every error in line order, as before. Otherwise: the stored returns the file touches are locked
+   and their versions compared with step 2's (a change saved meanwhile refuses the file), then
+   `INSERT ... SELECT` one ReturnRevision per changed return, one `UPDATE ... FROM` for changes and
+   first submissions, one `INSERT ... SELECT` for new returns (the rollup triggers fire on each
+   statement), and one audit event per trust. A row identical to its stored return changes nothing.
+5. **After the commit** the warnings are read back in line order, 5,000 at a time, and handed to
+   `on_warning` (the command prints them as they come) or collected in `ImportResult.warnings`;
+   then the temporary tables are dropped.
+
+Python keeps the errors (they are the report) and one batch of rows; a clean file of any length
+costs the same memory. The same SQL runs on SQLite (development), with INSERT in place of COPY.
 
 Authority: "national" (the command; NHS England) may load any trust's returns, including past,
 locked actions; "trust" (the web upload) is limited to the uploader's trusts and to returns that
@@ -24,14 +39,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import itertools
-import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -66,9 +80,24 @@ OPTIONAL_COLUMNS = list(PLANNED_FIELDS)
 TEMPLATE_COLUMNS = IMPORT_COLUMNS + OPTIONAL_COLUMNS
 # What an import compares and writes (it never touches the warning comment: a file has none).
 COMPARED_FIELDS = (*FIGURE_FIELDS, "is_nil")
-BATCH_SIZE = 2000
+# Rows written to (and read back from) the temporary tables at a time: what Python holds at most.
+BATCH_SIZE = 5000
 
 Authority = Literal["national", "trust"]
+
+# The temporary tables (per database session; dropped at the end, or by the rollback).
+ROWS_TABLE = "returns_import_rows"
+WARNINGS_TABLE = "returns_import_warnings"
+STAGED_COLUMNS = ("line", "action_id", "trust_id", "date", "strike_day_id", "ok", "is_late", "is_nil",
+                  *FIGURE_FIELDS)
+# What step 2 finds for a valid row (returns_import_rows.kind).
+NEW, FIRST_SUBMISSION, CHANGED, UNCHANGED = 0, 1, 2, 3
+# Where an error sits among its line's errors: the order in which one row's checks have always run
+# (action, trust and date; the repeat; the figures; warnings refused by strict; the missing reason).
+KEY, REPEAT, FIGURES, STRICT, REASON = range(5)
+
+# One staged row, in STAGED_COLUMNS order.
+StagedRow = tuple[Any, ...]
 
 
 @dataclass
@@ -76,6 +105,8 @@ class ImportResult:
     created: int = 0
     revised: int = 0
     unchanged: int = 0
+    warning_count: int = 0
+    # Filled only when the caller passes no on_warning (small imports, tests).
     warnings: list[RowError] = field(default_factory=list)
 
     @property
@@ -90,8 +121,21 @@ class _Day:
     deadline: dt.datetime
 
 
-# One checked row: (line, action id, trust id, date, strike day id, figures in FIGURE_FIELDS order).
-ParsedRow = tuple[int, int, int, dt.date, int, tuple[int | None, ...]]
+class _Errors:
+    """Every error of the file (the report), each with where it sorts among its line's errors."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, int, RowError]] = []
+
+    def add(self, phase: int, error: RowError) -> None:
+        self.items.append((error.line, phase, error))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def in_line_order(self) -> list[RowError]:
+        # Stable: errors of one line and phase stay in the order they were found.
+        return [error for _line, _phase, error in sorted(self.items, key=lambda item: item[:2])]
 
 
 def _parse_date(text: str) -> dt.date | None:
@@ -108,7 +152,6 @@ class _Reference:
 
     def __init__(self, *, allowed: QuerySet[Trust] | None, authority: Authority, now: dt.datetime) -> None:
         self.actions = {a.slug: a for a in IndustrialAction.objects.only("pk", "slug", "name", "hard_close")}
-        self.action_names = {a.pk: a.name for a in self.actions.values()}
         self.locks_at = {a.pk: end_of_day(a.hard_close) if a.hard_close else None for a in self.actions.values()}
         self.affected: dict[int, set[int]] = defaultdict(set)
         through = IndustrialAction.affected_trusts.through
@@ -134,97 +177,59 @@ class _Reference:
 
 
 def _check_row(
-    row: Row, ref: _Reference, *, authority: Authority, now: dt.datetime, seen: dict[tuple[int, int, dt.date], int],
-    errors: list[RowError],
-) -> ParsedRow | None:
+    row: Row, ref: _Reference, *, authority: Authority, now: dt.datetime, errors: _Errors,
+) -> StagedRow | None:
+    """Check one row (all but the repeat, which the database finds). Returns the row to stage
+    (ok=False if it has an error), or None if it names no known action, trust and date."""
     if "__error__" in row.values:
-        errors.append(RowError(row.line, row.values["__error__"]))
+        errors.add(KEY, RowError(row.line, row.values["__error__"]))
         return None
     count = len(errors)
     slug = row["action"]
     action = ref.actions.get(slug)
     if not slug:
-        errors.append(RowError(row.line, "is empty; enter the action's slug", "action"))
+        errors.add(KEY, RowError(row.line, "is empty; enter the action's slug", "action"))
     elif action is None:
-        errors.append(RowError(row.line, f"there is no industrial action with the slug '{slug}'", "action"))
+        errors.add(KEY, RowError(row.line, f"there is no industrial action with the slug '{slug}'", "action"))
     code = row["ods_code"].upper()
     trust_id = ref.trusts.get(code)
     if not code:
-        errors.append(RowError(row.line, "is empty; enter the trust's ODS code", "ods_code"))
+        errors.add(KEY, RowError(row.line, "is empty; enter the trust's ODS code", "ods_code"))
     elif trust_id is None:
-        errors.append(RowError(row.line, f"there is no NHS trust with the ODS code '{code}'", "ods_code"))
+        errors.add(KEY, RowError(row.line, f"there is no NHS trust with the ODS code '{code}'", "ods_code"))
     elif ref.allowed is not None and trust_id not in ref.allowed:
-        errors.append(RowError(row.line, f"{code} is not one of your trusts: you can only upload your own trusts' "
-                                         "returns", "ods_code"))
+        errors.add(KEY, RowError(row.line, f"{code} is not one of your trusts: you can only upload your own "
+                                           "trusts' returns", "ods_code"))
     day = _parse_date(row["date"])
     strike_day = None
     if not row["date"]:
-        errors.append(RowError(row.line, "is empty; enter the strike day as YYYY-MM-DD, like 2023-04-12", "date"))
+        errors.add(KEY, RowError(row.line, "is empty; enter the strike day as YYYY-MM-DD, like 2023-04-12", "date"))
     elif day is None:
-        errors.append(RowError(row.line, f"'{row['date']}' is not a date: write it as YYYY-MM-DD, like 2023-04-12",
-                               "date"))
+        errors.add(KEY, RowError(row.line, f"'{row['date']}' is not a date: write it as YYYY-MM-DD, like "
+                                           "2023-04-12", "date"))
     elif action is not None:
         strike_day = ref.days.get((action.pk, day))
         if strike_day is None:
-            errors.append(RowError(row.line, f"{format_day(day)} is not a strike day of {action.name}", "date"))
+            errors.add(KEY, RowError(row.line, f"{format_day(day)} is not a strike day of {action.name}", "date"))
         elif now < strike_day.starts_at:
-            errors.append(RowError(row.line, f"the strike day {format_day(day)} has not begun: its return can be "
-                                             f"entered from {format_time(strike_day.starts_at)}", "date"))
+            errors.add(KEY, RowError(row.line, f"the strike day {format_day(day)} has not begun: its return can be "
+                                               f"entered from {format_time(strike_day.starts_at)}", "date"))
         elif authority == "trust" and trust_id is not None:
             locks_at = ref.locks_at[action.pk]
             if locks_at is not None and now >= locks_at and (action.pk, trust_id) not in ref.reopened:
-                errors.append(RowError(row.line, f"returns for {action.name} are locked: the action hard-closed at "
-                                                 f"{format_time(locks_at)}", "date"))
-    if action is not None and trust_id is not None and day is not None:
-        key = (action.pk, trust_id, day)
-        if key in seen:
-            errors.append(RowError(row.line, f"repeats the return on line {seen[key]} (same action, trust and date)"))
-        else:
-            seen[key] = row.line
+                errors.add(KEY, RowError(row.line, f"returns for {action.name} are locked: the action hard-closed "
+                                                   f"at {format_time(locks_at)}", "date"))
     affected = ref.is_affected(action.pk, trust_id) if action is not None and trust_id is not None else True
     field_errors, values = check_figures(figures=row.values, affected=affected, complete=True)
-    errors.extend(RowError(row.line, message, name) for name, message in field_errors.items())
-    if len(errors) > count or action is None or trust_id is None or day is None or strike_day is None:
+    for name, message in field_errors.items():
+        errors.add(FIGURES, RowError(row.line, message, name))
+    if action is None or trust_id is None or day is None:
         return None
-    return (row.line, action.pk, trust_id, day, strike_day.pk, tuple(values[n] for n in FIGURE_FIELDS))
-
-
-def _warnings(parsed: list[ParsedRow], ref: _Reference) -> list[RowError]:
-    wanted: dict[int, set[dt.date]] = defaultdict(set)
-    for _line, _action_id, trust_id, day, _sd, _figures in parsed:
-        wanted[trust_id].add(day)
-    medians = earlier_medians(wanted)
-    warnings: list[RowError] = []
-    for line, _action_id, trust_id, day, _sd, figures in parsed:
-        values = dict(zip(FIGURE_FIELDS, figures, strict=True))
-        for name, message in figure_warnings(values=values, medians=medians.get((trust_id, day), {})).items():
-            warnings.append(RowError(line, message, name))
-    return warnings
-
-
-def _stored(parsed: list[ParsedRow], *, lock: bool) -> dict[tuple[int, int, dt.date], tuple[Any, ...]]:
-    """The stored returns the file touches, in one query: key -> (pk, version, status, figures..., is_nil)."""
-    if not parsed:
-        return {}
-    keys = {(p[1], p[2], p[3]) for p in parsed}
-    queryset = DailyReturn.objects.filter(
-        action_id__in={k[0] for k in keys}, trust_id__in={k[1] for k in keys},
-        date__gte=min(k[2] for k in keys), date__lte=max(k[2] for k in keys))
-    if lock:
-        queryset = queryset.select_for_update()
-    rows = queryset.values_list("action_id", "trust_id", "date", "pk", "version", "status", *COMPARED_FIELDS)
-    return {(a, t, d): rest for a, t, d, *rest in rows.iterator(chunk_size=BATCH_SIZE) if (a, t, d) in keys}
-
-
-def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    ok = len(errors) == count and strike_day is not None
+    # NHS England's own loads (history, corrections) say nothing about a trust's timeliness.
+    late = strike_day is not None and authority == "trust" and now > strike_day.deadline
+    return (row.line, action.pk, trust_id, day, strike_day.pk if strike_day is not None else None, ok, late,
+            is_nil_return(values), *(values[n] for n in FIGURE_FIELDS))
 
 
 def returns_import(
@@ -237,130 +242,306 @@ def returns_import(
     authority: Authority = "national",
     reason: str = "",
     now: dt.datetime | None = None,
+    on_warning: Callable[[RowError], None] | None = None,
 ) -> ImportResult:
     """Submit every row as its trust's return (or revise the stored one). Raises TableError with
     every problem, and saves nothing, if any row is wrong (or, with strict=True, looks wrong).
-    `trusts` limits the rows to those trusts (the uploader's); `reason` goes on each revision."""
+    `trusts` limits the rows to those trusts (the uploader's); `reason` goes on each revision.
+    Warnings go to `on_warning` in line order once the returns are saved (else to result.warnings)."""
     now = now or clock.now()
-    ref = _Reference(allowed=trusts, authority=authority, now=now)
-    errors: list[RowError] = []
-    seen: dict[tuple[int, int, dt.date], int] = {}
-    parsed: list[ParsedRow] = []
-    for row in rows:
-        checked = _check_row(row, ref, authority=authority, now=now, seen=seen, errors=errors)
-        if checked is not None:
-            parsed.append(checked)
-    del seen
-    if not parsed and not errors:
-        errors.append(RowError(2, "the file has a header but no returns"))
-    warnings = _warnings(parsed, ref) if parsed else []
-    if strict:
-        errors.extend(RowError(w.line, f"{w.message} (a warning, refused with --strict)", w.column) for w in warnings)
-        warnings = []
-    stored = _stored(parsed, lock=False)
     reason = reason.strip()
-    if authority == "trust" and not reason:
-        deadlines = {d.pk: d.deadline for d in ref.days.values()}
-        for line, action_id, trust_id, day, strike_day_id, figures in parsed:
-            current = stored.get((action_id, trust_id, day))
-            if (current is not None and current[2] == ReturnStatus.SUBMITTED and now > deadlines[strike_day_id]
-                    and _changes(current, figures)):
-                errors.append(RowError(line, "changes a return submitted for a strike day whose deadline has passed: "
-                                             "give a reason for the changes"))
-    if errors:
-        errors.sort(key=lambda e: e.line)
-        raise TableError(errors)
-    result = ImportResult(warnings=sorted(warnings, key=lambda w: w.line))
+    ref = _Reference(allowed=trusts, authority=authority, now=now)
+    result = ImportResult()
+    errors = _Errors()
     try:
-        with transaction.atomic():
-            locked = _stored(parsed, lock=True)
-            if {k: v[1] for k, v in locked.items()} != {k: v[1] for k, v in stored.items()}:
-                raise TableError([RowError(1, "some of these returns changed while the file was being checked; "
-                                              "upload it again to see the figures now stored")])
-            _write(parsed, locked, ref=ref, result=result, source=source, user=user, authority=authority,
-                   reason=reason, now=now)
+        with transaction.atomic(), connection.cursor() as cursor:
+            _create_tables(cursor)
+            valid = _stage(cursor, rows, ref=ref, authority=authority, now=now, errors=errors)
+            valid -= _repeats(cursor, errors)
+            if not valid and not errors:
+                errors.add(KEY, RowError(2, "the file has a header but no returns"))
+            stored = _classify(cursor)
+            result.warning_count = _warnings(cursor, strict=strict, errors=errors)
+            if authority == "trust" and not reason:
+                _late_changes_without_reason(cursor, now=now, errors=errors)
+            if errors:
+                raise TableError(errors.in_line_order())
+            _lock_and_compare(cursor, stored)
+            _write(cursor, ref=ref, result=result, source=source, user=user, authority=authority, reason=reason,
+                   now=now)
     except IntegrityError:
         raise TableError([RowError(1, "another change to these returns was saved at the same time; "
                                       "upload the file again")]) from None
+    # Committed (the temporary tables outlive the commit, within this session): now the warnings.
+    try:
+        for warning in _saved_warnings():
+            if on_warning is not None:
+                on_warning(warning)
+            else:
+                result.warnings.append(warning)
+    finally:
+        with connection.cursor() as cursor:
+            _drop_tables(cursor)
     return result
 
 
-def _changes(current: tuple[Any, ...], figures: tuple[int | None, ...]) -> dict[str, list[Any]]:
-    old = dict(zip(COMPARED_FIELDS, current[3:], strict=True))
-    new = dict(zip(FIGURE_FIELDS, figures, strict=True))
-    new["is_nil"] = is_nil_return(new)
-    return {name: [old[name], new[name]] for name in COMPARED_FIELDS if old[name] != new[name]}
+# --- The temporary tables ------------------------------------------------------------------------
+
+def use_copy() -> bool:
+    """PostgreSQL's COPY moves tens of thousands of rows a second where INSERT ... VALUES manages a
+    few thousand; other databases (SQLite in development) take executemany."""
+    return connection.vendor == "postgresql"
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _create_tables(cursor: CursorWrapper) -> None:
+    _drop_tables(cursor)  # left by an import whose session went on after a failure to drop them
+    figures = ", ".join(f"{name} integer" for name in FIGURE_FIELDS)
+    # The key comes first in the primary key: repeats, the stored returns and the (trust, date)
+    # order of the warnings pass all read it.
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {ROWS_TABLE} (line integer NOT NULL, action_id bigint NOT NULL, "
+        f"trust_id bigint NOT NULL, date date NOT NULL, strike_day_id bigint, ok boolean NOT NULL, "
+        f"is_late boolean NOT NULL, is_nil boolean NOT NULL, {figures}, stored_id bigint, stored_version integer, "
+        f"kind smallint NOT NULL DEFAULT {NEW}, PRIMARY KEY (trust_id, date, action_id, line))")
+    cursor.execute(f"CREATE TEMPORARY TABLE {WARNINGS_TABLE} (line integer NOT NULL, seq integer NOT NULL, "
+                   "field text NOT NULL, message text NOT NULL, PRIMARY KEY (line, seq))")
+
+
+def _drop_tables(cursor: CursorWrapper) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {ROWS_TABLE}")
+    cursor.execute(f"DROP TABLE IF EXISTS {WARNINGS_TABLE}")
+
+
+def _insert(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Write a batch to a temporary table: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if use_copy():
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608  # nosec B608 (fixed names)
+
+
+# --- Steps 1 and 2: stream the file into the database, check what needs every row --------------
+
+def _stage(cursor: CursorWrapper, rows: Iterable[Row], *, ref: _Reference, authority: Authority, now: dt.datetime,
+           errors: _Errors) -> int:
+    """Check each row and stage it; returns how many rows had no error of their own."""
+    adapt_date = connection.ops.adapt_datefield_value  # a date on PostgreSQL, text on SQLite
+    batch: list[StagedRow] = []
+    valid = 0
+    for row in rows:
+        staged = _check_row(row, ref, authority=authority, now=now, errors=errors)
+        if staged is None:
+            continue
+        valid += staged[5]
+        batch.append(staged if _postgres() else (*staged[:3], adapt_date(staged[3]), *staged[4:]))
+        if len(batch) == BATCH_SIZE:
+            _insert(cursor, ROWS_TABLE, STAGED_COLUMNS, batch)
+            batch = []
+    _insert(cursor, ROWS_TABLE, STAGED_COLUMNS, batch)
+    if _postgres():
+        # Autovacuum never analyses temporary tables; the joins below need to know its size.
+        cursor.execute(f"ANALYZE {ROWS_TABLE}")
+    return valid
+
+
+def _repeats(cursor: CursorWrapper, errors: _Errors) -> int:
+    """Rows whose (action, trust, date) an earlier line already gave: an error naming that line,
+    and the row is no longer valid. Returns how many valid rows that took away."""
+    repeats = (f"SELECT action_id, trust_id, date, line, ok, "  # noqa: S608  # nosec B608 (fixed names)
+               f"MIN(line) OVER (PARTITION BY action_id, trust_id, date) AS first_line FROM {ROWS_TABLE}")
+    cursor.execute(f"SELECT line, first_line, ok FROM ({repeats}) AS firsts WHERE line > first_line")  # noqa: S608  # nosec B608 (fixed names)
+    taken = 0
+    for line, first_line, was_ok in cursor.fetchall():
+        errors.add(REPEAT, RowError(line, f"repeats the return on line {first_line} (same action, trust and date)"))
+        taken += bool(was_ok)
+    if taken:
+        cursor.execute(
+            f"UPDATE {ROWS_TABLE} SET ok = FALSE FROM ({repeats}) AS firsts "  # noqa: S608  # nosec B608 (fixed names)
+            f"WHERE firsts.line > firsts.first_line AND {ROWS_TABLE}.trust_id = firsts.trust_id "
+            f"AND {ROWS_TABLE}.date = firsts.date AND {ROWS_TABLE}.action_id = firsts.action_id "
+            f"AND {ROWS_TABLE}.line = firsts.line")
+    return taken
+
+
+def _distinct(left: str, right: str) -> str:
+    """Null-safe "differs" (a stored figure may be empty)."""
+    return f"{left} IS DISTINCT FROM {right}" if _postgres() else f"{left} IS NOT {right}"
+
+
+def _classify(cursor: CursorWrapper) -> int:
+    """Note, for each valid row, the stored return it meets (id, version) and what the import will
+    do with it. Returns how many stored returns the file touches."""
+    changed = " OR ".join(_distinct(f"d.{_column(DailyReturn, n)}", f"{ROWS_TABLE}.{n}") for n in COMPARED_FIELDS)
+    cursor.execute(
+        f"UPDATE {ROWS_TABLE} SET stored_id = d.id, stored_version = d.version, "  # noqa: S608  # nosec B608 (fixed names)
+        f"kind = CASE WHEN d.status = %s THEN {FIRST_SUBMISSION} WHEN {changed} THEN {CHANGED} ELSE {UNCHANGED} END "
+        f"FROM {_table(DailyReturn)} d WHERE {ROWS_TABLE}.ok AND d.action_id = {ROWS_TABLE}.action_id "
+        f"AND d.trust_id = {ROWS_TABLE}.trust_id AND d.date = {ROWS_TABLE}.date", [ReturnStatus.DRAFT.value])
+    return cursor.rowcount
+
+
+def _late_changes_without_reason(cursor: CursorWrapper, *, now: dt.datetime, errors: _Errors) -> None:
+    cursor.execute(
+        f"SELECT r.line FROM {ROWS_TABLE} r JOIN {_table(StrikeDay)} sd ON sd.id = r.strike_day_id "  # noqa: S608  # nosec B608 (fixed names)
+        f"WHERE r.ok AND r.kind = {CHANGED} AND sd.deadline < %s",
+        [connection.ops.adapt_datetimefield_value(now)])
+    for (line,) in cursor.fetchall():
+        errors.add(REASON, RowError(line, "changes a return submitted for a strike day whose deadline has passed: "
+                                          "give a reason for the changes"))
+
+
+# --- Step 3: warnings -----------------------------------------------------------------------------
+
+def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors) -> int:
+    """Read the valid rows back in (trust, date) order, a batch at a time, so that each batch's
+    medians come from one query over a few trusts' history. Warnings go to the warnings table (or,
+    strict, to the errors). Returns how many warnings were stored."""
+    figures = ", ".join(FIGURE_FIELDS)
+    after: tuple[Any, ...] = (-1, "0001-01-01" if not _postgres() else dt.date.min, -1, -1)
+    pending: list[tuple[int, int, str, str]] = []
+    stored = 0
+    while True:
+        cursor.execute(
+            f"SELECT trust_id, date, action_id, line, {figures} FROM {ROWS_TABLE} "  # noqa: S608  # nosec B608 (fixed names)
+            "WHERE ok AND (trust_id, date, action_id, line) > (%s, %s, %s, %s) "
+            "ORDER BY trust_id, date, action_id, line LIMIT %s", [*after, BATCH_SIZE])
+        page = cursor.fetchall()
+        if not page:
+            break
+        after = page[-1][:4]
+        page = [(trust_id, day if isinstance(day, dt.date) else dt.date.fromisoformat(day), line, values)
+                for trust_id, day, _action_id, line, *values in page]
+        wanted: dict[int, set[dt.date]] = defaultdict(set)
+        for trust_id, day, _line, _values in page:
+            wanted[trust_id].add(day)
+        medians = earlier_medians(wanted)
+        for trust_id, day, line, values in page:
+            found = figure_warnings(values=dict(zip(FIGURE_FIELDS, values, strict=True)),
+                                    medians=medians.get((trust_id, day), {}))
+            for name, message in found.items():
+                if strict:
+                    errors.add(STRICT, RowError(line, f"{message} (a warning, refused with --strict)", name))
+                else:
+                    pending.append((line, stored + len(pending), name, message))
+        if len(pending) >= BATCH_SIZE:
+            _insert(cursor, WARNINGS_TABLE, ("line", "seq", "field", "message"), pending)
+            stored += len(pending)
+            pending = []
+        if len(page) < BATCH_SIZE:
+            break
+    _insert(cursor, WARNINGS_TABLE, ("line", "seq", "field", "message"), pending)
+    return stored + len(pending)
+
+
+def _saved_warnings() -> Iterable[RowError]:
+    """The warnings table in line order, a batch at a time (a keyset, not an offset)."""
+    after = (-1, -1)
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT line, seq, field, message FROM {WARNINGS_TABLE} "  # noqa: S608  # nosec B608 (fixed names)
+                           "WHERE (line, seq) > (%s, %s) ORDER BY line, seq LIMIT %s", [*after, BATCH_SIZE])
+            page = cursor.fetchall()
+        for line, _seq, name, message in page:
+            yield RowError(line, message, name)
+        if len(page) < BATCH_SIZE:
+            return
+        after = page[-1][:2]
+
+
+# --- Step 4: the writes ---------------------------------------------------------------------------
+
+def _lock_and_compare(cursor: CursorWrapper, stored: int) -> None:
+    """Lock the stored returns the file touches and check that none changed (or went) since they
+    were classified: the checks and warnings above were made against those versions."""
+    if not stored:
+        return
+    lock = " FOR UPDATE OF d" if _postgres() else ""  # SQLite locks the whole database for a write
+    cursor.execute(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN version = stored_version THEN 0 ELSE 1 END), 0) FROM ("  # noqa: S608  # nosec B608 (fixed names)
+        f"SELECT d.version, r.stored_version FROM {_table(DailyReturn)} d JOIN {ROWS_TABLE} r "
+        f"ON d.id = r.stored_id{lock}) AS locked")
+    count, changed = cursor.fetchone()
+    if count != stored or changed:
+        raise TableError([RowError(1, "some of these returns changed while the file was being checked; "
+                                      "upload it again to see the figures now stored")])
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model: type[Model], attname: str) -> str:
+    return connection.ops.quote_name(next(f.column for f in model._meta.concrete_fields if f.attname == attname))
+
+
+def _changes_json() -> str:
+    """SQL for a revision's `changes`: {field: [stored, new]} for each compared field that differs
+    (the same dict the web form's revisions hold)."""
+    if _postgres():
+        pairs = ", ".join(f"'{n}', CASE WHEN {_distinct(f'd.{n}', f'r.{n}')} THEN jsonb_build_array(d.{n}, r.{n}) END"
+                          for n in COMPARED_FIELDS)
+        return f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
+
+    # SQLite: a merge patch drops the keys whose value is null; booleans as JSON true/false.
+    def value(ref: str, name: str) -> str:
+        return f"CASE WHEN {ref} THEN json('true') ELSE json('false') END" if name == "is_nil" else ref
+
+    pairs = ", ".join(f"'{n}', CASE WHEN {_distinct(f'd.{n}', f'r.{n}')} "
+                      f"THEN json_array({value(f'd.{n}', n)}, {value(f'r.{n}', n)}) END" for n in COMPARED_FIELDS)
+    return f"json_patch('{{}}', json_object({pairs}))"
 
 
 def _write(
-    parsed: list[ParsedRow], stored: dict[tuple[int, int, dt.date], tuple[Any, ...]], *, ref: _Reference,
-    result: ImportResult, source: str, user: User | None, authority: Authority, reason: str, now: dt.datetime,
+    cursor: CursorWrapper, *, ref: _Reference, result: ImportResult, source: str, user: User | None,
+    authority: Authority, reason: str, now: dt.datetime,
 ) -> None:
-    deadlines = {d.pk: d.deadline for d in ref.days.values()}
+    adapt = connection.ops.adapt_datetimefield_value
     user_id = user.pk if user is not None and user.is_authenticated else None
-    updated_at = timezone.now()
+    stamp = adapt(timezone.now())
+    at = adapt(now)
+    returns = _table(DailyReturn)
+    revision_columns = ", ".join(_column(ReturnRevision, a) for a in (
+        "daily_return_id", "version", "changed_by_id", "source", "reason", "changes", "created_at"))
+    # Revisions first: they need the stored figures the update replaces.
+    cursor.execute(
+        f"INSERT INTO {_table(ReturnRevision)} ({revision_columns}) "  # noqa: S608  # nosec B608 (fixed names)
+        f"SELECT d.id, d.version + 1, %s, %s, %s, {_changes_json()}, %s FROM {ROWS_TABLE} r "
+        f"JOIN {returns} d ON d.id = r.stored_id WHERE r.ok AND r.kind = {CHANGED} ORDER BY d.id",
+        [user_id, source, reason, stamp])
+    figures = ", ".join(f"{_column(DailyReturn, n)} = r.{n}" for n in FIGURE_FIELDS)
+    first = f"r.kind = {FIRST_SUBMISSION}"
+    cursor.execute(
+        f"UPDATE {returns} SET {figures}, is_nil = r.is_nil, submitted_at = %s, submitted_by_id = %s, "  # noqa: S608  # nosec B608 (fixed names)
+        f"source = %s, updated_at = %s, version = {returns}.version + 1, "
+        f"status = CASE WHEN {first} THEN %s ELSE {returns}.status END, "
+        f"first_submitted_at = CASE WHEN {first} THEN %s ELSE {returns}.first_submitted_at END, "
+        f"is_late = CASE WHEN {first} THEN r.is_late ELSE {returns}.is_late END "
+        f"FROM {ROWS_TABLE} r WHERE {returns}.id = r.stored_id AND r.ok AND r.kind IN ({FIRST_SUBMISSION}, {CHANGED})",
+        [at, user_id, source, stamp, ReturnStatus.SUBMITTED.value, at])
+    columns = ["action_id", "trust_id", "strike_day_id", "date", "status", "first_submitted_at", "submitted_at",
+               "submitted_by_id", "source", "is_late", "is_nil", "warning_comment", "version", "created_at",
+               "updated_at", *FIGURE_FIELDS]
+    cursor.execute(
+        f"INSERT INTO {returns} ({', '.join(_column(DailyReturn, c) for c in columns)}) "  # noqa: S608  # nosec B608 (fixed names)
+        f"SELECT action_id, trust_id, strike_day_id, date, %s, %s, %s, %s, %s, is_late, is_nil, '', 1, %s, %s, "
+        f"{', '.join(FIGURE_FIELDS)} FROM {ROWS_TABLE} WHERE ok AND kind = {NEW} ORDER BY action_id, trust_id, date",
+        [ReturnStatus.SUBMITTED.value, at, at, user_id, source, stamp, stamp])
+    cursor.execute(f"SELECT trust_id, kind, COUNT(*) FROM {ROWS_TABLE} WHERE ok "  # noqa: S608  # nosec B608 (fixed names)
+                   "GROUP BY trust_id, kind ORDER BY trust_id")
     per_trust: dict[int, dict[str, int]] = defaultdict(lambda: {"created": 0, "revised": 0, "unchanged": 0})
-    new_rows: list[ParsedRow] = []
-    first_submissions: list[DailyReturn] = []
-    revisions: list[DailyReturn] = []
-    revision_rows: list[ReturnRevision] = []
-
-    def late(strike_day_id: int) -> bool:
-        # NHS England's own loads (history, corrections) say nothing about a trust's timeliness.
-        return authority == "trust" and now > deadlines[strike_day_id]
-
-    for item in parsed:
-        _line, action_id, trust_id, day, strike_day_id, figures = item
-        values = dict(zip(FIGURE_FIELDS, figures, strict=True))
-        current = stored.get((action_id, trust_id, day))
-        if current is None:
-            new_rows.append(item)
-            per_trust[trust_id]["created"] += 1
-            continue
-        pk, version, status = current[0], current[1], current[2]
-        common = {**values, "is_nil": is_nil_return(values), "submitted_at": now, "submitted_by_id": user_id,
-                  "source": source, "updated_at": updated_at, "version": version + 1}
-        if status == ReturnStatus.DRAFT:
-            first_submissions.append(DailyReturn(pk=pk, status=ReturnStatus.SUBMITTED, first_submitted_at=now,
-                                                 is_late=late(strike_day_id), **common))
-            per_trust[trust_id]["created"] += 1
-            continue
-        changes = _changes(current, figures)
-        if not changes:
-            per_trust[trust_id]["unchanged"] += 1
-            continue
-        revisions.append(DailyReturn(pk=pk, **common))
-        revision_rows.append(ReturnRevision(daily_return_id=pk, version=version + 1, changed_by_id=user_id,
-                                            source=source, reason=reason, changes=changes))
-        per_trust[trust_id]["revised"] += 1
-
-    created_at = timezone.now()
-
-    def new_returns() -> Iterator[dict[str, Any]]:
-        for _line, action_id, trust_id, day, strike_day_id, figures in new_rows:
-            values = dict(zip(FIGURE_FIELDS, figures, strict=True))
-            yield {"action_id": action_id, "trust_id": trust_id, "strike_day_id": strike_day_id, "date": day,
-                   "status": ReturnStatus.SUBMITTED.value, "first_submitted_at": now, "submitted_at": now,
-                   "submitted_by_id": user_id, "source": source, "is_late": late(strike_day_id),
-                   "is_nil": is_nil_return(values), "warning_comment": "", "version": 1,
-                   "created_at": created_at, "updated_at": created_at, **values}
-
-    update_fields = [*FIGURE_FIELDS, "is_nil", "submitted_at", "submitted_by_id", "source", "updated_at", "version"]
-    if use_copy():
-        _copy_insert(DailyReturn, new_returns())
-        _copy_update(DailyReturn, first_submissions, [*update_fields, "status", "first_submitted_at", "is_late"])
-        _copy_update(DailyReturn, revisions, update_fields)
-        _copy_insert(ReturnRevision, ({"daily_return_id": r.daily_return_id, "version": r.version,
-                                       "changed_by_id": r.changed_by_id, "source": r.source, "reason": r.reason,
-                                       "changes": json.dumps(r.changes), "created_at": created_at}
-                                      for r in revision_rows))
-    else:
-        for batch in _batches(DailyReturn(**values) for values in new_returns()):
-            DailyReturn.objects.bulk_create(batch)
-        DailyReturn.objects.bulk_update(first_submissions, [*update_fields, "status", "first_submitted_at",
-                                                            "is_late"], batch_size=BATCH_SIZE)
-        DailyReturn.objects.bulk_update(revisions, update_fields, batch_size=BATCH_SIZE)
-        ReturnRevision.objects.bulk_create(revision_rows, batch_size=BATCH_SIZE)
+    for trust_id, kind, count in cursor.fetchall():  # one row per (trust, kind): a few thousand at most
+        per_trust[trust_id][{NEW: "created", FIRST_SUBMISSION: "created", CHANGED: "revised",
+                             UNCHANGED: "unchanged"}[kind]] += count
     for trust_id, counts in per_trust.items():
         result.created += counts["created"]
         result.revised += counts["revised"]
@@ -373,49 +554,6 @@ def _write(
                          f"{counts['unchanged']} unchanged"),
                 details={**counts, "source": source, "authority": authority, "reason": reason},
             )
-
-
-def use_copy() -> bool:
-    """PostgreSQL's COPY moves thousands of rows a second where INSERT ... VALUES and bulk_update's
-    CASE WHEN manage hundreds; other databases take Django's bulk methods."""
-    return connection.vendor == "postgresql"
-
-
-def _column(model: type[Model], attname: str) -> str:
-    return connection.ops.quote_name(next(f.column for f in model._meta.concrete_fields if f.attname == attname))
-
-
-def _copy_insert(model: type[Model], rows: Iterable[dict[str, Any]]) -> None:
-    rows = iter(rows)
-    first = next(rows, None)
-    if first is None:
-        return
-    attnames = list(first)
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(_column(model, a) for a in attnames)
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in itertools.chain([first], rows):
-            copy.write_row([row[a] for a in attnames])
-
-
-def _copy_update(model: type[Model], objects: list[Model], attnames: list[str]) -> None:
-    """UPDATE ... FROM a temporary table filled by COPY: one statement for any number of rows."""
-    if not objects:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    temp = "returns_import_update"
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS SELECT id, "  # noqa: S608 (names from the model)
-                       + ", ".join(_column(model, a) for a in attnames) + f" FROM {table} WITH NO DATA")
-        with cursor.cursor.copy(f"COPY {temp} (id, " + ", ".join(_column(model, a) for a in attnames)
-                                + ") FROM STDIN") as copy:
-            for obj in objects:
-                copy.write_row([obj.pk, *(getattr(obj, a) for a in attnames)])
-        assignments = ", ".join(f"{_column(model, a)} = {temp}.{_column(model, a)}" for a in attnames)
-        sql = f"UPDATE {table} SET {assignments} FROM {temp} WHERE {table}.id = {temp}.id"  # noqa: S608  # nosec B608
-        cursor.execute(sql)
-        cursor.execute(f"DROP TABLE {temp}")
 
 
 # --- The template a trust downloads, pre-filled with its strike days -----------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 from trusts.management.commands._base import CsvImportCommand
 from trusts.models import ReturnSource
 from trusts.services.returns_import import IMPORT_COLUMNS, OPTIONAL_COLUMNS, returns_import
-from trusts.tabular import TableError, iter_table
+from trusts.tabular import RowError, TableError, iter_table
 
 
 class Command(CsvImportCommand):
@@ -18,16 +18,19 @@ class Command(CsvImportCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         path = str(options["file"])
+
+        def warn(warning: RowError) -> None:
+            # Printed as they come (once the returns are saved), never all held: a file may raise many.
+            self.stdout.write(f"{path}: warning: {warning}")
+
         with self.open_file(path) as stream:
             try:
                 rows = iter_table(stream, path, required=IMPORT_COLUMNS, optional=OPTIONAL_COLUMNS)
                 result = returns_import(
                     rows=rows, source=ReturnSource.COMMAND, strict=bool(options["strict"]), authority="national",
-                    reason=f"Imported by the import_returns command from {Path(path).name}",
+                    reason=f"Imported by the import_returns command from {Path(path).name}", on_warning=warn,
                 )
             except TableError as error:
                 self.fail(path, error)
-        for warning in result.warnings:
-            self.stdout.write(f"{path}: warning: {warning}")
         self.stdout.write(f"{result.created} submitted, {result.revised} revised, {result.unchanged} unchanged"
-                          + (f", {len(result.warnings)} warning(s)." if result.warnings else "."))
+                          + (f", {result.warning_count} warning(s)." if result.warning_count else "."))
