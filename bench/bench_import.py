@@ -1,11 +1,15 @@
 """Imports: a returns CSV of N rows through `python manage.py import_returns`.
 
-    python bench/bench_import.py --rows 100k [--rows 300k ...]
+    python bench/bench_import.py --rows 100k [--rows 300k ...] [--tag after] [--keep]
 
 For each size: new actions (past dates, five strike days each) with no returns, a CSV with one row
 per (action, trust, strike day) in the command's layout and plausible figures, then the command in
 its own process (so its peak memory is the import's alone): rows per second and peak RSS. Run at
 two sizes to show that memory does not grow with the file.
+
+The command's output (one line per warning) goes to a file, not to memory, so the child's peak RSS
+is the import's. Unless --keep, the actions it made and their returns are deleted afterwards, so
+that runs before and after a change import against the same history (--tag keeps slugs apart).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import random
 import subprocess
 import sys
@@ -31,24 +36,29 @@ import django
 django.setup()
 from django.core.management import call_command
 started = time.perf_counter()
-out, err = io.StringIO(), io.StringIO()
-call_command("import_returns", sys.argv[1], stdout=out, stderr=err)
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    call_command("import_returns", sys.argv[1], stdout=out, stderr=out)
 seconds = time.perf_counter() - started
+lines, summary = 0, []
+with open(sys.argv[2], encoding="utf-8") as out:
+    for line in out:  # one line at a time: the output may be hundreds of thousands of warnings
+        lines, summary = lines + 1, [line]
 print(json.dumps({"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "summary": out.getvalue().strip().splitlines()[-1:], "warnings": err.getvalue().count("\\n")}))
+                  "summary": [s.strip() for s in summary], "warnings": max(0, lines - 1)}))
 """
 DAYS_PER_ACTION = 5
 FIRST = dt.date(2023, 1, 2)
 
 
-def prepare(rows: int, label: str, rng: random.Random) -> tuple[Path, int]:
-    """Actions with strike days in the past and a CSV of `rows` returns for them."""
+def prepare(rows: int, label: str, rng: random.Random, first_day: dt.date = FIRST) -> tuple[Path, int]:
+    """Actions with strike days in the past (from `first_day`, one after another) and a CSV of `rows`
+    returns for them."""
     from django.db.models import Q
 
     from trusts.models import IndustrialAction, StrikeDay, Trust, WalkoutWindow
     from trusts.strike_calendar import LONDON, default_hard_close, return_deadline
 
-    trusts = list(Trust.objects.filter(Q(open_date__isnull=True) | Q(open_date__lte=FIRST), status="active")
+    trusts = list(Trust.objects.filter(Q(open_date__isnull=True) | Q(open_date__lte=first_day), status="active")
                   .order_by("pk").values_list("ods_code", flat=True))
     per_action = len(trusts) * DAYS_PER_ACTION
     actions = -(-rows // per_action)
@@ -61,7 +71,7 @@ def prepare(rows: int, label: str, rng: random.Random) -> tuple[Path, int]:
         writer.writerow(["action", "ods_code", "date", "staff_absent", "staff_due", "elective_rescheduled",
                          "outpatient_rescheduled", "community_rescheduled", "mental_health_rescheduled"])
         for index in range(actions):
-            first = FIRST + dt.timedelta(days=DAYS_PER_ACTION * index)
+            first = first_day + dt.timedelta(days=DAYS_PER_ACTION * index)
             last = first + dt.timedelta(days=DAYS_PER_ACTION - 1)
             action = IndustrialAction.objects.create(
                 slug=f"import-{label}-{index:04d}", name=f"Import bench {label} {index:04d}", staff_group="nurses",
@@ -86,29 +96,59 @@ def prepare(rows: int, label: str, rng: random.Random) -> tuple[Path, int]:
     return path, written
 
 
+def remove(label: str) -> None:
+    """Delete the actions `prepare` made for `label`, their returns (the rollup triggers follow) and
+    revisions, so that the database holds the generated history only."""
+    from django.db import transaction
+
+    from trusts.models import DailyReturn, IndustrialAction, ReturnRevision, StrikeDay, WalkoutWindow
+
+    with transaction.atomic():
+        actions = IndustrialAction.objects.filter(slug__startswith=f"import-{label}-")
+        ReturnRevision.objects.filter(daily_return__action__in=actions).delete()
+        DailyReturn.objects.filter(action__in=actions)._raw_delete(DailyReturn.objects.db)
+        StrikeDay.objects.filter(action__in=actions).delete()
+        WalkoutWindow.objects.filter(action__in=actions).delete()
+        actions.delete()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", action="append", default=None, help="Rows in the file: 100k, 300k (repeatable).")
+    parser.add_argument("--tag", default="", help="Added to the actions' slugs, to run again on one database.")
+    parser.add_argument("--keep", action="store_true", help="Keep the imported actions and returns.")
+    parser.add_argument("--first", type=dt.date.fromisoformat, default=FIRST,
+                        help="First strike day (default 2023-01-02). A date inside the generated history gives each "
+                             "row earlier strike days, so the 3x-median warnings are computed against real history.")
     args = parser.parse_args()
     setup_django()
     rng = random.Random(11)
     results = []
     for label in args.rows or ["100k", "300k"]:
-        path, rows = prepare(parse_scale(label), label, rng)
+        slug_label = f"{label}{args.tag}"
+        path, rows = prepare(parse_scale(label), slug_label, rng, args.first)
+        output = path.with_suffix(".out")
+        load = os.getloadavg()[0]
         started = time.perf_counter()
-        child = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=ROOT, env=bench_env(),
+        child = subprocess.run([sys.executable, "-c", CHILD, str(path), str(output)], cwd=ROOT, env=bench_env(),
                                capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
         if child.returncode != 0:
-            raise SystemExit(f"import_returns failed:\n{child.stdout[-3000:]}\n{child.stderr[-3000:]}")
+            raise SystemExit(f"import_returns failed:\n{child.stdout[-3000:]}\n{child.stderr[-3000:]}\n"
+                             + output.read_text()[-3000:])
         measured = json.loads(child.stdout.strip().splitlines()[-1])
         results.append({"rows": rows, "file_mb": round(path.stat().st_size / 2**20, 1),
                         "import_s": round(measured["seconds"], 1), "rows_per_s": round(rows / measured["seconds"]),
                         "process_s": round(wall, 1), "peak_rss_mb": round(measured["peak_rss_mb"]),
+                        "warnings": measured["warnings"], "load_1m": round(load, 1),
                         "summary": " ".join(measured["summary"])})
         path.unlink()
+        output.unlink()
+        if not args.keep:
+            remove(slug_label)
     print_table("import_returns (one process each; peak RSS of that process)",
-                ["rows", "file_mb", "import_s", "rows_per_s", "process_s", "peak_rss_mb", "summary"], results)
+                ["rows", "file_mb", "import_s", "rows_per_s", "process_s", "peak_rss_mb", "warnings", "load_1m",
+                 "summary"], results)
     write_results("import", {"rows": results})
 
 
