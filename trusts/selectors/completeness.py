@@ -49,15 +49,23 @@ def _day_date(day: StrikeDay | dt.date) -> dt.date:
     return day.date if isinstance(day, StrikeDay) else day
 
 
+def owes_return(action: IndustrialAction, day: StrikeDay | dt.date | None = None) -> Q | None:
+    """The condition on a trust's own columns that expected_trusts() filters on (None: the action
+    has no strike days, so nobody owes anything). For annotating trusts a query already reads, as a
+    plain CASE rather than an IN subquery over the trusts table."""
+    if day is not None:
+        return _active_on(_day_date(day))
+    if action.first_day is None or action.last_day is None:
+        return None
+    return _active_during(action.first_day, action.last_day)
+
+
 def expected_trusts(action: IndustrialAction, day: StrikeDay | dt.date | None = None) -> QuerySet[Trust]:
     """Trusts that owe a return: every trust active on the strike day owes the rescheduled-activity
     part (the workforce part only comes from affected trusts, but the return is owed either way).
     Without a day: trusts active on at least one of the action's strike days."""
-    if day is not None:
-        return Trust.objects.filter(_active_on(_day_date(day)))
-    if action.first_day is None or action.last_day is None:
-        return Trust.objects.none()
-    return Trust.objects.filter(_active_during(action.first_day, action.last_day))
+    condition = owes_return(action, day)
+    return Trust.objects.none() if condition is None else Trust.objects.filter(condition)
 
 
 def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> list[DayCompleteness]:

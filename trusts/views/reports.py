@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,14 +32,16 @@ from trusts.selectors.reports import (
     SORT_KEYS,
     AreaFigures,
     DayFigures,
+    Figures,
+    Peak,
+    TrustRow,
     all_actions,
+    area_tables,
     cumulative,
     daily_figures,
     headline,
-    icb_figures,
     peak_of,
     per_action_totals,
-    region_figures,
     season_comparison,
     season_peers,
     season_sentence,
@@ -46,6 +49,7 @@ from trusts.selectors.reports import (
     sort_areas,
     totals_of,
     trust_figures,
+    trust_table,
     with_completeness,
 )
 from trusts.services.releases import release_publish
@@ -146,7 +150,11 @@ class TableFilterForm(forms.Form):
         return str(self.cleaned_data.get(name) or "") if name not in self.errors else ""
 
 
-def _filter_trusts(trusts: QuerySet[Trust], form: TableFilterForm) -> QuerySet[Trust]:
+def _filter_trusts(trusts: QuerySet[Trust] | None, form: TableFilterForm) -> QuerySet[Trust] | None:
+    """The trusts the filters leave (None: every trust, no filter; the selectors then skip a join)."""
+    if trusts is None and not any(form.value(name) for name in ("region", "icb", "trust_type", "q")):
+        return None
+    trusts = trusts if trusts is not None else Trust.objects.all()
     if form.value("region"):
         trusts = trusts.filter(icb__region__code=form.value("region"))
     if form.value("icb"):
@@ -160,8 +168,10 @@ def _filter_trusts(trusts: QuerySet[Trust], form: TableFilterForm) -> QuerySet[T
 
 
 def _sort_headers(request: HttpRequest, columns: list[tuple[str, str, bool]], sort: str, descending: bool,
-                  param: str, anchor: str) -> list[dict[str, Any]]:
-    """Column headers as links that sort by the column (numbers largest first on the first click)."""
+                  param: str, anchor: str, *, first_page: bool = False) -> list[dict[str, Any]]:
+    """Column headers as links that sort by the column (numbers largest first on the first click).
+    With first_page, a new order starts again at page 1 of the table (page 4 of another order
+    would be an arbitrary slice)."""
     headers = []
     for key, label, numeric in columns:
         current = key == sort
@@ -169,6 +179,8 @@ def _sort_headers(request: HttpRequest, columns: list[tuple[str, str, bool]], so
         query = request.GET.copy()
         query[param] = key
         query[param.replace("sort", "dir")] = "desc" if next_desc else "asc"
+        if first_page:
+            query.pop("page", None)
         headers.append({
             "label": label, "numeric": numeric, "href": f"?{query.urlencode()}#{anchor}",
             "aria_sort": ("descending" if descending else "ascending") if current else "",
@@ -177,7 +189,7 @@ def _sort_headers(request: HttpRequest, columns: list[tuple[str, str, bool]], so
     return headers
 
 
-def _trust_rows(trusts: list[AreaFigures], form: TableFilterForm) -> list[AreaFigures]:
+def _trust_rows(trusts: list[TrustRow], form: TableFilterForm) -> list[TrustRow]:
     reported = form.value("reported")
     if reported == "missing":
         trusts = [t for t in trusts if t.missing_dates]
@@ -187,27 +199,64 @@ def _trust_rows(trusts: list[AreaFigures], form: TableFilterForm) -> list[AreaFi
     return sort_areas(trusts, sort, form.value("dir") == "desc")
 
 
+# The trust table shows this many trusts a page: a national table of about 500 trusts was most of
+# the page's time (BENCHMARKS.md); every trust is in the CSV and XLSX downloads.
+TRUSTS_PER_PAGE = 50
+
+
+def _figure_cells(totals: Figures, peak: Peak) -> list[str]:
+    """The numeric cells of a region, ICB or trust row, formatted once here (thousands separators as
+    the templates' localisation gives them) rather than by a template filter per cell."""
+    cells = [f"{value:,}" for value in (
+        totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
+        totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)]
+    cells.append(f"{peak.staff_absent:,} ({peak.date.day} {peak.date:%b})" if peak.date else f"{peak.staff_absent:,}")
+    return cells
+
+
+def _with_cells(rows: list[AreaFigures] | list[TrustRow]) -> list[tuple[Any, list[str]]]:
+    return [(row, _figure_cells(row.totals, row.peak)) for row in rows]
+
+
+def _select(field: forms.BoundField) -> dict[str, Any]:
+    """A filter's select with its options and which is selected, worked out once here rather than by
+    comparing filtered values for each of the ICBs' options in the template."""
+    current = str(field.value() or "")
+    return {"id": field.id_for_label, "name": field.html_name, "label": field.label,
+            "options": [(str(value), label, str(value) == current) for value, label in field.field.choices]}
+
+
 def _table_context(
-    request: HttpRequest, action: IndustrialAction, dates: list[dt.date], trusts: QuerySet[Trust],
+    request: HttpRequest, action: IndustrialAction, dates: list[dt.date], trusts: QuerySet[Trust] | None,
     regions: list[Region],
 ) -> dict[str, Any]:
-    """ICB and trust tables with their filter form and sort links (three queries)."""
-    icbs = list(ICB.objects.filter(pk__in=trusts.values("icb")).order_by("name"))
+    """Region, ICB and trust tables with their filter form, sort links and the trust table's page
+    (four queries: the ICBs for the form, the region and ICB figures, the trusts, their figures).
+    `trusts` is the reader's scope (None: all of England)."""
+    icbs = list((ICB.objects.all() if trusts is None else ICB.objects.filter(pk__in=trusts.values("icb")))
+                .order_by("name"))
     form = TableFilterForm(request.GET or None, regions=regions, icbs=icbs)
-    filtered = _filter_trusts(trusts, form)
-    trust_rows = _trust_rows(trust_figures(action, dates, filtered), form)
-    icb_scope = trusts
+    trust_rows = _trust_rows(trust_table(action, dates, _filter_trusts(trusts, form)), form)
+    # Every row is summed and sorted (a sort is over the whole table); only one page is rendered.
+    page: Page = Paginator(trust_rows, TRUSTS_PER_PAGE).get_page(request.GET.get("page"))
+    region_rows, icb_rows = area_tables(action, dates, trusts)
     if form.value("region"):
-        icb_scope = icb_scope.filter(icb__region__code=form.value("region"))
+        icb_rows = [row for row in icb_rows if row.region_code == form.value("region")]
     icb_sort = form.value("icb_sort") or "name"
-    icb_rows = sort_areas(icb_figures(action, dates, icb_scope), icb_sort, form.value("icb_dir") == "desc")
+    icb_rows = sort_areas(icb_rows, icb_sort, form.value("icb_dir") == "desc")
     return {
         "filter_form": form,
-        "select_fields": [form["region"], form["icb"], form["trust_type"], form["reported"]],
-        "trust_rows": trust_rows,
+        "select_fields": [_select(form[name]) for name in ("region", "icb", "trust_type", "reported")],
+        "trust_rows": list(page.object_list),
+        "trust_cells": _with_cells(list(page.object_list)),
+        "trust_page": page,
+        "trust_count": page.paginator.count,
         "trust_headers": _sort_headers(request, TRUST_COLUMNS, form.value("sort") or "name",
-                                       form.value("dir") == "desc", "sort", "trusts"),
+                                       form.value("dir") == "desc", "sort", "trusts", first_page=True),
+        "region_rows": region_rows,
+        "region_cells": _with_cells(region_rows),
         "icb_rows": icb_rows,
+        "icb_cells": _with_cells(icb_rows),
         "icb_headers": _sort_headers(request, ICB_COLUMNS, icb_sort, form.value("icb_dir") == "desc",
                                      "icb_sort", "icbs"),
         "filtered": bool(request.GET.get("region") or request.GET.get("icb") or request.GET.get("trust_type")
@@ -262,7 +311,6 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
         own_days = with_completeness(daily_figures([action], scope.trusts)[action.pk], completeness)
     comparison = season_comparison(action, recorded, totals)
     england_totals = totals_of(england)
-    trusts = scope.trusts if scope.trusts is not None else Trust.objects.all()
     regions = scope.regions if not scope.national else list(Region.objects.order_by("name"))
     return render(request, "reports/action.html", {
         "scope": scope, "action": action,
@@ -273,12 +321,11 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
         "own_peak": peak_of(own_days) if own_days else None,
         "completeness": completeness,
         "missing_total": sum(c.missing for c in completeness),
-        "region_rows": region_figures(action, dates, scope.trusts),
         "metric_labels": METRIC_LABELS,
         "can_publish": scope.national,
         "releases": list(action.releases.order_by("-number").values("number", "published_at")),
         **_charts("england", england, "England"),
-        **_table_context(request, action, dates, trusts, regions),
+        **_table_context(request, action, dates, scope.trusts, regions),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
     })

@@ -1,0 +1,227 @@
+"""The trust table of the report pages, 50 trusts a page: pages, sorting across pages, the query
+string kept by every link, scoping, and that its lean selectors give the published figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import random
+import re
+
+import pytest
+
+from tests.factories import local, make_action, make_return
+from trusts.models import ReturnStatus, Trust
+from trusts.selectors.reports import (
+    area_tables,
+    icb_figures,
+    region_figures,
+    report_trusts,
+    sort_areas,
+    strike_dates,
+    trust_figures,
+    trust_table,
+)
+from trusts.views.reports import TRUSTS_PER_PAGE
+
+pytestmark = pytest.mark.django_db
+
+APRIL_11, APRIL_12, APRIL_13 = dt.date(2023, 4, 11), dt.date(2023, 4, 12), dt.date(2023, 4, 13)
+
+
+@pytest.fixture
+def action(rwe):  # type: ignore[no-untyped-def]
+    """Returns from a spread of trusts over three days: distinct acute totals so that sorting has
+    one right answer, nil returns, drafts, a staff absence tie between two days, missing days."""
+    action = make_action()
+    rng = random.Random(11)
+    trusts = list(Trust.objects.order_by("ods_code"))
+    for index, trust in enumerate(trusts[:120]):
+        for day in (APRIL_11, APRIL_12):
+            make_return(action, trust, day, elective_rescheduled=index * 3 + (day == APRIL_12),
+                        outpatient_rescheduled=rng.randint(0, 50), community_rescheduled=rng.randint(0, 5),
+                        staff_absent=rng.choice([None, 0, 10, 40]), staff_due=100)
+    make_return(action, trusts[130], APRIL_11)  # a nil return
+    make_return(action, trusts[131], APRIL_11, status=ReturnStatus.DRAFT, elective_rescheduled=999)
+    # Leicester: the same staff absent on two days (the earlier is the peak), nothing on the third.
+    for day in (APRIL_11, APRIL_12, APRIL_13):
+        make_return(action, rwe, day, elective_rescheduled=5, outpatient_rescheduled=7,
+                    staff_absent=0 if day == APRIL_13 else 70, staff_due=200)
+    return action
+
+
+def url(action) -> str:  # type: ignore[no-untyped-def]
+    return f"/reports/actions/{action.slug}/"
+
+
+def _all_pages(client, path: str, params: dict[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
+    codes: list[str] = []
+    first = client.get(path, params).context
+    for number in range(1, first["trust_page"].paginator.num_pages + 1):
+        codes += [r.code for r in client.get(path, {**params, "page": str(number)}).context["trust_rows"]]
+    return codes
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+def test_the_trust_table_shows_fifty_trusts_a_page_with_links_to_the_others(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(nia)
+    listed = report_trusts(action).count()
+    assert listed > 4 * TRUSTS_PER_PAGE
+    response = client.get(url(action))
+    context = response.context
+    assert TRUSTS_PER_PAGE == 50
+    assert len(context["trust_rows"]) == 50
+    assert context["trust_count"] == listed
+    body = html.unescape(response.content.decode())
+    assert f"Trusts: action totals ({listed})" in body
+    assert f"Showing trusts 1 to 50 of {listed} (page 1 of 5)." in body
+    assert 'href="?page=2" rel="next"' in body and 'rel="prev"' not in body
+    assert "Every trust is in the downloads (CSV and XLSX)." in body
+    # Only the page's trusts are rendered; a trust of another page is not on this one.
+    later = _all_pages(client, url(action), {})[60]
+    assert f'/trusts/{later}/"' not in body
+
+    last = client.get(url(action), {"page": "5"})
+    assert len(last.context["trust_rows"]) == listed - 200
+    last_body = html.unescape(last.content.decode())
+    assert 'href="?page=4" rel="prev"' in last_body and 'rel="next"' not in last_body
+    assert f"Showing trusts 201 to {listed} of {listed} (page 5 of 5)." in last_body
+
+
+def test_every_trust_is_on_exactly_one_page_in_the_order_of_the_whole_table(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(nia)
+    dates = strike_dates(action)
+    rows = trust_table(action, dates)
+    for sort, direction in [("name", "asc"), ("acute_rescheduled", "desc"), ("acute_rescheduled", "asc"),
+                            ("peak_staff_absent", "desc"), ("icb", "asc"), ("days_reported", "desc")]:
+        expected = [r.code for r in sort_areas(rows, sort, direction == "desc")]
+        assert _all_pages(client, url(action), {"sort": sort, "dir": direction}) == expected, (sort, direction)
+    # The largest acute total leads page 1 descending and ends the last page ascending.
+    top = max(rows, key=lambda r: r.totals.acute_rescheduled)
+    descending = client.get(url(action), {"sort": "acute_rescheduled", "dir": "desc"}).context["trust_rows"]
+    ascending = client.get(url(action), {"sort": "acute_rescheduled", "dir": "asc", "page": "5"}).context["trust_rows"]
+    assert descending[0].code == ascending[-1].code == top.code
+
+
+def test_a_page_out_of_range_shows_the_last_page_and_nonsense_the_first(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(nia)
+    last = [r.code for r in client.get(url(action), {"page": "5"}).context["trust_rows"]]
+    first = [r.code for r in client.get(url(action)).context["trust_rows"]]
+    for page in ("999", "6"):
+        response = client.get(url(action), {"page": page})
+        assert response.status_code == 200
+        assert [r.code for r in response.context["trust_rows"]] == last
+    for page in ("0", "-1"):
+        # Django's get_page: below the first page is the last page too, never an error.
+        assert client.get(url(action), {"page": page}).status_code == 200
+    for page in ("abc", "", "1.5", "'; drop table"):
+        response = client.get(url(action), {"page": page})
+        assert response.status_code == 200
+        assert [r.code for r in response.context["trust_rows"]] == first
+    # Filters that leave fewer trusts than a page: one page, no pagination, whatever page was asked.
+    response = client.get(url(action), {"q": "RWE", "page": "3"})
+    assert [r.code for r in response.context["trust_rows"]] == ["RWE"]
+    assert 'aria-label="Pagination"' not in response.content.decode()
+    assert "Showing trusts" not in response.content.decode()
+
+
+def test_page_links_keep_the_sort_and_filters_and_a_new_sort_starts_at_page_one(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(nia)
+    params = {"reported": "missing", "sort": "acute_rescheduled", "dir": "desc", "page": "2"}
+    response = client.get(url(action), params)
+    body = response.content.decode()
+    assert "?reported=missing&amp;sort=acute_rescheduled&amp;dir=desc&amp;page=3" in body
+    assert "?reported=missing&amp;sort=acute_rescheduled&amp;dir=desc&amp;page=1" in body
+    # The trust sort links drop the page (a new order starts at its first page)...
+    assert 'href="?reported=missing&amp;sort=acute_rescheduled&amp;dir=asc#trusts"' in body
+    assert 'href="?reported=missing&amp;sort=name&amp;dir=asc#trusts"' in body
+    # ...the ICB table's sort links keep it (they do not change the trust table).
+    assert "?reported=missing&amp;sort=acute_rescheduled&amp;dir=desc&amp;page=2&amp;icb_sort=total_rescheduled" in body
+    # The filter form carries the sort but not the page: filtering starts again at page 1.
+    form = re.search(r'<form method="get" action="#trusts".*?</form>', body, re.S)
+    assert form is not None
+    assert 'name="sort" value="acute_rescheduled"' in form.group(0) and 'name="page"' not in form.group(0)
+    # Every listed trust on page 2 is missing a return, in order.
+    rows = response.context["trust_rows"]
+    assert rows and all(r.missing_dates for r in rows)
+    totals = [r.totals.acute_rescheduled for r in rows]
+    assert totals == sorted(totals, reverse=True)
+
+
+def test_a_regional_manager_pages_through_their_region_only(client, action, morgan) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(morgan)
+    midlands = report_trusts(action, Trust.objects.filter(icb__region__code="Y60")).count()
+    response = client.get(url(action))
+    assert response.context["trust_count"] == midlands
+    codes = _all_pages(client, url(action), {})
+    assert len(codes) == len(set(codes)) == midlands
+    assert set(Trust.objects.filter(ods_code__in=codes).values_list("icb__region__code", flat=True)) == {"Y60"}
+    # Asking for a page past the region's last shows its last page, never other regions' trusts.
+    far = client.get(url(action), {"page": "40"})
+    assert {r.region_code for r in far.context["trust_rows"]} == {"Y60"}
+
+
+def test_the_region_page_pages_its_trusts_the_same_way(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(nia)
+    path = f"{url(action)}regions/Y60/"
+    in_region = report_trusts(action, Trust.objects.filter(icb__region__code="Y60")).count()
+    response = client.get(path)
+    assert response.context["trust_count"] == in_region
+    assert len(response.context["trust_rows"]) == min(in_region, TRUSTS_PER_PAGE)
+    codes = _all_pages(client, path, {"sort": "total_rescheduled", "dir": "desc"})
+    assert len(codes) == in_region
+    assert {r.region_code for r in response.context["trust_rows"]} == {"Y60"}
+
+
+# --- the lean selectors give the same figures as the published ones -------------------------
+
+def test_trust_table_has_trust_figures_numbers(action) -> None:  # type: ignore[no-untyped-def]
+    # A trust closed before the action that still sent a return is listed, and owed nothing.
+    closed = Trust.objects.order_by("ods_code").last()
+    assert closed is not None
+    make_return(action, closed, APRIL_11, elective_rescheduled=3)
+    Trust.objects.filter(pk=closed.pk).update(close_date=dt.date(2023, 1, 1))
+    dates = strike_dates(action)
+    for scope in (None, Trust.objects.filter(icb__region__code="Y60")):
+        published = {a.code: a for a in trust_figures(action, dates, scope)}
+        lean = {r.code: r for r in trust_table(action, list(reversed(dates)), scope)}
+        assert lean.keys() == published.keys()
+        for code, row in lean.items():
+            full = published[code]
+            assert row.totals == full.totals, code
+            assert (row.peak.staff_absent, row.peak.date) == (full.peak.staff_absent, full.peak.date), code
+            assert row.owed == full.owed and row.missing_dates == full.missing_dates, code
+            assert row.days_reported == full.days_reported, code
+            assert (row.name, row.trust_type, row.icb_code, row.icb_name, row.region_code, row.region_name) == (
+                full.name, full.trust_type, full.icb_code, full.icb_name, full.region_code, full.region_name)
+    leicester = {r.code: r for r in trust_table(action, dates)}["RWE"]
+    assert (leicester.peak.staff_absent, leicester.peak.date) == (70, APRIL_11)
+    assert leicester.totals.acute_rescheduled == 36 and leicester.missing_dates == [dt.date(2023, 4, 14)]
+    closed_row = {r.code: r for r in trust_table(action, dates)}[closed.ods_code]
+    assert closed_row.owed == set() and closed_row.missing_dates == [] and closed_row.days_reported == 1
+
+
+def test_area_tables_have_region_and_icb_figures_numbers(action) -> None:  # type: ignore[no-untyped-def]
+    dates = strike_dates(action)
+    for scope in (None, Trust.objects.filter(icb__region__code="Y60")):
+        regions, icbs = area_tables(action, dates, scope)
+
+        def key(area):  # type: ignore[no-untyped-def]
+            return (area.code, area.name, area.totals, area.peak, area.days_reported, dict(area.days))
+
+        assert [key(a) for a in regions] == [key(a) for a in region_figures(action, dates, scope)]
+        assert [key(a) for a in icbs] == [key(a) for a in icb_figures(action, dates, scope)]
+        assert [a.region_code for a in icbs] == [a.region_code for a in icb_figures(action, dates, scope)]
+
+
+def test_the_page_says_when_nothing_is_reported_yet(client, nia) -> None:  # type: ignore[no-untyped-def]
+    action = make_action("empty", "Empty", [(local(2023, 5, 2, 7), local(2023, 5, 3, 7))])
+    client.force_login(nia)
+    response = client.get(url(action))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "No returns received yet." in body
+    # Every trust that owes a return is listed, with zeros, over the pages.
+    assert response.context["trust_count"] == report_trusts(action).count()
+    assert response.context["trust_rows"][0].totals.total_rescheduled == 0
