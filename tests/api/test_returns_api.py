@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from tests.api.conftest import token_for
 from tests.factories import local, make_action, make_return
 from trusts.models import AuditEvent, DailyReturn, ReturnRevision, ReturnSource, ReturnStatus, Trust
 from trusts.services.returns import return_lock_reason
@@ -65,6 +66,24 @@ def test_ada_revises_with_the_version_she_read_and_the_change_is_a_revision(api,
     assert response.body["revisions"][0]["reason"] == "Late reports"
     revision = ReturnRevision.objects.get(daily_return__trust__ods_code="RWE")
     assert revision.source == ReturnSource.API and revision.changed_by == ada
+
+
+def test_what_a_put_answers_is_what_a_get_then_reads(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+    """The PUT answer is built from the row as written (no re-read): it must match the stored return
+    exactly, for a draft, its submission, a revision and an unchanged resubmission."""
+    at(EVENING_12)
+    steps = [{"version": 0, "draft": True, "staff_due": 1200},
+             {"version": 1, **GOOD},
+             {"version": 2, **GOOD, "outpatient_rescheduled": 520, "reason": "Clinic list rechecked"},
+             {"version": 3, **GOOD, "outpatient_rescheduled": 520}]
+    token = token_for(ada)
+    for expected_version, body in enumerate(steps, start=1):
+        put = api("PUT", RWE_12, token, body)
+        assert put.status_code in (200, 201), put.content
+        get = api("GET", RWE_12, token)
+        assert put.body == get.body
+        assert put.body["version"] == min(expected_version, 3)
+    assert [r["version"] for r in get.body["revisions"]] == [3]
 
 
 def test_put_creates_a_missing_return_with_version_0(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]

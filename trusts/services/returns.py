@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Aggregate, F, FloatField
 from django.utils import timezone
 
 from trusts import clock
@@ -339,6 +339,28 @@ def earlier_medians(wanted: Mapping[int, Iterable[dt.date]]) -> dict[tuple[int, 
     return result
 
 
+class _Median(Aggregate):
+    """PostgreSQL's ordered-set median. For an even count it interpolates halfway between the two
+    middle values, which is exactly what _median does; NULLs are ignored, as earlier_medians does."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def trust_medians(trust: Trust, day: dt.date) -> dict[str, float]:
+    """The medians earlier_medians gives for one trust and day, for a single submission. On
+    PostgreSQL one aggregate row from the covering index `return_submitted_trust_day`, so a submit
+    costs the same whatever the trust's history (earlier_medians streams every earlier return into
+    Python: 166 ms a submit with 10,000 returns a trust). Elsewhere (SQLite in development) the
+    streamed version."""
+    if connection.vendor != "postgresql":
+        return earlier_medians({trust.pk: [day]}).get((trust.pk, day), {})
+    row = (DailyReturn.objects.filter(trust=trust, status=ReturnStatus.SUBMITTED, date__lt=day)
+           .aggregate(**{name: _Median(name) for name in MEDIAN_FIELDS}))
+    return {name: float(value) for name, value in row.items() if value is not None}
+
+
 def _open_reopening(action: IndustrialAction, trust: Trust, now: dt.datetime) -> ReturnReopening | None:
     return (ReturnReopening.objects
             .filter(action=action, trust=trust, closes_at__gt=now, closed_early_at__isnull=True)
@@ -381,12 +403,18 @@ def return_check(
     figures: Mapping[str, object],
     now: dt.datetime | None = None,
     complete: bool = True,
+    strike_day: StrikeDay | None = None,
+    affected: bool | None = None,
 ) -> ReturnCheck:
     """Validate one return without saving anything: hard errors, then (only for valid figures)
-    warnings. `complete=False` checks a draft, which may have gaps."""
+    warnings. `complete=False` checks a draft, which may have gaps. A caller that has already read
+    the strike day (of this action and date) and whether the action affects the trust passes them,
+    to save the queries."""
     now = now or clock.now()
-    strike_day = StrikeDay.objects.filter(action=action, date=day).first()
-    affected = action_affects(action, trust)
+    if strike_day is None or strike_day.action_id != action.pk or strike_day.date != day:
+        strike_day = StrikeDay.objects.filter(action=action, date=day).first()
+    if affected is None:
+        affected = action_affects(action, trust)
     errors: dict[str, str] = {}
     if strike_day is None:
         errors["date"] = f"{format_day(day)} is not a strike day of {action.name}"
@@ -398,7 +426,7 @@ def return_check(
     warnings: dict[str, str] = {}
     medians: dict[str, float] = {}
     if not errors:
-        medians = earlier_medians({trust.pk: [day]}).get((trust.pk, day), {})
+        medians = trust_medians(trust, day)
         warnings = figure_warnings(values=values, medians=medians)
     return ReturnCheck(errors=errors, warnings=warnings, figures=values, affected=affected,
                        strike_day=strike_day, medians=medians)
@@ -406,7 +434,12 @@ def return_check(
 
 # --- Writes --------------------------------------------------------------------------------------
 
-def _strike_day_or_invalid(action: IndustrialAction, trust: Trust, day: dt.date) -> StrikeDay:
+def _strike_day_or_invalid(action: IndustrialAction, trust: Trust, day: dt.date,
+                           known: StrikeDay | None = None) -> StrikeDay:
+    """The action's strike day on `day`: `known` if the caller has already read it (a view that
+    looked it up to scope the request), else one query."""
+    if known is not None and known.action_id == action.pk and known.date == day:
+        return known
     strike_day = StrikeDay.objects.filter(action=action, date=day).first()
     if strike_day is None:
         raise ReturnInvalid(ReturnCheck(errors={"date": f"{format_day(day)} is not a strike day of {action.name}"},
@@ -442,12 +475,18 @@ def _check_version(existing: DailyReturn | None, expected_version: int | None) -
 def _write(existing: DailyReturn, values: dict[str, Any]) -> DailyReturn:
     """A conditional UPDATE on the version the writer read: the row lock makes a miss impossible
     in practice, and the condition makes a lost update impossible in principle."""
+    updated_at = timezone.now()
     updated = DailyReturn.objects.filter(pk=existing.pk, version=existing.version).update(
-        **values, version=F("version") + 1, updated_at=timezone.now())
+        **values, version=F("version") + 1, updated_at=updated_at)
     if updated != 1:
         existing.refresh_from_db()
         raise ReturnConflict(existing, {})
-    existing.refresh_from_db()
+    # The row is locked and the UPDATE wrote exactly these values (no database defaults or
+    # triggers change its columns), so set them here rather than read the row back.
+    for name, value in values.items():
+        setattr(existing, name, value)
+    existing.version += 1
+    existing.updated_at = updated_at
     return existing
 
 
@@ -477,7 +516,8 @@ def return_save_draft(
         _check_version(existing, expected_version)
         if existing is not None and existing.status == ReturnStatus.SUBMITTED:
             raise ReturnAlreadySubmitted()
-        check = return_check(action=action, trust=trust, day=day, figures=figures, now=now, complete=False)
+        check = return_check(action=action, trust=trust, day=day, figures=figures, now=now, complete=False,
+                             strike_day=strike_day)
         if not check.ok:
             raise ReturnInvalid(check)
         values: dict[str, Any] = {**check.figures, "source": source, "is_nil": False}
@@ -513,21 +553,25 @@ def return_submit(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     request: Any = None,
+    strike_day: StrikeDay | None = None,
 ) -> DailyReturn:
     """Submit a return, or revise a submitted one. `nil=True` confirms "no impact" (all rescheduled
     counts 0). Raises ReturnLocked, ReturnConflict, ReturnInvalid, WarningsNeedComment or
-    ReasonRequired, in that order of precedence; saves nothing when it raises."""
+    ReasonRequired, in that order of precedence; saves nothing when it raises. `strike_day` saves a
+    query when the caller has already read the action's strike day on `day`."""
     now = now or clock.now()
     with transaction.atomic():
-        strike_day = _strike_day_or_invalid(action, trust, day)
+        strike_day = _strike_day_or_invalid(action, trust, day, known=strike_day)
         lock = lock_reason_for(action=action, trust=trust, strike_day=strike_day, now=now)
         if lock:
             raise ReturnLocked(lock)
         existing = _locked_existing(action, trust, day)
         _check_version(existing, expected_version)
+        affected = action_affects(action, trust)
         if nil:
-            figures = nil_figures(figures, affected=action_affects(action, trust))
-        check = return_check(action=action, trust=trust, day=day, figures=figures, now=now)
+            figures = nil_figures(figures, affected=affected)
+        check = return_check(action=action, trust=trust, day=day, figures=figures, now=now,
+                             strike_day=strike_day, affected=affected)
         if not check.ok:
             raise ReturnInvalid(check)
         comment = warning_comment.strip()
