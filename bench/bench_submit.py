@@ -16,6 +16,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import random
 import socket
 import subprocess
@@ -79,52 +80,68 @@ def wait_port(port: int, timeout: float = 60) -> None:
     raise SystemExit("gunicorn did not start.")
 
 
+def run_locust(*, folder: Path, work: dict[str, object], users: int, rate: float, max_seconds: int) -> dict[str, float]:
+    """One locust run against the server on PORT; its aggregated figures."""
+    label = f"rate-{rate:g}"
+    work_path = folder / f"work-{label}.json"
+    work_path.write_text(json.dumps(work))
+    bin_dir = Path(sys.executable).parent
+    started = time.perf_counter()
+    subprocess.run(
+        [str(bin_dir / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--users",
+         str(users), "--spawn-rate", str(users), "--run-time", f"{max_seconds}s", "--host",
+         f"http://127.0.0.1:{PORT}", "--csv", str(folder / label), "--only-summary", "--loglevel", "WARNING"],
+        cwd=ROOT, env=bench_env(BENCH_SUBMIT_WORK=str(work_path), BENCH_SUBMIT_RATE=str(rate)), check=False)
+    wall = time.perf_counter() - started
+    with (folder / f"{label}_stats.csv").open() as handle:
+        aggregated = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
+    return {"wall_s": round(wall, 1), "requests": int(aggregated["Request Count"]),
+            "failures": int(aggregated["Failure Count"]), "req_per_s": float(aggregated["Requests/s"]),
+            "median_ms": float(aggregated["Median Response Time"]), "p95_ms": float(aggregated["95%"]),
+            "p99_ms": float(aggregated["99%"]), "max_ms": float(aggregated["Max Response Time"])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trusts", type=int, default=200)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (2 x cores + 1).")
-    parser.add_argument("--max-seconds", type=int, default=300, help="Upper bound on the locust run.")
+    parser.add_argument("--rate", type=float, action="append",
+                        help="Requests a second per user; 0 = no pause (saturation). Repeatable; default 0 and "
+                             "3.2 (50 users x 3.2 = 160 requests a second offered).")
+    parser.add_argument("--max-seconds", type=int, default=300, help="Upper bound on each locust run.")
     args = parser.parse_args()
+    rates = args.rate or [0.0, 3.2]
     setup_django()
     from django.db import connection
 
     from trusts.models import DailyReturn
 
-    work = prepare(args.trusts)
+    works = [prepare(args.trusts) for _ in rates]  # a fresh action (no returns yet) for each run
     connection.close()
     folder = Path(tempfile.mkdtemp(prefix="strikeops-bench-submit-"))
-    work_path = folder / "work.json"
-    work_path.write_text(json.dumps(work))
     bin_dir = Path(sys.executable).parent
     server = subprocess.Popen(
         [str(bin_dir / "gunicorn"), "strikeops.wsgi", "--workers", str(args.workers), "--bind", f"127.0.0.1:{PORT}",
          "--log-level", "warning"],
         cwd=ROOT, env=bench_env(), stderr=(folder / "gunicorn.log").open("w"))
+    rows = []
     try:
         wait_port(PORT)
-        started = time.perf_counter()
-        subprocess.run(
-            [str(bin_dir / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--users",
-             str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.max_seconds}s", "--host",
-             f"http://127.0.0.1:{PORT}", "--csv", str(folder / "locust"), "--only-summary", "--loglevel", "WARNING"],
-            cwd=ROOT, env=bench_env(BENCH_SUBMIT_WORK=str(work_path)), check=False)
-        wall = time.perf_counter() - started
+        for rate, work in zip(rates, works, strict=True):
+            load = round(os.getloadavg()[0], 1)
+            figures = run_locust(folder=folder, work=work, users=args.users, rate=rate, max_seconds=args.max_seconds)
+            saved = DailyReturn.objects.filter(action__slug=work["action"], status="submitted", version=3).count()
+            rows.append({"mode": "saturation" if not rate else f"paced {rate:g}/s/user",
+                         "offered_per_s": round(rate * args.users) if rate else "-", "trusts": args.trusts,
+                         "users": args.users, "gunicorn_workers": args.workers, **figures,
+                         "returns_at_v3": saved, "load_before": load})
     finally:
         server.terminate()
         server.wait(timeout=30)
-    with (folder / "locust_stats.csv").open() as handle:
-        aggregated = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
-    requests = int(aggregated["Request Count"])
-    saved = DailyReturn.objects.filter(action__slug=work["action"], status="submitted", version=3).count()
-    row = {"trusts": args.trusts, "users": args.users, "gunicorn_workers": args.workers, "requests": requests,
-           "failures": int(aggregated["Failure Count"]), "req_per_s": float(aggregated["Requests/s"]),
-           "median_ms": float(aggregated["Median Response Time"]), "p95_ms": float(aggregated["95%"]),
-           "p99_ms": float(aggregated["99%"]), "max_ms": float(aggregated["Max Response Time"]),
-           "returns_at_v3": saved, "wall_s": round(wall, 1)}
-    print_table("submit burst (API PUT through return_submit; gunicorn + locust on the same 2 cores)", list(row),
-                [row])
-    write_results("submit", {"rows": [row]})
+    print_table("submit burst (API PUT through return_submit; gunicorn + locust on the same 2 cores)", list(rows[0]),
+                rows)
+    write_results("submit", {"rows": rows})
 
 
 if __name__ == "__main__":
