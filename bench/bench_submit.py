@@ -35,7 +35,19 @@ DAYS = 5
 def prepare(trust_count: int) -> dict[str, object]:
     """A current action (strike days just past, not locked), one administrator with a token per
     trust, no returns yet; the work list for locust."""
-    from trusts.models import DailyReturn, IndustrialAction, Membership, Role, StrikeDay, Trust, User, WalkoutWindow
+    from django.utils import timezone
+
+    from trusts.models import (
+        ApiToken,
+        DailyReturn,
+        IndustrialAction,
+        Membership,
+        Role,
+        StrikeDay,
+        Trust,
+        User,
+        WalkoutWindow,
+    )
     from trusts.services.api_tokens import api_token_create
     from trusts.strike_calendar import LONDON, default_hard_close, return_deadline
 
@@ -57,6 +69,8 @@ def prepare(trust_count: int) -> dict[str, object]:
     for trust in Trust.objects.filter(status="active", open_date__lte=first).order_by("ods_code")[:trust_count]:
         user, _ = User.objects.get_or_create(email=f"bench-admin-{trust.ods_code.lower()}@bench.invalid")
         Membership.objects.get_or_create(user=user, role=Role.TRUST_ADMIN, trust=trust)
+        # Each run makes a new token; earlier runs' tokens are revoked (a user may hold only 10).
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
         token = api_token_create(user=user, name=f"burst {slug}").secret
         due = rng.randint(200, 1200)
         for d in range(DAYS):
