@@ -335,7 +335,8 @@ def _insert(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: lis
 def _stage(cursor: CursorWrapper, rows: Iterable[Row], *, ref: _Reference, authority: Authority, now: dt.datetime,
            errors: _Errors) -> int:
     """Check each row and stage it; returns how many rows had no error of their own."""
-    adapt_date = connection.ops.adapt_datefield_value  # a date on PostgreSQL, text on SQLite
+    postgres = _postgres()  # once, not per row: the loop is the import's hot path
+    adapt_date = connection.ops.adapt_datefield_value  # SQLite stores dates as text
     batch: list[StagedRow] = []
     valid = 0
     for row in rows:
@@ -343,7 +344,7 @@ def _stage(cursor: CursorWrapper, rows: Iterable[Row], *, ref: _Reference, autho
         if staged is None:
             continue
         valid += staged[5]
-        batch.append(staged if _postgres() else (*staged[:3], adapt_date(staged[3]), *staged[4:]))
+        batch.append(staged if postgres else (*staged[:3], adapt_date(staged[3]), *staged[4:]))
         if len(batch) == BATCH_SIZE:
             _insert(cursor, ROWS_TABLE, STAGED_COLUMNS, batch)
             batch = []
