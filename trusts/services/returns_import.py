@@ -184,7 +184,7 @@ def _check_row(
     if "__error__" in row.values:
         errors.add(KEY, RowError(row.line, row.values["__error__"]))
         return None
-    count = len(errors)
+    count = len(errors.items)
     slug = row["action"]
     action = ref.actions.get(slug)
     if not slug:
@@ -225,7 +225,7 @@ def _check_row(
         errors.add(FIGURES, RowError(row.line, message, name))
     if action is None or trust_id is None or day is None:
         return None
-    ok = len(errors) == count and strike_day is not None
+    ok = len(errors.items) == count and strike_day is not None
     # NHS England's own loads (history, corrections) say nothing about a trust's timeliness.
     late = strike_day is not None and authority == "trust" and now > strike_day.deadline
     return (row.line, action.pk, trust_id, day, strike_day.pk if strike_day is not None else None, ok, late,
@@ -408,7 +408,8 @@ def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors) -> int:
     medians come from one query over a few trusts' history. Warnings go to the warnings table (or,
     strict, to the errors). Returns how many warnings were stored."""
     figures = ", ".join(FIGURE_FIELDS)
-    after: tuple[Any, ...] = (-1, "0001-01-01" if not _postgres() else dt.date.min, -1, -1)
+    postgres = _postgres()
+    after: tuple[Any, ...] = (-1, dt.date.min if postgres else "0001-01-01", -1, -1)
     pending: list[tuple[int, int, str, str]] = []
     stored = 0
     while True:
@@ -420,8 +421,8 @@ def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors) -> int:
         if not page:
             break
         after = page[-1][:4]
-        page = [(trust_id, day if isinstance(day, dt.date) else dt.date.fromisoformat(day), line, values)
-                for trust_id, day, _action_id, line, *values in page]
+        # A date on both databases (Django's SQLite connection converts declared `date` columns).
+        page = [(trust_id, day, line, values) for trust_id, day, _action_id, line, *values in page]
         wanted: dict[int, set[dt.date]] = defaultdict(set)
         for trust_id, day, _line, _values in page:
             wanted[trust_id].add(day)
