@@ -147,12 +147,19 @@ class DayMissing:
         return self.expected - len(self.trusts)
 
 
+def active_between(open_date: dt.date | None, close_date: dt.date | None, status: str,
+                   first: dt.date, last: dt.date) -> bool:
+    """The rule of _active_on (first == last) and _active_during, for a trust's columns already read:
+    open on at least one day from first to last."""
+    opened = open_date is None or open_date <= last
+    if close_date is not None:
+        return opened and close_date > first
+    return opened and status == TrustStatus.ACTIVE
+
+
 def _active_in_python(trust: Trust, date: dt.date) -> bool:
     # The same rule as _active_on, for trusts already in memory.
-    opened = trust.open_date is None or trust.open_date <= date
-    if trust.close_date is not None:
-        return opened and trust.close_date > date
-    return opened and trust.status == TrustStatus.ACTIVE
+    return active_between(trust.open_date, trust.close_date, trust.status, date, date)
 
 
 def missing_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> list[DayMissing]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from django.db import connections
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
@@ -30,7 +31,13 @@ from trusts.models import (
     TrustType,
 )
 from trusts.models.returns import RESCHEDULED_FIELDS
-from trusts.selectors.completeness import DayCompleteness, completeness_by_day, expected_trusts, owes_return
+from trusts.selectors.completeness import (
+    DayCompleteness,
+    active_between,
+    completeness_by_day,
+    expected_trusts,
+    owes_return,
+)
 from trusts.strike_calendar import LONDON, season_of
 
 # The metrics of the national_totals contract, in its order.
@@ -284,7 +291,9 @@ def totals_of(days: Iterable[DayFigures]) -> Figures:
     return totals
 
 
-def _national_totals_of(action_ids: Sequence[int]) -> dict[int, Figures]:
+def national_totals_of(action_ids: Sequence[int]) -> dict[int, Figures]:
+    """England's totals of the given actions, one grouped query over the rollups (one row per
+    action): for the season comparison, which needs action totals, never the actions' days."""
     rows = (national_rollups().filter(action_id__in=action_ids).values("action_id")
             .annotate(**_rollup_aggregates()).order_by())
     return {row["action_id"]: Figures.from_row(row) for row in rows}
@@ -389,43 +398,40 @@ def trust_figures(
     return [area.finish(dates) for area in rows_by_trust.values()]
 
 
-def area_tables(
-    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
-) -> tuple[list[AreaFigures], list[AreaFigures]]:
-    """(region rows, ICB rows) of the report pages in one grouped query by (ICB, strike day).
+@dataclass
+class RescheduledTotals:
+    """The rescheduled counts of an action: the figures of the report pages' region, ICB and trust
+    tables (Figures has them too, with the workforce and planned figures the tables do not show)."""
 
-    Each region's per-day figures are the sums of its ICBs' (every ICB is in one region and every
-    figure is a sum), so the region rows are rolled up in Python from the same rows instead of a
-    second grouped query over the same returns. The same figures as region_figures() and
-    icb_figures(), which releases and the API keep using."""
-    icbs = _area_rows(action, ICB_KEYS, trusts)
-    regions: dict[str, AreaFigures] = {}
-    for icb in icbs.values():
-        icb.name = _short_icb_name(icb.name)
-        region = regions.setdefault(icb.region_code, AreaFigures(code=icb.region_code, name=icb.region_name))
-        for date, figures in icb.days.items():
-            region.days.setdefault(date, Figures()).add(figures)
-    return (sorted((a.finish(dates) for a in regions.values()), key=lambda a: a.name),
-            sorted((a.finish(dates) for a in icbs.values()), key=lambda a: (a.region_name, a.name)))
+    elective_rescheduled: int = 0
+    outpatient_rescheduled: int = 0
+    community_rescheduled: int = 0
+    mental_health_rescheduled: int = 0
+    acute_rescheduled: int = 0
+    total_rescheduled: int = 0
+
+    def add(self, other: RescheduledTotals) -> None:
+        for name in RESCHEDULED_METRICS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
-class TrustRow:
-    """One row of the trust table on the report pages: action totals, the peak day, and which
-    strike days the trust owed and sent a return for. Summed per trust by PostgreSQL, so the page
-    does not carry every trust's per-day figures (the downloads do: trust_figures)."""
+class TableRow:
+    """One row of a report page's region, ICB or trust table: action totals, the peak day and, for
+    a trust, which strike days it owed and sent a return for. The published per-day figures of
+    every area are in region_figures(), icb_figures() and trust_figures() (releases, downloads)."""
 
     code: str
     name: str
-    trust_type: str
-    icb_code: str
-    icb_name: str
-    region_code: str
-    region_name: str
-    totals: Figures
-    peak: Peak
-    owed: set[dt.date]
-    reported: set[dt.date]
+    totals: RescheduledTotals = field(default_factory=RescheduledTotals)
+    peak: Peak = field(default_factory=lambda: Peak(0, None))
+    trust_type: str = ""
+    icb_code: str = ""
+    icb_name: str = ""
+    region_code: str = ""
+    region_name: str = ""
+    owed: set[dt.date] = field(default_factory=set)
+    reported: set[dt.date] = field(default_factory=set)
 
     @property
     def days_reported(self) -> int:
@@ -437,9 +443,33 @@ class TrustRow:
         return sorted(self.owed - self.reported)
 
 
+@dataclass
+class ActionTables:
+    regions: list[TableRow]
+    icbs: list[TableRow]
+    trusts: list[TableRow]
+
+
+def _rescheduled_aggregates() -> dict[str, Any]:
+    """The rescheduled part of _aggregates() (the same expressions)."""
+    return {key: value for key, value in _aggregates().items() if key.removeprefix(PREFIX) in RESCHEDULED_METRICS}
+
+
+def _fetch(queryset: QuerySet[Any]) -> list[dict[str, Any]]:
+    """The rows of a .values() query as the database driver returns them, without the ORM's
+    per-value converters: for a few hundred rows of sums those cost more than the query itself
+    (BENCHMARKS.md). Only for columns the driver returns as Python values on every backend:
+    integers (ids, sums, counts) and text, not dates (SQLite returns those as text)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _peak(dates: Sequence[dt.date], absent: Sequence[int]) -> Peak:
-    """peak_of() over one trust's per-day staff absent (dates in order): the most, the earliest on
-    a tie, no day if nobody was absent."""
+    """peak_of() over per-day staff absent (dates in order): the most, the earliest on a tie, no
+    day if nobody was absent."""
     best = Peak(0, None)
     for date, count in zip(dates, absent, strict=True):
         if count > best.staff_absent:
@@ -447,47 +477,86 @@ def _peak(dates: Sequence[dt.date], absent: Sequence[int]) -> Peak:
     return best
 
 
-def trust_table(
+def action_tables(
     action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
-) -> list[TrustRow]:
-    """A row for every trust report_trusts() lists (zeros for a trust that sent nothing), with the
-    same figures as trust_figures() but in two lean queries whatever the number of trusts and days:
-    the trusts, each flagged with the days it owed a return (CASE on its own columns, the
-    completeness rule); then the submitted returns grouped by trust, one row per trust rather than
-    per trust and day, with each strike day's returns and staff absent as columns for the peak."""
+    listed: QuerySet[Trust] | None = None,
+) -> ActionTables:
+    """The region, ICB and trust tables of an action's report page, in two queries whatever the
+    number of trusts, days and returns, with the figures region_figures(), icb_figures() and
+    trust_figures() give (tests/trusts/test_reports_pagination.py checks that they agree).
+
+    `trusts` is the reader's scope (None: England); `listed` the trusts the trust table may show
+    (the scope narrowed by the page's filters; None: the scope). The trust table lists, as
+    report_trusts() does, every listed trust that owed a return and any that sent one.
+
+    1. The action's submitted returns in scope grouped by trust, each with its ICB and region: one
+       row per trust, not per trust and day, with each strike day's returns and staff absent as
+       columns (a trust has one return a day). ICB and region rows are the sums of their trusts'
+       rows (every figure is a sum; staff absent is summed per day before the peak day is taken),
+       rather than two more grouped queries over the same returns.
+    2. The listed trusts with their open and close dates, to which the completeness rule
+       (active_between: what expected_trusts applies in SQL) gives the days each owed a return.
+    """
     dates = sorted(dates)  # peak_of picks the earliest day on a tie
-    listed = report_trusts(action, trusts)
-    owes = {
-        f"owes_{index}": Case(When(owes_return(action, date), then=Value(True)), default=Value(False),
-                              output_field=BooleanField())
-        for index, date in enumerate(dates)
-    }
     per_day: dict[str, Any] = {}
     for index, date in enumerate(dates):
         per_day[f"sent_{index}"] = Count("pk", filter=Q(date=date))
         per_day[f"absent_{index}"] = _sum("staff_absent", filter=Q(date=date))
-    grouped = {
-        row["trust_id"]: row
-        for row in submitted_returns().filter(action=action, trust_id__in=listed.values("pk"))
-        .values("trust_id").annotate(**_aggregates(), **per_day).order_by()
-    }
+    grouped = _fetch(
+        submitted_returns(trusts).filter(action=action)
+        .values("trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code",
+                "trust__icb__region__name")
+        .annotate(**_rescheduled_aggregates(), **per_day).order_by())
+
+    by_trust: dict[int, tuple[RescheduledTotals, list[int], set[dt.date]]] = {}
+    icbs: dict[str, tuple[TableRow, list[int]]] = {}
+    regions: dict[str, tuple[TableRow, list[int]]] = {}
+    for row in grouped:
+        totals = RescheduledTotals(*(row[PREFIX + name] for name in RESCHEDULED_METRICS))
+        absent = [row[f"absent_{index}"] for index in range(len(dates))]
+        by_trust[row["trust_id"]] = (totals, absent, {d for i, d in enumerate(dates) if row[f"sent_{i}"]})
+        region_code, region_name = row["trust__icb__region__code"], row["trust__icb__region__name"]
+        if region_code not in regions:
+            regions[region_code] = (TableRow(code=region_code, name=region_name), [0] * len(dates))
+        if row["trust__icb__code"] not in icbs:
+            icbs[row["trust__icb__code"]] = (TableRow(
+                code=row["trust__icb__code"], name=_short_icb_name(row["trust__icb__name"]),
+                region_code=region_code, region_name=region_name), [0] * len(dates))
+        for area, area_absent in (regions[region_code], icbs[row["trust__icb__code"]]):
+            area.totals.add(totals)
+            for index, count in enumerate(absent):
+                area_absent[index] += count
+    for areas in (icbs, regions):
+        for area, area_absent in areas.values():
+            area.peak = _peak(dates, area_absent)
+
+    scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
-    rows = []
-    for trust in listed.annotate(**owes).order_by("name").values(
-            "pk", "ods_code", "name", "trust_type", "icb__code", "icb__name", "icb__region__code",
-            "icb__region__name", *owes):
-        row = grouped.get(trust["pk"])
-        rows.append(TrustRow(
+    trust_rows = []
+    for trust in scope.order_by("name").values(
+            "pk", "ods_code", "name", "trust_type", "open_date", "close_date", "status", "icb__code", "icb__name",
+            "icb__region__code", "icb__region__name"):
+        sent = by_trust.get(trust["pk"])
+        # report_trusts(): every trust that owed a return during the action, and any that sent one.
+        if sent is None and not (action.first_day and action.last_day and active_between(
+                trust["open_date"], trust["close_date"], trust["status"], action.first_day, action.last_day)):
+            continue
+        trust_rows.append(TableRow(
             code=trust["ods_code"], name=trust["name"],
             trust_type=str(type_labels.get(trust["trust_type"], trust["trust_type"])),
             icb_code=trust["icb__code"], icb_name=_short_icb_name(trust["icb__name"]),
             region_code=trust["icb__region__code"], region_name=trust["icb__region__name"],
-            totals=Figures.from_row(row) if row else Figures(),
-            peak=_peak(dates, [row[f"absent_{index}"] for index in range(len(dates))]) if row else Peak(0, None),
-            owed={date for index, date in enumerate(dates) if trust[f"owes_{index}"]},
-            reported={date for index, date in enumerate(dates) if row and row[f"sent_{index}"]},
+            totals=sent[0] if sent else RescheduledTotals(),
+            peak=_peak(dates, sent[1]) if sent else Peak(0, None),
+            owed={date for date in dates
+                  if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
+            reported=sent[2] if sent else set(),
         ))
-    return rows
+    return ActionTables(
+        regions=sorted((area for area, _ in regions.values()), key=lambda a: a.name),
+        icbs=sorted((area for area, _ in icbs.values()), key=lambda a: (a.region_name, a.name)),
+        trusts=trust_rows,
+    )
 
 
 # --- sorting and filtering the tables (query-string driven, no JavaScript) ------------------
@@ -508,7 +577,7 @@ SORT_KEYS: dict[str, Any] = {
 }
 
 
-AreaRow = TypeVar("AreaRow", AreaFigures, TrustRow)
+AreaRow = TypeVar("AreaRow", AreaFigures, TableRow)  # rows sort_areas() sorts
 
 
 def sort_areas(areas: Sequence[AreaRow], sort: str, descending: bool) -> list[AreaRow]:
@@ -766,7 +835,7 @@ def national_totals(slugs: Sequence[str] | None = None) -> dict[str, Any]:
             raise IndustrialAction.DoesNotExist(f"No industrial action with slug: {', '.join(unknown)}")
         chosen = chronological(by_slug.values())
         recorded = season_peers(chosen)
-        totals = _national_totals_of([a.pk for a in recorded])
+        totals = national_totals_of([a.pk for a in recorded])
         overall = Figures.from_row(national_rollups().aggregate(**_rollup_aggregates()))
     else:
         chosen = recorded = all_actions()

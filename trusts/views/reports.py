@@ -9,6 +9,7 @@ fixed number of queries whatever the number of trusts, days and returns (tests/t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
 from trusts.charts import Point, bar_chart, line_chart
@@ -30,16 +32,16 @@ from trusts.selectors.completeness import completeness_by_day, missing_trusts
 from trusts.selectors.reports import (
     METRIC_LABELS,
     SORT_KEYS,
-    AreaFigures,
     DayFigures,
-    Figures,
     Peak,
-    TrustRow,
+    RescheduledTotals,
+    TableRow,
+    action_tables,
     all_actions,
-    area_tables,
     cumulative,
     daily_figures,
     headline,
+    national_totals_of,
     peak_of,
     per_action_totals,
     season_comparison,
@@ -49,7 +51,6 @@ from trusts.selectors.reports import (
     sort_areas,
     totals_of,
     trust_figures,
-    trust_table,
     with_completeness,
 )
 from trusts.services.releases import release_publish
@@ -189,7 +190,7 @@ def _sort_headers(request: HttpRequest, columns: list[tuple[str, str, bool]], so
     return headers
 
 
-def _trust_rows(trusts: list[TrustRow], form: TableFilterForm) -> list[TrustRow]:
+def _trust_rows(trusts: list[TableRow], form: TableFilterForm) -> list[TableRow]:
     reported = form.value("reported")
     if reported == "missing":
         trusts = [t for t in trusts if t.missing_dates]
@@ -204,18 +205,37 @@ def _trust_rows(trusts: list[TrustRow], form: TableFilterForm) -> list[TrustRow]
 TRUSTS_PER_PAGE = 50
 
 
-def _figure_cells(totals: Figures, peak: Peak) -> list[str]:
-    """The numeric cells of a region, ICB or trust row, formatted once here (thousands separators as
-    the templates' localisation gives them) rather than by a template filter per cell."""
-    cells = [f"{value:,}" for value in (
+NUMERIC_CELL_CLASS = "nhsuk-table__cell nhsuk-table__cell--numeric"
+
+
+def _figure_cells(totals: RescheduledTotals, peak: Peak) -> SafeString:
+    """The numeric cells of a region, ICB or trust row (the six rescheduled totals and the peak),
+    formatted once here, with thousands separators as the templates' localisation gives them: one
+    template variable per row instead of a loop, a variable and a number filter per cell (most of
+    the page's rendering time with hundreds of rows). Safe without escaping: every value is an
+    integer formatted here, or a day and a month abbreviation."""
+    values = [f"{value:,}" for value in (
         totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
         totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)]
-    cells.append(f"{peak.staff_absent:,} ({peak.date.day} {peak.date:%b})" if peak.date else f"{peak.staff_absent:,}")
-    return cells
+    values.append(f"{peak.staff_absent:,} ({peak.date.day} {peak.date:%b})" if peak.date else f"{peak.staff_absent:,}")
+    return mark_safe("".join(  # noqa: S308 (integers and dates only, formatted above)
+        f'<td class="{NUMERIC_CELL_CLASS}">{value}</td>' for value in values))
 
 
-def _with_cells(rows: list[AreaFigures] | list[TrustRow]) -> list[tuple[Any, list[str]]]:
+def _with_cells(rows: Sequence[TableRow]) -> list[tuple[TableRow, SafeString]]:
     return [(row, _figure_cells(row.totals, row.peak)) for row in rows]
+
+
+def _with_trust_cells(rows: Sequence[TableRow]) -> list[tuple[TableRow, SafeString]]:
+    """_figure_cells and the days-reported cell ("3 of 5", and a tag when days are missing)."""
+    result = []
+    for row in rows:
+        missing = len(row.missing_dates)
+        tag = f' <strong class="nhsuk-tag nhsuk-tag--orange">Missing {missing}</strong>' if missing else ""
+        days = mark_safe(  # noqa: S308 (integers only)
+            f'<td class="{NUMERIC_CELL_CLASS}">{row.days_reported} of {len(row.owed)}{tag}</td>')
+        result.append((row, _figure_cells(row.totals, row.peak) + days))
+    return result
 
 
 def _select(field: forms.BoundField) -> dict[str, Any]:
@@ -231,15 +251,16 @@ def _table_context(
     regions: list[Region],
 ) -> dict[str, Any]:
     """Region, ICB and trust tables with their filter form, sort links and the trust table's page
-    (four queries: the ICBs for the form, the region and ICB figures, the trusts, their figures).
-    `trusts` is the reader's scope (None: all of England)."""
+    (three queries: the ICBs for the form, then action_tables()'s two). `trusts` is the reader's
+    scope (None: all of England)."""
     icbs = list((ICB.objects.all() if trusts is None else ICB.objects.filter(pk__in=trusts.values("icb")))
                 .order_by("name"))
     form = TableFilterForm(request.GET or None, regions=regions, icbs=icbs)
-    trust_rows = _trust_rows(trust_table(action, dates, _filter_trusts(trusts, form)), form)
+    tables = action_tables(action, dates, trusts, _filter_trusts(trusts, form))
+    trust_rows = _trust_rows(tables.trusts, form)
     # Every row is summed and sorted (a sort is over the whole table); only one page is rendered.
     page: Page = Paginator(trust_rows, TRUSTS_PER_PAGE).get_page(request.GET.get("page"))
-    region_rows, icb_rows = area_tables(action, dates, trusts)
+    region_rows, icb_rows = tables.regions, tables.icbs
     if form.value("region"):
         icb_rows = [row for row in icb_rows if row.region_code == form.value("region")]
     icb_sort = form.value("icb_sort") or "name"
@@ -248,7 +269,7 @@ def _table_context(
         "filter_form": form,
         "select_fields": [_select(form[name]) for name in ("region", "icb", "trust_type", "reported")],
         "trust_rows": list(page.object_list),
-        "trust_cells": _with_cells(list(page.object_list)),
+        "trust_cells": _with_trust_cells(list(page.object_list)),
         "trust_page": page,
         "trust_count": page.paginator.count,
         "trust_headers": _sort_headers(request, TRUST_COLUMNS, form.value("sort") or "name",
@@ -296,12 +317,12 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
     scope = _manager_scope(request)
     action = _action_or_404(slug)
     # The season comparison needs only the actions of this action's season (one query) and their
-    # totals: read with this action's days in one daily_figures call (two queries), so the page's
-    # queries and time do not grow with the number of actions recorded.
+    # totals (one grouped query over the rollups, a row per action), never their days; only this
+    # action's days are read (two queries). So the page's queries and time follow the one action,
+    # not the number of actions recorded, in its season or before.
     recorded = season_peers([action])
-    season_days = daily_figures(recorded)
-    totals = {pk: totals_of(action_days) for pk, action_days in season_days.items()}
-    england = season_days[action.pk]
+    totals = national_totals_of([a.pk for a in recorded])
+    england = daily_figures([action])[action.pk]
     dates = [d.date for d in england]
     completeness = completeness_by_day(action, scope.trusts)
     if scope.national:
