@@ -131,8 +131,6 @@ def main() -> None:
 
     from trusts.models import DailyReturn
 
-    works = [prepare(args.trusts) for _ in rates]  # a fresh action (no returns yet) for each run
-    connection.close()
     folder = Path(tempfile.mkdtemp(prefix="strikeops-bench-submit-"))
     bin_dir = Path(sys.executable).parent
     server = subprocess.Popen(
@@ -142,7 +140,10 @@ def main() -> None:
     rows = []
     try:
         wait_port(PORT)
-        for rate, work in zip(rates, works, strict=True):
+        for rate in rates:
+            # A fresh action (no returns yet) and fresh tokens for each run (which revokes the last run's).
+            work = prepare(args.trusts)
+            connection.close()
             load = round(os.getloadavg()[0], 1)
             figures = run_locust(folder=folder, work=work, users=args.users, rate=rate, max_seconds=args.max_seconds)
             saved = DailyReturn.objects.filter(action__slug=work["action"], status="submitted", version=3).count()
