@@ -28,6 +28,7 @@ from trusts.models import (
     StaffGroup,
     StrikeDay,
     Trust,
+    TrustStatus,
     TrustType,
 )
 from trusts.models.returns import RESCHEDULED_FIELDS
@@ -410,10 +411,6 @@ class RescheduledTotals:
     acute_rescheduled: int = 0
     total_rescheduled: int = 0
 
-    def add(self, other: RescheduledTotals) -> None:
-        for name in RESCHEDULED_METRICS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
 
 @dataclass
 class TableRow:
@@ -455,16 +452,16 @@ def _rescheduled_aggregates() -> dict[str, Any]:
     return {key: value for key, value in _aggregates().items() if key.removeprefix(PREFIX) in RESCHEDULED_METRICS}
 
 
-def _fetch(queryset: QuerySet[Any]) -> list[dict[str, Any]]:
-    """The rows of a .values() query as the database driver returns them, without the ORM's
-    per-value converters: for a few hundred rows of sums those cost more than the query itself
-    (BENCHMARKS.md). Only for columns the driver returns as Python values on every backend:
-    integers (ids, sums, counts) and text, not dates (SQLite returns those as text)."""
+def _fetch(queryset: QuerySet[Any]) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
+    """The rows of a .values() query as the database driver returns them (with each column's
+    position by name), without the ORM's per-value converters and per-row dicts: for a few hundred
+    rows of sums those cost more than the query itself (BENCHMARKS.md). Only for columns the driver
+    returns as Python values on every backend: integers (ids, sums, counts) and text, not dates
+    (SQLite returns those as text)."""
     sql, params = queryset.query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return {column[0]: index for index, column in enumerate(cursor.description)}, cursor.fetchall()
 
 
 def _peak(dates: Sequence[dt.date], absent: Sequence[int]) -> Peak:
@@ -502,36 +499,49 @@ def action_tables(
     for index, date in enumerate(dates):
         per_day[f"sent_{index}"] = Count("pk", filter=Q(date=date))
         per_day[f"absent_{index}"] = _sum("staff_absent", filter=Q(date=date))
-    grouped = _fetch(
+    columns, grouped = _fetch(
         submitted_returns(trusts).filter(action=action)
         .values("trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code",
                 "trust__icb__region__name")
         .annotate(**_rescheduled_aggregates(), **per_day).order_by())
+    trust_at, icb_at, icb_name_at, region_at, region_name_at = (columns[name] for name in (
+        "trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code", "trust__icb__region__name"))
+    totals_at = [columns[PREFIX + name] for name in RESCHEDULED_METRICS]
+    sent_at = [(date, columns[f"sent_{index}"]) for index, date in enumerate(dates)]
+    absent_at = [columns[f"absent_{index}"] for index in range(len(dates))]
 
-    by_trust: dict[int, tuple[RescheduledTotals, list[int], set[dt.date]]] = {}
-    icbs: dict[str, tuple[TableRow, list[int]]] = {}
-    regions: dict[str, tuple[TableRow, list[int]]] = {}
+    # Plain lists while summing (this loop runs once per trust; dataclass arithmetic cost more).
+    by_trust: dict[int, tuple[list[int], list[int], set[dt.date]]] = {}
+    areas: dict[tuple[str, str], tuple[TableRow, list[int], list[int]]] = {}
     for row in grouped:
-        totals = RescheduledTotals(*(row[PREFIX + name] for name in RESCHEDULED_METRICS))
-        absent = [row[f"absent_{index}"] for index in range(len(dates))]
-        by_trust[row["trust_id"]] = (totals, absent, {d for i, d in enumerate(dates) if row[f"sent_{i}"]})
-        region_code, region_name = row["trust__icb__region__code"], row["trust__icb__region__name"]
-        if region_code not in regions:
-            regions[region_code] = (TableRow(code=region_code, name=region_name), [0] * len(dates))
-        if row["trust__icb__code"] not in icbs:
-            icbs[row["trust__icb__code"]] = (TableRow(
-                code=row["trust__icb__code"], name=_short_icb_name(row["trust__icb__name"]),
-                region_code=region_code, region_name=region_name), [0] * len(dates))
-        for area, area_absent in (regions[region_code], icbs[row["trust__icb__code"]]):
-            area.totals.add(totals)
-            for index, count in enumerate(absent):
-                area_absent[index] += count
-    for areas in (icbs, regions):
-        for area, area_absent in areas.values():
-            area.peak = _peak(dates, area_absent)
+        sums = [row[at] for at in totals_at]
+        absent = [row[at] for at in absent_at]
+        by_trust[row[trust_at]] = (sums, absent, {date for date, at in sent_at if row[at]})
+        region_key, icb_key = ("region", row[region_at]), ("icb", row[icb_at])
+        if region_key not in areas:
+            areas[region_key] = (TableRow(code=row[region_at], name=row[region_name_at]),
+                                 [0] * len(sums), [0] * len(absent))
+        if icb_key not in areas:
+            areas[icb_key] = (TableRow(code=row[icb_at], name=_short_icb_name(row[icb_name_at]),
+                                       region_code=row[region_at], region_name=row[region_name_at]),
+                              [0] * len(sums), [0] * len(absent))
+        for key in (region_key, icb_key):
+            _, area_sums, area_absent = areas[key]
+            for index, value in enumerate(sums):
+                area_sums[index] += value
+            for index, value in enumerate(absent):
+                area_absent[index] += value
+    for area, area_sums, area_absent in areas.values():
+        area.totals = RescheduledTotals(*area_sums)
+        area.peak = _peak(dates, area_absent)
 
     scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
+
+    def always_active(trust: dict[str, Any]) -> bool:
+        # active_between()'s answer for every day, for the usual trust: never opened or closed.
+        return trust["open_date"] is None and trust["close_date"] is None and trust["status"] == TrustStatus.ACTIVE
+
     trust_rows = []
     for trust in scope.order_by("name").values(
             "pk", "ods_code", "name", "trust_type", "open_date", "close_date", "status", "icb__code", "icb__name",
@@ -546,15 +556,17 @@ def action_tables(
             trust_type=str(type_labels.get(trust["trust_type"], trust["trust_type"])),
             icb_code=trust["icb__code"], icb_name=_short_icb_name(trust["icb__name"]),
             region_code=trust["icb__region__code"], region_name=trust["icb__region__name"],
-            totals=sent[0] if sent else RescheduledTotals(),
+            totals=RescheduledTotals(*sent[0]) if sent else RescheduledTotals(),
             peak=_peak(dates, sent[1]) if sent else Peak(0, None),
-            owed={date for date in dates
-                  if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
+            owed=set(dates) if always_active(trust) else {
+                date for date in dates
+                if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
             reported=sent[2] if sent else set(),
         ))
     return ActionTables(
-        regions=sorted((area for area, _ in regions.values()), key=lambda a: a.name),
-        icbs=sorted((area for area, _ in icbs.values()), key=lambda a: (a.region_name, a.name)),
+        regions=sorted((area for (kind, _), (area, *_) in areas.items() if kind == "region"), key=lambda a: a.name),
+        icbs=sorted((area for (kind, _), (area, *_) in areas.items() if kind == "icb"),
+                    key=lambda a: (a.region_name, a.name)),
         trusts=trust_rows,
     )
 
@@ -643,6 +655,18 @@ def season_comparison(
         earlier_acute_rescheduled=sum(totals.get(a.pk, Figures()).acute_rescheduled for a in earlier),
         acute_rescheduled=totals.get(action.pk, Figures()).acute_rescheduled,
     )
+
+
+def action_season_comparison(action: IndustrialAction) -> SeasonComparison | None:
+    """season_comparison() for one action, in two queries whatever the history: the actions of its
+    season, then their acute totals (one grouped row per action from the rollups), which is all
+    the comparison reads (the same sums as per_action_totals()' acute_rescheduled)."""
+    recorded = season_peers([action])
+    rows = (national_rollups().filter(action_id__in=[a.pk for a in recorded]).values("action_id")
+            .annotate(acute=Coalesce(Sum(F("elective_rescheduled") + F("outpatient_rescheduled")), 0))
+            .order_by().values_list("action_id", "acute"))
+    # Figures carrying the acute count only: season_comparison reads nothing else.
+    return season_comparison(action, recorded, {pk: Figures(acute_rescheduled=acute) for pk, acute in rows})
 
 
 @dataclass

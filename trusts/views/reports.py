@@ -36,16 +36,15 @@ from trusts.selectors.reports import (
     Peak,
     RescheduledTotals,
     TableRow,
+    action_season_comparison,
     action_tables,
     all_actions,
     cumulative,
     daily_figures,
     headline,
-    national_totals_of,
     peak_of,
     per_action_totals,
     season_comparison,
-    season_peers,
     season_sentence,
     seasons,
     sort_areas,
@@ -324,12 +323,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def action_report(request: HttpRequest, slug: str) -> HttpResponse:
     scope = _manager_scope(request)
     action = _action_or_404(slug)
-    # The season comparison needs only the actions of this action's season (one query) and their
-    # totals (one grouped query over the rollups, a row per action), never their days; only this
-    # action's days are read (two queries). So the page's queries and time follow the one action,
-    # not the number of actions recorded, in its season or before.
-    recorded = season_peers([action])
-    totals = national_totals_of([a.pk for a in recorded])
+    # Only this action's days (two queries, from the rollups) and its season comparison (two: the
+    # season's actions and their acute totals), so the page's queries and time follow the one
+    # action, not the number of actions recorded, in its season or before (BENCHMARKS.md).
     england = daily_figures([action])[action.pk]
     dates = [d.date for d in england]
     completeness = completeness_by_day(action, scope.trusts)
@@ -338,7 +334,7 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
         own_days = None
     else:
         own_days = with_completeness(daily_figures([action], scope.trusts)[action.pk], completeness)
-    comparison = season_comparison(action, recorded, totals)
+    comparison = action_season_comparison(action)
     england_totals = totals_of(england)
     regions = scope.regions if not scope.national else list(Region.objects.order_by("name"))
     return render(request, "reports/action.html", {
