@@ -29,7 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, bench_env, parse_scale, print_table, setup_django, write_results
 
-# Run inside the child: the import, then its own peak RSS and time on the last line.
+# Run inside the child: the import, then its own time, CPU time (Python's side; the database's is not in it)
+# and peak RSS on the last line.
 CHILD = """
 import io, json, resource, sys, time
 import django
@@ -43,7 +44,8 @@ lines, summary = 0, []
 with open(sys.argv[2], encoding="utf-8") as out:
     for line in out:  # one line at a time: the output may be hundreds of thousands of warnings
         lines, summary = lines + 1, [line]
-print(json.dumps({"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
                   "summary": [s.strip() for s in summary], "warnings": max(0, lines - 1)}))
 """
 DAYS_PER_ACTION = 5
@@ -139,7 +141,8 @@ def main() -> None:
         measured = json.loads(child.stdout.strip().splitlines()[-1])
         results.append({"rows": rows, "file_mb": round(path.stat().st_size / 2**20, 1),
                         "import_s": round(measured["seconds"], 1), "rows_per_s": round(rows / measured["seconds"]),
-                        "process_s": round(wall, 1), "peak_rss_mb": round(measured["peak_rss_mb"]),
+                        "process_s": round(wall, 1), "python_cpu_s": round(measured["cpu_s"], 1),
+                        "peak_rss_mb": round(measured["peak_rss_mb"]),
                         "warnings": measured["warnings"], "load_1m": round(load, 1),
                         "summary": " ".join(measured["summary"])})
         path.unlink()
@@ -147,8 +150,8 @@ def main() -> None:
         if not args.keep:
             remove(slug_label)
     print_table("import_returns (one process each; peak RSS of that process)",
-                ["rows", "file_mb", "import_s", "rows_per_s", "process_s", "peak_rss_mb", "warnings", "load_1m",
-                 "summary"], results)
+                ["rows", "file_mb", "import_s", "rows_per_s", "process_s", "python_cpu_s", "peak_rss_mb", "warnings",
+                 "load_1m", "summary"], results)
     write_results("import", {"rows": results})
 
 
