@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, loaded, sign_in
 from tests.factories import local, make_action, make_return
 from trusts.models import Trust
 from trusts.services.returns import return_submit
@@ -45,6 +45,19 @@ def test_nia_reports_downloads_and_publishes_and_the_public_sees_only_releases(p
                           "Nottingham University Hospitals NHS Trust"]
     assert trusts.locator("th[aria-sort=descending]").inner_text().startswith("Acute")
     assert_accessible(page)  # the action report, with its charts and every table
+
+    # 50 trusts a page: the next page, from the keyboard, keeps the order (a plain link).
+    assert "Showing trusts 1 to 50 of" in loaded(page).inner_text("main")
+    page.get_by_role("link", name="Next page").focus()
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press("Enter")
+    assert "page=2" in page.url and "sort=acute_rescheduled" in page.url and "dir=desc" in page.url
+    assert "Showing trusts 51 to 100 of" in page.inner_text("main")
+    assert "Guy's and St Thomas' NHS Foundation Trust" not in trusts.locator("tbody").inner_text()
+    assert_accessible(page)  # page 2, with the pagination links
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("link", name="Previous page").click()
+    assert trusts.locator("tbody tr th").all_inner_texts()[:1] == ["Guy's and St Thomas' NHS Foundation Trust"]
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download figures by trust (XLSX, England)").click()

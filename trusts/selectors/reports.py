@@ -13,6 +13,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.db import connections
@@ -506,34 +507,37 @@ def action_tables(
         .annotate(**_rescheduled_aggregates(), **per_day).order_by())
     trust_at, icb_at, icb_name_at, region_at, region_name_at = (columns[name] for name in (
         "trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code", "trust__icb__region__name"))
-    totals_at = [columns[PREFIX + name] for name in RESCHEDULED_METRICS]
+    # Each row's figures as one tuple: the rescheduled sums, then staff absent per strike day.
+    figures_of = itemgetter(*[columns[PREFIX + name] for name in RESCHEDULED_METRICS],
+                            *[columns[f"absent_{index}"] for index in range(len(dates))])
     sent_at = [(date, columns[f"sent_{index}"]) for index, date in enumerate(dates)]
-    absent_at = [columns[f"absent_{index}"] for index in range(len(dates))]
+    metrics = len(RESCHEDULED_METRICS)
 
-    # Plain lists while summing (this loop runs once per trust; dataclass arithmetic cost more).
-    by_trust: dict[int, tuple[list[int], list[int], set[dt.date]]] = {}
-    areas: dict[tuple[str, str], tuple[TableRow, list[int], list[int]]] = {}
+    def area_row(area: TableRow, members: list[tuple[int, ...]]) -> tuple[TableRow, tuple[int, ...]]:
+        # Column sums of the members' figures (sum() over zip: no Python loop per trust).
+        summed = tuple(sum(column) for column in zip(*members, strict=True))
+        area.totals = RescheduledTotals(*summed[:metrics])
+        area.peak = _peak(dates, summed[metrics:])
+        return area, summed
+
+    by_trust: dict[int, tuple[tuple[int, ...], set[dt.date]]] = {}
+    icb_members: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+    icb_rows: dict[str, TableRow] = {}
     for row in grouped:
-        sums = [row[at] for at in totals_at]
-        absent = [row[at] for at in absent_at]
-        by_trust[row[trust_at]] = (sums, absent, {date for date, at in sent_at if row[at]})
-        region_key, icb_key = ("region", row[region_at]), ("icb", row[icb_at])
-        if region_key not in areas:
-            areas[region_key] = (TableRow(code=row[region_at], name=row[region_name_at]),
-                                 [0] * len(sums), [0] * len(absent))
-        if icb_key not in areas:
-            areas[icb_key] = (TableRow(code=row[icb_at], name=_short_icb_name(row[icb_name_at]),
-                                       region_code=row[region_at], region_name=row[region_name_at]),
-                              [0] * len(sums), [0] * len(absent))
-        for key in (region_key, icb_key):
-            _, area_sums, area_absent = areas[key]
-            for index, value in enumerate(sums):
-                area_sums[index] += value
-            for index, value in enumerate(absent):
-                area_absent[index] += value
-    for area, area_sums, area_absent in areas.values():
-        area.totals = RescheduledTotals(*area_sums)
-        area.peak = _peak(dates, area_absent)
+        figures = figures_of(row)
+        by_trust[row[trust_at]] = (figures, {date for date, at in sent_at if row[at]})
+        icb_members[row[icb_at]].append(figures)
+        if row[icb_at] not in icb_rows:
+            icb_rows[row[icb_at]] = TableRow(code=row[icb_at], name=_short_icb_name(row[icb_name_at]),
+                                             region_code=row[region_at], region_name=row[region_name_at])
+    region_members: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+    region_rows: dict[str, TableRow] = {}
+    for code, icb in icb_rows.items():
+        _, summed = area_row(icb, icb_members[code])
+        region_members[icb.region_code].append(summed)
+        region_rows.setdefault(icb.region_code, TableRow(code=icb.region_code, name=icb.region_name))
+    for code, region in region_rows.items():
+        area_row(region, region_members[code])
 
     scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
@@ -556,17 +560,16 @@ def action_tables(
             trust_type=str(type_labels.get(trust["trust_type"], trust["trust_type"])),
             icb_code=trust["icb__code"], icb_name=_short_icb_name(trust["icb__name"]),
             region_code=trust["icb__region__code"], region_name=trust["icb__region__name"],
-            totals=RescheduledTotals(*sent[0]) if sent else RescheduledTotals(),
-            peak=_peak(dates, sent[1]) if sent else Peak(0, None),
+            totals=RescheduledTotals(*sent[0][:metrics]) if sent else RescheduledTotals(),
+            peak=_peak(dates, sent[0][metrics:]) if sent else Peak(0, None),
             owed=set(dates) if always_active(trust) else {
                 date for date in dates
                 if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
-            reported=sent[2] if sent else set(),
+            reported=sent[1] if sent else set(),
         ))
     return ActionTables(
-        regions=sorted((area for (kind, _), (area, *_) in areas.items() if kind == "region"), key=lambda a: a.name),
-        icbs=sorted((area for (kind, _), (area, *_) in areas.items() if kind == "icb"),
-                    key=lambda a: (a.region_name, a.name)),
+        regions=sorted(region_rows.values(), key=lambda a: a.name),
+        icbs=sorted(icb_rows.values(), key=lambda a: (a.region_name, a.name)),
         trusts=trust_rows,
     )
 
