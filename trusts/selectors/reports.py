@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.db import connections
-from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from trusts.models import (
@@ -661,15 +661,20 @@ def season_comparison(
 
 
 def action_season_comparison(action: IndustrialAction) -> SeasonComparison | None:
-    """season_comparison() for one action, in two queries whatever the history: the actions of its
-    season, then their acute totals (one grouped row per action from the rollups), which is all
-    the comparison reads (the same sums as per_action_totals()' acute_rescheduled)."""
-    recorded = season_peers([action])
-    rows = (national_rollups().filter(action_id__in=[a.pk for a in recorded]).values("action_id")
-            .annotate(acute=Coalesce(Sum(F("elective_rescheduled") + F("outpatient_rescheduled")), 0))
-            .order_by().values_list("action_id", "acute"))
+    """season_comparison() for one action in one query whatever the history: the actions of its
+    season (what season_peers() reads, without the fields the comparison does not use), each with
+    its England acute total from the rollups (a correlated subquery on the rollups' action index),
+    the same sum per_action_totals() gives as acute_rescheduled."""
+    season = season_key(action)
+    if season is None:
+        return None
+    acute = (national_rollups().filter(action_id=OuterRef("pk")).order_by().values("action_id")
+             .annotate(total=Sum(F("elective_rescheduled") + F("outpatient_rescheduled"))).values("total"))
+    recorded = chronological(
+        IndustrialAction.objects.filter(first_day__range=season[1:]).only("id", "slug", "name", "first_day")
+        .annotate(acute=Coalesce(Subquery(acute), 0)))
     # Figures carrying the acute count only: season_comparison reads nothing else.
-    return season_comparison(action, recorded, {pk: Figures(acute_rescheduled=acute) for pk, acute in rows})
+    return season_comparison(action, recorded, {a.pk: Figures(acute_rescheduled=a.acute) for a in recorded})
 
 
 @dataclass

@@ -323,8 +323,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def action_report(request: HttpRequest, slug: str) -> HttpResponse:
     scope = _manager_scope(request)
     action = _action_or_404(slug)
-    # Only this action's days (two queries, from the rollups) and its season comparison (two: the
-    # season's actions and their acute totals), so the page's queries and time follow the one
+    # Only this action's days (two queries, from the rollups) and its season comparison (one: the
+    # season's actions with their acute totals), so the page's queries and time follow the one
     # action, not the number of actions recorded, in its season or before (BENCHMARKS.md).
     england = daily_figures([action])[action.pk]
     dates = [d.date for d in england]
