@@ -5,7 +5,8 @@
 Against the bench database as it stands (bench/generate.py grows it). For the latest action:
 - the page /reports/actions/<slug>/ through Django's test client, signed in as a national manager,
   with the production settings (DEBUG off): median and p95 of --repeat requests, and the number of
-  SQL queries of one request;
+  SQL queries of one request; the same for the Midlands region page (/regions/Y60/), which shares
+  the ICB and trust tables;
 - `national_totals --action <slug> --format json` (call_command): the same;
 - beside each, the bare SQL a PostgreSQL client needs for the same figures straight from
   trusts_dailyreturn (the grouped aggregates, no Django, no rendering), and server / bare SQL.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -45,6 +47,7 @@ PER_AREA_DAY = (f"SELECT i.region_id, i.id, r.date, {FIGURES} FROM trusts_dailyr
                 "((i.region_id, r.date), (i.id, r.date))")
 BARE = {
     "action_report": [PER_DAY, PER_ACTION, PER_TRUST_DAY, PER_AREA_DAY],
+    "region_report": [PER_DAY, PER_TRUST_DAY, PER_AREA_DAY],
     "national_totals": [PER_DAY, PER_ACTION],
 }
 
@@ -80,10 +83,16 @@ def main() -> None:
     client.force_login(national_manager())
     url = f"/reports/actions/{action.slug}/"
 
-    def page() -> None:
-        response = client.get(url)
+    def get(path: str) -> None:
+        response = client.get(path)
         if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
+            raise SystemExit(f"{path} answered {response.status_code}")
+
+    def page() -> None:
+        get(url)
+
+    def region() -> None:
+        get(f"{url}regions/Y60/")
 
     def command() -> None:
         call_command("national_totals", "--action", action.slug, "--format", "json", stdout=io.StringIO())
@@ -96,7 +105,7 @@ def main() -> None:
 
     returns = DailyReturn.objects.count()
     rows = []
-    for name, fn in (("action_report", page), ("national_totals", command)):
+    for name, fn in (("action_report", page), ("region_report", region), ("national_totals", command)):
         samples = timed(fn, args.repeat)
         with CaptureQueriesContext(connection) as captured:
             fn()
@@ -107,7 +116,8 @@ def main() -> None:
                      "queries": len(captured), "bare_sql_ms": bare_median,
                      "ratio": round(median / bare_median, 2) if bare_median else None})
     print_table(f"reports at {returns:,} returns ({IndustrialAction.objects.count():,} actions, "
-                f"{ReturnRevision.objects.count():,} revisions; action {action.slug})",
+                f"{ReturnRevision.objects.count():,} revisions; action {action.slug}, "
+                f"{action.strike_days.count()} strike days; 1-minute load average {os.getloadavg()[0]:.2f})",
                 ["scale", "returns", "what", "median_ms", "p95_ms", "queries", "bare_sql_ms", "ratio"], rows)
     write_results(f"{args.name}-{args.label}", {"action": action.slug, "rows": rows})
 

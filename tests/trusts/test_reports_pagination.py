@@ -236,3 +236,13 @@ def test_the_page_says_when_nothing_is_reported_yet(client, nia) -> None:  # typ
     # Every trust that owes a return is listed, with zeros, over the pages.
     assert response.context["trust_count"] == report_trusts(action).count()
     assert response.context["trust_rows"][0].totals.total_rescheduled == 0
+
+
+def test_the_filters_show_what_is_chosen_escaped(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(nia)
+    body = client.get(url(action), {"region": "Y60", "trust_type": "acute", "q": '"><b>x'}).content.decode()
+    assert '<option value="Y60" selected>Midlands</option>' in body
+    assert '<option value="acute" selected>Acute</option>' in body
+    assert '<option value="" selected>All ICBs</option>' in body
+    assert body.count(" selected>") == 4  # region, ICB (all), type, returns (all)
+    assert 'value="&quot;&gt;&lt;b&gt;x"' in body and "<b>x" not in body

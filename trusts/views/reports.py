@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
@@ -246,11 +247,13 @@ def _with_trust_cells(action: IndustrialAction, rows: Sequence[TableRow]) -> lis
 
 
 def _select(field: forms.BoundField) -> dict[str, Any]:
-    """A filter's select with its options and which is selected, worked out once here rather than by
-    comparing filtered values for each of the ICBs' options in the template."""
+    """A filter's select, its options written (and escaped) once here with the current one
+    selected: one template variable instead of three per option for the 42 ICBs and the rest."""
     current = str(field.value() or "")
-    return {"id": field.id_for_label, "name": field.html_name, "label": field.label,
-            "options": [(str(value), label, str(value) == current) for value, label in field.field.choices]}
+    options = format_html_join("", '<option value="{}"{}>{}</option>', (
+        (value, mark_safe(" selected") if str(value) == current else "", label)
+        for value, label in field.field.choices))
+    return {"id": field.id_for_label, "name": field.html_name, "label": field.label, "options": options}
 
 
 def _table_context(
