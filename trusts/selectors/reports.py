@@ -256,15 +256,22 @@ def strike_dates(action: IndustrialAction) -> list[dt.date]:
 
 
 def daily_figures(
-    actions: Sequence[IndustrialAction], trusts: QuerySet[Trust] | None = None,
+    actions: Sequence[IndustrialAction], trusts: QuerySet[Trust] | None = None, *,
+    strike_days: dict[int, Sequence[dt.date]] | None = None,
 ) -> dict[int, list[DayFigures]]:
     """Per action, per strike day (every strike day, zeros where nothing came in): two queries
-    whatever the number of actions (the strike days, then one grouped query over the returns)."""
+    whatever the number of actions (the strike days, then one grouped query over the returns), or
+    one where the caller gives every action's strike dates (from strike days it has prefetched)."""
     action_ids = [a.pk for a in actions]
     result: dict[int, dict[dt.date, DayFigures]] = {pk: {} for pk in action_ids}
-    for action_id, date in StrikeDay.objects.filter(action_id__in=action_ids).order_by("date").values_list(
-            "action_id", "date"):
-        result[action_id][date] = DayFigures(date, Figures())
+    if strike_days is None:
+        found: dict[int, list[dt.date]] = defaultdict(list)
+        for action_id, date in StrikeDay.objects.filter(action_id__in=action_ids).values_list("action_id", "date"):
+            found[action_id].append(date)
+        strike_days = found
+    for action_id in action_ids:
+        for date in strike_days.get(action_id, ()):
+            result[action_id][date] = DayFigures(date, Figures())
     if trusts is None:
         rows = (national_rollups().filter(action_id__in=action_ids)
                 .values("action_id", "date").annotate(**_rollup_aggregates()).order_by())

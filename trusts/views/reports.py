@@ -326,10 +326,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def action_report(request: HttpRequest, slug: str) -> HttpResponse:
     scope = _manager_scope(request)
     action = _action_or_404(slug)
-    # Only this action's days (two queries, from the rollups) and its season comparison (one: the
-    # season's actions with their acute totals), so the page's queries and time follow the one
-    # action, not the number of actions recorded, in its season or before (BENCHMARKS.md).
-    england = daily_figures([action])[action.pk]
+    # Only this action's days (one query, from the rollups; its strike days are prefetched) and its
+    # season comparison (one: the season's actions with their acute totals), so the page's queries
+    # and time follow the one action, not the number of actions recorded, in its season or before.
+    strike_dates = {action.pk: [day.date for day in action.strike_days.all()]}
+    england = daily_figures([action], strike_days=strike_dates)[action.pk]
     dates = [d.date for d in england]
     completeness = completeness_by_day(action, scope.trusts)
     if scope.national:
