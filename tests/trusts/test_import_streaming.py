@@ -1,7 +1,8 @@
 """The streaming import (trusts/services/returns_import.py): rows go to a temporary table and are
-checked, merged and warned about in SQL. What that design must keep: repeats named with both lines,
-a change saved meanwhile refusing the file, warnings in line order only once the returns are saved,
-no temporary table left behind, and memory that does not grow with the file."""
+checked and merged in SQL, warnings to sorted runs in a temporary file. What that design must keep:
+repeats named with both lines, a change saved meanwhile refusing the file, warnings in line order
+only once the returns are saved, no temporary table left behind, and memory that does not grow
+with the file."""
 
 from __future__ import annotations
 
@@ -133,7 +134,9 @@ def test_a_return_changed_or_deleted_while_the_file_is_checked_refuses_the_file(
     assert not DailyReturn.objects.filter(trust__ods_code="RX1").exists()
 
 
-def test_warnings_come_in_line_order_once_the_returns_are_saved(april, march_history) -> None:  # type: ignore[no-untyped-def]
+def test_warnings_come_in_line_order_once_the_returns_are_saved(april, march_history, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Batches of 2 rows: the warnings are found in three batches (runs) that must be merged.
+    monkeypatch.setattr(service, "BATCH_SIZE", 2)
     march, rx1 = march_history, Trust.objects.get(ods_code="RX1")
     for day in (13, 14):
         make_return(march, rx1, dt.date(2023, 3, day), outpatient_rescheduled=100, staff_absent=10, staff_due=1000)

@@ -1,33 +1,34 @@
 """Importing daily returns in bulk (the `import_returns` layout), from the command or the web upload.
 
 All-or-nothing, with memory flat in the length of the file: the file is read once and its rows are
-held by the database, not by Python. Everything happens in one transaction:
+held by the database, not by Python. In one transaction:
 
 1. **Stream**: each row is checked against reference data loaded up front (actions, affected
    trusts, trusts, strike days, reopenings: a handful of queries, however long the file), every
    error kept with its line and column. Each row that names a known action, trust and date (valid
-   or not) goes into a session TEMPORARY table, `returns_import_rows`, 5,000 rows at a time (COPY
-   on PostgreSQL); only the batch being written is held in Python.
+   or not) goes into a TEMPORARY table, `returns_import_rows`, 5,000 rows at a time (COPY on
+   PostgreSQL); only the batch being written is held in Python.
 2. **Checks in SQL** over that table: rows that repeat an earlier line's (action, trust, date) (the
    error names both lines); the stored return each valid row meets (its id and version, and whether
    the row is new, the first submission of a draft, a change or identical); for a trust's upload
    without a reason, changes to submitted returns whose deadline has passed.
 3. **Warnings** (3 x the trust's median on earlier strike days, more than 90% of staff absent): the
    valid rows are read back in (trust, date) order, 5,000 at a time, and checked against
-   `earlier_medians` for those rows' trusts and dates only; warnings go to a second temporary
-   table, `returns_import_warnings` (with strict=True they are errors instead).
-4. **Any error**: the transaction rolls back (the temporary tables with it) and TableError lists
+   `earlier_medians` for those rows' trusts and dates only. Each batch's warnings, sorted by line,
+   go to a temporary file as one run (with strict=True they are errors instead).
+4. **Any error**: the transaction rolls back (the temporary table with it) and TableError lists
    every error in line order, as before. Otherwise: the stored returns the file touches are locked
    and their versions compared with step 2's (a change saved meanwhile refuses the file), then
    `INSERT ... SELECT` one ReturnRevision per changed return, one `UPDATE ... FROM` for changes and
    first submissions, one `INSERT ... SELECT` for new returns (the rollup triggers fire on each
-   statement), and one audit event per trust. A row identical to its stored return changes nothing.
-5. **After the commit** the warnings are read back in line order, 5,000 at a time, and handed to
-   `on_warning` (the command prints them as they come) or collected in `ImportResult.warnings`;
-   then the temporary tables are dropped.
+   statement), one audit event per trust, and the table is dropped. A row identical to its stored
+   return changes nothing.
+5. **After the commit** the warning runs are merged in line order and handed to `on_warning` one at
+   a time (the command prints them as they come), or collected in `ImportResult.warnings`.
 
-Python keeps the errors (they are the report) and one batch of rows; a clean file of any length
-costs the same memory. The same SQL runs on SQLite (development), with INSERT in place of COPY.
+Python keeps the errors (they are the report), one batch of rows and one buffer per warning run; a
+clean file of any length costs the same memory. The same SQL runs on SQLite (development), with
+INSERT in place of COPY.
 
 Authority: "national" (the command; NHS England) may load any trust's returns, including past,
 locked actions; "trust" (the web upload) is limited to the uploader's trusts and to returns that
@@ -38,11 +39,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import heapq
 import io
+import os
+import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -85,9 +89,8 @@ BATCH_SIZE = 5000
 
 Authority = Literal["national", "trust"]
 
-# The temporary tables (per database session; dropped at the end, or by the rollback).
+# The temporary table (per database session; dropped at the end, or by the rollback).
 ROWS_TABLE = "returns_import_rows"
-WARNINGS_TABLE = "returns_import_warnings"
 STAGED_COLUMNS = ("line", "action_id", "trust_id", "date", "strike_day_id", "ok", "is_late", "is_nil",
                   *FIGURE_FIELDS)
 # What step 2 finds for a valid row (returns_import_rows.kind).
@@ -253,6 +256,7 @@ def returns_import(
     ref = _Reference(allowed=trusts, authority=authority, now=now)
     result = ImportResult()
     errors = _Errors()
+    warnings = _WarningRuns()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             _create_tables(cursor)
@@ -261,7 +265,8 @@ def returns_import(
             if not valid and not errors:
                 errors.add(KEY, RowError(2, "the file has a header but no returns"))
             stored = _classify(cursor)
-            result.warning_count = _warnings(cursor, strict=strict, errors=errors)
+            _warnings(cursor, strict=strict, errors=errors, warnings=warnings)
+            result.warning_count = warnings.count
             if authority == "trust" and not reason:
                 _late_changes_without_reason(cursor, now=now, errors=errors)
             if errors:
@@ -269,19 +274,22 @@ def returns_import(
             _lock_and_compare(cursor, stored)
             _write(cursor, ref=ref, result=result, source=source, user=user, authority=authority, reason=reason,
                    now=now)
+            # Dropped before the commit, so the table never outlives the transaction (a rollback drops it too).
+            _drop_tables(cursor)
     except IntegrityError:
+        warnings.close()
         raise TableError([RowError(1, "another change to these returns was saved at the same time; "
                                       "upload the file again")]) from None
-    # Committed (the temporary tables outlive the commit, within this session): now the warnings.
-    try:
-        for warning in _saved_warnings():
+    except BaseException:
+        warnings.close()
+        raise
+    # Saved: now the warnings, in line order.
+    with warnings:
+        for warning in warnings:
             if on_warning is not None:
                 on_warning(warning)
             else:
                 result.warnings.append(warning)
-    finally:
-        with connection.cursor() as cursor:
-            _drop_tables(cursor)
     return result
 
 
@@ -307,13 +315,10 @@ def _create_tables(cursor: CursorWrapper) -> None:
         f"trust_id bigint NOT NULL, date date NOT NULL, strike_day_id bigint, ok boolean NOT NULL, "
         f"is_late boolean NOT NULL, is_nil boolean NOT NULL, {figures}, stored_id bigint, stored_version integer, "
         f"kind smallint NOT NULL DEFAULT {NEW}, PRIMARY KEY (trust_id, date, action_id, line))")
-    cursor.execute(f"CREATE TEMPORARY TABLE {WARNINGS_TABLE} (line integer NOT NULL, seq integer NOT NULL, "
-                   "field text NOT NULL, message text NOT NULL, PRIMARY KEY (line, seq))")
 
 
 def _drop_tables(cursor: CursorWrapper) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {ROWS_TABLE}")
-    cursor.execute(f"DROP TABLE IF EXISTS {WARNINGS_TABLE}")
 
 
 def _insert(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -403,15 +408,13 @@ def _late_changes_without_reason(cursor: CursorWrapper, *, now: dt.datetime, err
 
 # --- Step 3: warnings -----------------------------------------------------------------------------
 
-def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors) -> int:
+def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors, warnings: _WarningRuns) -> None:
     """Read the valid rows back in (trust, date) order, a batch at a time, so that each batch's
-    medians come from one query over a few trusts' history. Warnings go to the warnings table (or,
-    strict, to the errors). Returns how many warnings were stored."""
+    medians come from one query over a few trusts' history. Warnings go to `warnings` (or, strict,
+    to the errors)."""
     figures = ", ".join(FIGURE_FIELDS)
     postgres = _postgres()
     after: tuple[Any, ...] = (-1, dt.date.min if postgres else "0001-01-01", -1, -1)
-    pending: list[tuple[int, int, str, str]] = []
-    stored = 0
     while True:
         cursor.execute(
             f"SELECT trust_id, date, action_id, line, {figures} FROM {ROWS_TABLE} "  # noqa: S608  # nosec B608 (fixed names)
@@ -422,42 +425,75 @@ def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors) -> int:
             break
         after = page[-1][:4]
         # A date on both databases (Django's SQLite connection converts declared `date` columns).
-        page = [(trust_id, day, line, values) for trust_id, day, _action_id, line, *values in page]
         wanted: dict[int, set[dt.date]] = defaultdict(set)
-        for trust_id, day, _line, _values in page:
+        for trust_id, day, *_rest in page:
             wanted[trust_id].add(day)
         medians = earlier_medians(wanted)
-        for trust_id, day, line, values in page:
-            found = figure_warnings(values=dict(zip(FIGURE_FIELDS, values, strict=True)),
-                                    medians=medians.get((trust_id, day), {}))
-            for name, message in found.items():
+        found: list[RowError] = []
+        for trust_id, day, _action_id, line, *values in page:
+            for name, message in figure_warnings(values=dict(zip(FIGURE_FIELDS, values, strict=True)),
+                                                 medians=medians.get((trust_id, day), {})).items():
                 if strict:
                     errors.add(STRICT, RowError(line, f"{message} (a warning, refused with --strict)", name))
                 else:
-                    pending.append((line, stored + len(pending), name, message))
-        if len(pending) >= BATCH_SIZE:
-            _insert(cursor, WARNINGS_TABLE, ("line", "seq", "field", "message"), pending)
-            stored += len(pending)
-            pending = []
+                    found.append(RowError(line, message, name))
+        warnings.add_run(found)
         if len(page) < BATCH_SIZE:
             break
-    _insert(cursor, WARNINGS_TABLE, ("line", "seq", "field", "message"), pending)
-    return stored + len(pending)
 
 
-def _saved_warnings() -> Iterable[RowError]:
-    """The warnings table in line order, a batch at a time (a keyset, not an offset)."""
-    after = (-1, -1)
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT line, seq, field, message FROM {WARNINGS_TABLE} "  # noqa: S608  # nosec B608 (fixed names)
-                           "WHERE (line, seq) > (%s, %s) ORDER BY line, seq LIMIT %s", [*after, BATCH_SIZE])
-            page = cursor.fetchall()
-        for line, _seq, name, message in page:
-            yield RowError(line, message, name)
-        if len(page) < BATCH_SIZE:
+class _WarningRuns:
+    """The warnings, computed in (trust, date) order and handed back in line order, in flat memory.
+    Each batch's warnings are sorted by line and appended to a temporary file as one run; reading
+    merges the runs (heapq.merge), holding one small buffer per run (5,000 rows make one run).
+    A local file rather than a table: warnings need no SQL, and this way they cross no connection."""
+
+    CHUNK = 16 * 1024
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] | None = None
+        self.runs: list[tuple[int, int]] = []
+        self.count = 0
+
+    def add_run(self, warnings: list[RowError]) -> None:
+        if not warnings:
             return
-        after = page[-1][:2]
+        if self.file is None:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close(), after the merge)
+        warnings.sort(key=lambda w: w.line)  # stable: a line's warnings keep their order
+        start = self.file.seek(0, io.SEEK_END)
+        # One line each. Tabs and newlines never occur in a column name or a warning (labels and numbers).
+        self.file.write("".join(f"{w.line}\t{w.column}\t{w.message}\n" for w in warnings).encode())
+        self.runs.append((start, self.file.tell()))
+        self.count += len(warnings)
+
+    def _run(self, start: int, end: int) -> Iterator[RowError]:
+        assert self.file is not None
+        descriptor, rest = self.file.fileno(), b""
+        while start < end:
+            chunk = os.pread(descriptor, min(self.CHUNK, end - start), start)
+            start += len(chunk)
+            *lines, rest = (rest + chunk).split(b"\n")
+            for raw in lines:
+                line, column, message = raw.decode().split("\t", 2)
+                yield RowError(int(line), message, column)
+
+    def __iter__(self) -> Iterator[RowError]:
+        if self.file is None:
+            return iter(())
+        self.file.flush()
+        return heapq.merge(*(self._run(start, end) for start, end in self.runs), key=lambda w: w.line)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def __enter__(self) -> _WarningRuns:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # --- Step 4: the writes ---------------------------------------------------------------------------
