@@ -65,18 +65,26 @@ def main() -> None:
     parser.add_argument("--label", required=True, help="Scale label for the results file, e.g. 1M.")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--name", default="reports", help="Results file name prefix.")
+    parser.add_argument("--strike-days", type=int, default=None,
+                        help="Measure the latest generated action with this many strike days (the shape of the "
+                             "latest action differs between scales; 5 is the largest the generator makes).")
     args = parser.parse_args()
     setup_django()
 
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Count
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from trusts.models import DailyReturn, IndustrialAction, ReturnRevision
 
-    # The latest generated action (other benchmarks add actions of their own shape).
-    action = IndustrialAction.objects.filter(slug__startswith="bench-").order_by("-first_day", "-pk").first()
+    # The latest generated action (other benchmarks add actions of their own shape), or the latest
+    # with --strike-days days, to compare one shape across scales.
+    generated = IndustrialAction.objects.filter(slug__startswith="bench-")
+    if args.strike_days:
+        generated = generated.annotate(days=Count("strike_days")).filter(days=args.strike_days)
+    action = generated.order_by("-first_day", "-pk").first()
     if action is None:
         raise SystemExit("No actions: run bench/generate.py first.")
     client = Client()
