@@ -12,7 +12,7 @@ from dataclasses import asdict
 import pytest
 
 from tests.factories import local, make_action, make_return
-from trusts.models import ReturnStatus, Trust, TrustStatus
+from trusts.models import ICB, ReturnStatus, Trust, TrustStatus
 from trusts.selectors.reports import (
     RESCHEDULED_METRICS,
     DayFigures,
@@ -246,3 +246,12 @@ def test_the_filters_show_what_is_chosen_escaped(client, action, nia) -> None:  
     assert '<option value="" selected>All ICBs</option>' in body
     assert body.count(" selected>") == 4  # region, ICB (all), type, returns (all)
     assert 'value="&quot;&gt;&lt;b&gt;x"' in body and "<b>x" not in body
+
+
+def test_names_in_the_tables_are_escaped(client, action, nia, rwe) -> None:  # type: ignore[no-untyped-def]
+    ICB.objects.filter(pk=rwe.icb_id).update(name="NHS <i>Leicester</i> & Rutland Integrated Care Board")
+    client.force_login(nia)
+    body = client.get(url(action), {"q": "RWE"}).content.decode()
+    assert "<i>Leicester</i>" not in body
+    assert "&lt;i&gt;Leicester&lt;/i&gt; &amp; Rutland ICB" in body  # the ICB table and the trust row
+    assert body.count("&lt;i&gt;Leicester&lt;/i&gt; &amp; Rutland ICB") >= 2

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
@@ -222,8 +222,10 @@ def _figure_cells(totals: RescheduledTotals, peak: Peak) -> SafeString:
         f'<td class="{NUMERIC_CELL_CLASS}">{value}</td>' for value in values))
 
 
-def _with_cells(rows: Sequence[TableRow]) -> list[tuple[TableRow, SafeString]]:
-    return [(row, _figure_cells(row.totals, row.peak)) for row in rows]
+def _with_cells(rows: Sequence[TableRow], *, region: bool = False) -> list[tuple[TableRow, SafeString]]:
+    """Region or ICB rows with their cells (with `region`, the ICB's region first, escaped)."""
+    return [(row, (format_html('<td class="nhsuk-table__cell">{}</td>', row.region_name) if region else SafeString())
+             + _figure_cells(row.totals, row.peak)) for row in rows]
 
 
 # Stands in for an ODS code in one reversed URL, the trust links' pattern (see _with_trust_cells).
@@ -231,10 +233,10 @@ ODS_PLACEHOLDER = "ODS-CODE"
 
 
 def _with_trust_cells(action: IndustrialAction, rows: Sequence[TableRow]) -> list[tuple[TableRow, str, SafeString]]:
-    """Each row with the link to its trust page and its cells: _figure_cells and the days-reported
-    cell ("3 of 5", and a tag when days are missing). The links come from one reverse() with a
-    placeholder for the ODS code rather than one per row (a reverse costs about as much as the
-    rest of a row)."""
+    """Each row with the link to its trust page and its cells: ODS code and ICB (escaped),
+    _figure_cells and the days-reported cell ("3 of 5", and a tag when days are missing). The
+    links come from one reverse() with a placeholder for the ODS code rather than one per row (a
+    reverse costs about as much as the rest of a row)."""
     before, after = reverse("reports:trust", args=[action.slug, ODS_PLACEHOLDER]).split(ODS_PLACEHOLDER)
     result = []
     for row in rows:
@@ -242,7 +244,9 @@ def _with_trust_cells(action: IndustrialAction, rows: Sequence[TableRow]) -> lis
         tag = f' <strong class="nhsuk-tag nhsuk-tag--orange">Missing {missing}</strong>' if missing else ""
         days = mark_safe(  # noqa: S308 (integers only)
             f'<td class="{NUMERIC_CELL_CLASS}">{row.days_reported} of {len(row.owed)}{tag}</td>')
-        result.append((row, f"{before}{row.code}{after}", _figure_cells(row.totals, row.peak) + days))
+        text = format_html('<td class="nhsuk-table__cell">{}</td><td class="nhsuk-table__cell">{}</td>',
+                           row.code, row.icb_name)
+        result.append((row, f"{before}{row.code}{after}", text + _figure_cells(row.totals, row.peak) + days))
     return result
 
 
@@ -287,7 +291,7 @@ def _table_context(
         "region_rows": region_rows,
         "region_cells": _with_cells(region_rows),
         "icb_rows": icb_rows,
-        "icb_cells": _with_cells(icb_rows),
+        "icb_cells": _with_cells(icb_rows, region=True),
         "icb_headers": _sort_headers(request, ICB_COLUMNS, icb_sort, form.value("icb_dir") == "desc",
                                      "icb_sort", "icbs"),
         "filtered": bool(request.GET.get("region") or request.GET.get("icb") or request.GET.get("trust_type")
