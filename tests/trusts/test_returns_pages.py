@@ -129,6 +129,28 @@ def test_the_dashboard_shows_each_strike_days_status_and_deadline(client, ada, a
     assert ">Locked</strong>" in row
 
 
+def test_the_dashboard_pages_through_the_history_newest_action_first(client, ada, at,  # type: ignore[no-untyped-def]
+                                                                     django_assert_max_num_queries) -> None:
+    for month in range(1, 13):
+        make_action(slug=f"action-2022-{month:02d}", name=f"Action of month {month} 2022",
+                    windows=[(local(2022, month, 10, 7), local(2022, month, 12, 7))])
+    at(local(2023, 1, 5, 9))
+    client.force_login(ada)
+    with django_assert_max_num_queries(15):
+        first = client.get("/returns/").content.decode()
+    captions = [f"Action of month {month} 2022" for month in range(12, 0, -1)]
+    assert [c for c in captions if c in first] == captions[:10]  # the 10 newest, newest first
+    assert first.index(captions[0]) < first.index(captions[9])
+    assert "page 1 of 2, actions 1 to 10 of 12" in first
+    assert 'href="?page=2" rel="next"' in first
+    second = client.get("/returns/", {"page": 2}).content.decode()
+    assert [c for c in captions if c in second] == captions[10:]
+    assert 'href="?page=1" rel="prev"' in second
+    # Not a page number: the first page; past the end: the last page (never an error page).
+    assert "page 1 of 2" in client.get("/returns/", {"page": "x"}).content.decode()
+    assert "page 2 of 2" in client.get("/returns/", {"page": 99}).content.decode()
+
+
 def test_an_administrator_of_two_trusts_sees_both(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
     from trusts.models import Membership, Trust
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.db.models import QuerySet
 
 from trusts.models import DailyReturn, IndustrialAction, ReturnReopening, ReturnStatus, StrikeDay, Trust
 from trusts.services.returns import format_time
@@ -83,11 +84,19 @@ def open_reopening_keys(now: dt.datetime) -> set[tuple[int, int]]:
                .values_list("action_id", "trust_id"))
 
 
-def returns_dashboard(*, trusts: Iterable[Trust], now: dt.datetime) -> list[TrustRows]:
-    """Every action (newest first) for each trust, with each strike day's status and deadline."""
+def dashboard_actions() -> QuerySet[IndustrialAction]:
+    """The actions a returns dashboard lists, newest first: those with strike days. The history grows
+    for years, so the dashboard pages through this rather than listing it all."""
+    return (IndustrialAction.objects.filter(strike_days__isnull=False).distinct()
+            .order_by("-first_day", "name", "pk"))
+
+
+def returns_dashboard(*, trusts: Iterable[Trust], now: dt.datetime,
+                      actions: Iterable[IndustrialAction] | None = None) -> list[TrustRows]:
+    """The given actions (default: every action, newest first) for each trust, with each strike
+    day's status and deadline."""
     trusts = list(trusts)
-    actions = list(IndustrialAction.objects.filter(strike_days__isnull=False).distinct()
-                   .order_by("-first_day", "name"))
+    actions = list(dashboard_actions() if actions is None else actions)
     days_by_action: dict[int, list[StrikeDay]] = defaultdict(list)
     for strike_day in StrikeDay.objects.filter(action__in=actions).order_by("date"):
         days_by_action[strike_day.action_id].append(strike_day)

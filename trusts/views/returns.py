@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +27,7 @@ from trusts.forms_returns import ReturnForm, ReturnsUploadForm
 from trusts.models import DailyReturn, IndustrialAction, ReturnSource, ReturnStatus, Role, StrikeDay, Trust
 from trusts.models.returns import FIGURE_FIELDS
 from trusts.scoping import get_scoped_trust_or_404, trusts_visible_to_manager, trusts_with_role
-from trusts.selectors.returns import TAG_CLASSES, day_status, returns_dashboard
+from trusts.selectors.returns import TAG_CLASSES, dashboard_actions, day_status, returns_dashboard
 from trusts.services.returns import (
     FIGURE_LABELS,
     ReasonRequired,
@@ -53,6 +54,8 @@ from trusts.services.returns_import import (
 )
 from trusts.tabular import TableError, iter_table
 
+# Actions a page on the returns dashboard (each action is a table of its strike days, per trust).
+ACTIONS_PER_PAGE = 10
 TRACKED_LABELS = {**FIGURE_LABELS, "is_nil": "Nil return", "warning_comment": "Comment on unusual figures"}
 
 
@@ -148,7 +151,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     trusts = list(_admin_trusts(request))
     if not trusts:
         raise Http404("Returns are entered by trust administrators.")
-    return render(request, "returns/dashboard.html", {"groups": returns_dashboard(trusts=trusts, now=clock.now())})
+    # Newest actions first, a page at a time: every action since 2022 stays reachable without the
+    # page growing with the history.
+    page = Paginator(dashboard_actions(), ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    groups = returns_dashboard(trusts=trusts, now=clock.now(), actions=page.object_list)
+    return render(request, "returns/dashboard.html", {"groups": groups, "page": page})
 
 
 # --- One return -------------------------------------------------------------------------------------
