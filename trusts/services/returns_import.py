@@ -332,7 +332,7 @@ def _insert(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: lis
                 copy.write_row(row)
     else:
         placeholders = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608  # nosec B608 (fixed names)
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608  # nosec B608 # fixed names
 
 
 # --- Steps 1 and 2: stream the file into the database, check what needs every row --------------
@@ -363,16 +363,16 @@ def _stage(cursor: CursorWrapper, rows: Iterable[Row], *, ref: _Reference, autho
 def _repeats(cursor: CursorWrapper, errors: _Errors) -> int:
     """Rows whose (action, trust, date) an earlier line already gave: an error naming that line,
     and the row is no longer valid. Returns how many valid rows that took away."""
-    repeats = (f"SELECT action_id, trust_id, date, line, ok, "  # noqa: S608  # nosec B608 (fixed names)
+    repeats = (f"SELECT action_id, trust_id, date, line, ok, "  # noqa: S608  # nosec B608 # fixed names
                f"MIN(line) OVER (PARTITION BY action_id, trust_id, date) AS first_line FROM {ROWS_TABLE}")
-    cursor.execute(f"SELECT line, first_line, ok FROM ({repeats}) AS firsts WHERE line > first_line")  # noqa: S608  # nosec B608 (fixed names)
+    cursor.execute(f"SELECT line, first_line, ok FROM ({repeats}) AS firsts WHERE line > first_line")  # noqa: S608  # nosec B608 # fixed names
     taken = 0
     for line, first_line, was_ok in cursor.fetchall():
         errors.add(REPEAT, RowError(line, f"repeats the return on line {first_line} (same action, trust and date)"))
         taken += bool(was_ok)
     if taken:
         cursor.execute(
-            f"UPDATE {ROWS_TABLE} SET ok = FALSE FROM ({repeats}) AS firsts "  # noqa: S608  # nosec B608 (fixed names)
+            f"UPDATE {ROWS_TABLE} SET ok = FALSE FROM ({repeats}) AS firsts "  # noqa: S608  # nosec B608 # fixed names
             f"WHERE firsts.line > firsts.first_line AND {ROWS_TABLE}.trust_id = firsts.trust_id "
             f"AND {ROWS_TABLE}.date = firsts.date AND {ROWS_TABLE}.action_id = firsts.action_id "
             f"AND {ROWS_TABLE}.line = firsts.line")
@@ -389,7 +389,7 @@ def _classify(cursor: CursorWrapper) -> int:
     do with it. Returns how many stored returns the file touches."""
     changed = " OR ".join(_distinct(f"d.{_column(DailyReturn, n)}", f"{ROWS_TABLE}.{n}") for n in COMPARED_FIELDS)
     cursor.execute(
-        f"UPDATE {ROWS_TABLE} SET stored_id = d.id, stored_version = d.version, "  # noqa: S608  # nosec B608 (fixed names)
+        f"UPDATE {ROWS_TABLE} SET stored_id = d.id, stored_version = d.version, "  # noqa: S608  # nosec B608 # fixed names
         f"kind = CASE WHEN d.status = %s THEN {FIRST_SUBMISSION} WHEN {changed} THEN {CHANGED} ELSE {UNCHANGED} END "
         f"FROM {_table(DailyReturn)} d WHERE {ROWS_TABLE}.ok AND d.action_id = {ROWS_TABLE}.action_id "
         f"AND d.trust_id = {ROWS_TABLE}.trust_id AND d.date = {ROWS_TABLE}.date", [ReturnStatus.DRAFT.value])
@@ -398,7 +398,7 @@ def _classify(cursor: CursorWrapper) -> int:
 
 def _late_changes_without_reason(cursor: CursorWrapper, *, now: dt.datetime, errors: _Errors) -> None:
     cursor.execute(
-        f"SELECT r.line FROM {ROWS_TABLE} r JOIN {_table(StrikeDay)} sd ON sd.id = r.strike_day_id "  # noqa: S608  # nosec B608 (fixed names)
+        f"SELECT r.line FROM {ROWS_TABLE} r JOIN {_table(StrikeDay)} sd ON sd.id = r.strike_day_id "  # noqa: S608  # nosec B608 # fixed names
         f"WHERE r.ok AND r.kind = {CHANGED} AND sd.deadline < %s",
         [connection.ops.adapt_datetimefield_value(now)])
     for (line,) in cursor.fetchall():
@@ -417,7 +417,7 @@ def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors, warnings:
     after: tuple[Any, ...] = (-1, dt.date.min if postgres else "0001-01-01", -1, -1)
     while True:
         cursor.execute(
-            f"SELECT trust_id, date, action_id, line, {figures} FROM {ROWS_TABLE} "  # noqa: S608  # nosec B608 (fixed names)
+            f"SELECT trust_id, date, action_id, line, {figures} FROM {ROWS_TABLE} "  # noqa: S608  # nosec B608 # fixed names
             "WHERE ok AND (trust_id, date, action_id, line) > (%s, %s, %s, %s) "
             "ORDER BY trust_id, date, action_id, line LIMIT %s", [*after, BATCH_SIZE])
         page = cursor.fetchall()
@@ -505,7 +505,7 @@ def _lock_and_compare(cursor: CursorWrapper, stored: int) -> None:
         return
     lock = " FOR UPDATE OF d" if _postgres() else ""  # SQLite locks the whole database for a write
     cursor.execute(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN version = stored_version THEN 0 ELSE 1 END), 0) FROM ("  # noqa: S608  # nosec B608 (fixed names)
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN version = stored_version THEN 0 ELSE 1 END), 0) FROM ("  # noqa: S608  # nosec B608 # fixed names
         f"SELECT d.version, r.stored_version FROM {_table(DailyReturn)} d JOIN {ROWS_TABLE} r "
         f"ON d.id = r.stored_id{lock}) AS locked")
     count, changed = cursor.fetchone()
@@ -552,14 +552,14 @@ def _write(
         "daily_return_id", "version", "changed_by_id", "source", "reason", "changes", "created_at"))
     # Revisions first: they need the stored figures the update replaces.
     cursor.execute(
-        f"INSERT INTO {_table(ReturnRevision)} ({revision_columns}) "  # noqa: S608  # nosec B608 (fixed names)
+        f"INSERT INTO {_table(ReturnRevision)} ({revision_columns}) "  # noqa: S608  # nosec B608 # fixed names
         f"SELECT d.id, d.version + 1, %s, %s, %s, {_changes_json()}, %s FROM {ROWS_TABLE} r "
         f"JOIN {returns} d ON d.id = r.stored_id WHERE r.ok AND r.kind = {CHANGED} ORDER BY d.id",
         [user_id, source, reason, stamp])
     figures = ", ".join(f"{_column(DailyReturn, n)} = r.{n}" for n in FIGURE_FIELDS)
     first = f"r.kind = {FIRST_SUBMISSION}"
     cursor.execute(
-        f"UPDATE {returns} SET {figures}, is_nil = r.is_nil, submitted_at = %s, submitted_by_id = %s, "  # noqa: S608  # nosec B608 (fixed names)
+        f"UPDATE {returns} SET {figures}, is_nil = r.is_nil, submitted_at = %s, submitted_by_id = %s, "  # noqa: S608  # nosec B608 # fixed names
         f"source = %s, updated_at = %s, version = {returns}.version + 1, "
         f"status = CASE WHEN {first} THEN %s ELSE {returns}.status END, "
         f"first_submitted_at = CASE WHEN {first} THEN %s ELSE {returns}.first_submitted_at END, "
@@ -570,11 +570,11 @@ def _write(
                "submitted_by_id", "source", "is_late", "is_nil", "warning_comment", "version", "created_at",
                "updated_at", *FIGURE_FIELDS]
     cursor.execute(
-        f"INSERT INTO {returns} ({', '.join(_column(DailyReturn, c) for c in columns)}) "  # noqa: S608  # nosec B608 (fixed names)
+        f"INSERT INTO {returns} ({', '.join(_column(DailyReturn, c) for c in columns)}) "  # noqa: S608  # nosec B608 # fixed names
         f"SELECT action_id, trust_id, strike_day_id, date, %s, %s, %s, %s, %s, is_late, is_nil, '', 1, %s, %s, "
         f"{', '.join(FIGURE_FIELDS)} FROM {ROWS_TABLE} WHERE ok AND kind = {NEW} ORDER BY action_id, trust_id, date",
         [ReturnStatus.SUBMITTED.value, at, at, user_id, source, stamp, stamp])
-    cursor.execute(f"SELECT trust_id, kind, COUNT(*) FROM {ROWS_TABLE} WHERE ok "  # noqa: S608  # nosec B608 (fixed names)
+    cursor.execute(f"SELECT trust_id, kind, COUNT(*) FROM {ROWS_TABLE} WHERE ok "  # noqa: S608  # nosec B608 # fixed names
                    "GROUP BY trust_id, kind ORDER BY trust_id")
     per_trust: dict[int, dict[str, int]] = defaultdict(lambda: {"created": 0, "revised": 0, "unchanged": 0})
     for trust_id, kind, count in cursor.fetchall():  # one row per (trust, kind): a few thousand at most
