@@ -64,15 +64,6 @@ def april(db):  # type: ignore[no-untyped-def]
     return make_action(affected=["RWE", "RX1"])
 
 
-@pytest.fixture
-def march_history(rwe):  # type: ignore[no-untyped-def]
-    march = make_action(slug="march", name="March 2023", windows=[(local(2023, 3, 13, 7), local(2023, 3, 15, 7))],
-                        affected=["RWE"])
-    for day in (13, 14):
-        make_return(march, rwe, dt.date(2023, 3, day), outpatient_rescheduled=100, staff_absent=100, staff_due=1200)
-    return march
-
-
 def test_repeats_name_the_first_line_whatever_the_date_format_and_whether_the_first_row_was_wrong(april) -> None:  # type: ignore[no-untyped-def]
     slug = april.slug
     errors = _errors([

@@ -233,15 +233,6 @@ def test_xlsx_with_a_formula_and_text_in_number_cells_is_refused(tmp_path, april
 
 # --- warnings -------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def march_history(rwe):  # type: ignore[no-untyped-def]
-    march = make_action(slug="march", name="March 2023", windows=[(local(2023, 3, 13, 7), local(2023, 3, 15, 7))],
-                        affected=["RWE"])
-    for day in (13, 14):
-        make_return(march, rwe, dt.date(2023, 3, day), outpatient_rescheduled=100, staff_absent=100, staff_due=1200)
-    return march
-
-
 def test_warnings_are_printed_but_do_not_block(tmp_path, april, march_history) -> None:  # type: ignore[no-untyped-def]
     out, _ = _run(_write(tmp_path / "r.csv", [_row(april.slug, "RWE", "2023-04-11", absent=250, outpatient=301),
                                               _row(april.slug, "RX1", "2023-04-11", absent=1190)]))

@@ -1,0 +1,19 @@
+"""Fixtures shared by the returns import tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.factories import local, make_action, make_return
+
+
+@pytest.fixture
+def march_history(rwe):  # type: ignore[no-untyped-def]
+    """RWE's returns on two March 2023 strike days: the history an import's median warnings read."""
+    march = make_action(slug="march", name="March 2023", windows=[(local(2023, 3, 13, 7), local(2023, 3, 15, 7))],
+                        affected=["RWE"])
+    for day in (13, 14):
+        make_return(march, rwe, dt.date(2023, 3, day), outpatient_rescheduled=100, staff_absent=100, staff_due=1200)
+    return march
