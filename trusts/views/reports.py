@@ -218,7 +218,7 @@ def _figure_cells(totals: RescheduledTotals, peak: Peak) -> SafeString:
         totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
         totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)]
     values.append(f"{peak.staff_absent:,} ({peak.date.day} {peak.date:%b})" if peak.date else f"{peak.staff_absent:,}")
-    return mark_safe("".join(  # noqa: S308 (integers and dates only, formatted above)
+    return mark_safe("".join(  # noqa: S308  # nosec B308 B703 # integers and dates only, formatted above
         f'<td class="{NUMERIC_CELL_CLASS}">{value}</td>' for value in values))
 
 
@@ -242,7 +242,7 @@ def _with_trust_cells(action: IndustrialAction, rows: Sequence[TableRow]) -> lis
     for row in rows:
         missing = len(row.missing_dates)
         tag = f' <strong class="nhsuk-tag nhsuk-tag--orange">Missing {missing}</strong>' if missing else ""
-        days = mark_safe(  # noqa: S308 (integers only)
+        days = mark_safe(  # noqa: S308  # nosec B308 B703 # integers only
             f'<td class="{NUMERIC_CELL_CLASS}">{row.days_reported} of {len(row.owed)}{tag}</td>')
         text = format_html('<td class="nhsuk-table__cell">{}</td><td class="nhsuk-table__cell">{}</td>',
                            row.code, row.icb_name)
@@ -255,7 +255,7 @@ def _select(field: forms.BoundField) -> dict[str, Any]:
     selected: one template variable instead of three per option for the 42 ICBs and the rest."""
     current = str(field.value() or "")
     options = format_html_join("", '<option value="{}"{}>{}</option>', (
-        (value, mark_safe(" selected") if str(value) == current else "", label)
+        (value, mark_safe(" selected") if str(value) == current else "", label)  # nosec B308 B703 # a constant
         for value, label in field.field.choices))
     return {"id": field.id_for_label, "name": field.html_name, "label": field.label, "options": options}
 
