@@ -411,8 +411,7 @@ def return_check(
     the strike day (of this action and date) and whether the action affects the trust passes them,
     to save the queries."""
     now = now or clock.now()
-    if strike_day is None or strike_day.action_id != action.pk or strike_day.date != day:
-        strike_day = StrikeDay.objects.filter(action=action, date=day).first()
+    strike_day = _strike_day(action, day, known=strike_day)
     if affected is None:
         affected = action_affects(action, trust)
     errors: dict[str, str] = {}
@@ -434,13 +433,17 @@ def return_check(
 
 # --- Writes --------------------------------------------------------------------------------------
 
-def _strike_day_or_invalid(action: IndustrialAction, trust: Trust, day: dt.date,
-                           known: StrikeDay | None = None) -> StrikeDay:
-    """The action's strike day on `day`: `known` if the caller has already read it (a view that
-    looked it up to scope the request), else one query."""
+def _strike_day(action: IndustrialAction, day: dt.date, *, known: StrikeDay | None = None) -> StrikeDay | None:
+    """The action's strike day on `day`, or None: `known` if the caller has already read it (a view
+    that looked it up to scope the request), else one query."""
     if known is not None and known.action_id == action.pk and known.date == day:
         return known
-    strike_day = StrikeDay.objects.filter(action=action, date=day).first()
+    return StrikeDay.objects.filter(action=action, date=day).first()
+
+
+def _strike_day_or_invalid(action: IndustrialAction, trust: Trust, day: dt.date,
+                           known: StrikeDay | None = None) -> StrikeDay:
+    strike_day = _strike_day(action, day, known=known)
     if strike_day is None:
         raise ReturnInvalid(ReturnCheck(errors={"date": f"{format_day(day)} is not a strike day of {action.name}"},
                                         warnings={}, figures={}, affected=action_affects(action, trust)))
