@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from strikeops.env import env_bool, env_int, env_list, env_str
+from strikeops.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -173,12 +173,67 @@ if env_bool("BEHIND_TLS_PROXY", False):
 SERVICE_NAME = "strikeops"
 SERVICE_PHASE = env_str("SERVICE_PHASE", "beta")
 
+# --- Operations: probes, request ids, structured logs, error tracking (docs/deployment.md) ----
+# /healthz and /readyz answer before host validation (strikeops/operations.py).
+MIDDLEWARE.insert(0, "strikeops.operations.HealthProbeMiddleware")
+# A request id per request (X-Request-ID: a valid incoming one is kept, else a new one), sent back
+# as a response header, on every log line and carried into every Celery task the request queues.
+INSTALLED_APPS += ["django_guid"]
+MIDDLEWARE.insert(1, "django_guid.middleware.guid_middleware")
+MIDDLEWARE.insert(2, "strikeops.operations.RequestLogMiddleware")
+from django_guid.integrations import CeleryIntegration as _GuidCelery  # noqa: E402
+
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "INTEGRATIONS": [_GuidCelery(use_django_logging=True, log_parent=True,
+                                 sentry_integration=bool(env_str("SENTRY_DSN")))],
+    "IGNORE_URLS": [],
+}
+# json (one JSON object a line, for a log pipeline) or text (for a terminal).
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}; use json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId"},
+        "celery_ids": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger",
+                              "correlation_id": "request_id"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                    "filters": ["request_id", "celery_ids"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The request line above replaces Django's own per-request logging (it logs raw paths).
+        "django.server": {"level": "WARNING"},
+        # django-guid logs each id it sets at INFO: noise on every request and task.
+        "django_guid": {"level": "WARNING"},
+    },
 }
+# Workers log through the configuration above (request ids, JSON), not Celery's own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Error tracking is on only when SENTRY_DSN is set; strikeops/operations.py scrubs personal data.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from strikeops.operations import sentry_init
+
+    sentry_init(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"),
+                release=env_str("SENTRY_RELEASE"),
+                traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0))
 
 # --- Sign-in hardening, two-factor and Content-Security-Policy (docs/security.md) ----------
 from datetime import timedelta  # noqa: E402  (kept with the settings it serves)

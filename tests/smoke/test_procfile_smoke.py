@@ -11,7 +11,9 @@ else differs from docs/deployment.md. Every process is stopped and the database 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import http.cookiejar
+import json
 import os
 import re
 import secrets
@@ -278,5 +280,39 @@ def test_web_worker_and_beat_from_the_procfile_take_a_return_and_send_a_campaign
     for name, process in processes.running.items():
         assert process.poll() is None, f"{name} exited with {process.returncode}\n{processes.logs()}"
     assert "beat: Starting" in (processes.workdir / "beat.log").read_text()
+    _check_operations(base, processes.workdir)
     assert time.monotonic() - started < BUDGET_SECONDS
     print(f"smoke: {time.monotonic() - started:.1f} s from an empty database to a sent campaign")
+
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    lines = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            lines.append(json.loads(line))
+    return lines
+
+
+def _check_operations(base: str, workdir: Path) -> None:
+    """The probes answer a load balancer that probes by IP address; the web and worker logs are JSON
+    lines, and the request that sent the campaign and the worker's lines for it share one request id."""
+    port = int(base.rsplit(":", 1)[1])
+    for path, expected in (("/healthz", {"status": "ok"}), ("/readyz", None)):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", path, headers={"Host": "10.0.0.9"})
+        response = connection.getresponse()
+        body = json.loads(response.read())
+        connection.close()
+        assert response.status == 200, (path, body)
+        if expected is not None:
+            assert body == expected
+        else:
+            assert body["status"] == "ready" and all(c["ok"] for c in body["checks"].values()), body
+    web = _json_lines(workdir / "web.log")
+    sends = [line for line in web if line.get("logger") == "strikeops.requests" and line["method"] == "POST"
+             and line["route"] == "/messages/<str:ods_code>/campaigns/<int:pk>/"]
+    assert sends, "no JSON request line for the campaign's send"
+    request_id = sends[-1]["request_id"]
+    worker = _json_lines(workdir / "worker.log")
+    assert any(line.get("request_id") == request_id for line in worker), \
+        f"no worker log line carries the send request's id {request_id}"
