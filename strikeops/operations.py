@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_guid import get_guid
 
 log = logging.getLogger("strikeops.requests")
 
@@ -162,6 +163,10 @@ def sentry_before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str,
         if crumb.get("category") not in ("query",):
             crumb["message"] = None
     event.pop("extra", None)
+    request_id = get_guid()
+    if request_id:
+        # The same id as the request's log lines and response header.
+        event.setdefault("tags", {})["request_id"] = request_id
     return event
 
 

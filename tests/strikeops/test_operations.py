@@ -193,3 +193,62 @@ def test_log_format_is_checked(value: str) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "LOG_FORMAT" in done.stderr
+
+
+SENTRY_CHILD = r'''
+import sys, types
+import django
+django.setup()
+import sentry_sdk
+from django.http import HttpResponse
+from django.test import Client, override_settings
+from django.urls import path
+
+def boom(request):
+    raise RuntimeError("refused patient@example.com 07700900123")
+
+urls = types.ModuleType("sentry_child_urls")
+urls.urlpatterns = [path("boom/", boom)]
+sys.modules["sentry_child_urls"] = urls
+with override_settings(ROOT_URLCONF="sentry_child_urls"):
+    Client(raise_request_exception=False).post(
+        "/boom/?email=patient@example.com", {"email": "patient@example.com", "phone": "07700900123"},
+        HTTP_X_REQUEST_ID="d" * 32)
+sentry_sdk.flush(timeout=10)
+'''
+
+
+def test_with_sentry_dsn_set_an_error_reaches_the_tracker_without_personal_data() -> None:
+    """A real process with SENTRY_DSN pointing at a local HTTP server standing in for Sentry."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[bytes] = []
+
+    class Sentry(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            received.append(body)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Sentry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+               "SENTRY_DSN": f"http://publickey@127.0.0.1:{server.server_port}/1"}
+        subprocess.run([sys.executable, "-c", SENTRY_CHILD], cwd=REPO, env=env, capture_output=True,
+                       text=True, timeout=120, check=True)
+    finally:
+        server.shutdown()
+    envelope = b"\n".join(received).decode()
+    assert "RuntimeError" in envelope  # the error did reach the tracker
+    assert "d" * 32 in envelope  # with the request id
+    for personal in ("patient@example.com", "07700900123"):
+        assert personal not in envelope
