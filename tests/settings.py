@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Plain log lines in test output; the JSON format has its own tests (tests/strikeops/test_operations.py).
+os.environ.setdefault("LOG_FORMAT", "text")
 
 from strikeops.settings import *  # noqa: F403
 
