@@ -157,7 +157,7 @@ class CampaignListView(generics.ListAPIView):
 
 
 @extend_schema(tags=["Campaigns"], parameters=[
-    OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Campaign id")])
+    OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Campaign id")])
 class CampaignDetailView(generics.RetrieveAPIView):
     serializer_class = CampaignSerializer
 
