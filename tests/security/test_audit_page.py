@@ -37,7 +37,7 @@ def test_a_national_manager_sees_the_events_newest_first_in_a_captioned_table(cl
     response = client.get("/audit/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<caption class="nhsuk-table__caption">3 events</caption>' in html
+    assert '<caption id="audit-caption" class="nhsuk-table__caption">3 events</caption>' in html
     assert html.index("ada signed in") < html.index("RWE return for 3 March submitted")
     assert [e.summary for e in response.context["page"]] == [
         "ada signed in", "RWE return for 3 March submitted", "nia@england.example signed in"]
