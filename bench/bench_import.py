@@ -7,6 +7,13 @@ per (action, trust, strike day) in the command's layout and plausible figures, t
 its own process (so its peak memory is the import's alone): rows per second and peak RSS. Run at
 two sizes to show that memory does not grow with the file.
 
+Each size is imported twice in the same run (--history both, the default): once with strike days
+before the generated history ("none": the 3x-median warning finds no earlier returns, the baseline)
+and once with strike days that end where the generated history ends, or 30 days ago if that is
+earlier ("history": every trust has earlier returns, so the import pays for the medians as a real
+import of this season's returns does). The "earlier_returns" column says how many returns of the
+file's trusts came before the file's first day.
+
 The command's output (one line per warning) goes to a file, not to memory, so the child's peak RSS
 is the import's. Unless --keep, the actions it made and their returns are deleted afterwards, so
 that runs before and after a change import against the same history (--tag keeps slugs apart).
@@ -98,6 +105,32 @@ def prepare(rows: int, label: str, rng: random.Random, first_day: dt.date = FIRS
     return path, written
 
 
+def history_first(rows: int) -> dt.date:
+    """The first strike day of a file of `rows` rows whose strike days end where the generated history
+    ends (or 30 days ago, if that is earlier: imports are of past strike days)."""
+    from django.db.models import Max, Q
+
+    from trusts.models import IndustrialAction, Trust
+
+    latest = IndustrialAction.objects.filter(slug__startswith="bench-").aggregate(last=Max("last_day"))["last"]
+    if latest is None:
+        raise SystemExit("No generated history: run bench/generate.py first.")
+    end = min(latest, dt.date.today() - dt.timedelta(days=30))
+    trusts = Trust.objects.filter(Q(open_date__isnull=True) | Q(open_date__lte=end), status="active").count()
+    days = DAYS_PER_ACTION * -(-rows // (trusts * DAYS_PER_ACTION))
+    return end - dt.timedelta(days=days)
+
+
+def earlier_returns(label: str) -> int:
+    """Generated returns dated before the file's last strike day: the history its medians read."""
+    from django.db.models import Max
+
+    from trusts.models import DailyReturn, StrikeDay
+
+    last = StrikeDay.objects.filter(action__slug__startswith=f"import-{label}-").aggregate(last=Max("date"))["last"]
+    return DailyReturn.objects.filter(date__lt=last, action__slug__startswith="bench-").count()
+
+
 def remove(label: str) -> None:
     """Delete the actions `prepare` made for `label`, their returns (the rollup triggers follow) and
     revisions, so that the database holds the generated history only."""
@@ -119,16 +152,20 @@ def main() -> None:
     parser.add_argument("--rows", action="append", default=None, help="Rows in the file: 100k, 300k (repeatable).")
     parser.add_argument("--tag", default="", help="Added to the actions' slugs, to run again on one database.")
     parser.add_argument("--keep", action="store_true", help="Keep the imported actions and returns.")
-    parser.add_argument("--first", type=dt.date.fromisoformat, default=FIRST,
-                        help="First strike day (default 2023-01-02). A date inside the generated history gives each "
-                             "row earlier strike days, so the 3x-median warnings are computed against real history.")
+    parser.add_argument("--history", choices=("none", "history", "both"), default="both",
+                        help="Strike days before the generated history (none), after some of it (history), or a file "
+                             "of each in the same run (both, the default).")
     args = parser.parse_args()
     setup_django()
     rng = random.Random(11)
     results = []
-    for label in args.rows or ["100k", "300k"]:
-        slug_label = f"{label}{args.tag}"
-        path, rows = prepare(parse_scale(label), slug_label, rng, args.first)
+    runs = [(label, history) for label in args.rows or ["100k", "300k"]
+            for history in (("none", "history") if args.history == "both" else (args.history,))]
+    for label, history in runs:
+        slug_label = f"{label}{history[0]}{args.tag}"
+        first = FIRST if history == "none" else history_first(parse_scale(label))
+        path, rows = prepare(parse_scale(label), slug_label, rng, first)
+        earlier = earlier_returns(slug_label)
         output = path.with_suffix(".out")
         load = os.getloadavg()[0]
         started = time.perf_counter()
@@ -139,7 +176,8 @@ def main() -> None:
             raise SystemExit(f"import_returns failed:\n{child.stdout[-3000:]}\n{child.stderr[-3000:]}\n"
                              + output.read_text()[-3000:])
         measured = json.loads(child.stdout.strip().splitlines()[-1])
-        results.append({"rows": rows, "file_mb": round(path.stat().st_size / 2**20, 1),
+        results.append({"rows": rows, "history": history, "earlier_returns": earlier,
+                        "file_mb": round(path.stat().st_size / 2**20, 1),
                         "import_s": round(measured["seconds"], 1), "rows_per_s": round(rows / measured["seconds"]),
                         "process_s": round(wall, 1), "python_cpu_s": round(measured["cpu_s"], 1),
                         "peak_rss_mb": round(measured["peak_rss_mb"]),
@@ -150,7 +188,8 @@ def main() -> None:
         if not args.keep:
             remove(slug_label)
     print_table("import_returns (one process each; peak RSS of that process)",
-                ["rows", "file_mb", "import_s", "rows_per_s", "process_s", "python_cpu_s", "peak_rss_mb", "warnings",
+                ["rows", "history", "earlier_returns", "file_mb", "import_s",
+                  "rows_per_s", "process_s", "python_cpu_s", "peak_rss_mb", "warnings",
                  "load_1m", "summary"], results)
     write_results("import", {"rows": results})
 
