@@ -314,6 +314,14 @@ FILE_UPLOAD_HANDLERS = [
 SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 CELERY_IMPORTS += ["notices.tasks_subscriptions"]
 
+# --- Releases (docs/reports.md, "The publish gate") -----------------------------------------
+# Publishing is refused while any strike day has fewer than this percentage of its expected
+# returns, unless the manager gives a reason (recorded on the release).
+RELEASE_COVERAGE_THRESHOLD = env_int("RELEASE_COVERAGE_THRESHOLD", 95)
+if not 0 <= RELEASE_COVERAGE_THRESHOLD <= 100:
+    raise ImproperlyConfigured(
+        f"RELEASE_COVERAGE_THRESHOLD={RELEASE_COVERAGE_THRESHOLD} is not a percentage (0 to 100).")
+
 # --- Return reminders (trusts.tasks) -------------------------------------------
 # Trusts that still owe a strike day's return are emailed this many hours before its deadline
 # (11:00 the next working day); beat checks every 15 minutes.
@@ -416,6 +424,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ReturnStatusEnum": "trusts.models.returns.ReturnStatus",
         "ReturnSourceEnum": "trusts.models.returns.ReturnSource",
+        "ReportStatusEnum": "trusts.selectors.completeness.ReportStatus",
     },
     "LICENSE": {"name": "Open Government Licence v3.0 (published figures)",
                 "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"},

@@ -187,3 +187,40 @@ class ReopenForm(forms.Form):
             Field.date("closes_on", legend_size=Size.s),
             Submit("reopen", "Reopen returns"),
         )
+
+
+class PublishReleaseForm(forms.Form):
+    """Publishing a release (trusts.services.releases.release_publish): a note, and, below the
+    coverage threshold, the box to publish anyway and the reason, which the release shows."""
+
+    note = forms.CharField(
+        label="Note to publish with the figures (optional)", required=False, max_length=1000, widget=forms.Textarea,
+        help_text="Shown on the release, for example what changed since the last one.",
+        error_messages={"max_length": "The note must be 1,000 characters or fewer"})
+    allow_incomplete = forms.BooleanField(
+        label="Publish although some strike days are below the coverage threshold", required=False)
+    reason = forms.CharField(
+        label="Why publish figures that are incomplete?", required=False, max_length=1000, widget=forms.Textarea,
+        help_text="Published on the release, next to its coverage.",
+        error_messages={"max_length": "The reason must be 1,000 characters or fewer"})
+
+    def __init__(self, *args: Any, below_threshold: bool, number: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.below_threshold = below_threshold
+        self.helper = FormHelper()
+        parts: list[Any] = [Field.textarea("note", max_characters=1000)]
+        if below_threshold:
+            parts += [Field.checkbox("allow_incomplete"), Field.textarea("reason", max_characters=1000)]
+        else:
+            del self.fields["allow_incomplete"], self.fields["reason"]
+        self.helper.layout = Layout(*parts, Submit("publish", f"Publish release {number}"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.below_threshold:
+            if not data.get("allow_incomplete"):
+                self.add_error("allow_incomplete", "Confirm that you are publishing incomplete figures, or wait "
+                                                   "for more returns")
+            elif not (data.get("reason") or "").strip():
+                self.add_error("reason", "Enter why you are publishing incomplete figures")
+        return data

@@ -18,6 +18,7 @@ urlpatterns = [
     path("actions/<slug:slug>/publish/", views.publish, name="publish"),
     path("actions/<slug:slug>/download.csv", views.download_csv, name="download_csv"),
     path("actions/<slug:slug>/download.xlsx", views.download_xlsx, name="download_xlsx"),
+    path("actions/<slug:slug>/coverage.csv", views.download_coverage_csv, name="download_coverage_csv"),
     path("actions/<slug:slug>/regions/<str:code>/", views.region_report, name="region"),
     path("actions/<slug:slug>/trusts/<str:ods_code>/", views.trust_report, name="trust"),
 ]

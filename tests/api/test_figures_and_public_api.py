@@ -17,6 +17,9 @@ from tests.factories import make_action, make_return
 from trusts.models import Trust
 from trusts.services.releases import release_publish
 
+# These figures come from a few trusts: publishing them needs a reason (the coverage gate).
+PARTIAL = "Test figures from a few trusts"
+
 pytestmark = pytest.mark.django_db
 APR_11, APR_12 = dt.date(2023, 4, 11), dt.date(2023, 4, 12)
 
@@ -102,7 +105,7 @@ def test_people_without_a_role_get_no_figures(api, figures, pat) -> None:  # typ
 # --- published releases (public) ------------------------------------------------------------------------
 
 def test_releases_are_public_and_frozen(api, figures, nia, rwe) -> None:  # type: ignore[no-untyped-def]
-    release_publish(action=figures, user=nia)
+    release_publish(action=figures, user=nia, allow_incomplete=True, reason=PARTIAL)
     listing = api("GET", "/api/v1/releases/").body
     assert listing["count"] == 1
     entry = listing["results"][0]

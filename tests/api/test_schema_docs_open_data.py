@@ -17,6 +17,9 @@ from trusts.api.docs import api_schema
 from trusts.services.releases import release_publish
 from trusts.services.returns import return_submit
 
+# These figures come from a few trusts: publishing them needs a reason (the coverage gate).
+PARTIAL = "Test figures from a few trusts"
+
 pytestmark = pytest.mark.django_db
 
 
@@ -81,11 +84,11 @@ def two_releases(nia, ada, rwe, monkeypatch):  # type: ignore[no-untyped-def]
     figures = {"staff_absent": 700, "staff_due": 1200, "elective_rescheduled": 40, "outpatient_rescheduled": 500,
                "community_rescheduled": 10, "mental_health_rescheduled": 0}
     return_submit(action=action, trust=rwe, day=dt.date(2023, 4, 12), figures=figures, user=ada)
-    first = release_publish(action=action, user=nia)
+    first = release_publish(action=action, user=nia, allow_incomplete=True, reason=PARTIAL)
     monkeypatch.setattr("trusts.clock.now", lambda: dt.datetime(2023, 4, 14, 18, tzinfo=dt.UTC))
     return_submit(action=action, trust=rwe, day=dt.date(2023, 4, 12), user=ada, reason="Double-counted clinic",
                   figures={**figures, "outpatient_rescheduled": 450})
-    second = release_publish(action=action, user=nia)
+    second = release_publish(action=action, user=nia, allow_incomplete=True, reason=PARTIAL)
     return first, second
 
 

@@ -213,6 +213,9 @@ class World:
 DAY = dt.date(2023, 4, 12)
 
 
+# These figures come from a few trusts: publishing them needs a reason (the coverage gate).
+PARTIAL = "Test figures from a few trusts"
+
 def build_world() -> World:
     users = {
         "ada": _user("ada@rwe.example", Role.TRUST_ADMIN, trust="RWE"),
@@ -237,7 +240,7 @@ def build_world() -> World:
     }
     reopenings = {code: returns_reopen(action=action, trust=trust, user=users["nia"], reason="Late correction")
                   for code, trust in trusts.items()}
-    release = release_publish(action=action, user=users["nia"])
+    release = release_publish(action=action, user=users["nia"], allow_incomplete=True, reason=PARTIAL)
     drafts, published, campaigns, templates, subscriptions = {}, {}, {}, {}, {}
     default_template = MessageTemplate.objects.filter(trust=None).order_by("pk").first()
     assert default_template is not None, "the shipped default templates are missing"

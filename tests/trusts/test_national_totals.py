@@ -111,13 +111,21 @@ def test_exact_json_shape(history) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(run("--format", "json", "--action", "junior-doctors-april-2023"))
     assert set(data) == {"actions", "cumulative"}
     (entry,) = data["actions"]
-    assert set(entry) == {"slug", "name", "strike_days", "days", "totals", "headline", "season"}
+    assert set(entry) == {"slug", "name", "strike_days", "days", "totals", "coverage", "previous_action",
+                          "headline", "season"}
     assert entry["strike_days"] == ["2023-04-11", "2023-04-12", "2023-04-13", "2023-04-14"]
     assert set(entry["days"][0]) == {
         "date", "staff_absent", "staff_due", *RESCHEDULED, "acute_rescheduled", "total_rescheduled",
-        "returns_expected", "returns_received"}
+        "returns_expected", "returns_received", "returns_on_time"}
     assert set(entry["totals"]) == {*RESCHEDULED, "acute_rescheduled", "total_rescheduled", "peak_staff_absent",
-                                    "peak_staff_absent_date"}
+                                    "peak_staff_absent_date", "average_staff_absent",
+                                    "planned_care_maintained_percent"}
+    assert set(entry["coverage"]) == {"returns_expected", "returns_received", "percent"}
+    assert entry["coverage"]["returns_expected"] == sum(d["returns_expected"] for d in entry["days"])
+    assert entry["coverage"]["returns_received"] == sum(d["returns_received"] for d in entry["days"])
+    # The March 2023 junior doctors' action came before April's: same staff group.
+    assert entry["previous_action"]["slug"] == "junior-doctors-march-2023"
+    assert set(entry["previous_action"]) == {"slug", "acute_rescheduled", "average_staff_absent"}
     assert set(entry["season"]) == {"name", "earlier_actions_acute_rescheduled", "exceeds_all_earlier_combined"}
     dt.date.fromisoformat(entry["totals"]["peak_staff_absent_date"])
 
@@ -156,14 +164,20 @@ def test_drafts_never_count(rwe) -> None:  # type: ignore[no-untyped-def]
     assert data["actions"][0]["days"][0]["returns_received"] == 1
 
 
-def test_an_action_without_returns_reports_zeros_and_no_peak_day() -> None:
+def test_an_action_without_returns_reports_nothing_as_null_never_zero(rwe) -> None:  # type: ignore[no-untyped-def]
     make_action()
     entry = json.loads(run("--format", "json"))["actions"][0]
-    assert all(d["total_rescheduled"] == 0 for d in entry["days"])
-    assert entry["totals"]["peak_staff_absent"] == 0
+    # Nobody reported: null, not 0 (DOMAIN.md, "Missing is never zero").
+    assert all(d["total_rescheduled"] is None and d["staff_absent"] is None for d in entry["days"])
+    assert entry["totals"]["total_rescheduled"] is None
+    assert entry["totals"]["peak_staff_absent"] is None
     assert entry["totals"]["peak_staff_absent_date"] is None
-    assert entry["headline"] == ("No appointments or procedures were rescheduled during the junior doctors' "
-                                 "industrial action from 11 to 15 April 2023.")
+    assert entry["totals"]["average_staff_absent"] is None
+    expected = entry["days"][0]["returns_expected"]
+    assert expected >= 1 and entry["coverage"] == {"returns_expected": expected * 4, "returns_received": 0,
+                                                   "percent": 0.0}
+    assert entry["headline"] == ("No returns have been received yet for the junior doctors' industrial action "
+                                 "from 11 to 15 April 2023.")
     assert json.loads(run("--format", "json"))["cumulative"]["total_rescheduled"] == 0
 
 

@@ -30,55 +30,83 @@ def action(rwe):  # type: ignore[no-untyped-def]
     return action
 
 
-def test_xlsx_has_one_row_per_trust_with_each_days_figures_totals_and_notes(client, nia, action) -> None:  # type: ignore[no-untyped-def]
+def _sheet_rows(workbook, name: str) -> tuple[list[str], dict[str, dict]]:  # type: ignore[no-untyped-def]
+    rows = list(workbook[name].iter_rows(values_only=True))
+    header = list(rows[1])
+    return header, {r[0]: dict(zip(header, r, strict=True)) for r in rows[2:]}
+
+
+def test_xlsx_is_publication_ready_with_a_sheet_per_level_totals_statuses_and_metadata(client, nia, action) -> None:  # type: ignore[no-untyped-def]
     client.force_login(nia)
     response = client.get(f"/reports/actions/{action.slug}/download.xlsx")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert 'filename="junior-doctors-april-2023-england.xlsx"' in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Figures", "Notes"]
-    sheet = workbook["Figures"]
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "Junior doctors, April 2023: figures by trust (England)"
-    header = list(rows[1])
-    assert header[:4] == ["ODS code", "Trust", "ICB", "Region"]
-    assert "11 Apr 2023 staff absent" in header
-    by_code = {r[0]: dict(zip(header, r, strict=True)) for r in rows[2:]}
-    assert len(by_code) == len(rows) - 2 >= 200  # every trust that owed a return
+    assert workbook.sheetnames == ["Metadata", "England", "Regions", "ICBs", "Trusts"]
+    header, by_code = _sheet_rows(workbook, "Trusts")
+    assert header[:6] == ["ODS code", "Trust", "Trust type", "ICB", "Region", "Status"]
+    assert "11 Apr 2023 staff absent" in header and "11 Apr 2023 status" in header
+    assert len(by_code) - 1 >= 200  # every trust that owed a return, and the total row
     rwe = by_code["RWE"]
     assert rwe["Trust"] == "University Hospitals of Leicester NHS Trust"
     assert rwe["ICB"] == "Leicester, Leicestershire and Rutland ICB"
     assert rwe["Region"] == "Midlands"
-    assert rwe["11 Apr 2023 staff absent"] == 700
+    assert rwe["Status"] == "not submitted"  # two of four days are missing
+    assert rwe["11 Apr 2023 status"] == "submitted"
+    assert rwe["11 Apr 2023 staff absent"] == 700  # a number, not text
     assert rwe["11 Apr 2023 acute rescheduled (elective and outpatient)"] == 2298
     assert rwe["12 Apr 2023 elective procedures rescheduled"] == 10
+    assert rwe["13 Apr 2023 status"] == "not submitted"
     assert rwe["13 Apr 2023 elective procedures rescheduled"] is None  # missing, not zero
     assert rwe["Total elective procedures rescheduled"] == 175
     assert rwe["Total total rescheduled"] == 2333
     assert rwe["Peak staff absent"] == 700 and rwe["Peak day"] == "2023-04-11"
     assert rwe["Days reported"] == 2
-    assert by_code["RX1"]["12 Apr 2023 elective procedures rescheduled"] is None  # a draft does not count
-    notes = [tuple(r) for r in workbook["Notes"].iter_rows(values_only=True)]
-    assert ("RWE", "University Hospitals of Leicester NHS Trust", "2023-04-13") in notes
-    assert ("RX1", "Nottingham University Hospitals NHS Trust", "2023-04-12") in notes  # draft only: missing
-    nil_start = next(i for i, r in enumerate(notes) if r[0] == "Nil returns")
-    assert ("RX1", "Nottingham University Hospitals NHS Trust", "2023-04-11") in notes[nil_start:]
-    assert ("RWE", "University Hospitals of Leicester NHS Trust", "2023-04-11") not in notes
+    rx1 = by_code["RX1"]
+    assert rx1["11 Apr 2023 status"] == "nil return" and rx1["11 Apr 2023 elective procedures rescheduled"] == 0
+    assert rx1["12 Apr 2023 status"] == "not submitted"  # a draft is not a return
+    assert rx1["12 Apr 2023 elective procedures rescheduled"] is None
+    silent = next(row for code, row in by_code.items() if code not in ("RWE", "RX1", "Total"))
+    assert silent["Status"] == "not submitted" and silent["Total total rescheduled"] is None
+    assert by_code["Total"]["Total total rescheduled"] == 2333  # the total row: what was reported
+    _, regions = _sheet_rows(workbook, "Regions")
+    assert regions["Y60"]["Total total rescheduled"] == 2333 and regions["Total"]["Total total rescheduled"] == 2333
+    _, england = _sheet_rows(workbook, "England")
+    assert england["2023-04-11"]["Elective procedures rescheduled"] == 165
+    assert england["2023-04-13"]["Elective procedures rescheduled"] is None  # nobody reported that day
+    assert england["2023-04-11"]["Returns received"] == 2 and england["2023-04-12"]["Returns received"] == 1
+    assert england["Total"]["Total rescheduled"] == 2333
+    metadata = {r[0]: r[1] for r in workbook["Metadata"].iter_rows(values_only=True) if r and r[0]}
+    assert metadata["Industrial action"] == "Junior doctors, April 2023"
+    assert metadata["Strike days"] == "11 April 2023, 12 April 2023, 13 April 2023, 14 April 2023"
+    assert metadata["Release number"] == "Not a release (live figures)"
+    assert metadata["Licence"].startswith("Open Government Licence v3.0")
+    expected = england["2023-04-11"]["Returns expected"]
+    assert metadata["Coverage"].startswith(f"3 of {expected * 4:,} expected returns")
+    coverage = [r[:3] for r in workbook["Metadata"].iter_rows(values_only=True) if r[0] == "2023-04-11"]
+    assert coverage == [("2023-04-11", expected, 2)]
 
 
-def test_csv_has_the_same_layout_with_a_notes_section(client, nia, action) -> None:  # type: ignore[no-untyped-def]
+def test_csv_is_rectangular_with_statuses_and_empty_cells_for_missing_figures(client, nia, action) -> None:  # type: ignore[no-untyped-def]
     client.force_login(nia)
     response = client.get(f"/reports/actions/{action.slug}/download.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     header = rows[0]
-    rwe = dict(zip(header, next(r for r in rows if r and r[0] == "RWE"), strict=True))
+    assert {len(r) for r in rows} == {len(header)}  # no notes or comment rows
+    by_code = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    rwe = by_code["RWE"]
     assert rwe["Total elective procedures rescheduled"] == "175"
-    assert rwe["13 Apr 2023 staff absent"] == ""
-    assert ["Notes"] in rows
-    assert ["RX1", "Nottingham University Hospitals NHS Trust", "2023-04-11"] in rows
+    assert rwe["13 Apr 2023 staff absent"] == "" and rwe["13 Apr 2023 status"] == "not submitted"
+    assert by_code["RX1"]["11 Apr 2023 status"] == "nil return"
+    assert by_code["RX1"]["11 Apr 2023 elective procedures rescheduled"] == "0"
+    coverage = list(csv.reader(io.StringIO(
+        client.get(f"/reports/actions/{action.slug}/coverage.csv").content.decode())))
+    assert coverage[0] == ["date", "returns_expected", "returns_received", "returns_on_time", "percent_received"]
+    assert [r[0] for r in coverage[1:]] == ["2023-04-11", "2023-04-12", "2023-04-13", "2023-04-14"]
+    assert [r[2] for r in coverage[1:]] == ["2", "1", "0", "0"]
 
 
 @pytest.mark.parametrize("value", ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
@@ -94,7 +122,7 @@ def test_downloads_are_safe_against_formula_injection(client, nia, action) -> No
     Trust.objects.filter(ods_code="RX1").update(name="@SUM(1+1)")
     client.force_login(nia)
     workbook = load_workbook(io.BytesIO(client.get(f"/reports/actions/{action.slug}/download.xlsx").content))
-    cells = {row[0].value: row[1] for row in workbook["Figures"].iter_rows(min_row=3)}
+    cells = {row[0].value: row[1] for row in workbook["Trusts"].iter_rows(min_row=3)}
     assert cells["RWE"].value == "'" + evil
     assert cells["RWE"].data_type == "s"
     assert cells["RX1"].value == "'@SUM(1+1)"
@@ -115,6 +143,6 @@ def test_a_regional_download_holds_only_the_regions_trusts(client, morgan, actio
     client.force_login(morgan)
     response = client.get(f"/reports/actions/{action.slug}/download.xlsx")
     assert 'filename="junior-doctors-april-2023-y60.xlsx"' in response["Content-Disposition"]
-    rows = list(load_workbook(io.BytesIO(response.content))["Figures"].iter_rows(min_row=3, values_only=True))
-    assert {r[3] for r in rows} == {"Midlands"}
+    rows = list(load_workbook(io.BytesIO(response.content))["Trusts"].iter_rows(min_row=3, values_only=True))[:-1]
+    assert {r[4] for r in rows} == {"Midlands"}
     assert "RJ1" not in {r[0] for r in rows}

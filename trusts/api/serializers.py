@@ -15,6 +15,7 @@ from trusts.api.links import release_links
 from trusts.forms_returns import MAX_TEXT
 from trusts.models import DailyReturn, IndustrialAction, Release, ReturnRevision, StrikeDay, WalkoutWindow
 from trusts.models.returns import FIGURE_FIELDS
+from trusts.selectors.completeness import ReportStatus
 from trusts.selectors.reports import DAY_METRICS, RESCHEDULED_METRICS
 
 FIGURE_HELP = {
@@ -216,7 +217,8 @@ class ReturnFilterSerializer(QueryFilterSerializer):
 # --- totals ---------------------------------------------------------------------------------------
 
 def _metrics_serializer(name: str, metrics: tuple[str, ...], **extra: serializers.Field) -> type:
-    attrs: dict[str, Any] = {metric: serializers.IntegerField() for metric in metrics}
+    # null: nobody reported the figure (DOMAIN.md, "Missing is never zero"); 0 is a reported 0.
+    attrs: dict[str, Any] = {metric: serializers.IntegerField(allow_null=True) for metric in metrics}
     attrs.update(extra)
     return type(name, (serializers.Serializer,), attrs)
 
@@ -226,14 +228,32 @@ DayFiguresSerializer = _metrics_serializer(
     returns=serializers.IntegerField(required=False, help_text="Returns received that day (areas)."),
     returns_expected=serializers.IntegerField(required=False, help_text="England only."),
     returns_received=serializers.IntegerField(required=False, help_text="England only."),
+    returns_on_time=serializers.IntegerField(required=False, help_text="England only: received by the deadline."),
+    status=serializers.ChoiceField(choices=ReportStatus.choices, required=False, allow_null=True,
+                                   help_text="Trusts: submitted, nil return, not submitted or late."),
 )
 ActionTotalsSerializer = _metrics_serializer(
     "ActionTotalsSerializer", RESCHEDULED_METRICS,
-    peak_staff_absent=serializers.IntegerField(required=False),
+    peak_staff_absent=serializers.IntegerField(required=False, allow_null=True),
     peak_staff_absent_date=serializers.DateField(required=False, allow_null=True),
+    average_staff_absent=serializers.FloatField(required=False, allow_null=True, help_text="England only."),
+    planned_care_maintained_percent=serializers.FloatField(required=False, allow_null=True,
+                                                           help_text="England only; null without planned figures."),
     days_reported=serializers.IntegerField(required=False),
     returns=serializers.IntegerField(required=False),
 )
+
+
+class CoverageSerializer(serializers.Serializer):
+    returns_expected = serializers.IntegerField()
+    returns_received = serializers.IntegerField()
+    percent = serializers.FloatField(help_text="Floored to one decimal: never 100 while a return is missing.")
+
+
+class PreviousActionSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    acute_rescheduled = serializers.IntegerField(allow_null=True)
+    average_staff_absent = serializers.FloatField(allow_null=True)
 
 
 class AreaSerializer(serializers.Serializer):
@@ -242,6 +262,8 @@ class AreaSerializer(serializers.Serializer):
     region_code = serializers.CharField()
     days = DayFiguresSerializer(many=True)
     totals = ActionTotalsSerializer()
+    status = serializers.ChoiceField(choices=ReportStatus.choices, required=False, allow_null=True,
+                                     help_text="Trusts, over the action: not submitted while a return is missing.")
     missing_dates = serializers.ListField(child=serializers.DateField(), required=False,
                                          help_text="Trusts: strike days it owed a return and sent none.")
 
@@ -250,6 +272,8 @@ class EnglandSerializer(serializers.Serializer):
     headline = serializers.CharField()
     days = DayFiguresSerializer(many=True)
     totals = ActionTotalsSerializer()
+    coverage = CoverageSerializer()
+    previous_action = PreviousActionSerializer(allow_null=True)
 
 
 class ScopeSerializer(serializers.Serializer):
@@ -308,5 +332,6 @@ class ReleaseDetailSerializer(ReleaseSerializer):
     changes_since_previous = serializers.DictField(help_text="What changed since the previous release, and why.")
 
     class Meta(ReleaseSerializer.Meta):
-        fields = [*ReleaseSerializer.Meta.fields, "figures", "changes_since_previous"]
+        fields = [*ReleaseSerializer.Meta.fields, "note", "incomplete_reason", "coverage_threshold", "figures",
+                  "changes_since_previous"]
 

@@ -15,18 +15,20 @@ from django.db.models import Q, QuerySet
 from trusts.models import IndustrialAction, Region, Trust, User
 from trusts.models.accounts import TRUST_ROLES
 from trusts.scoping import is_national_manager, managed_regions
-from trusts.selectors.completeness import completeness_by_day
+from trusts.selectors.completeness import completeness_by_day, coverage_of, reported
 from trusts.selectors.reports import (
     DAY_METRICS,
     RESCHEDULED_METRICS,
     AreaFigures,
     DayFigures,
     Figures,
+    action_headline,
     all_actions,
+    average_staff_absent,
     daily_figures,
-    headline,
     peak_of,
     per_action_totals,
+    previous_action,
     region_figures,
     totals_of,
     trust_figures,
@@ -63,10 +65,12 @@ def totals_scope(user: User) -> Scope | None:
 
 
 def _totals(figures: Figures, days: list[DayFigures] | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = {**figures.metrics(RESCHEDULED_METRICS), "returns": figures.returns}
+    row: dict[str, Any] = {**figures.reported_metrics(RESCHEDULED_METRICS), "returns": figures.returns}
     if days is not None:
         peak = peak_of(days)
-        row.update(peak_staff_absent=peak.staff_absent, peak_staff_absent_date=peak.date)
+        row.update(peak_staff_absent=reported(peak.staff_absent, figures.returns), peak_staff_absent_date=peak.date,
+                   average_staff_absent=average_staff_absent(days),
+                   planned_care_maintained_percent=figures.planned_maintained_percent)
     return row
 
 
@@ -86,9 +90,10 @@ def totals_list(scope: Scope) -> dict[str, Any]:
 
 
 def _day_json(day: DayFigures, *, completeness: bool) -> dict[str, Any]:
-    row: dict[str, Any] = {"date": day.date, **day.figures.metrics(DAY_METRICS)}
+    row: dict[str, Any] = {"date": day.date, **day.figures.reported_metrics(DAY_METRICS)}
     if completeness:
-        row.update(returns_expected=day.expected or 0, returns_received=day.received or 0)
+        row.update(returns_expected=day.expected or 0, returns_received=day.received or 0,
+                   returns_on_time=day.on_time or 0)
     else:
         row["returns"] = day.figures.returns
     return row
@@ -97,14 +102,16 @@ def _day_json(day: DayFigures, *, completeness: bool) -> dict[str, Any]:
 def _area_json(area: AreaFigures, *, trust: bool) -> dict[str, Any]:
     row: dict[str, Any] = {
         "code": area.code, "name": area.name, "region_code": area.region_code,
-        "days": [{"date": date, **figures.metrics(DAY_METRICS), "returns": figures.returns}
+        "days": [{"date": date, **figures.reported_metrics(DAY_METRICS), "returns": figures.returns,
+                  **({"status": area.status_on(date)} if trust else {})}
                  for date, figures in area.days.items()],
-        "totals": {**area.totals.metrics(RESCHEDULED_METRICS), "peak_staff_absent": area.peak.staff_absent,
+        "totals": {**area.totals.reported_metrics(RESCHEDULED_METRICS),
+                   "peak_staff_absent": reported(area.peak.staff_absent, area.totals.returns),
                    "peak_staff_absent_date": area.peak.date, "days_reported": area.days_reported,
                    "returns": area.totals.returns},
     }
     if trust:
-        row["missing_dates"] = area.missing_dates
+        row.update(status=area.status, missing_dates=area.missing_dates)
     return row
 
 
@@ -113,9 +120,9 @@ def totals_detail(scope: Scope, action: IndustrialAction) -> dict[str, Any]:
     england = None
     if scope.managers:
         days = with_completeness(daily_figures([action])[action.pk], completeness_by_day(action))
-        figures = totals_of(days)
-        england = {"headline": headline(action, figures.acute_rescheduled, list(action.strike_days.all())),
-                   "days": [_day_json(d, completeness=True) for d in days], "totals": _totals(figures, days)}
+        england = {"headline": action_headline(action, days), "days": [_day_json(d, completeness=True) for d in days],
+                   "totals": _totals(totals_of(days), days), "coverage": coverage_of(days).as_json(),
+                   "previous_action": previous_action(action)}
     regions = region_figures(action, dates, scope.trusts) if scope.managers else []
     trusts = trust_figures(action, dates, scope.trusts)
     return {

@@ -26,12 +26,19 @@ class Release(models.Model):
     changes_since_previous = models.JSONField(default=dict, blank=True)
     # The newest revision included, so that the next release can find the reasons given since.
     last_revision_id = models.PositiveBigIntegerField(default=0)
+    # What the manager said about this release (shown on it), and, when a strike day was below the
+    # coverage threshold, why it was published anyway: both public, with the figures.
+    note = models.TextField(blank=True, default="")
+    incomplete_reason = models.TextField(blank=True, default="")
+    coverage_threshold = models.PositiveSmallIntegerField(
+        default=95, help_text="The RELEASE_COVERAGE_THRESHOLD (percent) in force when it was published.")
 
     class Meta:
         ordering = ["action", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["action", "number"], name="release_number_unique_per_action"),
             models.CheckConstraint(name="release_number_positive", condition=Q(number__gte=1)),
+            models.CheckConstraint(name="release_coverage_threshold_percent", condition=Q(coverage_threshold__lte=100)),
         ]
 
     def __str__(self) -> str:

@@ -1,18 +1,93 @@
-"""Completeness of returns: who owes a return for a strike day, who has sent one, who has not.
+"""Completeness of returns: who owes a return for a strike day, who has sent one, who has not,
+and the one rule every output follows for a figure nobody reported (DOMAIN.md, "Missing is never
+zero"): `report_status`, `reported` and `coverage_of` below.
 
-Reused by the reports. Every aggregate is one query: the per-day counts are correlated
-subqueries on the strike days, never a Python loop over days or trusts.
+Reused by the reports, the downloads, releases, the API and notices. Every aggregate is one query:
+the per-day counts are correlated subqueries on the strike days, never a Python loop over days or
+trusts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, TextChoices, Value
 from django.db.models.functions import Coalesce
 
 from trusts.models import DailyReturn, IndustrialAction, Membership, ReturnStatus, Role, StrikeDay, Trust, TrustStatus
+
+# --- missing is never zero ------------------------------------------------------------------
+
+
+class ReportStatus(TextChoices):
+    """What a trust's row says about a strike day (or, for a row over the action, its days)."""
+
+    SUBMITTED = "submitted", "Submitted"
+    NIL_RETURN = "nil return", "Nil return"
+    NOT_SUBMITTED = "not submitted", "Not submitted"
+    LATE = "late", "Late"
+
+
+# How HTML shows a figure nobody reported (never "0"; a confirmed nil return shows 0).
+NOT_SUBMITTED_TEXT = "Not submitted"
+
+Number = TypeVar("Number", int, float)
+
+
+def report_status(*, returns: int, nil_returns: int = 0, late_returns: int = 0,
+                  owed: int = 1) -> ReportStatus | None:
+    """The status of a trust's submitted returns: for one strike day (owed 1 or 0, returns 0 or 1),
+    or over the strike days of an action (owed: the days it owed a return). Not submitted when an
+    owed return is missing; nil return when every return it sent was nil; late when any came late.
+    None: it owed nothing and sent nothing. `returns` counts submitted returns; a draft is none."""
+    if not owed and not returns:
+        return None
+    if not returns or returns < owed:
+        return ReportStatus.NOT_SUBMITTED
+    if nil_returns == returns:
+        return ReportStatus.NIL_RETURN
+    if late_returns:
+        return ReportStatus.LATE
+    return ReportStatus.SUBMITTED
+
+
+def reported(value: Number | None, returns: int) -> Number | None:
+    """A figure as every output states it: None (an empty cell, JSON null, "Not submitted") when
+    no return stands behind it, whatever a SUM() over no rows said; the value (0 included) when
+    at least one return does. A nil return is a return: its 0 is stated."""
+    return value if returns else None
+
+
+def reported_text(value: int | float | None) -> str:
+    """A figure for HTML: "Not submitted" for None, never "0"."""
+    return NOT_SUBMITTED_TEXT if value is None else f"{value:,}"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many of the expected returns an aggregate is based on (per action: over its strike days)."""
+
+    returns_expected: int
+    returns_received: int
+
+    @property
+    def percent(self) -> float:
+        """Floored to one decimal, so that 2,069 of 2,070 never reads as 100%."""
+        if not self.returns_expected:
+            return 100.0
+        return math.floor(1000 * self.returns_received / self.returns_expected) / 10
+
+    @property
+    def complete(self) -> bool:
+        return self.returns_received >= self.returns_expected
+
+    def as_json(self) -> dict[str, int | float]:
+        return {"returns_expected": self.returns_expected, "returns_received": self.returns_received,
+                "percent": self.percent}
 
 
 @dataclass(frozen=True)
@@ -22,11 +97,55 @@ class DayCompleteness:
     expected: int
     received: int
     missing: int
+    # Submitted returns that were not late (the deadline is DOMAIN.md's 11:00 next working day).
+    on_time: int = 0
 
     @property
     def percent_received(self) -> int:
         """Rounded down, so that 208 of 209 never reads as 100%."""
         return (self.received * 100) // self.expected if self.expected else 100
+
+    @property
+    def coverage(self) -> Coverage:
+        return Coverage(self.expected, self.received)
+
+
+class CountedDay(Protocol):
+    """A strike day with its returns expected and received (DayCompleteness, reports.DayFigures)."""
+
+    @property
+    def date(self) -> dt.date: ...
+    @property
+    def expected(self) -> int | None: ...
+    @property
+    def received(self) -> int | None: ...
+
+
+Day = TypeVar("Day", bound=CountedDay)
+
+
+def coverage_of(days: Iterable[CountedDay]) -> Coverage:
+    """An action's coverage: returns received of returns expected, over all its strike days."""
+    days = list(days)
+    return Coverage(sum(d.expected or 0 for d in days), sum(d.received or 0 for d in days))
+
+
+def least_covered(days: Sequence[Day]) -> Day | None:
+    """The strike day with the smallest share of its returns in (the earliest on a tie): what a
+    headline's "(based on returns from N of M trusts)" states, since a figure over the action is
+    only as complete as its least complete day."""
+    incomplete = [d for d in days if (d.received or 0) < (d.expected or 0)]
+    if not incomplete:
+        return None
+    return min(incomplete, key=lambda d: ((d.received or 0) / (d.expected or 1), d.date))
+
+
+def coverage_clause(days: Sequence[CountedDay]) -> str:
+    """" (based on returns from 187 of 207 trusts)" below 100%, "" when every return is in."""
+    day = least_covered(days)
+    if day is None:
+        return ""
+    return f" (based on returns from {day.received or 0:,} of {day.expected or 0:,} trusts)"
 
 
 def _active_on(date_ref: object) -> Q:
@@ -79,29 +198,32 @@ def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None
         .order_by().annotate(group=Value(1)).values("group")
         .annotate(n=Count("pk")).values("n")
     )
-    received_sq = (
-        DailyReturn.objects.filter(
+    def received_sq(*, on_time: bool) -> Subquery:
+        returns = DailyReturn.objects.filter(
             strike_day=OuterRef("pk"), status=ReturnStatus.SUBMITTED,
             # The strike day's date (two levels out), not the return's: correlated on the return,
             # PostgreSQL re-ran this subquery for every return of the day (quadratic in trusts);
             # on the strike day it runs once per day as a semi-join (BENCHMARKS.md).
             trust__in=scope.filter(_active_on(OuterRef(OuterRef("date")))).values("pk"),
         )
-        .order_by().values("strike_day")
-        .annotate(n=Count("pk")).values("n")
-    )
+        if on_time:
+            returns = returns.filter(is_late=False)
+        return Subquery(returns.order_by().values("strike_day").annotate(n=Count("pk")).values("n"),
+                        output_field=IntegerField())
+
     rows = (
         StrikeDay.objects.filter(action=action)
         .annotate(
             expected=Coalesce(Subquery(expected_sq, output_field=IntegerField()), 0),
-            received=Coalesce(Subquery(received_sq, output_field=IntegerField()), 0),
+            received=Coalesce(received_sq(on_time=False), 0),
+            on_time=Coalesce(received_sq(on_time=True), 0),
         )
         .order_by("date")
-        .values("date", "deadline", "expected", "received")
+        .values("date", "deadline", "expected", "received", "on_time")
     )
     return [
         DayCompleteness(date=r["date"], deadline=r["deadline"], expected=r["expected"], received=r["received"],
-                        missing=r["expected"] - r["received"])
+                        missing=r["expected"] - r["received"], on_time=r["on_time"])
         for r in rows
     ]
 

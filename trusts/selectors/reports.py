@@ -35,10 +35,15 @@ from trusts.models import (
 from trusts.models.returns import RESCHEDULED_FIELDS
 from trusts.selectors.completeness import (
     DayCompleteness,
+    ReportStatus,
     active_between,
     completeness_by_day,
+    coverage_clause,
+    coverage_of,
     expected_trusts,
     owes_return,
+    report_status,
+    reported,
 )
 from trusts.strike_calendar import LONDON, season_of
 
@@ -163,6 +168,21 @@ class Figures:
     def metrics(self, names: Iterable[str] = DAY_METRICS) -> dict[str, int]:
         return {name: getattr(self, name) for name in names}
 
+    def reported_metrics(self, names: Iterable[str] = DAY_METRICS) -> dict[str, int | None]:
+        """metrics() as every output states them: None for each figure when no return stands
+        behind these sums (completeness.reported), 0 only when a return said 0."""
+        return {name: reported(getattr(self, name), self.returns) for name in names}
+
+    @property
+    def stated(self) -> dict[str, int | None]:
+        """reported_metrics() of every day metric, for templates ({{ f.stated.staff_absent|figure }})."""
+        return self.reported_metrics(DAY_METRICS)
+
+    def status(self, *, owed: int = 1) -> ReportStatus | None:
+        """A trust's status for these returns (one day, or its days: owed is how many it owed)."""
+        return report_status(returns=self.returns, nil_returns=self.nil_returns, late_returns=self.late_returns,
+                             owed=owed)
+
 
 # Figures' field names, read once: the report tables build hundreds of Figures a request.
 FIGURE_NAMES = tuple(f.name for f in fields(Figures))
@@ -175,6 +195,7 @@ class DayFigures:
     # Filled from completeness_by_day where the caller asks for it.
     expected: int | None = None
     received: int | None = None
+    on_time: int | None = None
 
     @property
     def missing(self) -> int | None:
@@ -240,6 +261,15 @@ class AreaFigures:
     def day_list(self) -> list[tuple[dt.date, Figures]]:
         return list(self.days.items())
 
+    def status_on(self, date: dt.date) -> ReportStatus | None:
+        """A trust row's status for one strike day (None: it owed none and sent none)."""
+        return self.days.get(date, Figures()).status(owed=int(date in self.owed))
+
+    @property
+    def status(self) -> ReportStatus | None:
+        """A trust row's status over the action: not submitted while any owed return is missing."""
+        return self.totals.status(owed=len(self.owed))
+
 
 def submitted_returns(trusts: QuerySet[Trust] | None = None) -> QuerySet[DailyReturn]:
     queryset = DailyReturn.objects.filter(status=ReturnStatus.SUBMITTED)
@@ -289,7 +319,8 @@ def with_completeness(days: list[DayFigures], completeness: Sequence[DayComplete
     by_date = {c.date: c for c in completeness}
     for day in days:
         if day.date in by_date:
-            day.expected, day.received = by_date[day.date].expected, by_date[day.date].received
+            found = by_date[day.date]
+            day.expected, day.received, day.on_time = found.expected, found.received, found.on_time
     return days
 
 
@@ -437,6 +468,8 @@ class TableRow:
     region_name: str = ""
     owed: set[dt.date] = field(default_factory=set)
     reported: set[dt.date] = field(default_factory=set)
+    nil_returns: int = 0
+    late_returns: int = 0
 
     @property
     def days_reported(self) -> int:
@@ -446,6 +479,13 @@ class TableRow:
     def missing_dates(self) -> list[dt.date]:
         """Days it owed a return and sent none (a draft is not a return), as AreaFigures says."""
         return sorted(self.owed - self.reported)
+
+    @property
+    def status(self) -> ReportStatus | None:
+        """completeness.report_status over the action (the page's tables read no nil or late
+        counts: those are in the trust's own page and the downloads)."""
+        return report_status(returns=len(self.reported), nil_returns=self.nil_returns,
+                             late_returns=self.late_returns, owed=len(self.owed))
 
 
 @dataclass
@@ -511,13 +551,15 @@ def action_tables(
         submitted_returns(trusts).filter(action=action)
         .values("trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code",
                 "trust__icb__region__name")
-        .annotate(**_rescheduled_aggregates(), **per_day).order_by())
+        .annotate(**_rescheduled_aggregates(), **per_day, nil_returns=Count("pk", filter=Q(is_nil=True)),
+                  late_returns=Count("pk", filter=Q(is_late=True))).order_by())
     trust_at, icb_at, icb_name_at, region_at, region_name_at = (columns[name] for name in (
         "trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code", "trust__icb__region__name"))
     # Each row's figures as one tuple: the rescheduled sums, then staff absent per strike day.
     figures_of = itemgetter(*[columns[PREFIX + name] for name in RESCHEDULED_METRICS],
                             *[columns[f"absent_{index}"] for index in range(len(dates))])
     sent_at = [(date, columns[f"sent_{index}"]) for index, date in enumerate(dates)]
+    nil_at, late_at = columns["nil_returns"], columns["late_returns"]
     metrics = len(RESCHEDULED_METRICS)
 
     def area_row(area: TableRow, members: list[tuple[int, ...]]) -> tuple[TableRow, tuple[int, ...]]:
@@ -527,12 +569,12 @@ def action_tables(
         area.peak = _peak(dates, summed[metrics:])
         return area, summed
 
-    by_trust: dict[int, tuple[tuple[int, ...], set[dt.date]]] = {}
+    by_trust: dict[int, tuple[tuple[int, ...], set[dt.date], int, int]] = {}
     icb_members: dict[str, list[tuple[int, ...]]] = defaultdict(list)
     icb_rows: dict[str, TableRow] = {}
     for row in grouped:
         figures = figures_of(row)
-        by_trust[row[trust_at]] = (figures, {date for date, at in sent_at if row[at]})
+        by_trust[row[trust_at]] = (figures, {date for date, at in sent_at if row[at]}, row[nil_at], row[late_at])
         icb_members[row[icb_at]].append(figures)
         if row[icb_at] not in icb_rows:
             icb_rows[row[icb_at]] = TableRow(code=row[icb_at], name=_short_icb_name(row[icb_name_at]),
@@ -573,6 +615,7 @@ def action_tables(
                 date for date in dates
                 if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
             reported=sent[1] if sent else set(),
+            nil_returns=sent[2] if sent else 0, late_returns=sent[3] if sent else 0,
         ))
     return ActionTables(
         regions=sorted(region_rows.values(), key=lambda a: a.name),
@@ -596,6 +639,7 @@ SORT_KEYS: dict[str, Any] = {
     "total_rescheduled": lambda a: a.totals.total_rescheduled,
     "peak_staff_absent": lambda a: a.peak.staff_absent,
     "days_reported": lambda a: a.days_reported,
+    "status": lambda a: (a.status or "", a.name.lower()),
 }
 
 
@@ -793,16 +837,30 @@ def action_period(strike_days: Sequence[StrikeDay]) -> str:
     return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
-def headline(action: IndustrialAction, acute_rescheduled: int, strike_days: Sequence[StrikeDay]) -> str:
-    """DOMAIN.md's one plain-English sentence, from the acute count (elective + outpatient)."""
+def headline(action: IndustrialAction, acute_rescheduled: int | None, strike_days: Sequence[StrikeDay],
+             coverage: str = "") -> str:
+    """DOMAIN.md's one plain-English sentence, from the acute count (elective + outpatient).
+    `coverage` is completeness.coverage_clause() of the strike days: below 100% the sentence ends
+    "(based on returns from N of M trusts)". None (no return at all) is never "no appointments"."""
+    who = f"the {staff_group_possessive(action.staff_group)} industrial action {action_period(strike_days)}"
+    if acute_rescheduled is None:
+        return f"No returns have been received yet for {who}."
     figure, exact = headline_figure(acute_rescheduled)
-    during = f"during the {staff_group_possessive(action.staff_group)} industrial action {action_period(strike_days)}"
+    during = f"during {who}{coverage}"
     if figure == 0:
         return f"No appointments or procedures were rescheduled {during}."
     if figure == 1:
         return f"1 appointment or procedure was rescheduled {during}."
     stated = f"{figure:,}" if exact else f"More than {figure:,}"
     return f"{stated} appointments and procedures were rescheduled {during}."
+
+
+def action_headline(action: IndustrialAction, days: Sequence[DayFigures]) -> str:
+    """headline() of an action from its per-day figures, ending with the coverage when the days
+    carry completeness (with_completeness) and it is below 100%. Strike days: prefetched or one query."""
+    totals = totals_of(days)
+    return headline(action, reported(totals.acute_rescheduled, totals.returns), list(action.strike_days.all()),
+                    coverage_clause(days))
 
 
 def season_sentence(action: IndustrialAction, comparison: SeasonComparison | None) -> str:
@@ -829,25 +887,83 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def average_staff_absent(days: Iterable[DayFigures]) -> float | None:
+    """NHS England's 2025 measure: the mean of the daily staff absent over the strike days with
+    returns (a day nobody reported is not a day of 0), to one decimal; None without any."""
+    counted = [d.figures.staff_absent for d in days if d.figures.returns]
+    return round(sum(counted) / len(counted), 1) if counted else None
+
+
+def previous_action(action: IndustrialAction) -> dict[str, Any] | None:
+    """The latest earlier action of the same staff group, with the figures the comparison states
+    ({"slug", "acute_rescheduled", "average_staff_absent"}), or None: one query, from the rollups
+    (one row per action and strike day with returns: average_staff_absent()'s days)."""
+    if action.first_day is None:
+        return None
+
+    def rollup(expression: Any) -> Subquery:
+        return Subquery(national_rollups().filter(action_id=OuterRef("pk")).order_by().values("action_id")
+                        .annotate(value=expression).values("value"))
+
+    earlier = (
+        IndustrialAction.objects.filter(staff_group=action.staff_group, first_day__lt=action.first_day)
+        .order_by("-first_day", "-pk")
+        .annotate(acute=rollup(Sum(F("elective_rescheduled") + F("outpatient_rescheduled"))),
+                  absent=rollup(Sum("staff_absent")), reported_days=rollup(Count("pk")))
+        .values("slug", "acute", "absent", "reported_days").first()
+    )
+    if earlier is None:
+        return None
+    days = earlier["reported_days"]
+    return {"slug": earlier["slug"], "acute_rescheduled": earlier["acute"] if days else None,
+            "average_staff_absent": round(earlier["absent"] / days, 1) if days else None}
+
+
+def _figure(value: float) -> str:
+    # 17236.0 -> "17,236"; 17236.4 -> "17,236.4": the one decimal only where there is one.
+    return f"{value:,.1f}".removesuffix(".0")
+
+
+def average_sentence(average: float | None, previous: dict[str, Any] | None) -> str:
+    """"On average 17,236 staff were absent each day, up from 16,162 in the previous round."."""
+    if average is None:
+        return ""
+    sentence = f"On average {_figure(average)} staff were absent each day"
+    before = previous.get("average_staff_absent") if previous else None
+    if before is None:
+        return sentence + "."
+    if average == before:
+        return f"{sentence}, the same as in the previous round."
+    direction = "up" if average > before else "down"
+    return f"{sentence}, {direction} from {_figure(before)} in the previous round."
+
+
 def action_entry(
     action: IndustrialAction, days: list[DayFigures], comparison: SeasonComparison | None,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One action in DOMAIN.md's national_totals JSON shape (days must carry completeness)."""
+    """One action in DOMAIN.md's national_totals JSON shape (days must carry completeness;
+    `previous` is previous_action()'s). A day nobody reported has null figures, never zeros."""
     totals = totals_of(days)
     peak = peak_of(days)
-    strike_day_rows = list(action.strike_days.all())
     return {
         "slug": action.slug,
         "name": action.name,
         "strike_days": [d.date.isoformat() for d in days],
         "days": [
-            {"date": d.date.isoformat(), **d.figures.metrics(DAY_METRICS),
-             "returns_expected": d.expected or 0, "returns_received": d.received or 0}
+            {"date": d.date.isoformat(), **d.figures.reported_metrics(DAY_METRICS),
+             "returns_expected": d.expected or 0, "returns_received": d.received or 0,
+             "returns_on_time": d.on_time or 0}
             for d in days
         ],
-        "totals": {**totals.metrics(RESCHEDULED_METRICS), "peak_staff_absent": peak.staff_absent,
-                   "peak_staff_absent_date": _iso(peak.date)},
-        "headline": headline(action, totals.acute_rescheduled, strike_day_rows),
+        "totals": {**totals.reported_metrics(RESCHEDULED_METRICS),
+                   "peak_staff_absent": reported(peak.staff_absent, totals.returns),
+                   "peak_staff_absent_date": _iso(peak.date),
+                   "average_staff_absent": average_staff_absent(days),
+                   "planned_care_maintained_percent": totals.planned_maintained_percent},
+        "coverage": coverage_of(days).as_json(),
+        "previous_action": previous,
+        "headline": action_headline(action, days),
         "season": {
             "name": comparison.name if comparison else None,
             "earlier_actions_acute_rescheduled": comparison.earlier_acute_rescheduled if comparison else 0,
@@ -887,5 +1003,6 @@ def national_totals(slugs: Sequence[str] | None = None) -> dict[str, Any]:
     for action in chosen:
         # One query per listed action: the command lists a handful of actions, never trusts or days.
         action_days = with_completeness(days[action.pk], completeness_by_day(action))
-        entries.append(action_entry(action, action_days, season_comparison(action, recorded, totals)))
+        entries.append(action_entry(action, action_days, season_comparison(action, recorded, totals),
+                                    previous_action(action)))
     return {"actions": entries, "cumulative": overall.metrics(RESCHEDULED_METRICS)}

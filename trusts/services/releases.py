@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
 from trusts import clock
-from trusts.models import IndustrialAction, Release, ReturnRevision, User
+from trusts.models import IndustrialAction, Release, ReturnRevision, Trust, User
 from trusts.models.returns import RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.scoping import is_national_manager
-from trusts.selectors.completeness import completeness_by_day
+from trusts.selectors.completeness import DayCompleteness, completeness_by_day, coverage_of
 from trusts.selectors.reports import (
     DAY_METRICS,
     RESCHEDULED_METRICS,
@@ -24,6 +26,7 @@ from trusts.selectors.reports import (
     daily_figures,
     icb_figures,
     per_action_totals,
+    previous_action,
     region_figures,
     season_comparison,
     season_sentence,
@@ -36,13 +39,40 @@ from trusts.services.audit import audit_record
 RETURN_FIGURES = (*WORKFORCE_FIELDS, *RESCHEDULED_FIELDS)
 
 
-def _area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
+class ReleaseRefused(Exception):
+    """Publishing was refused: nothing was published. The message says why, in a manager's words."""
+
+
+class CoverageBelowThreshold(ReleaseRefused):
+    def __init__(self, days: Sequence[DayCompleteness], threshold: int) -> None:
+        self.days, self.threshold = list(days), threshold
+        listed = "; ".join(f"{d.date:%-d %B %Y}: {d.received:,} of {d.expected:,} returns ({d.percent_received}%)"
+                           for d in self.days)
+        super().__init__(f"Coverage is below {threshold}% on {len(self.days)} strike day"
+                         f"{'' if len(self.days) == 1 else 's'} ({listed}). Publish anyway only with a reason.")
+
+
+def days_below_threshold(
+    completeness: Sequence[DayCompleteness], threshold: int | None = None,
+) -> list[DayCompleteness]:
+    """The strike days with fewer than `threshold`% (default: RELEASE_COVERAGE_THRESHOLD) of their
+    expected returns; compared in whole numbers, so 94.9% is below 95%."""
+    threshold = settings.RELEASE_COVERAGE_THRESHOLD if threshold is None else threshold
+    return [d for d in completeness if d.received * 100 < threshold * d.expected]
+
+
+def area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
+    """A region, ICB or trust row as releases (and the downloads built from them) carry it: a
+    figure nobody reported is null, never 0; a trust's row and each of its days carry a status."""
     row: dict[str, Any] = {
         "code": area.code, "name": area.name,
         "region_code": area.region_code, "region_name": area.region_name,
-        "days": [{"date": date.isoformat(), **figures.metrics(DAY_METRICS), "returns": figures.returns,
-                  "nil_returns": figures.nil_returns} for date, figures in area.days.items()],
-        "totals": {**area.totals.metrics(RESCHEDULED_METRICS), "peak_staff_absent": area.peak.staff_absent,
+        "days": [{"date": date.isoformat(), **figures.reported_metrics(DAY_METRICS), "returns": figures.returns,
+                  "nil_returns": figures.nil_returns, "late_returns": figures.late_returns,
+                  **({"status": area.status_on(date)} if trust else {})}
+                 for date, figures in area.days.items()],
+        "totals": {**area.totals.reported_metrics(RESCHEDULED_METRICS),
+                   "peak_staff_absent": area.peak.staff_absent if area.totals.returns else None,
                    "peak_staff_absent_date": area.peak.date.isoformat() if area.peak.date else None,
                    "days_reported": area.days_reported},
     }
@@ -50,31 +80,37 @@ def _area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
         row.update(icb_code=area.icb_code, icb_name=area.icb_name)
     if trust:
         # No contact details: a release is public.
-        row.update(trust_type=area.trust_type, missing_dates=[d.isoformat() for d in area.missing_dates],
+        row.update(trust_type=area.trust_type, status=area.status,
+                   missing_dates=[d.isoformat() for d in area.missing_dates],
                    nil_dates=[d.isoformat() for d in area.nil_dates])
     return row
 
 
-def release_snapshot(action: IndustrialAction) -> dict[str, Any]:
-    """Everything a release shows, computed now and copied into JSON, so that it never moves."""
+def release_snapshot(action: IndustrialAction, trusts: QuerySet[Trust] | None = None,
+                     completeness: Sequence[DayCompleteness] | None = None) -> dict[str, Any]:
+    """Everything a release shows, computed now and copied into JSON, so that it never moves.
+    `trusts` narrows the region, ICB and trust tables and the completeness to a manager's scope
+    (the manager's XLSX download is built from this too); England's figures stay England's."""
     recorded = all_actions()
     action = next(a for a in recorded if a.pk == action.pk)
     totals = per_action_totals()
-    completeness = completeness_by_day(action)
-    days = with_completeness(daily_figures([action])[action.pk], completeness)
+    england_completeness = list(completeness) if completeness is not None else completeness_by_day(action)
+    completeness = england_completeness if trusts is None else completeness_by_day(action, trusts)
+    days = with_completeness(daily_figures([action])[action.pk], england_completeness)
     dates = [d.date for d in days]
     comparison = season_comparison(action, recorded, totals)
     return {
         "generated_at": clock.now().isoformat(),
-        "national": action_entry(action, days, comparison),
+        "national": action_entry(action, days, comparison, previous_action(action)),
         "season_sentence": season_sentence(action, comparison),
         "days": [{"date": d.date.isoformat(), "staff_absent_percent": d.figures.staff_absent_percent,
                   "planned_maintained_percent": d.figures.planned_maintained_percent} for d in days],
         "completeness": [{"date": c.date.isoformat(), "deadline": c.deadline.isoformat(), "expected": c.expected,
-                          "received": c.received, "missing": c.missing} for c in completeness],
-        "regions": [_area_json(a) for a in region_figures(action, dates)],
-        "icbs": [_area_json(a) for a in icb_figures(action, dates)],
-        "trusts": [_area_json(a, trust=True) for a in trust_figures(action, dates)],
+                          "received": c.received, "on_time": c.on_time, "missing": c.missing} for c in completeness],
+        "coverage": coverage_of(completeness).as_json(),
+        "regions": [area_json(a) for a in region_figures(action, dates, trusts)],
+        "icbs": [area_json(a) for a in icb_figures(action, dates, trusts)],
+        "trusts": [area_json(a, trust=True) for a in trust_figures(action, dates, trusts)],
     }
 
 
@@ -119,17 +155,34 @@ def release_changes(
     }
 
 
-def release_publish(*, action: IndustrialAction, user: User, request: HttpRequest | None = None) -> Release:
-    """Publish the action's figures as they stand now. National managers only."""
-    if not is_national_manager(user):
+def release_publish(
+    *, action: IndustrialAction, user: User | None, note: str = "", allow_incomplete: bool = False,
+    reason: str = "", request: HttpRequest | None = None,
+) -> Release:
+    """Publish the action's figures as they stand now. National managers only; `user` None is the
+    publish_release command, which runs with national authority as import_returns does.
+
+    Refused (CoverageBelowThreshold) while any strike day has fewer than RELEASE_COVERAGE_THRESHOLD
+    percent of its expected returns, unless `allow_incomplete` with a `reason`, which the release
+    records and shows. ReleaseRefused when allow_incomplete comes without a reason."""
+    if user is not None and not is_national_manager(user):
         raise PermissionDenied("Only a national manager can publish figures.")
+    reason, note = reason.strip(), note.strip()
+    threshold = settings.RELEASE_COVERAGE_THRESHOLD
     with transaction.atomic():
         # Lock the action so that two publishes cannot take the same number or overlap revisions.
         action = IndustrialAction.objects.select_for_update().get(pk=action.pk)
+        completeness = completeness_by_day(action)
+        below = days_below_threshold(completeness, threshold)
+        if below and not allow_incomplete:
+            raise CoverageBelowThreshold(below, threshold)
+        if below and not reason:
+            raise ReleaseRefused("Give the reason for publishing figures below the coverage threshold: "
+                                 "it is published with them.")
         previous = action.releases.order_by("-number").first()
         action_revisions = ReturnRevision.objects.filter(daily_return__action=action)
         last_revision_id = action_revisions.aggregate(last=Max("pk"))["last"] or 0
-        snapshot = release_snapshot(action)
+        snapshot = release_snapshot(action, completeness=completeness)
         since = previous.last_revision_id if previous else 0
         revisions = list(
             action_revisions.filter(pk__gt=since, pk__lte=last_revision_id).order_by("pk").values(
@@ -139,12 +192,17 @@ def release_publish(*, action: IndustrialAction, user: User, request: HttpReques
             action=action, number=previous.number + 1 if previous else 1, published_at=clock.now(),
             published_by=user, figures=snapshot,
             changes_since_previous=release_changes(previous, snapshot, revisions),
-            last_revision_id=last_revision_id,
+            last_revision_id=last_revision_id, note=note,
+            # A reason is only recorded where it was needed: every day at or above the threshold
+            # needs none, whatever was typed.
+            incomplete_reason=reason if below else "", coverage_threshold=threshold,
         )
         audit_record(
             event="release.published", actor=user, target=release, request=request,
             summary=f"Published release {release.number} of {action.name}",
             details={"action": action.slug, "number": release.number,
-                     "acute_rescheduled": snapshot["national"]["totals"]["acute_rescheduled"]},
+                     "acute_rescheduled": snapshot["national"]["totals"]["acute_rescheduled"],
+                     "coverage": snapshot["national"]["coverage"], "incomplete_reason": release.incomplete_reason,
+                     "via": "web" if request is not None else "command line"},
         )
     return release

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
@@ -26,10 +27,18 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
 from trusts.charts import Point, bar_chart, line_chart
-from trusts.exports import publication, to_csv, to_xlsx
+from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
+from trusts.forms_actions import PublishReleaseForm
 from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
 from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_readable
-from trusts.selectors.completeness import completeness_by_day, missing_trusts
+from trusts.selectors.completeness import (
+    NOT_SUBMITTED_TEXT,
+    ReportStatus,
+    completeness_by_day,
+    coverage_of,
+    missing_trusts,
+    reported,
+)
 from trusts.selectors.reports import (
     METRIC_LABELS,
     SORT_KEYS,
@@ -37,14 +46,18 @@ from trusts.selectors.reports import (
     Peak,
     RescheduledTotals,
     TableRow,
+    action_headline,
     action_season_comparison,
     action_tables,
     all_actions,
+    average_sentence,
+    average_staff_absent,
     cumulative,
     daily_figures,
     headline,
     peak_of,
     per_action_totals,
+    previous_action,
     season_comparison,
     season_sentence,
     seasons,
@@ -53,7 +66,7 @@ from trusts.selectors.reports import (
     trust_figures,
     with_completeness,
 )
-from trusts.services.releases import release_publish
+from trusts.services.releases import ReleaseRefused, days_below_threshold, release_publish, release_snapshot
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -99,8 +112,8 @@ def _day_label(date: dt.date) -> str:
 
 
 def _charts(prefix: str, days: list[DayFigures], where: str) -> dict[str, Any]:
-    rescheduled = [Point(_day_label(d.date), d.figures.total_rescheduled) for d in days]
-    absent = [Point(_day_label(d.date), d.figures.staff_absent) for d in days]
+    rescheduled = [Point(_day_label(d.date), d.figures.stated["total_rescheduled"]) for d in days]
+    absent = [Point(_day_label(d.date), d.figures.stated["staff_absent"]) for d in days]
     return {
         "rescheduled_chart": bar_chart(f"{prefix}-rescheduled", f"Appointments and procedures rescheduled per "
                                        f"strike day, {where}", rescheduled, "rescheduled"),
@@ -117,8 +130,9 @@ TRUST_COLUMNS = [
     ("community_rescheduled", "Community", True), ("mental_health_rescheduled", "Mental health", True),
     ("acute_rescheduled", "Acute", True), ("total_rescheduled", "Total", True),
     ("peak_staff_absent", "Peak staff absent", True), ("days_reported", "Days reported", True),
+    ("status", "Status", False),
 ]
-ICB_COLUMNS = [c for c in TRUST_COLUMNS if c[0] not in ("code", "icb", "days_reported")]
+ICB_COLUMNS = [c for c in TRUST_COLUMNS if c[0] not in ("code", "icb", "days_reported", "status")]
 ICB_COLUMNS[0] = ("name", "ICB", False)
 ICB_COLUMNS.insert(1, ("region", "Region", False))
 
@@ -208,12 +222,16 @@ TRUSTS_PER_PAGE = 50
 NUMERIC_CELL_CLASS = "nhsuk-table__cell nhsuk-table__cell--numeric"
 
 
-def _figure_cells(totals: RescheduledTotals, peak: Peak) -> SafeString:
+def _figure_cells(totals: RescheduledTotals, peak: Peak, *, reported: bool = True) -> SafeString:
     """The numeric cells of a region, ICB or trust row (the six rescheduled totals and the peak),
     formatted once here, with thousands separators as the templates' localisation gives them: one
     template variable per row instead of a loop, a variable and a number filter per cell (most of
     the page's rendering time with hundreds of rows). Safe without escaping: every value is an
-    integer formatted here, or a day and a month abbreviation."""
+    integer formatted here, a day and a month abbreviation, or NOT_SUBMITTED_TEXT (a trust that
+    sent no return: its sums over no returns are not zeros)."""
+    if not reported:
+        return mark_safe(  # noqa: S308  # nosec B308 B703 # a constant
+            f'<td class="{NUMERIC_CELL_CLASS}">{NOT_SUBMITTED_TEXT}</td>' * 7)
     values = [f"{value:,}" for value in (
         totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
         totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)]
@@ -226,6 +244,10 @@ def _with_cells(rows: Sequence[TableRow], *, region: bool = False) -> list[tuple
     """Region or ICB rows with their cells (with `region`, the ICB's region first, escaped)."""
     return [(row, (format_html('<td class="nhsuk-table__cell">{}</td>', row.region_name) if region else SafeString())
              + _figure_cells(row.totals, row.peak)) for row in rows]
+
+
+def _status_label(status: ReportStatus | None) -> str:
+    return status.label if status else ""
 
 
 # Stands in for an ODS code in one reversed URL, the trust links' pattern (see _with_trust_cells).
@@ -246,7 +268,9 @@ def _with_trust_cells(action: IndustrialAction, rows: Sequence[TableRow]) -> lis
             f'<td class="{NUMERIC_CELL_CLASS}">{row.days_reported} of {len(row.owed)}{tag}</td>')
         text = format_html('<td class="nhsuk-table__cell">{}</td><td class="nhsuk-table__cell">{}</td>',
                            row.code, row.icb_name)
-        result.append((row, f"{before}{row.code}{after}", text + _figure_cells(row.totals, row.peak) + days))
+        status = format_html('<td class="nhsuk-table__cell">{}</td>', _status_label(row.status))
+        result.append((row, f"{before}{row.code}{after}",
+                       text + _figure_cells(row.totals, row.peak, reported=bool(row.reported)) + days + status))
     return result
 
 
@@ -337,21 +361,26 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
     england = daily_figures([action], strike_days=strike_dates)[action.pk]
     dates = [d.date for d in england]
     completeness = completeness_by_day(action, scope.trusts)
-    if scope.national:
-        with_completeness(england, completeness)
-        own_days = None
-    else:
-        own_days = with_completeness(daily_figures([action], scope.trusts)[action.pk], completeness)
+    # England's headline states England's coverage, whoever reads it.
+    with_completeness(england, completeness if scope.national else completeness_by_day(action))
+    own_days = None if scope.national else with_completeness(
+        daily_figures([action], scope.trusts)[action.pk], completeness)
     comparison = action_season_comparison(action)
     england_totals = totals_of(england)
+    average = average_staff_absent(england)
+    previous = previous_action(action)
     regions = scope.regions if not scope.national else list(Region.objects.order_by("name"))
     return render(request, "reports/action.html", {
         "scope": scope, "action": action,
-        "headline": headline(action, england_totals.acute_rescheduled, list(action.strike_days.all())),
+        "headline": action_headline(action, england),
         "season_sentence": season_sentence(action, comparison), "comparison": comparison,
         "england": england, "england_totals": england_totals, "england_peak": peak_of(england),
+        "england_coverage": coverage_of(england),
+        "average_staff_absent": average, "average_sentence": average_sentence(average, previous),
+        "previous_action": previous,
         "own_days": own_days, "own_totals": totals_of(own_days) if own_days else None,
         "own_peak": peak_of(own_days) if own_days else None,
+        "own_coverage": coverage_of(own_days) if own_days else None,
         "completeness": completeness,
         "missing_total": sum(c.missing for c in completeness),
         "metric_labels": METRIC_LABELS,
@@ -376,7 +405,8 @@ def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     days = with_completeness(daily_figures([action], trusts)[action.pk], completeness)
     return render(request, "reports/region.html", {
         "scope": scope, "action": action, "region": region, "days": days, "totals": totals_of(days),
-        "peak": peak_of(days), "completeness": completeness, "missing_total": sum(c.missing for c in completeness),
+        "peak": peak_of(days), "completeness": completeness, "coverage": coverage_of(days),
+        "missing_total": sum(c.missing for c in completeness),
         **_charts("region", days, region.name),
         **_table_context(request, action, [d.date for d in days], trusts, [region]),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
@@ -463,12 +493,21 @@ def _download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     scope = _manager_scope(request)
     action = _action_or_404(slug)
     dates = [d.date for d in action.strike_days.all()]
-    table = publication(action, dates, trust_figures(action, dates, scope.trusts), scope.label)
     name = f"{action.slug}-{'england' if scope.national else '-'.join(r.code.lower() for r in scope.regions)}"
     if kind == "csv":
+        table = publication(action, dates, trust_figures(action, dates, scope.trusts), scope.label)
         response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
+    elif kind == "coverage.csv":
+        days = completeness_by_day(action, scope.trusts)
+        response = HttpResponse(coverage_csv([
+            {"date": d.date.isoformat(), "returns_expected": d.expected, "returns_received": d.received,
+             "returns_on_time": d.on_time} for d in days]), content_type="text/csv; charset=utf-8")
+        name += "-coverage"
+        kind = "csv"
     else:
-        response = HttpResponse(to_xlsx(table), content_type=XLSX_TYPE)
+        figures = release_snapshot(action, scope.trusts)
+        response = HttpResponse(publication_workbook(figures, WorkbookMeta(
+            title=f"{action.name}: figures by trust ({scope.label})", scope=scope.label)), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
     return response
 
@@ -479,6 +518,12 @@ def download_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+def download_coverage_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """Coverage per strike day in the manager's scope: beside the CSV, which stays rectangular."""
+    return _download(request, slug, "coverage.csv")
+
+
+@login_required
 def download_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
     return _download(request, slug, "xlsx")
 
@@ -486,22 +531,36 @@ def download_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def publish(request: HttpRequest, slug: str) -> HttpResponse:
-    """Check, then publish the figures as they stand as the next numbered release."""
+    """Check, then publish the figures as they stand as the next numbered release; below the
+    coverage threshold only with the box ticked and a reason (release_publish checks it again)."""
     if not is_national_manager(request.user):
         raise Http404("Only national managers publish figures.")
     action = _action_or_404(slug)
-    if request.method == "POST":
-        release = release_publish(action=action, user=request.user, request=request)  # type: ignore[arg-type]
-        messages.success(request, f"Release {release.number} of {action.name} is published.")
-        return redirect(release.get_absolute_url())
-    days = daily_figures([action])[action.pk]
-    totals = totals_of(days)
+    completeness = completeness_by_day(action)
+    below = days_below_threshold(completeness)
     previous = action.releases.order_by("-number").first()
+    number = previous.number + 1 if previous else 1
+    form = PublishReleaseForm(request.POST if request.method == "POST" else None, below_threshold=bool(below),
+                              number=number)
+    if request.method == "POST" and form.is_valid():
+        try:
+            release = release_publish(
+                action=action, user=request.user, note=form.cleaned_data["note"],  # type: ignore[arg-type]
+                allow_incomplete=form.cleaned_data.get("allow_incomplete", False),
+                reason=form.cleaned_data.get("reason", ""), request=request)
+        except ReleaseRefused as refused:
+            # Returns arrived or went between the check page and the post: say why, publish nothing.
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"Release {release.number} of {action.name} is published.")
+            return redirect(release.get_absolute_url())
+    days = with_completeness(daily_figures([action])[action.pk], completeness)
+    totals = totals_of(days)
     return render(request, "reports/publish.html", {
-        "action": action, "totals": totals, "peak": peak_of(days),
-        "headline": headline(action, totals.acute_rescheduled, list(action.strike_days.all())),
-        "previous": previous, "number": previous.number + 1 if previous else 1,
-        "completeness": completeness_by_day(action),
+        "action": action, "totals": totals, "peak": peak_of(days), "form": form,
+        "headline": action_headline(action, days), "coverage": coverage_of(days),
+        "below": below, "threshold": settings.RELEASE_COVERAGE_THRESHOLD,
+        "previous": previous, "number": number, "completeness": completeness,
         "back_link": reverse("reports:action", args=[action.slug]),
     })
 
@@ -523,8 +582,10 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     figures = release.figures
     national_days = figures["national"]["days"]
     labels = [_day_label(dt.date.fromisoformat(d["date"])) for d in national_days]
-    rescheduled = [Point(label, d["total_rescheduled"]) for label, d in zip(labels, national_days, strict=True)]
-    absent = [Point(label, d["staff_absent"]) for label, d in zip(labels, national_days, strict=True)]
+    rescheduled = [Point(label, reported(d["total_rescheduled"], d["returns_received"]))
+                   for label, d in zip(labels, national_days, strict=True)]
+    absent = [Point(label, reported(d["staff_absent"], d["returns_received"]))
+              for label, d in zip(labels, national_days, strict=True)]
     others = list(Release.objects.filter(action=release.action).order_by("number").values_list("number", flat=True))
     return render(request, "reports/release.html", {
         "release": release, "figures": figures, "national": figures["national"],
@@ -535,6 +596,12 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
                           in release.changes_since_previous.get("totals", {}).items()],
         "latest": others[-1] if others else None,
         "json_url": reverse("reports:release_json", args=[slug, number]),
+        "csv_url": reverse("open_data:release_csv", args=[slug, number]),
+        "coverage_csv_url": reverse("open_data:release_coverage_csv", args=[slug, number]),
+        "xlsx_url": reverse("open_data:release_xlsx", args=[slug, number]),
+        "coverage": figures["national"].get("coverage"),
+        "average_sentence": average_sentence(figures["national"]["totals"].get("average_staff_absent"),
+                                             figures["national"].get("previous_action")),
         "rescheduled_chart": bar_chart("release-rescheduled", "Appointments and procedures rescheduled per strike "
                                        "day, England", rescheduled, "rescheduled"),
         "absence_chart": line_chart("release-absent", "Staff absent through the action per strike day, England",
@@ -551,5 +618,7 @@ def release_json(request: HttpRequest, slug: str, number: int) -> JsonResponse:
         "action": release.action.slug, "number": release.number,
         "published_at": release.published_at.isoformat(),
         "url": request.build_absolute_uri(release.get_absolute_url()),
+        "note": release.note, "incomplete_reason": release.incomplete_reason,
+        "coverage_threshold": release.coverage_threshold,
         "figures": release.figures, "changes_since_previous": release.changes_since_previous,
     }, json_dumps_params={"ensure_ascii": False})

@@ -1,6 +1,7 @@
 """`python manage.py national_totals [--action SLUG ...] [--format json|csv|table]`: the national
 figures in DOMAIN.md's contract (JSON shape), as CSV (one row per strike day, then a totals row per
-action and a cumulative row) or as a table to read in a terminal."""
+action and a cumulative row) or as a table to read in a terminal. A figure nobody reported is
+null in JSON, an empty cell in CSV and "not submitted" in the table, never 0."""
 
 from __future__ import annotations
 
@@ -11,10 +12,20 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from trusts.models import IndustrialAction
-from trusts.selectors.reports import DAY_METRICS, RESCHEDULED_METRICS, national_totals
+from trusts.selectors.completeness import NOT_SUBMITTED_TEXT
+from trusts.selectors.reports import DAY_METRICS, RESCHEDULED_METRICS, average_sentence, national_totals
 
-CSV_COLUMNS = ("action", "date", *DAY_METRICS, "returns_expected", "returns_received",
-               "peak_staff_absent", "peak_staff_absent_date")
+CSV_COLUMNS = ("action", "date", *DAY_METRICS, "returns_expected", "returns_received", "returns_on_time",
+               "peak_staff_absent", "peak_staff_absent_date", "average_staff_absent",
+               "planned_care_maintained_percent", "coverage_percent")
+TOTAL_ONLY = 5  # the last five columns: on an action's total row only
+
+
+def _cell(value: object) -> str:
+    """A figure for the terminal: thousands separators; never 0 for a figure nobody reported."""
+    if value is None:
+        return NOT_SUBMITTED_TEXT.lower()
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 class Command(BaseCommand):
@@ -43,20 +54,23 @@ class Command(BaseCommand):
         writer.writerow(CSV_COLUMNS)
         for entry in figures["actions"]:
             for day in entry["days"]:
-                writer.writerow([entry["slug"], *(day[c] for c in CSV_COLUMNS[1:-2]), "", ""])
-            totals = entry["totals"]
+                # None (nobody reported) is written as an empty cell by the csv module.
+                writer.writerow([entry["slug"], *(day[c] for c in CSV_COLUMNS[1:-TOTAL_ONLY]), *[""] * TOTAL_ONLY])
+            totals, coverage = entry["totals"], entry["coverage"]
             writer.writerow([
                 entry["slug"], "total", "", "", *(totals[m] for m in RESCHEDULED_METRICS),
-                sum(d["returns_expected"] for d in entry["days"]), sum(d["returns_received"] for d in entry["days"]),
+                coverage["returns_expected"], coverage["returns_received"],
+                sum(d["returns_on_time"] for d in entry["days"]),
                 totals["peak_staff_absent"], totals["peak_staff_absent_date"] or "",
+                totals["average_staff_absent"], totals["planned_care_maintained_percent"], coverage["percent"],
             ])
         writer.writerow(["cumulative", "", "", "", *(figures["cumulative"][m] for m in RESCHEDULED_METRICS),
-                         "", "", "", ""])
+                         *[""] * (3 + TOTAL_ONLY)])
 
     def write_table(self, figures: dict[str, Any]) -> None:
         short = ("date", "absent", "due", "elective", "outpatient", "community", "mental h.", "acute", "total",
-                 "received")
-        widths = (10, 9, 9, 10, 10, 10, 10, 10, 10, 10)
+                 "received", "on time")
+        widths = (13, 13, 13, 13, 13, 13, 13, 13, 13, 10, 8)
 
         def line(cells: list[object]) -> str:
             return "  ".join(f"{c!s:>{w}}" if i else f"{c!s:<{w}}" for i, (c, w) in enumerate(zip(cells, widths,
@@ -67,12 +81,21 @@ class Command(BaseCommand):
             self.stdout.write(entry["headline"])
             self.stdout.write(line(list(short)))
             for day in entry["days"]:
-                self.stdout.write(line([day["date"], *(f"{day[m]:,}" for m in DAY_METRICS),
-                                        f"{day['returns_received']}/{day['returns_expected']}"]))
-            totals = entry["totals"]
-            self.stdout.write(line(["total", "", "", *(f"{totals[m]:,}" for m in RESCHEDULED_METRICS), ""]))
+                self.stdout.write(line([day["date"], *(_cell(day[m]) for m in DAY_METRICS),
+                                        f"{day['returns_received']}/{day['returns_expected']}",
+                                        day["returns_on_time"]]))
+            totals, coverage = entry["totals"], entry["coverage"]
+            self.stdout.write(line(["total", "", "", *(_cell(totals[m]) for m in RESCHEDULED_METRICS),
+                                    f"{coverage['returns_received']}/{coverage['returns_expected']}", ""]))
             peak_date = totals["peak_staff_absent_date"] or "no staff absent"
-            self.stdout.write(f"Peak staff absent: {totals['peak_staff_absent']:,} ({peak_date})")
+            self.stdout.write(f"Peak staff absent: {_cell(totals['peak_staff_absent'])} ({peak_date})")
+            if sentence := average_sentence(totals["average_staff_absent"], entry["previous_action"]):
+                self.stdout.write(sentence)
+            planned = totals["planned_care_maintained_percent"]
+            stated = "no planned figures given" if planned is None else f"{planned}%"
+            self.stdout.write(f"% of planned care maintained: {stated}")
+            self.stdout.write(f"Coverage: {coverage['returns_received']:,} of {coverage['returns_expected']:,} "
+                              f"returns ({coverage['percent']}%)")
             season = entry["season"]
             exceeds = "yes" if season["exceeds_all_earlier_combined"] else "no"
             self.stdout.write(

@@ -1,0 +1,21 @@
+"""`{% load figures %}`: how a page states a figure (completeness.reported_text)."""
+
+from __future__ import annotations
+
+from django import template
+
+from trusts.selectors.completeness import ReportStatus, reported_text
+
+register = template.Library()
+
+
+@register.filter
+def figure(value: int | float | None) -> str:
+    """{{ value|figure }}: "Not submitted" for a figure nobody reported, never "0"; else 1,234."""
+    return reported_text(value)
+
+
+@register.filter
+def status_label(value: str | None) -> str:
+    """{{ row.status|status_label }}: "Nil return" for "nil return" ("" when it owed nothing)."""
+    return ReportStatus(value).label if value in ReportStatus.values else ""
