@@ -110,6 +110,7 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "reports:missing":               (LOGIN, 404,   404,   404,   404,   200,   200,   200),
     "reports:download_csv":          (LOGIN, 404,   404,   404,   404,   200,   200,   200),
     "reports:download_xlsx":         (LOGIN, 404,   404,   404,   404,   200,   200,   200),
+    "reports:download_coverage_csv": (LOGIN, 404,   404,   404,   404,   200,   200,   200),
     "reports:region":                (LOGIN, 404,   404,   404,   404,   200,   404,   200),  # Midlands
     "reports:trust":                 (LOGIN, 200,   404,   200,   404,   200,   404,   200),
     "reports:publish":               (LOGIN, 404,   404,   404,   404,   404,   404,   200),
@@ -119,6 +120,8 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "reports:release_json":          (200,   200,   200,   200,   200,   200,   200,   200),
     "open_data:index":               (200,   200,   200,   200,   200,   200,   200,   200),
     "open_data:release_csv":         (200,   200,   200,   200,   200,   200,   200,   200),
+    "open_data:release_coverage_csv": (200,  200,   200,   200,   200,   200,   200,   200),
+    "open_data:release_xlsx":        (200,   200,   200,   200,   200,   200,   200,   200),
     # Public notices, feeds and email subscriptions (the secret token in the link is the authority).
     "notices:list":                  (200,   200,   200,   200,   200,   200,   200,   200),
     "notices:feed":                  (200,   200,   200,   200,   200,   200,   200,   200),
@@ -315,6 +318,7 @@ def _for(code: str) -> Callable[[World], dict[str, Callable[[], Target]]]:
             "reports:publish": lambda: Target({"slug": slug}),
             "reports:download_csv": lambda: Target({"slug": slug}),
             "reports:download_xlsx": lambda: Target({"slug": slug}),
+            "reports:download_coverage_csv": lambda: Target({"slug": slug}),
             "reports:region": lambda: Target({"slug": slug, "code": w.trusts[code].icb.region.code}),
             "reports:trust": lambda: Target({"slug": slug, "ods_code": code}),
             "notices:subscription_confirm": lambda: Target({"token": _confirmation_token(w.subscriptions[code])}),
@@ -356,6 +360,8 @@ def _for(code: str) -> Callable[[World], dict[str, Callable[[], Target]]]:
             "notices_api:notice": lambda: Target({**mine, "slug": w.published[code].slug}),
             "notices_api:campaign": lambda: Target({"pk": w.campaigns[code].pk}),
             "open_data:release_csv": lambda: Target({"slug": slug, "number": w.release.number}),
+            "open_data:release_coverage_csv": lambda: Target({"slug": slug, "number": w.release.number}),
+            "open_data:release_xlsx": lambda: Target({"slug": slug, "number": w.release.number}),
         }
     return build
 
