@@ -41,6 +41,7 @@ from trusts.selectors.completeness import (
 )
 from trusts.selectors.reports import (
     METRIC_LABELS,
+    RESCHEDULED_METRICS,
     SORT_KEYS,
     DayFigures,
     Peak,
@@ -577,9 +578,19 @@ def release_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/release_list.html", {"releases": releases})
 
 
+def _stated_trust(area: dict[str, Any]) -> dict[str, Any]:
+    """A release's trust row as the page states it. Releases published before the missing-vs-zero
+    rule stored zeros and no status for a trust that sent nothing: stated here as not submitted."""
+    if "status" in area or area["totals"].get("days_reported"):
+        return area
+    totals = {key: None if key in (*RESCHEDULED_METRICS, "peak_staff_absent") else value
+              for key, value in area["totals"].items()}
+    return {**area, "totals": totals, "status": ReportStatus.NOT_SUBMITTED}
+
+
 def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     release = _release_or_404(slug, number)
-    figures = release.figures
+    figures = {**release.figures, "trusts": [_stated_trust(a) for a in release.figures.get("trusts", [])]}
     national_days = figures["national"]["days"]
     labels = [_day_label(dt.date.fromisoformat(d["date"])) for d in national_days]
     rescheduled = [Point(label, reported(d["total_rescheduled"], d["returns_received"]))
