@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 
 from trusts.exports import WorkbookMeta, coverage_csv, publication_workbook, safe_text
 from trusts.models import Release
@@ -95,7 +96,8 @@ def release_xlsx(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     release = get_object_or_404(Release.objects.select_related("action"), action__slug=slug, number=number)
     meta = WorkbookMeta(
         title=f"{release.action.name}: release {release.number}", scope="England",
-        release_number=release.number, published_at=release.published_at.isoformat(), note=release.note,
+        release_number=release.number, note=release.note,
+        published_at=f"{timezone.localtime(release.published_at):%-d %B %Y, %H:%M} (UK time)",
         incomplete_reason=release.incomplete_reason, changes=release.changes_since_previous)
     return _release_response(release, publication_workbook(release.figures, meta), XLSX_TYPE, ".xlsx")
 
