@@ -183,3 +183,24 @@ def test_publish_release_command_contract(partial) -> None:  # type: ignore[no-u
     out = run("publish_release", partial.slug, "--note", "x", "--allow-incomplete", "--reason", "Early look")
     assert out.startswith("Published release 1 of Junior doctors, one day.")
     assert Release.objects.get().published_by is None
+
+
+def test_the_figure_filter() -> None:
+    from trusts.templatetags.figures import figure, status_label
+
+    assert figure(None) == figure("") == "Not submitted"
+    assert figure(0) == "0" and figure(12345) == "12,345"
+    assert status_label("nil return") == "Nil return" and status_label(None) == ""
+
+
+@pytest.mark.django_db
+def test_the_dashboard_headlines_state_coverage_and_a_regional_manager_sees_not_submitted(  # type: ignore[no-untyped-def]
+        client, morgan, nia) -> None:
+    action = make_action()
+    make_return(action, "RJ1", DAY1, elective_rescheduled=5)  # London: nothing from the Midlands
+    client.force_login(morgan)
+    page = html.unescape(client.get("/reports/").content.decode())
+    assert "(based on returns from 0 of " in page  # the least complete day: 12 April
+    row = page[page.index("Junior doctors, April 2023</a>"):]
+    row = row[:row.index("</tr>")]
+    assert row.count("Not submitted") == 1 and ">5<" in row  # England's 5; the Midlands' total not submitted

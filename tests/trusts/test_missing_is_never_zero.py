@@ -177,6 +177,8 @@ def test_every_output_says_not_submitted_for_missing_and_0_for_a_nil_return(  # 
     assert api_trusts[SILENT]["days"][0]["elective_rescheduled"] is None
     assert api_trusts[SILENT]["totals"]["total_rescheduled"] is None
     assert api_trusts[NIL]["status"] == "nil return" and api_trusts[NIL]["days"][0]["elective_rescheduled"] == 0
+    listed = {row["action"]: row for row in api("GET", "/api/v1/totals/", nia).body["actions"]}
+    assert listed[SLUG]["coverage"] == coverage
     released = api("GET", f"/api/v1/releases/{SLUG}/1/").body
     assert released["incomplete_reason"] == "Ministers asked for early figures"
     assert {t["code"]: t["status"] for t in released["figures"]["trusts"]}[SILENT] == "not submitted"

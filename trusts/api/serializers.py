@@ -298,6 +298,8 @@ class TotalsRowSerializer(serializers.Serializer):
     last_day = serializers.DateField(allow_null=True)
     england = ActionTotalsSerializer(allow_null=True, help_text="Managers only.")
     scoped = ActionTotalsSerializer(allow_null=True, help_text="Your region's or trusts' totals (not national).")
+    coverage = CoverageSerializer(help_text="Returns received of expected over the action's strike days: England's "
+                                            "for managers, your trusts' for trust staff.")
 
 
 class TotalsListSerializer(serializers.Serializer):

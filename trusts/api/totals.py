@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from trusts.models import IndustrialAction, Region, Trust, User
 from trusts.models.accounts import TRUST_ROLES
 from trusts.scoping import is_national_manager, managed_regions
-from trusts.selectors.completeness import completeness_by_day, coverage_of, reported
+from trusts.selectors.completeness import completeness_by_action, completeness_by_day, coverage_of, reported
 from trusts.selectors.reports import (
     DAY_METRICS,
     RESCHEDULED_METRICS,
@@ -79,9 +79,13 @@ def totals_list(scope: Scope) -> dict[str, Any]:
     grouped queries, whatever the number of actions)."""
     england = per_action_totals() if scope.managers else {}
     scoped = per_action_totals(scope.trusts) if scope.trusts is not None else {}
+    recorded = all_actions()
+    # Coverage of the figures each row gives: England's for managers, the scope's below national.
+    completeness = completeness_by_action(recorded, scope.trusts if not scope.managers else None)
     rows = []
-    for action in reversed(all_actions()):
+    for action in reversed(recorded):
         rows.append({
+            "coverage": coverage_of(completeness.get(action.pk, [])).as_json(),
             "action": action.slug, "name": action.name, "first_day": action.first_day, "last_day": action.last_day,
             "england": _totals(england.get(action.pk, Figures())) if scope.managers else None,
             "scoped": _totals(scoped.get(action.pk, Figures())) if scope.trusts is not None else None,

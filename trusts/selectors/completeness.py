@@ -192,6 +192,14 @@ def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None
 
     `trusts` narrows the count to a scope (a region's trusts, say); received counts only
     returns from trusts that were expected that day, so missing is never negative."""
+    return completeness_by_action([action], trusts).get(action.pk, [])
+
+
+def completeness_by_action(
+    actions: Iterable[IndustrialAction], trusts: QuerySet[Trust] | None = None,
+) -> dict[int, list[DayCompleteness]]:
+    """completeness_by_day() of several actions in the same one query (a page listing actions
+    with their headlines' coverage), by action id."""
     scope = trusts if trusts is not None else Trust.objects.all()
     expected_sq = (
         scope.filter(_active_on(OuterRef("date")))
@@ -212,20 +220,21 @@ def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None
                         output_field=IntegerField())
 
     rows = (
-        StrikeDay.objects.filter(action=action)
+        StrikeDay.objects.filter(action__in=[a.pk for a in actions])
         .annotate(
             expected=Coalesce(Subquery(expected_sq, output_field=IntegerField()), 0),
             received=Coalesce(received_sq(on_time=False), 0),
             on_time=Coalesce(received_sq(on_time=True), 0),
         )
-        .order_by("date")
-        .values("date", "deadline", "expected", "received", "on_time")
+        .order_by("action_id", "date")
+        .values("action_id", "date", "deadline", "expected", "received", "on_time")
     )
-    return [
-        DayCompleteness(date=r["date"], deadline=r["deadline"], expected=r["expected"], received=r["received"],
-                        missing=r["expected"] - r["received"], on_time=r["on_time"])
-        for r in rows
-    ]
+    result: dict[int, list[DayCompleteness]] = {}
+    for r in rows:
+        result.setdefault(r["action_id"], []).append(DayCompleteness(
+            date=r["date"], deadline=r["deadline"], expected=r["expected"], received=r["received"],
+            missing=r["expected"] - r["received"], on_time=r["on_time"]))
+    return result
 
 
 def trust_administrators() -> Prefetch:

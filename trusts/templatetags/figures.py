@@ -10,9 +10,10 @@ register = template.Library()
 
 
 @register.filter
-def figure(value: int | float | None) -> str:
-    """{{ value|figure }}: "Not submitted" for a figure nobody reported, never "0"; else 1,234."""
-    return reported_text(value)
+def figure(value: int | float | str | None) -> str:
+    """{{ value|figure }}: "Not submitted" for a figure nobody reported, never "0"; else 1,234.
+    "" is what a template gives for a figure of a missing object (no returns in scope): the same."""
+    return reported_text(None if value == "" else value)  # type: ignore[arg-type]
 
 
 @register.filter

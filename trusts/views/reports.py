@@ -34,6 +34,7 @@ from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed
 from trusts.selectors.completeness import (
     NOT_SUBMITTED_TEXT,
     ReportStatus,
+    completeness_by_action,
     completeness_by_day,
     coverage_of,
     missing_trusts,
@@ -55,7 +56,6 @@ from trusts.selectors.reports import (
     average_staff_absent,
     cumulative,
     daily_figures,
-    headline,
     peak_of,
     per_action_totals,
     previous_action,
@@ -333,14 +333,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
     recorded = all_actions()
     days = daily_figures(recorded)
+    # England's coverage of every action, for its headline (one query).
+    coverage = completeness_by_action(recorded)
     scoped_totals = per_action_totals(scope.trusts) if not scope.national else {}
     rows = []
     for action in reversed(recorded):
-        action_days = days[action.pk]
+        action_days = with_completeness(days[action.pk], coverage.get(action.pk, []))
         figures = totals_of(action_days)
         rows.append({
             "action": action, "figures": figures, "peak": peak_of(action_days),
-            "headline": headline(action, figures.acute_rescheduled, list(action.strike_days.all())),
+            "headline": action_headline(action, action_days),
             "scoped": scoped_totals.get(action.pk),
         })
     latest = recorded[-1] if recorded else None
