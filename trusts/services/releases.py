@@ -16,7 +16,7 @@ from trusts import clock
 from trusts.models import IndustrialAction, Release, ReturnRevision, Trust, User
 from trusts.models.returns import RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.scoping import is_national_manager
-from trusts.selectors.completeness import DayCompleteness, completeness_by_day, coverage_of
+from trusts.selectors.completeness import DayCompleteness, completeness_by_day, coverage_of, reported
 from trusts.selectors.reports import (
     DAY_METRICS,
     RESCHEDULED_METRICS,
@@ -61,7 +61,7 @@ def days_below_threshold(
     return [d for d in completeness if d.received * 100 < threshold * d.expected]
 
 
-def area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
+def _area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
     """A region, ICB or trust row as releases (and the downloads built from them) carry it: a
     figure nobody reported is null, never 0; a trust's row and each of its days carry a status."""
     row: dict[str, Any] = {
@@ -72,7 +72,7 @@ def area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
                   **({"status": area.status_on(date)} if trust else {})}
                  for date, figures in area.days.items()],
         "totals": {**area.totals.reported_metrics(RESCHEDULED_METRICS),
-                   "peak_staff_absent": area.peak.staff_absent if area.totals.returns else None,
+                   "peak_staff_absent": reported(area.peak.staff_absent, area.totals.returns),
                    "peak_staff_absent_date": area.peak.date.isoformat() if area.peak.date else None,
                    "days_reported": area.days_reported},
     }
@@ -108,9 +108,9 @@ def release_snapshot(action: IndustrialAction, trusts: QuerySet[Trust] | None = 
         "completeness": [{"date": c.date.isoformat(), "deadline": c.deadline.isoformat(), "expected": c.expected,
                           "received": c.received, "on_time": c.on_time, "missing": c.missing} for c in completeness],
         "coverage": coverage_of(completeness).as_json(),
-        "regions": [area_json(a) for a in region_figures(action, dates, trusts)],
-        "icbs": [area_json(a) for a in icb_figures(action, dates, trusts)],
-        "trusts": [area_json(a, trust=True) for a in trust_figures(action, dates, trusts)],
+        "regions": [_area_json(a) for a in region_figures(action, dates, trusts)],
+        "icbs": [_area_json(a) for a in icb_figures(action, dates, trusts)],
+        "trusts": [_area_json(a, trust=True) for a in trust_figures(action, dates, trusts)],
     }
 
 
