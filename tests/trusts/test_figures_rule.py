@@ -204,3 +204,19 @@ def test_the_dashboard_headlines_state_coverage_and_a_regional_manager_sees_not_
     row = page[page.index("Junior doctors, April 2023</a>"):]
     row = row[:row.index("</tr>")]
     assert row.count("Not submitted") == 1 and ">5<" in row  # England's 5; the Midlands' total not submitted
+
+
+def test_a_trust_rows_status_over_the_action_and_per_day() -> None:
+    from trusts.selectors.reports import AreaFigures, Figures
+
+    # Owed 11 April only (closed on the 12th) and sent both days: nothing it owed is missing.
+    closed = AreaFigures(code="X", name="X", owed={DAY1},
+                         days={DAY1: Figures(returns=1), DAY2: Figures(returns=1, late_returns=1)}).finish([DAY1, DAY2])
+    assert closed.status == ReportStatus.LATE and closed.status_on(DAY1) == ReportStatus.SUBMITTED
+    # Owed both days, sent the 12th only: not submitted over the action, whatever else it sent.
+    partial = AreaFigures(code="Y", name="Y", owed={DAY1, DAY2},
+                          days={DAY2: Figures(returns=1, nil_returns=1)}).finish([DAY1, DAY2])
+    assert partial.status == ReportStatus.NOT_SUBMITTED
+    assert partial.status_on(DAY1) == ReportStatus.NOT_SUBMITTED and partial.status_on(DAY2) == ReportStatus.NIL_RETURN
+    assert partial.days[DAY1].reported_metrics()["elective_rescheduled"] is None
+    assert partial.days[DAY2].reported_metrics()["elective_rescheduled"] == 0

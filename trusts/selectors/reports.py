@@ -267,8 +267,11 @@ class AreaFigures:
 
     @property
     def status(self) -> ReportStatus | None:
-        """A trust row's status over the action: not submitted while any owed return is missing."""
-        return self.totals.status(owed=len(self.owed))
+        """A trust row's status over the action: not submitted while any owed return is missing
+        (a return for a day it did not owe makes up for none), else the status of what it sent."""
+        if self.missing_dates:
+            return ReportStatus.NOT_SUBMITTED
+        return self.totals.status(owed=0)
 
 
 def submitted_returns(trusts: QuerySet[Trust] | None = None) -> QuerySet[DailyReturn]:
@@ -484,8 +487,10 @@ class TableRow:
     def status(self) -> ReportStatus | None:
         """completeness.report_status over the action (the page's tables read no nil or late
         counts: those are in the trust's own page and the downloads)."""
+        if self.missing_dates:
+            return ReportStatus.NOT_SUBMITTED
         return report_status(returns=len(self.reported), nil_returns=self.nil_returns,
-                             late_returns=self.late_returns, owed=len(self.owed))
+                             late_returns=self.late_returns, owed=0)
 
 
 @dataclass
