@@ -348,7 +348,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     latest = recorded[-1] if recorded else None
     return render(request, "reports/dashboard.html", {
         "scope": scope, "rows": rows, "latest": latest,
-        "completeness": completeness_by_day(latest, scope.trusts) if latest else [],
+        # England's is already read for the headlines; a region's is one more query.
+        "completeness": (coverage.get(latest.pk, []) if scope.national else completeness_by_day(latest, scope.trusts))
+        if latest else [],
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"}],
     })
 
