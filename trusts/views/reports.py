@@ -25,6 +25,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
+from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
 from trusts.exports import publication, to_csv, to_xlsx
 from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
@@ -43,6 +44,7 @@ from trusts.selectors.reports import (
     cumulative,
     daily_figures,
     headline,
+    latest_started,
     peak_of,
     per_action_totals,
     season_comparison,
@@ -318,10 +320,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "headline": headline(action, figures.acute_rescheduled, list(action.strike_days.all())),
             "scoped": scoped_totals.get(action.pk),
         })
-    latest = recorded[-1] if recorded else None
+    latest = latest_started(recorded, clock.now())
+    completeness = completeness_by_day(latest, scope.trusts) if latest else []
     return render(request, "reports/dashboard.html", {
-        "scope": scope, "rows": rows, "latest": latest,
-        "completeness": completeness_by_day(latest, scope.trusts) if latest else [],
+        "scope": scope, "rows": rows, "latest": latest, "completeness": completeness,
+        # The sentence under the table reads this; without it, 202 missing read as "every return received".
+        "missing_total": sum(c.missing for c in completeness),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"}],
     })
 
