@@ -106,6 +106,8 @@ def test_a_manager_sends_a_reminder_now_and_it_is_logged_and_audited(april, morg
     row_text = log.split("<tbody")[1]
     assert "University Hospitals of Leicester NHS Trust (RWE)" in row_text
     assert "morgan@midlands.example" in row_text and "ada@rwe.example" in row_text and "Sent" in row_text
+    assert reverse("trusts:reminders", args=["RWE"]) in page(signed_in(ada), reverse("trusts:trust", args=["RWE"]))
+    assert reverse("trusts:reminders", args=["RWE"]) not in page(Client(), reverse("trusts:trust", args=["RWE"]))
     own = page(signed_in(ada), reverse("trusts:reminders", args=["RWE"]))
     assert "morgan@midlands.example" in own and "Junior doctors, April 2023, 11 April 2023" in own
     assert "Nobody to remind" not in own
