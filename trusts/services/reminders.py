@@ -184,13 +184,16 @@ def _recently_reminded(trust: Trust, strike_day: StrikeDay, now: dt.datetime) ->
 def _remind(*, trust: Trust, strike_day: StrikeDay, user: User, now: dt.datetime,
             request: HttpRequest | None) -> ReminderSent:
     day = f"{strike_day.date.day} {strike_day.date:%B %Y}"
-    recent = _recently_reminded(trust, strike_day, now)
-    if recent is not None:
-        at = timezone.localtime(recent.claimed_at, LONDON)
-        raise ReminderError(f"{trust.name} was reminded about {day} at {at:%H:%M}; "
-                            f"wait {RESEND_AFTER.seconds // 60} minutes before reminding it again")
     recipients = reminder_recipients(trust)
     with transaction.atomic():
+        # The trust's row lock makes "reminded a moment ago?" and the new row one step: of two managers
+        # chasing the same trust at once, the second sees the first's reminder.
+        Trust.objects.select_for_update().filter(pk=trust.pk).values_list("pk", flat=True).first()
+        recent = _recently_reminded(trust, strike_day, now)
+        if recent is not None:
+            at = timezone.localtime(recent.claimed_at, LONDON)
+            raise ReminderError(f"{trust.name} was reminded about {day} at {at:%H:%M}; "
+                                f"wait {RESEND_AFTER.seconds // 60} minutes before reminding it again")
         row = ReminderSent.objects.create(
             trust=trust, strike_day=strike_day, trigger=ReminderTrigger.MANAGER, sent_by=user,
             status=ReminderStatus.CLAIMED if recipients else ReminderStatus.NO_CONTACT)
