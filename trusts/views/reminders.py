@@ -13,11 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from strikeops.queueing import enqueue_on_commit
 from trusts.models import IndustrialAction, ReminderStatus, StrikeDay, Trust
 from trusts.scoping import get_scoped_trust_or_404, is_manager, trusts_readable, trusts_visible_to_manager
 from trusts.selectors.completeness import trust_administrators
 from trusts.selectors.reminders import reminder_log
-from trusts.services.reminders import ReminderError, reminder_recipients, reminder_send_now, reminders_send_overdue
+from trusts.services.reminders import ReminderError, reminder_recipients, reminder_send_now
+from trusts.tasks import send_overdue_reminders
 
 REMINDERS_PER_PAGE = 50
 
@@ -60,16 +62,13 @@ def missing_remind(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.info(request, f"The reminder to {trust.name} failed to send: {row.error}")
         return redirect(f"{missing_url}#day-{strike_day.date.isoformat()}")
     if request.POST.get("all") == "overdue":
-        run = reminders_send_overdue(action=action, trusts=scope, user=request.user, request=request)
-        parts = [f"{run.sent} reminder{'s' if run.sent != 1 else ''} sent"]
-        if run.no_contact:
-            parts.append(f"{run.no_contact} not sent (nobody to email)")
-        if run.failed:
-            parts.append(f"{run.failed} failed")
-        if run.skipped:
-            parts.append(f"{run.skipped} skipped (reminded in the last few minutes)")
-        messages.success(request, "; ".join(parts))
-        return redirect(missing_url)
+        action_id, user_id = action.pk, request.user.pk
+        # Hundreds of emails: a worker sends them. If the broker is down, this request does.
+        enqueue_on_commit(send_overdue_reminders, action_id, user_id, what=f"overdue reminders for {action.slug}",
+                          fallback=lambda: send_overdue_reminders.apply(args=(action_id, user_id)))
+        messages.success(request, "Reminders to every overdue trust are being sent. The reminder log shows each one: "
+                                  "to whom, or that a trust has nobody to email.")
+        return redirect(reverse("actions:reminders", args=[action.slug]))
     messages.info(request, "Choose a trust to remind, or remind every overdue trust")
     return redirect(missing_url)
 
