@@ -29,7 +29,7 @@ from trusts.forms_actions import (
 from trusts.models import IndustrialAction, Membership, ReturnReopening
 from trusts.scoping import is_manager, is_national_manager, trusts_visible_to_manager
 from trusts.selectors.completeness import completeness_by_day, missing_by_day
-from trusts.selectors.reminders import last_reminders
+from trusts.selectors.reminders import chase_days
 from trusts.services.actions import action_save
 from trusts.services.reminders import reminder_recipients
 from trusts.services.reopenings import open_reopenings, reopening_close, returns_reopen
@@ -200,15 +200,8 @@ def reopening_close_view(request: HttpRequest, slug: str, pk: int) -> HttpRespon
 def missing_returns(request: HttpRequest, slug: str) -> HttpResponse:
     _require_manager(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
-    scope = trusts_visible_to_manager(request.user)
-    days = missing_by_day(action, scope)
-    last = last_reminders(action, scope)
-    now = timezone.now()
-    for day in days:
-        day.overdue = day.strike_day.deadline <= now  # type: ignore[attr-defined]
-        day.rows = [{"trust": t, "last": last.get((t.pk, day.strike_day.date))}  # type: ignore[attr-defined]
-                    for t in day.trusts]
-    overdue = [t for day in days if day.overdue for t in day.trusts]  # type: ignore[attr-defined]
+    days = chase_days(action, trusts_visible_to_manager(request.user), timezone.now())
+    overdue = [row.trust for day in days if day.overdue for row in day.rows]
     return render(request, "actions/missing.html", {
         "action": action, "days": days, "overdue_count": len(overdue),
         "overdue_no_contact": sum(1 for t in overdue if not reminder_recipients(t)),
