@@ -561,18 +561,19 @@ def test_api_lists_hold_only_the_roles_own_organisations(name: str, key: str, wo
 @pytest.mark.parametrize("name", sorted(POLICY))
 def test_every_page_tells_the_truth_as_every_role_that_may_read_it(name: str, world: World,
                                                                    clients: dict[str, Client]) -> None:
-    """Each HTML page, as each role the policy lets read it, with Leicester's objects: no template syntax
+    """Each HTML page, as each role the policy lets read it, with Leicester's objects (and Nottingham's for
+    trust-scoped pages): no template syntax
     ({# a multi-line comment #} printed verbatim), no Python None as a value, and no "every expected
     return has been received" above a table that counts missing returns."""
-    row = _expected(POLICY[name])
-    target = _for("RWE")(world).get(name, Target)()
-    url = _url(name, target)
     problems = []
-    for role in ROLES:
-        if row[role] != 200:
-            continue
-        response = clients[role].get(url, **_headers(name, role, world))
-        if not response["Content-Type"].startswith("text/html"):
-            continue
-        problems += [f"{role}: {problem}" for problem in untrue_text(response.content.decode())]
-    assert not problems, f"{name} ({url}): " + "; ".join(problems)
+    for code in ("RWE", "RX1") if name in TRUST_SCOPED else ("RWE",):
+        row = _expected(POLICY[name]) if code == "RWE" else _mirrored(_expected(POLICY[name]))
+        url = _url(name, _for(code)(world).get(name, Target)())
+        for role in ROLES:
+            if row[role] != 200:
+                continue
+            response = clients[role].get(url, **_headers(name, role, world))
+            if not response["Content-Type"].startswith("text/html"):
+                continue
+            problems += [f"{role} at {url}: {problem}" for problem in untrue_text(response.content.decode())]
+    assert not problems, f"{name}: " + "; ".join(problems)
