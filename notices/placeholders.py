@@ -45,3 +45,12 @@ def render(text: str, values: Mapping[str, object]) -> str:
     if missing:
         raise MissingPlaceholders(missing)
     return PLACEHOLDER.sub(lambda m: str(lookup[normalise(m.group(1))]), text)
+
+
+def render_keeping_missing(text: str, values: Mapping[str, object]) -> tuple[str, list[str]]:
+    """Render, leaving ((name)) visible for placeholders without a value (previews show them), and
+    list those placeholders."""
+    filled = {normalise(k): v for k, v in values.items() if v not in (None, "")}
+    missing = [n for n in placeholders_in(text) if n not in filled]
+    filled.update({n: f"(({n}))" for n in missing})
+    return render(text, filled), missing

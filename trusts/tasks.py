@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from trusts.services.reminders import reminders_send_due
+from trusts.models import IndustrialAction, User
+from trusts.scoping import trusts_visible_to_manager
+from trusts.services.reminders import reminders_send_due, reminders_send_overdue
 
 
 @shared_task(name="trusts.send_return_reminders")
@@ -12,3 +14,14 @@ def send_return_reminders() -> dict[str, int]:
     """Run by beat every 15 minutes (CELERY_BEAT_SCHEDULE)."""
     run = reminders_send_due()
     return {"days": run.days, "claimed": run.claimed, "sent": run.sent, "failed": run.failed}
+
+
+@shared_task(name="trusts.send_overdue_reminders")
+def send_overdue_reminders(action_id: int, user_id: int) -> dict[str, int]:
+    """A manager's "send a reminder now to every overdue trust": one email per (trust, day) can be
+    hundreds, too many for a request. The manager's scope is read again here, when the work runs."""
+    user = User.objects.get(pk=user_id)
+    action = IndustrialAction.objects.get(pk=action_id)
+    run = reminders_send_overdue(action=action, trusts=trusts_visible_to_manager(user), user=user)
+    return {"days": run.days, "sent": run.sent, "failed": run.failed, "no_contact": run.no_contact,
+            "skipped": run.skipped}

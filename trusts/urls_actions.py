@@ -3,6 +3,7 @@
 from django.urls import path
 
 from trusts.views import actions as views
+from trusts.views import reminders
 
 app_name = "actions"
 urlpatterns = [
@@ -14,4 +15,6 @@ urlpatterns = [
     path("<slug:slug>/reopenings/<int:pk>/close/", views.reopening_close_view, name="reopening_close"),
     path("<slug:slug>/missing/", views.missing_returns, name="missing"),
     path("<slug:slug>/missing.csv", views.missing_returns_csv, name="missing_csv"),
+    path("<slug:slug>/missing/remind/", reminders.missing_remind, name="remind"),
+    path("<slug:slug>/reminders/", reminders.action_reminders, name="reminders"),
 ]

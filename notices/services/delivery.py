@@ -45,7 +45,6 @@ from notices.channels import (
     TemporaryFailure,
     channel_for,
 )
-from notices.figures import trust_action_figures
 from notices.models import (
     Campaign,
     CampaignStatus,
@@ -60,6 +59,7 @@ from notices.models.campaigns import CLAIMABLE_STATUSES, MAX_SCHEDULE_DAYS, PEND
 from notices.models.templates import Channel as MessageChannel
 from notices.placeholders import MissingPlaceholders, render
 from notices.ratelimit import RateLimiter, get_rate_limiter
+from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
 from trusts import clock
 from trusts.models import IndustrialAction, Trust
 from trusts.services.audit import audit_record
@@ -219,15 +219,23 @@ def campaign_create(
 
 
 def _figures(campaign: Campaign) -> dict[str, str]:
-    if campaign.action_id:
-        values = trust_action_figures(campaign.trust, campaign.action)
-    else:
-        values = {"trust_name": campaign.trust.name}
-    return {name: str(value) for name, value in values.items()}
+    return {name: str(value) for name, value in trust_values(campaign.trust, campaign.action).items()}
+
+
+def campaign_figure_errors(campaign: Campaign) -> list[str]:
+    """Why the campaign cannot be sent as it stands: its text uses a trust figure the trust has not
+    reported (a message would otherwise tell patients "0 appointments" for a trust that sent nothing).
+    The check page shows this; campaign_start refuses with it."""
+    texts = [campaign.body] + ([campaign.subject] if campaign.subject else [])
+    empty = unreported_figures(texts, trust_values(campaign.trust, campaign.action))
+    return [unreported_figures_message(empty, campaign.action)] if empty else []
 
 
 def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
     """Inside the caller's transaction, with the campaign row locked."""
+    problems = campaign_figure_errors(campaign)
+    if problems:
+        raise CampaignError(problems[0])
     campaign.status = CampaignStatus.SENDING
     campaign.started_at = now
     campaign.figures = _figures(campaign)
@@ -261,6 +269,9 @@ def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None
                     .get(pk=campaign.pk))
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise CampaignError(f"This campaign cannot be sent: it is {campaign.get_status_display().lower()}")
+        problems = campaign_figure_errors(campaign)
+        if problems:
+            raise CampaignError(problems[0])
         if send_at is not None:
             if send_at <= now:
                 raise CampaignError("The time to send must be in the future")
@@ -291,6 +302,16 @@ def campaigns_start_due(*, now: dt.datetime | None = None) -> list[int]:
                         .select_related("trust", "action")
                         .filter(pk=campaign_id, status=CampaignStatus.SCHEDULED).first())
             if campaign is None:
+                continue
+            problems = campaign_figure_errors(campaign)
+            if problems:
+                # The figures it quotes are gone (a return withdrawn to draft, say): back to a draft, whose
+                # check page says why, rather than a message with a false figure or a retry every tick.
+                campaign.status, campaign.scheduled_for = CampaignStatus.DRAFT, None
+                campaign.save(update_fields=["status", "scheduled_for"])
+                audit_record(event="campaign.not_sent", trust=campaign.trust, target=campaign,
+                             summary=f"Scheduled campaign not sent: {problems[0]}"[:300],
+                             details={"recipients": campaign.recipient_count})
                 continue
             _begin_sending(campaign, now)
             audit_record(event="campaign.started", trust=campaign.trust, target=campaign,

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from notices.figures import trust_action_figures
 from notices.models import Channel, MessageTemplate
 from notices.models.templates import SMS_MAX_CHARACTERS
-from notices.placeholders import TRUST_PLACEHOLDERS, normalise, placeholders_in, render
+from notices.placeholders import TRUST_PLACEHOLDERS, normalise, placeholders_in, render_keeping_missing
+from notices.services.notices import notice_figures
 from notices.sms import SmsLength, sms_length
 from trusts.models import IndustrialAction, Trust, User
 from trusts.services.audit import audit_record
@@ -104,19 +104,23 @@ class Preview:
     sms: SmsLength | None = None
 
 
-def _fill(text: str, values: Mapping[str, object]) -> tuple[str, list[str]]:
-    """Render, leaving ((name)) visible for placeholders without a value (the preview shows them)."""
-    filled = {k: v for k, v in values.items() if v not in (None, "")}
-    missing = [n for n in placeholders_in(text) if n not in {normalise(k) for k in filled}]
-    if missing:
-        filled.update({n: f"(({n}))" for n in missing})
-    return render(text, filled), missing
-
-
 def trust_values(trust: Trust, action: IndustrialAction | None) -> dict[str, object]:
+    """The trust placeholders' values, blank for a figure the trust has not reported: the same rule
+    as notices (notice_figures), so that no message says "0 appointments" for a trust that sent nothing."""
+    return dict(notice_figures(trust=trust, action=action))
+
+
+def unreported_figures(texts: Iterable[str], values: Mapping[str, object]) -> list[str]:
+    """Trust placeholders in the texts that have no value (a figure not reported, or no action chosen)."""
+    return [n for n in placeholders_in(*texts) if n in TRUST_PLACEHOLDERS and values.get(n) in (None, "")]
+
+
+def unreported_figures_message(names: list[str], action: IndustrialAction | None) -> str:
+    listed = ", ".join(f"(({n}))" for n in names)
     if action is None:
-        return {"trust_name": trust.name}
-    return trust_action_figures(trust, action)
+        return f"Choose the industrial action: the message uses {listed}"
+    return (f"Your trust has no figure yet for {listed} for {action.name}: submit the returns first or remove "
+            "the placeholder")
 
 
 def template_preview(*, channel: str, subject: str, body: str, trust: Trust, action: IndustrialAction | None,
@@ -125,8 +129,9 @@ def template_preview(*, channel: str, subject: str, body: str, trust: Trust, act
     given personalisation (sample values by default)."""
     values: dict[str, object] = dict(personalisation if personalisation is not None else SAMPLE_PERSONALISATION)
     values.update(trust_values(trust, action))
-    rendered_subject, missing_subject = _fill(subject, values) if channel != Channel.SMS else ("", [])
-    rendered_body, missing_body = _fill(body, values)
+    rendered_subject, missing_subject = (render_keeping_missing(subject, values) if channel != Channel.SMS
+                                         else ("", []))
+    rendered_body, missing_body = render_keeping_missing(body, values)
     missing = list(dict.fromkeys(missing_subject + missing_body))
     return Preview(subject=rendered_subject, body=rendered_body, missing=missing,
                    sms=sms_length(rendered_body) if channel == Channel.SMS else None)
@@ -143,11 +148,9 @@ def template_send_errors(*, template: MessageTemplate, trust: Trust, action: Ind
     unknown = unknown_placeholders(texts, template.recipient_columns)
     if unknown:
         errors.append(unknown_placeholder_message(unknown))
-    figures = trust_values(trust, action)
-    empty = [n for n in placeholders_in(*texts) if n in TRUST_PLACEHOLDERS and figures.get(n) in (None, "")]
+    empty = unreported_figures(texts, trust_values(trust, action))
     if empty:
-        errors.append("Your trust has no figure yet for " + ", ".join(f"(({n}))" for n in empty)
-                      + f" for {action.name}: submit the returns first or remove the placeholder")
+        errors.append(unreported_figures_message(empty, action))
     return errors
 
 

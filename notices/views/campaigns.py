@@ -18,7 +18,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from notices.figures import trust_action_figures
 from notices.forms_campaigns import CampaignStartForm, RecipientFileForm, SendForm
 from notices.models.campaigns import (
     FAILURE_STATUSES,
@@ -30,12 +29,18 @@ from notices.models.campaigns import (
     Recipient,
 )
 from notices.models.templates import Channel, MessageTemplate
-from notices.placeholders import render as fill
+from notices.placeholders import render_keeping_missing
 from notices.selectors_campaigns import action_reconciliation, delivery_counts
 from notices.selectors_delivery import campaign_progress, deliveries_outcomes_csv
 from notices.services import delivery as delivery_service
 from notices.services.recipients import recipients_check, required_contact_columns
-from notices.services.templates import actions_for_trust, needed_columns, template_send_errors, templates_for_trust
+from notices.services.templates import (
+    actions_for_trust,
+    needed_columns,
+    template_send_errors,
+    templates_for_trust,
+    trust_values,
+)
 from notices.views.message_templates import comms_trust_or_404, posted_data
 from trusts import clock
 from trusts.models import IndustrialAction, Role, Trust
@@ -163,16 +168,16 @@ def _error_text(error: Any) -> str:
 
 def _preview_messages(campaign: Campaign) -> list[dict[str, Any]]:
     """The first few messages exactly as their patients will read them."""
-    figures = campaign.figures or (trust_action_figures(campaign.trust, campaign.action) if campaign.action else
-                                   {"trust_name": campaign.trust.name})
+    figures = campaign.figures or trust_values(campaign.trust, campaign.action)
     previews = []
     for recipient in Recipient.objects.filter(campaign=campaign).order_by("line")[:PREVIEW_COUNT]:
         values = {**figures, **(recipient.personalisation or {})}  # as the delivery service renders them
+        # A figure not reported stays ((visible)); the page says why these messages cannot be sent.
         previews.append({
             "recipient": recipient,
             "to": _contact(campaign.channel, recipient),
-            "subject": fill(campaign.subject, values) if campaign.subject else "",
-            "body": fill(campaign.body, values),
+            "subject": render_keeping_missing(campaign.subject, values)[0] if campaign.subject else "",
+            "body": render_keeping_missing(campaign.body, values)[0],
         })
     return previews
 
@@ -192,7 +197,8 @@ def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
     context: dict[str, Any] = {"trust": trust, "campaign": campaign, "breadcrumbs": _crumbs(trust)}
     if campaign.status == CampaignStatus.DRAFT:
         form = SendForm(posted_data(request), now=clock.now())
-        if request.method == "POST" and form.is_valid():
+        blocked = delivery_service.campaign_figure_errors(campaign)
+        if request.method == "POST" and form.is_valid() and not blocked:
             try:
                 campaign = delivery_service.campaign_start(campaign=campaign, user=request.user,
                                                            send_at=form.cleaned_data["send_at"], request=request)
@@ -203,7 +209,8 @@ def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
                                  if campaign.status == CampaignStatus.SCHEDULED
                                  else f"Sending {campaign.recipient_count:,} messages")
                 return redirect("campaigns:campaign", trust.ods_code, campaign.pk)
-        context.update(form=form, previews=_preview_messages(campaign))
+        context.update(form=form, previews=_preview_messages(campaign), blocked=blocked,
+                       blocked_errors=[{"text": problem, "href": "#figures-missing"} for problem in blocked])
         return render(request, "campaigns/campaign_check.html", context)
 
     progress = campaign_progress(campaign)

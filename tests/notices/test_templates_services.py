@@ -41,8 +41,9 @@ def test_send_errors_name_unknown_placeholders_and_trust_figures_without_a_value
                                recipient_columns=["name"])
     assert template_send_errors(template=template, trust=rwe, action=action) == [
         "((reff)) is not a placeholder we know: check the spelling, or add it to the recipient columns",
-        "Your trust has no figure yet for ((peak_staff_absent)) for Junior doctors, April 2023: submit the returns "
-        "first or remove the placeholder",
+        # No returns at all: neither figure is known, so neither is "0" (issue 12: missing is never zero).
+        "Your trust has no figure yet for ((peak_staff_absent)), ((procedures_rescheduled)) for Junior doctors, "
+        "April 2023: submit the returns first or remove the placeholder",
     ]
 
 

@@ -43,6 +43,7 @@ from notices.services.templates import template_create
 from tests.conftest import _user
 from tests.factories import local, make_action
 from tests.security.helpers import force_login_verified
+from tests.security.html_checks import untrue_text
 from trusts.models import AuditEvent, DailyReturn, IndustrialAction, Release, ReturnReopening, Role, Trust, User
 from trusts.services.api_tokens import api_token_create
 from trusts.services.releases import release_publish
@@ -94,6 +95,10 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "actions:reopening_close":       (LOGIN, 405,   405,   405,   405,   405,   405,   405),
     "actions:missing":               (LOGIN, 404,   404,   404,   404,   200,   200,   200),
     "actions:missing_csv":           (LOGIN, 404,   404,   404,   404,   200,   200,   200),
+    "actions:remind":                (LOGIN, 405,   405,   405,   405,   405,   405,   405),
+    "actions:reminders":             (LOGIN, 404,   404,   404,   404,   200,   200,   200),
+    # A trust's reminder log: its own staff and the managers of its region.
+    "trusts:reminders":              (LOGIN, 200,   404,   200,   404,   200,   404,   200),
     # Daily returns: the trust's administrators enter them; managers of the trust read them.
     "returns:dashboard":             (LOGIN, 200,   200,   404,   404,   404,   404,   404),
     "returns:upload":                (LOGIN, 200,   200,   404,   404,   404,   404,   404),
@@ -184,6 +189,7 @@ POLICY: dict[str, tuple[int | str, ...]] = {
 POST_ONLY: dict[str, tuple[int | str, ...]] = {
     "logout":                        (302,   302,   302,   302,   302,   302,   302,   302),
     "actions:reopening_close":       (LOGIN, 404,   404,   404,   404,   302,   404,   302),
+    "actions:remind":                (LOGIN, 404,   404,   404,   404,   302,   302,   302),  # empty: "choose"
     "notices:publish":               (LOGIN, 404,   404,   302,   404,   404,   404,   404),
     "campaigns:template_copy":       (LOGIN, 404,   404,   302,   404,   404,   404,   404),
     "campaigns:template_archive":    (LOGIN, 404,   404,   302,   404,   404,   404,   404),
@@ -300,6 +306,9 @@ def _for(code: str) -> Callable[[World], dict[str, Callable[[], Target]]]:
             "^api/": lambda: Target(path="/api/v2/actions/"),
             "trusts:region": lambda: Target({"code": w.trusts[code].icb.region.code}),
             "trusts:trust": lambda: Target(mine),
+            "trusts:reminders": lambda: Target(mine),
+            "actions:remind": lambda: Target({"slug": slug}),
+            "actions:reminders": lambda: Target({"slug": slug}),
             "actions:detail": lambda: Target({"slug": slug}),
             "actions:edit": lambda: Target({"slug": slug}),
             "actions:reopen": lambda: Target({"slug": slug}),
@@ -374,7 +383,7 @@ TRUST_SCOPED = frozenset({
     "campaigns:new", "campaigns:upload", "campaigns:campaign", "campaigns:progress", "campaigns:outcomes",
     "campaigns:cancel", "campaigns:templates", "campaigns:template_new", "campaigns:template",
     "campaigns:template_copy", "campaigns:template_archive", "account:token_revoke", "api:return",
-    "notices_api:campaign", "notices_api:notice", "actions:reopening_close",
+    "notices_api:campaign", "notices_api:notice", "actions:reopening_close", "trusts:reminders",
 })
 
 
@@ -556,3 +565,24 @@ def test_api_lists_hold_only_the_roles_own_organisations(name: str, key: str, wo
         body = clients[role].get(reverse(name), **_headers(name, role, world)).json()
         found = {item[key] if isinstance(item[key], str) else item[key]["ods_code"] for item in body["results"]}
         assert found == codes, f"{name} as {role}: {sorted(found)}"
+
+
+@pytest.mark.parametrize("name", sorted(POLICY))
+def test_every_page_tells_the_truth_as_every_role_that_may_read_it(name: str, world: World,
+                                                                   clients: dict[str, Client]) -> None:
+    """Each HTML page, as each role the policy lets read it, with Leicester's objects (and Nottingham's for
+    trust-scoped pages): no template syntax
+    ({# a multi-line comment #} printed verbatim), no Python None as a value, and no "every expected
+    return has been received" above a table that counts missing returns."""
+    problems = []
+    for code in ("RWE", "RX1") if name in TRUST_SCOPED else ("RWE",):
+        row = _expected(POLICY[name]) if code == "RWE" else _mirrored(_expected(POLICY[name]))
+        url = _url(name, _for(code)(world).get(name, Target)())
+        for role in ROLES:
+            if row[role] != 200:
+                continue
+            response = clients[role].get(url, **_headers(name, role, world))
+            if not response["Content-Type"].startswith("text/html"):
+                continue
+            problems += [f"{role} at {url}: {problem}" for problem in untrue_text(response.content.decode())]
+    assert not problems, f"{name}: " + "; ".join(problems)

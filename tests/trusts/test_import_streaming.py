@@ -106,18 +106,18 @@ def test_a_return_changed_or_deleted_while_the_file_is_checked_refuses_the_file(
         april, rwe, monkeypatch, meanwhile) -> None:
     make_return(april, rwe, dt.date(2023, 4, 11), staff_absent=700, staff_due=1200, elective_rescheduled=40,
                 outpatient_rescheduled=500, community_rescheduled=10)
-    medians = service.earlier_medians
+    medians = service._file_medians
 
-    def concurrent_writer(wanted):  # type: ignore[no-untyped-def]
+    def concurrent_writer(cursor, wanted):  # type: ignore[no-untyped-def]
         # Runs between classifying the stored returns and locking them, as another writer could.
         stored = DailyReturn.objects.filter(trust=rwe, date=dt.date(2023, 4, 11))
         if meanwhile == "changed":
             stored.update(version=F("version") + 1, elective_rescheduled=41)
         else:
             stored.delete()
-        return medians(wanted)
+        return medians(cursor, wanted)
 
-    monkeypatch.setattr(service, "earlier_medians", concurrent_writer)
+    monkeypatch.setattr(service, "_file_medians", concurrent_writer)
     errors = _errors([_row(april.slug, "RWE", "2023-04-11", absent=650), _row(april.slug, "RX1", "2023-04-11")])
     assert errors == ["line 1: some of these returns changed while the file was being checked; upload it again "
                       "to see the figures now stored"]

@@ -206,6 +206,34 @@ def test_region_season_and_cumulative_pages(client, action, nia) -> None:  # typ
     assert [r["action"].slug for r in dashboard.context["rows"]] == [action.slug, "nurses-dec-2022"]
 
 
+def test_the_dashboard_reports_the_latest_started_action_and_says_what_its_table_says(client, action, nia
+                                                                                    ) -> None:  # type: ignore[no-untyped-def]
+    # Declared for next year: it has no returns to chase, so it is listed but not "the latest".
+    next_year = timezone.localtime().year + 1
+    make_action("consultants-next-year", "Consultants, next year",
+                [(local(next_year, 7, 20, 7), local(next_year, 7, 22, 7))], staff_group="consultants")
+    client.force_login(nia)
+    response = client.get("/reports/")
+    body = html.unescape(response.content.decode())
+    assert response.context["latest"] == action
+    assert f"Returns received: {action.name}" in body
+    assert "Returns received: Consultants, next year" not in body
+    missing = sum(c.missing for c in response.context["completeness"])
+    assert missing > 0
+    assert "Every expected return has been received" not in body
+    assert f"See the {missing} missing returns and whom to contact" in body
+
+
+def test_the_dashboard_says_every_return_was_received_only_when_none_is_missing(client, nia) -> None:  # type: ignore[no-untyped-def]
+    action = make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
+    for trust in expected_trusts(action, APRIL_11):
+        make_return(action, trust, APRIL_11, elective_rescheduled=1, outpatient_rescheduled=1)
+    client.force_login(nia)
+    body = client.get("/reports/").content.decode()
+    assert "Every expected return has been received." in body
+    assert "missing returns and whom to contact" not in body
+
+
 # --- query budget ----------------------------------------------------------------------------
 
 def _fill(action, trusts: list[Trust], rng: random.Random) -> None:  # type: ignore[no-untyped-def]

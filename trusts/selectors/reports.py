@@ -686,6 +686,17 @@ def chronological(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]
     return sorted((a for a in actions if a.first_day), key=lambda a: (a.first_day, a.pk))
 
 
+def latest_started(actions: Sequence[IndustrialAction], now: dt.datetime) -> IndustrialAction | None:
+    """The current action, or the most recent one that has begun: an action declared for next week has
+    no returns to chase yet, so it is not "the latest" a dashboard reports on. `actions` in
+    chronological order, with their strike days prefetched."""
+    for action in reversed(actions):
+        starts = [day.starts_at for day in action.strike_days.all()]
+        if starts and min(starts) <= now:
+            return action
+    return None
+
+
 def season_peers(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]:
     """Every recorded action of the seasons of `actions`, in order (one query): all that
     season_comparison needs to compare them, without every action ever recorded."""

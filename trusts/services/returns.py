@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,6 +309,13 @@ def earlier_medians(wanted: Mapping[int, Iterable[dt.date]]) -> dict[tuple[int, 
                .filter(trust_id__in=list(dates_by_trust), status=ReturnStatus.SUBMITTED, date__lt=latest)
                .order_by("trust_id", "date")
                .values_list("trust_id", "date", *MEDIAN_FIELDS))
+    return medians_from_history(dates_by_trust, history.iterator(chunk_size=5000))
+
+
+def medians_from_history(dates_by_trust: Mapping[int, list[dt.date]],
+                         history: Iterable[Sequence[Any]]) -> dict[tuple[int, dt.date], dict[str, float]]:
+    """earlier_medians' pass over a history of (trust_id, date, *MEDIAN_FIELDS) rows in (trust, date)
+    order, for each trust's sorted dates: also fed by an import with the file's own rows (returns_import)."""
     result: dict[tuple[int, dt.date], dict[str, float]] = {}
     sorted_values: dict[str, list[int]] = defaultdict(list)
     current_trust: int | None = None
@@ -324,7 +331,7 @@ def earlier_medians(wanted: Mapping[int, Iterable[dt.date]]) -> dict[tuple[int, 
             for day in pending:
                 snapshot(trust_id, day)
 
-    for trust_id, day, *figures in history.iterator(chunk_size=5000):
+    for trust_id, day, *figures in history:
         if trust_id != current_trust:
             finish(current_trust)
             current_trust, pending = trust_id, list(dates_by_trust[trust_id])

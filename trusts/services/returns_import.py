@@ -13,9 +13,13 @@ held by the database, not by Python. In one transaction:
    the row is new, the first submission of a draft, a change or identical); for a trust's upload
    without a reason, changes to submitted returns whose deadline has passed.
 3. **Warnings** (3 x the trust's median on earlier strike days, more than 90% of staff absent): the
-   valid rows are read back in (trust, date) order, 5,000 at a time, and checked against
-   `earlier_medians` for those rows' trusts and dates only. Each batch's warnings, sorted by line,
-   go to a temporary file as one run (with strict=True they are errors instead).
+   valid rows that change a return are read back in (trust, date) order, 5,000 at a time, and
+   checked against the medians of those rows' trusts and dates only, over one UNION ALL of the
+   stored returns and the file's own rows (a file's earlier days count, and a row that revises a
+   stored return replaces it). A row identical to its stored return, and a figure the stored return
+   holds with a comment justifying it, raise no warning. Each batch's warnings, sorted by line, go to
+   a temporary file as one run (with strict=True they are errors instead, worded for the command or
+   for the web upload).
 4. **Any error**: the transaction rolls back (the temporary table with it) and TableError lists
    every error in line order, as before. Otherwise: the stored returns the file touches are locked
    and their versions compared with step 2's (a change saved meanwhile refuses the file), then
@@ -68,12 +72,13 @@ from trusts.models import (
 from trusts.models.returns import FIGURE_FIELDS, PLANNED_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.services.audit import audit_record
 from trusts.services.returns import (
+    MEDIAN_FIELDS,
     check_figures,
-    earlier_medians,
     figure_warnings,
     format_day,
     format_time,
     is_nil_return,
+    medians_from_history,
 )
 from trusts.strike_calendar import end_of_day
 from trusts.tabular import Row, RowError, TableError
@@ -91,8 +96,10 @@ Authority = Literal["national", "trust"]
 
 # The temporary table (per database session; dropped at the end, or by the rollback).
 ROWS_TABLE = "returns_import_rows"
-STAGED_COLUMNS = ("line", "action_id", "trust_id", "date", "strike_day_id", "ok", "is_late", "is_nil",
+STAGED_COLUMNS = ("line", "action_id", "trust_id", "date", "strike_day_id", "ok", "is_late", "is_nil", "locked",
                   *FIGURE_FIELDS)
+# The staged row's position of `ok` (counted by _stage).
+OK_INDEX = STAGED_COLUMNS.index("ok")
 # What step 2 finds for a valid row (returns_import_rows.kind).
 NEW, FIRST_SUBMISSION, CHANGED, UNCHANGED = 0, 1, 2, 3
 # Where an error sits among its line's errors: the order in which one row's checks have always run
@@ -101,6 +108,8 @@ KEY, REPEAT, FIGURES, STRICT, REASON = range(5)
 
 # One staged row, in STAGED_COLUMNS order.
 StagedRow = tuple[Any, ...]
+# What _check_row returns for a row with every figure empty.
+SKIPPED: StagedRow = ()
 
 
 @dataclass
@@ -108,6 +117,8 @@ class ImportResult:
     created: int = 0
     revised: int = 0
     unchanged: int = 0
+    # Rows with every figure empty: a template's strike day not filled in (not a return, not an error).
+    skipped: int = 0
     warning_count: int = 0
     # Filled only when the caller passes no on_warning (small imports, tests).
     warnings: list[RowError] = field(default_factory=list)
@@ -187,6 +198,8 @@ def _check_row(
     if "__error__" in row.values:
         errors.add(KEY, RowError(row.line, row.values["__error__"]))
         return None
+    if not any(row[name].strip() for name in TEMPLATE_COLUMNS[3:]):
+        return SKIPPED
     count = len(errors.items)
     slug = row["action"]
     action = ref.actions.get(slug)
@@ -205,6 +218,7 @@ def _check_row(
                                            "trusts' returns", "ods_code"))
     day = _parse_date(row["date"])
     strike_day = None
+    locked = False
     if not row["date"]:
         errors.add(KEY, RowError(row.line, "is empty; enter the strike day as YYYY-MM-DD, like 2023-04-12", "date"))
     elif day is None:
@@ -218,10 +232,10 @@ def _check_row(
             errors.add(KEY, RowError(row.line, f"the strike day {format_day(day)} has not begun: its return can be "
                                                f"entered from {format_time(strike_day.starts_at)}", "date"))
         elif authority == "trust" and trust_id is not None:
+            # An error only for a row that would change the return (_locked_changes): the template of a
+            # locked action, uploaded again as downloaded, changes nothing and is not refused.
             locks_at = ref.locks_at[action.pk]
-            if locks_at is not None and now >= locks_at and (action.pk, trust_id) not in ref.reopened:
-                errors.add(KEY, RowError(row.line, f"returns for {action.name} are locked: the action hard-closed "
-                                                   f"at {format_time(locks_at)}", "date"))
+            locked = locks_at is not None and now >= locks_at and (action.pk, trust_id) not in ref.reopened
     affected = ref.is_affected(action.pk, trust_id) if action is not None and trust_id is not None else True
     field_errors, values = check_figures(figures=row.values, affected=affected, complete=True)
     for name, message in field_errors.items():
@@ -232,7 +246,7 @@ def _check_row(
     # NHS England's own loads (history, corrections) say nothing about a trust's timeliness.
     late = strike_day is not None and authority == "trust" and now > strike_day.deadline
     return (row.line, action.pk, trust_id, day, strike_day.pk if strike_day is not None else None, ok, late,
-            is_nil_return(values), *(values[n] for n in FIGURE_FIELDS))
+            is_nil_return(values), locked, *(values[n] for n in FIGURE_FIELDS))
 
 
 def returns_import(
@@ -260,12 +274,13 @@ def returns_import(
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             _create_tables(cursor)
-            valid = _stage(cursor, rows, ref=ref, authority=authority, now=now, errors=errors)
+            valid = _stage(cursor, rows, ref=ref, authority=authority, now=now, errors=errors, result=result)
             valid -= _repeats(cursor, errors)
             if not valid and not errors:
                 errors.add(KEY, RowError(2, "the file has a header but no returns"))
             stored = _classify(cursor)
-            _warnings(cursor, strict=strict, errors=errors, warnings=warnings)
+            _locked_changes(cursor, ref=ref, errors=errors)
+            _warnings(cursor, strict=strict, errors=errors, warnings=warnings, authority=authority)
             result.warning_count = warnings.count
             if authority == "trust" and not reason:
                 _late_changes_without_reason(cursor, now=now, errors=errors)
@@ -313,7 +328,8 @@ def _create_tables(cursor: CursorWrapper) -> None:
     cursor.execute(
         f"CREATE TEMPORARY TABLE {ROWS_TABLE} (line integer NOT NULL, action_id bigint NOT NULL, "
         f"trust_id bigint NOT NULL, date date NOT NULL, strike_day_id bigint, ok boolean NOT NULL, "
-        f"is_late boolean NOT NULL, is_nil boolean NOT NULL, {figures}, stored_id bigint, stored_version integer, "
+        f"is_late boolean NOT NULL, is_nil boolean NOT NULL, locked boolean NOT NULL, {figures}, stored_id bigint, "
+        "stored_version integer, "
         f"kind smallint NOT NULL DEFAULT {NEW}, PRIMARY KEY (trust_id, date, action_id, line))")
 
 
@@ -338,7 +354,7 @@ def _insert(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: lis
 # --- Steps 1 and 2: stream the file into the database, check what needs every row --------------
 
 def _stage(cursor: CursorWrapper, rows: Iterable[Row], *, ref: _Reference, authority: Authority, now: dt.datetime,
-           errors: _Errors) -> int:
+           errors: _Errors, result: ImportResult) -> int:
     """Check each row and stage it; returns how many rows had no error of their own."""
     postgres = _postgres()  # once, not per row: the loop is the import's hot path
     adapt_date = connection.ops.adapt_datefield_value  # SQLite stores dates as text
@@ -346,9 +362,12 @@ def _stage(cursor: CursorWrapper, rows: Iterable[Row], *, ref: _Reference, autho
     valid = 0
     for row in rows:
         staged = _check_row(row, ref, authority=authority, now=now, errors=errors)
+        if staged is SKIPPED:
+            result.skipped += 1
+            continue
         if staged is None:
             continue
-        valid += staged[5]
+        valid += staged[OK_INDEX]
         batch.append(staged if postgres else (*staged[:3], adapt_date(staged[3]), *staged[4:]))
         if len(batch) == BATCH_SIZE:
             _insert(cursor, ROWS_TABLE, STAGED_COLUMNS, batch)
@@ -396,6 +415,18 @@ def _classify(cursor: CursorWrapper) -> int:
     return cursor.rowcount
 
 
+def _locked_changes(cursor: CursorWrapper, *, ref: _Reference, errors: _Errors) -> None:
+    """Rows of a trust's upload for a hard-closed action (not reopened) that would change something:
+    a row identical to its stored return is let through, as it writes nothing."""
+    cursor.execute(f"SELECT line, action_id FROM {ROWS_TABLE} "  # noqa: S608  # nosec B608 # fixed names
+                   f"WHERE locked AND NOT (ok AND kind = {UNCHANGED}) ORDER BY line")
+    names = {a.pk: a for a in ref.actions.values()}
+    for line, action_id in cursor.fetchall():
+        action = names[action_id]
+        errors.add(KEY, RowError(line, f"returns for {action.name} are locked: the action hard-closed at "
+                                       f"{format_time(ref.locks_at[action_id])}", "date"))
+
+
 def _late_changes_without_reason(cursor: CursorWrapper, *, now: dt.datetime, errors: _Errors) -> None:
     cursor.execute(
         f"SELECT r.line FROM {ROWS_TABLE} r JOIN {_table(StrikeDay)} sd ON sd.id = r.strike_day_id "  # noqa: S608  # nosec B608 # fixed names
@@ -408,18 +439,29 @@ def _late_changes_without_reason(cursor: CursorWrapper, *, now: dt.datetime, err
 
 # --- Step 3: warnings -----------------------------------------------------------------------------
 
-def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors, warnings: _WarningRuns) -> None:
-    """Read the valid rows back in (trust, date) order, a batch at a time, so that each batch's
-    medians come from one query over a few trusts' history. Warnings go to `warnings` (or, strict,
-    to the errors)."""
-    figures = ", ".join(FIGURE_FIELDS)
+def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors, warnings: _WarningRuns,
+              authority: Authority) -> None:
+    """Read the rows that will change a return back in (trust, date) order, a batch at a time, so that
+    each batch's medians come from one query over a few trusts' history and the file's own earlier
+    rows. Warnings go to `warnings` (or, strict, to the errors).
+
+    No warning for a row identical to its stored return (it changes nothing), nor for a figure the
+    stored return already holds with a comment justifying its warnings (justified once is enough)."""
+    figures = ", ".join(f"r.{n}" for n in FIGURE_FIELDS)
+    stored = ", ".join(f"d.{_column(DailyReturn, n)}" for n in FIGURE_FIELDS)
     postgres = _postgres()
     after: tuple[Any, ...] = (-1, dt.date.min if postgres else "0001-01-01", -1, -1)
+    # The web upload cannot carry a comment: its refusal points to the day's form, not to a command flag.
+    refused = (" (a warning, refused with --strict)" if authority == "national" else
+               ": a file cannot say why, so enter this day's return on its own form and give a comment there")
     while True:
         cursor.execute(
-            f"SELECT trust_id, date, action_id, line, {figures} FROM {ROWS_TABLE} "  # noqa: S608  # nosec B608 # fixed names
-            "WHERE ok AND (trust_id, date, action_id, line) > (%s, %s, %s, %s) "
-            "ORDER BY trust_id, date, action_id, line LIMIT %s", [*after, BATCH_SIZE])
+            f"SELECT r.trust_id, r.date, r.action_id, r.line, {figures}, "  # noqa: S608  # nosec B608 # fixed names
+            f"CASE WHEN d.status = %s AND d.warning_comment <> '' THEN 1 ELSE 0 END, {stored} "
+            f"FROM {ROWS_TABLE} r LEFT JOIN {_table(DailyReturn)} d ON d.id = r.stored_id "
+            f"WHERE r.ok AND r.kind <> {UNCHANGED} AND (r.trust_id, r.date, r.action_id, r.line) > (%s, %s, %s, %s) "
+            "ORDER BY r.trust_id, r.date, r.action_id, r.line LIMIT %s",
+            [ReturnStatus.SUBMITTED.value, *after, BATCH_SIZE])
         page = cursor.fetchall()
         if not page:
             break
@@ -428,18 +470,55 @@ def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors, warnings:
         wanted: dict[int, set[dt.date]] = defaultdict(set)
         for trust_id, day, *_rest in page:
             wanted[trust_id].add(day)
-        medians = earlier_medians(wanted)
+        medians = _file_medians(cursor, wanted)
         found: list[RowError] = []
-        for trust_id, day, _action_id, line, *values in page:
-            for name, message in figure_warnings(values=dict(zip(FIGURE_FIELDS, values, strict=True)),
-                                                 medians=medians.get((trust_id, day), {})).items():
+        count = len(FIGURE_FIELDS)
+        for trust_id, day, _action_id, line, *rest in page:
+            values = dict(zip(FIGURE_FIELDS, rest[:count], strict=True))
+            justified = bool(rest[count])
+            kept = dict(zip(FIGURE_FIELDS, rest[count + 1:], strict=True))
+            for name, message in figure_warnings(values=values, medians=medians.get((trust_id, day), {})).items():
+                if justified and kept[name] == values[name]:
+                    continue
                 if strict:
-                    errors.add(STRICT, RowError(line, f"{message} (a warning, refused with --strict)", name))
+                    errors.add(STRICT, RowError(line, f"{message}{refused}", name))
                 else:
                     found.append(RowError(line, message, name))
         warnings.add_run(found)
         if len(page) < BATCH_SIZE:
             break
+
+
+def _file_medians(cursor: CursorWrapper,
+                  wanted: dict[int, set[dt.date]]) -> dict[tuple[int, dt.date], dict[str, float]]:
+    """earlier_medians with the file taken into account: a trust's history is its submitted returns
+    on earlier strike days, where a row of this file replaces the stored return it revises, plus the
+    file's new rows for earlier days. One query (a UNION ALL over the returns and the staged rows, in
+    (trust, date) order), streamed through the same pass as earlier_medians."""
+    dates_by_trust = {trust_id: sorted(days) for trust_id, days in wanted.items()}
+    latest = connection.ops.adapt_datefield_value(max(days[-1] for days in dates_by_trust.values()))
+    trust_ids = list(dates_by_trust)
+    among = ", ".join(["%s"] * len(trust_ids))
+    returns = _table(DailyReturn)
+    stored = ", ".join(f"d.{_column(DailyReturn, n)}" for n in MEDIAN_FIELDS)
+    staged = ", ".join(f"r.{n}" for n in MEDIAN_FIELDS)
+    cursor.execute(
+        f"SELECT * FROM (SELECT d.trust_id, d.date, {stored} FROM {returns} d "  # noqa: S608  # nosec B608 # fixed names
+        f"WHERE d.trust_id IN ({among}) AND d.status = %s AND d.date < %s AND NOT EXISTS ("
+        f"SELECT 1 FROM {ROWS_TABLE} x WHERE x.ok AND x.trust_id = d.trust_id AND x.date = d.date "
+        f"AND x.action_id = d.action_id) "
+        f"UNION ALL SELECT r.trust_id, r.date, {staged} FROM {ROWS_TABLE} r "
+        f"WHERE r.ok AND r.trust_id IN ({among}) AND r.date < %s) AS history ORDER BY 1, 2",
+        [*trust_ids, ReturnStatus.SUBMITTED.value, latest, *trust_ids, latest])
+    return medians_from_history(dates_by_trust, _fetched(cursor))
+
+
+def _fetched(cursor: CursorWrapper) -> Iterator[tuple[Any, ...]]:
+    """The result rows a batch at a time (a long history never sits in memory at once). On SQLite a
+    column of a UNION has no declared type, so its dates come back as text."""
+    while rows := cursor.fetchmany(BATCH_SIZE):
+        for trust_id, day, *figures in rows:
+            yield (trust_id, dt.date.fromisoformat(day) if isinstance(day, str) else day, *figures)
 
 
 class _WarningRuns:

@@ -29,7 +29,9 @@ from trusts.forms_actions import (
 from trusts.models import IndustrialAction, Membership, ReturnReopening
 from trusts.scoping import is_manager, is_national_manager, trusts_visible_to_manager
 from trusts.selectors.completeness import completeness_by_day, missing_by_day
+from trusts.selectors.reminders import chase_days
 from trusts.services.actions import action_save
+from trusts.services.reminders import reminder_recipients
 from trusts.services.reopenings import open_reopenings, reopening_close, returns_reopen
 from trusts.strike_calendar import end_of_day
 from trusts.tabular import csv_safe
@@ -198,8 +200,12 @@ def reopening_close_view(request: HttpRequest, slug: str, pk: int) -> HttpRespon
 def missing_returns(request: HttpRequest, slug: str) -> HttpResponse:
     _require_manager(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
-    days = missing_by_day(action, trusts_visible_to_manager(request.user))
-    return render(request, "actions/missing.html", {"action": action, "days": days})
+    days = chase_days(action, trusts_visible_to_manager(request.user), timezone.now())
+    overdue = [row.trust for day in days if day.overdue for row in day.rows]
+    return render(request, "actions/missing.html", {
+        "action": action, "days": days, "overdue_count": len(overdue),
+        "overdue_no_contact": sum(1 for t in overdue if not reminder_recipients(t)),
+    })
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 
 from trusts.models import Region, Trust
-from trusts.scoping import get_scoped_trust_or_404
+from trusts.scoping import get_scoped_trust_or_404, trusts_readable
 from trusts.selectors import trusts_by_region
 
 
@@ -30,7 +30,11 @@ def region_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 def trust_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
     trust = get_scoped_trust_or_404(Trust.objects.all(), ods_code)
-    return render(request, "trusts/trust_detail.html", {"trust": trust})
+    return render(request, "trusts/trust_detail.html", {
+        "trust": trust,
+        # The public page links to the trust's internal pages only for those who may read them.
+        "can_read_own_pages": trusts_readable(request.user).filter(pk=trust.pk).exists(),
+    })
 
 
 def nhsuk_asset(request: HttpRequest, path: str) -> HttpResponse:

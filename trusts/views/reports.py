@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
+from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
 from trusts.forms_actions import PublishReleaseForm
@@ -56,6 +57,7 @@ from trusts.selectors.reports import (
     average_staff_absent,
     cumulative,
     daily_figures,
+    latest_started,
     peak_of,
     per_action_totals,
     previous_action,
@@ -345,12 +347,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "headline": action_headline(action, action_days),
             "scoped": scoped_totals.get(action.pk),
         })
-    latest = recorded[-1] if recorded else None
+    latest = latest_started(recorded, clock.now())
+    # England's is already read for the headlines; a region's is one more query.
+    completeness = ((coverage.get(latest.pk, []) if scope.national else completeness_by_day(latest, scope.trusts))
+                    if latest else [])
     return render(request, "reports/dashboard.html", {
-        "scope": scope, "rows": rows, "latest": latest,
-        # England's is already read for the headlines; a region's is one more query.
-        "completeness": (coverage.get(latest.pk, []) if scope.national else completeness_by_day(latest, scope.trusts))
-        if latest else [],
+        "scope": scope, "rows": rows, "latest": latest, "completeness": completeness,
+        # The sentence under the table reads this; without it, 202 missing read as "every return received".
+        "missing_total": sum(c.missing for c in completeness),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"}],
     })
 

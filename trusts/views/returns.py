@@ -305,16 +305,19 @@ def upload(request: HttpRequest) -> HttpResponse:
         upload_file = form.cleaned_data["file"]
         try:
             rows = iter_table(upload_file, upload_file.name, required=IMPORT_COLUMNS, optional=OPTIONAL_COLUMNS)
-            # Unusual figures need a comment, which a file cannot carry: on the web they are errors,
-            # and the day's form (which takes a comment) is the way to submit them.
+            # Unusual figures need a comment, which a file cannot carry: on the web they are errors (unless
+            # the stored return already justifies them), and the day's form is the way to submit them.
             result = returns_import(rows=rows, source=ReturnSource.UPLOAD, user=request.user, trusts=trusts,
                                     strict=True, authority="trust", reason=form.cleaned_data["reason"],
                                     now=clock.now())
         except TableError as error:
             file_errors = error.errors
         else:
+            rows = "1 row" if result.skipped == 1 else f"{result.skipped} rows"
+            skipped = (f" {rows} with no figures (strike days not filled in) "
+                       f"{'was' if result.skipped == 1 else 'were'} left as they are." if result.skipped else "")
             messages.success(request, f"File uploaded: {result.created} returns submitted, {result.revised} changed "
-                                      f"and {result.unchanged} unchanged.")
+                                      f"and {result.unchanged} unchanged.{skipped}")
             return redirect("returns:dashboard")
     actions = IndustrialAction.objects.filter(strike_days__isnull=False).distinct().order_by("-first_day")
     return render(request, "returns/upload.html", {

@@ -33,4 +33,5 @@ class Command(CsvImportCommand):
             except TableError as error:
                 self.fail(path, error)
         self.stdout.write(f"{result.created} submitted, {result.revised} revised, {result.unchanged} unchanged"
+                          + (f", {result.skipped} with no figures skipped" if result.skipped else "")
                           + (f", {result.warning_count} warning(s)." if result.warning_count else "."))
