@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Max, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, Sum
 
 from trusts.models import DailyReturn, IndustrialAction, ReturnStatus, Trust
+from trusts.selectors.completeness import reported
 
 
 def format_action_dates(action: IndustrialAction) -> str:
@@ -30,20 +30,26 @@ def format_action_dates(action: IndustrialAction) -> str:
 def trust_action_figures(trust: Trust, action: IndustrialAction) -> dict[str, object]:
     """Values for the trust placeholders, from the trust's submitted returns (one query).
 
-    appointments = outpatient + community + mental health; procedures = elective (DOMAIN.md)."""
+    appointments = outpatient + community + mental health; procedures = elective (DOMAIN.md).
+    A figure no return stands behind is "" (the placeholder then refuses to render), never "0":
+    the rule every output uses (trusts.selectors.completeness.reported)."""
     sums = DailyReturn.objects.filter(action=action, trust=trust, status=ReturnStatus.SUBMITTED).aggregate(
-        elective=Coalesce(Sum("elective_rescheduled"), 0),
-        outpatient=Coalesce(Sum("outpatient_rescheduled"), 0),
-        community=Coalesce(Sum("community_rescheduled"), 0),
-        mental_health=Coalesce(Sum("mental_health_rescheduled"), 0),
+        returns=Count("pk"),
+        elective=Sum("elective_rescheduled"),
+        outpatient=Sum("outpatient_rescheduled"),
+        community=Sum("community_rescheduled"),
+        mental_health=Sum("mental_health_rescheduled"),
         peak_absent=Max("staff_absent"),
     )
-    appointments = sums["outpatient"] + sums["community"] + sums["mental_health"]
+    returns = sums["returns"]
+    appointments = reported(sum(sums[k] or 0 for k in ("outpatient", "community", "mental_health")), returns)
+    procedures = reported(sums["elective"] or 0, returns)
+    peak = reported(sums["peak_absent"], returns)
     return {
         "trust_name": trust.name,
         "action_name": action.name,
         "action_dates": format_action_dates(action),
-        "appointments_rescheduled": f"{appointments:,}",
-        "procedures_rescheduled": f"{sums['elective']:,}",
-        "peak_staff_absent": f"{sums['peak_absent']:,}" if sums["peak_absent"] is not None else "",
+        "appointments_rescheduled": "" if appointments is None else f"{appointments:,}",
+        "procedures_rescheduled": "" if procedures is None else f"{procedures:,}",
+        "peak_staff_absent": "" if peak is None else f"{peak:,}",
     }

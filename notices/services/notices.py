@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from notices.figures import trust_action_figures
 from notices.models import Notice, NoticeChange, NoticeRevision, NoticeStatus, NoticeVersion
 from notices.placeholders import TRUST_PLACEHOLDERS, placeholders_in, render
-from trusts.models import DailyReturn, IndustrialAction, ReturnStatus, Trust, User
+from trusts.models import IndustrialAction, Trust, User
 from trusts.services.audit import audit_record
 
 TEXT_FIELDS = ("title", "body", "what_to_do")
@@ -67,10 +67,7 @@ def notice_figures(*, trust: Trust, action: IndustrialAction | None) -> dict[str
     """Placeholder values from the trust's own submitted returns, blank where there is no figure yet."""
     if action is None:
         return {"trust_name": trust.name}
-    figures = {k: str(v) for k, v in trust_action_figures(trust, action).items()}
-    if not DailyReturn.objects.filter(action=action, trust=trust, status=ReturnStatus.SUBMITTED).exists():
-        figures.update(dict.fromkeys(RETURN_FIGURES, ""))
-    return figures
+    return {k: str(v) for k, v in trust_action_figures(trust, action).items()}
 
 
 def notice_render(*, trust: Trust, action: IndustrialAction | None, title: str, body: str,

@@ -14,7 +14,7 @@ def sent_to_nobody_is_no_contact(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trusts', '0010_return_submitted_trust_day_index'),
+        ('trusts', '0011_i12a_release_gate'),
     ]
 
     operations = [
