@@ -39,7 +39,7 @@ run: migrate
 	$(RUN_ENV) $(MANAGE) seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "Starting a Celery worker with beat against $$REDIS_URL"; \
-	  $(RUN_ENV) $(BIN)/celery -A strikeops worker --beat --loglevel=INFO --concurrency=2 & \
+	  $(RUN_ENV) $(BIN)/celery -A strikeops worker -Q bulk,transactional,housekeeping --beat --loglevel=INFO --concurrency=2 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  $(RUN_ENV) $(MANAGE) runserver 127.0.0.1:8000; \
 	else \
@@ -48,7 +48,7 @@ run: migrate
 	fi
 
 worker: install
-	$(RUN_ENV) $(BIN)/celery -A strikeops worker --loglevel=INFO
+	$(RUN_ENV) $(BIN)/celery -A strikeops worker -Q bulk,transactional,housekeeping --loglevel=INFO
 
 beat: install
 	$(RUN_ENV) $(BIN)/celery -A strikeops beat --loglevel=INFO

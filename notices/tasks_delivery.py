@@ -1,10 +1,12 @@
 """Celery tasks for campaign delivery. Each wraps one service (notices.services.delivery) and
 carries ids only: never contact details or message text, which would sit in Redis and in logs.
 
-Every task can run twice, or at the same time as itself, without sending anything twice: sends go
-through the claim in delivery_send. Tasks are acknowledged late and re-queued if their worker
-dies (settings CELERY_TASK_ACKS_LATE / CELERY_TASK_REJECT_ON_WORKER_LOST); anything lost anyway is
-found again by deliveries_recover, which beat runs every minute.
+Every task can run twice, or at the same time as itself, without sending anything twice: every send
+goes through the claim in the service's send loop. Tasks are acknowledged late and re-queued if
+their worker dies (settings CELERY_TASK_ACKS_LATE / CELERY_TASK_REJECT_ON_WORKER_LOST, and the
+broker's visibility timeout); anything lost anyway is found again by deliveries_recover, which beat
+runs every DELIVERY_RECOVER_EVERY_SECONDS. Queues (CELERY_TASK_ROUTES): sends on "bulk", recovery
+and purge on "housekeeping".
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def deliveries_send_range(campaign_id: int, first_id: int, last_id: int) -> int:
 
 @shared_task(name="notices.deliveries_send_ids")
 def deliveries_send_ids(delivery_ids: list[int]) -> int:
-    """Retries and re-queued deliveries (a list of at most DELIVERY_CHUNK_SIZE ids)."""
+    """Due retries, released claims and re-queued deliveries (at most DELIVERY_CHUNK_SIZE ids)."""
     return service.deliveries_send_ids(delivery_ids=delivery_ids)
 
 

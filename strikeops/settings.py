@@ -126,9 +126,44 @@ CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 # Without Redis (a fresh laptop) tasks run in-process so that every feature still works.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Recovery from a dead worker (docs/delivery.md, "Faults"), four settings that work together:
+# - acks_late + reject_on_worker_lost: a task is acknowledged when it ends; if its pool process is
+#   killed the worker puts the message back at once, for any worker to take.
+# - prefetch multiplier 1: a worker holds no more messages than it runs (with acks_late the running
+#   ones count), so a worker that dies strands no queue of prefetched work behind it.
+# - visibility_timeout: messages taken by a worker that died whole (nobody left to put them back)
+#   return to the queue this long after they were taken; every delivery task hands its remaining work
+#   to a new task after DELIVERY_TASK_SECONDS, so a healthy task never runs as long as this.
+# - the recovery task (below, every DELIVERY_RECOVER_EVERY_SECONDS) releases the one message each
+#   dead process had in flight, after DELIVERY_SENDING_TIMEOUT_SECONDS.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4)
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1)
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 40)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    # Workers look for expired messages every 5 s (kombu's default is about every 100 s).
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
+# Three queues, so that no kind of work waits behind another: bulk campaign sends; transactional
+# email (subscription confirmations, notice emails, return reminders), small and expected at once;
+# housekeeping (recovery, purge, scheduled starts). A worker started without -Q consumes all three.
+CELERY_TASK_DEFAULT_QUEUE = "transactional"
+CELERY_TASK_QUEUES = {"bulk": {}, "transactional": {}, "housekeeping": {}}
+CELERY_TASK_ROUTES = {
+    "notices.campaign_fan_out": {"queue": "bulk"},
+    "notices.deliveries_send_range": {"queue": "bulk"},
+    "notices.deliveries_send_ids": {"queue": "bulk"},
+    "notices.send_subscription_confirmation": {"queue": "transactional"},
+    "notices.notify_subscribers": {"queue": "transactional"},
+    "notices.send_subscriber_email": {"queue": "transactional"},
+    "trusts.send_return_reminders": {"queue": "transactional"},
+    "notices.deliveries_recover": {"queue": "housekeeping"},
+    "notices.campaigns_purge": {"queue": "housekeeping"},
+    "notices.recover_subscriber_emails": {"queue": "housekeeping"},
+    "strikeops.health": {"queue": "housekeeping"},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -334,7 +369,7 @@ CELERY_BEAT_SCHEDULE["trusts.send_return_reminders"] = {
 # --- Campaign delivery: channels, GOV.UK Notify, retries, rate limit, retention (docs/delivery.md) --
 NOTIFY_API_KEY = env_str("NOTIFY_API_KEY")
 NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
-NOTIFY_TIMEOUT = env_int("NOTIFY_TIMEOUT", 30)
+NOTIFY_TIMEOUT = env_int("NOTIFY_TIMEOUT", 15)
 # One generic Notify template per kind whose content is ((subject)) and ((body)) (letters also take
 # ((address_line_1))...): our templates are rendered here and sent as those two values.
 NOTIFY_TEMPLATE_ID_EMAIL = env_str("NOTIFY_TEMPLATE_ID_EMAIL")
@@ -370,16 +405,25 @@ DELIVERY_REDIS_URL = env_str("DELIVERY_REDIS_URL")
 # Deliveries per fan-out message (ids only).
 DELIVERY_CHUNK_SIZE = env_int("DELIVERY_CHUNK_SIZE", 500)
 # A delivery still "sending" this long after its claim was left by a dead worker (must exceed the
-# longest send: NOTIFY_TIMEOUT, EMAIL_TIMEOUT and a wait for the rate limit).
-DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 600)
-# A queued delivery whose broker message has not been worked this long is put in a new message.
-DELIVERY_REQUEUE_AFTER_SECONDS = env_int("DELIVERY_REQUEUE_AFTER_SECONDS", 900)
+# longest send: NOTIFY_TIMEOUT or EMAIL_TIMEOUT plus a wait for the rate limit). With the recovery
+# task every 15 s, a dead process's in-flight message is released within 55 s.
+DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 40)
+# A queued delivery whose broker message has not been worked this long is put in a new message
+# (a safety net: the broker's visibility timeout returns a dead worker's messages much sooner).
+DELIVERY_REQUEUE_AFTER_SECONDS = env_int("DELIVERY_REQUEUE_AFTER_SECONDS", 300)
+# A send task works this long, then queues the rest of its work as a new task (see the visibility timeout).
+DELIVERY_TASK_SECONDS = env_int("DELIVERY_TASK_SECONDS", 15)
+DELIVERY_RECOVER_EVERY_SECONDS = env_int("DELIVERY_RECOVER_EVERY_SECONDS", 15)
+if DELIVERY_TASK_SECONDS + max(NOTIFY_TIMEOUT, EMAIL_TIMEOUT) >= CELERY_BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("CELERY_BROKER_VISIBILITY_TIMEOUT must exceed DELIVERY_TASK_SECONDS plus the "
+                               "longest send (NOTIFY_TIMEOUT, EMAIL_TIMEOUT).")
 DELIVERY_TEST_CHANNEL_DELAY_MS = env_int("DELIVERY_TEST_CHANNEL_DELAY_MS", 0)
 # Key for the hashes in the opt-out table. Set it explicitly in production: changing it (or
 # SECRET_KEY while it is unset) makes every recorded opt-out unrecognisable.
 MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or f"opt-out:{SECRET_KEY}"
 CELERY_IMPORTS += ["notices.tasks_delivery"]
-CELERY_BEAT_SCHEDULE["notices.deliveries_recover"] = {"task": "notices.deliveries_recover", "schedule": 60}
+CELERY_BEAT_SCHEDULE["notices.deliveries_recover"] = {"task": "notices.deliveries_recover",
+                                                      "schedule": DELIVERY_RECOVER_EVERY_SECONDS}
 CELERY_BEAT_SCHEDULE["notices.campaigns_purge"] = {"task": "notices.campaigns_purge", "schedule": 60 * 60}
 CELERY_BEAT_SCHEDULE["notices.recover_subscriber_emails"] = {
     "task": "notices.recover_subscriber_emails", "schedule": 5 * 60}

@@ -137,6 +137,13 @@ class Delivery(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     # When a worker claimed it; a row still sending long after this was left by a killed worker.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Released by the recovery task after its worker died mid-send: whether the provider got it is not
+    # known, so the next attempt asks the provider before sending (or, if it cannot be asked, sends
+    # again and sets possibly_duplicated).
+    outcome_unknown = models.BooleanField(default=False)
+    possibly_duplicated = models.BooleanField(
+        default=False, help_text="Sent again after a worker stopped mid-send, through a channel that cannot be "
+                                 "asked whether it had the first copy (SMTP).")
     provider_reference = models.CharField(max_length=255, blank=True,
                                           help_text="The provider's id for the message (Notify's notification id).")
     failure_reason = models.CharField(max_length=500, blank=True)

@@ -14,7 +14,10 @@ The guarantees (docs/delivery.md has the long version):
   reference = delivery id). So a send whose answer was lost (a timeout, a worker killed between the
   provider's acceptance and our write) is settled without sending it again. Channels that cannot be
   asked (SMTP, the log) send again: at least once, never lost. A claim left "sending" by a dead worker
-  is released by the beat task after DELIVERY_SENDING_TIMEOUT_SECONDS and goes down the same path.
+  is released by the beat task after DELIVERY_SENDING_TIMEOUT_SECONDS and goes down the same path;
+  one sent again without a way to ask is recorded as possibly duplicated.
+- Each claim and each outcome is committed on its own (asynchronously: synchronous_commit off),
+  so a killed worker leaves at most its one in-flight message unrecorded, never a group.
 - Contact details never leave this module except into the channel: not in audit events, failure
   reasons (redacted), log lines (delivery ids only) or broker messages.
 """
@@ -26,14 +29,15 @@ import hashlib
 import hmac
 import logging
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, Exists, F, Max, Min, OuterRef, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from notices.channels import (
     NOTIFY_STATUSES,
@@ -72,13 +76,6 @@ CREATE_BATCH_SIZE = 1000
 SEND_BATCH_SIZE = 500
 # Ids per broker message when the beat task re-queues work.
 RECOVER_LIMIT = 20_000
-# Deliveries claimed in one transaction, and settled in one statement per outcome, by a sending
-# worker. A durable commit costs milliseconds (PostgreSQL waits for the WAL flush), so two commits per
-# message capped the engine at about 120 messages a second (BENCHMARKS.md). The price: a worker killed
-# mid-group leaves up to this many sent deliveries "sending" instead of one; the recovery sweep and
-# the provider lookup settle them as before (exactly once with Notify, at least once with SMTP).
-CLAIM_BATCH_SIZE = 50
-
 FINAL_STATUSES = tuple(s for s in DeliveryStatus.values if s not in PENDING_STATUSES)
 
 
@@ -349,8 +346,6 @@ def campaign_cancel(*, campaign: Campaign, user: Any, request: Any = None) -> Ca
 def campaign_fan_out(*, campaign_id: int) -> list[tuple[int, int]]:
     """Split a sending campaign's queued deliveries into id ranges and queue one message per range.
     Only the bounds are read (one aggregate), never the rows. Returns the ranges queued."""
-    from notices.tasks_delivery import deliveries_send_range
-
     if not Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).exists():
         return []
     bounds = Delivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.QUEUED).aggregate(
@@ -362,12 +357,18 @@ def campaign_fan_out(*, campaign_id: int) -> list[tuple[int, int]]:
     ranges = []
     for first in range(bounds["first"], bounds["last"] + 1, size):
         last = min(first + size - 1, bounds["last"])
-        # Marked before publishing: if the publish is lost, the beat task finds them by this stamp.
-        Delivery.objects.filter(campaign_id=campaign_id, pk__range=(first, last), status=DeliveryStatus.QUEUED
-                                ).update(enqueued_at=clock.now())
-        deliveries_send_range.delay(campaign_id, first, last)
+        _enqueue_range(campaign_id, first, last)
         ranges.append((first, last))
     return ranges
+
+
+def _enqueue_range(campaign_id: int, first_id: int, last_id: int) -> None:
+    from notices.tasks_delivery import deliveries_send_range
+
+    # Marked before publishing: if the publish is lost, the recovery task finds them by this stamp.
+    Delivery.objects.filter(campaign_id=campaign_id, pk__range=(first_id, last_id), status=DeliveryStatus.QUEUED
+                            ).update(enqueued_at=clock.now())
+    deliveries_send_range.delay(campaign_id, first_id, last_id)
 
 
 def _due(now: dt.datetime) -> Q:
@@ -375,57 +376,81 @@ def _due(now: dt.datetime) -> Q:
 
 
 def deliveries_send_range(*, campaign_id: int, first_id: int, last_id: int) -> int:
-    """Send every claimable delivery of one campaign with an id in [first_id, last_id]."""
+    """Send every claimable, due delivery of one campaign with an id in [first_id, last_id]. After
+    DELIVERY_TASK_SECONDS the rest of the range goes back to the queue as a new task: every task
+    stays far shorter than the broker's visibility timeout (so a healthy task is never handed to a
+    second worker) and other work gets its turn."""
     ids = list(Delivery.objects.filter(campaign_id=campaign_id, pk__range=(first_id, last_id),
                                        status__in=CLAIMABLE_STATUSES).filter(_due(clock.now()))
                .order_by("pk").values_list("pk", flat=True))
-    sent = deliveries_send(delivery_ids=ids)
-    campaign_finish_if_done(campaign_id=campaign_id)
+    sent, rest = _send_each(ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
+    if rest:
+        _enqueue_range(campaign_id, rest[0], last_id)
+    else:
+        campaign_finish_if_done(campaign_id=campaign_id)
     return sent
 
 
 def deliveries_send_ids(*, delivery_ids: list[int]) -> int:
-    """Send the given deliveries, then finish their campaigns if nothing is left."""
-    sent = deliveries_send(delivery_ids=delivery_ids)
+    """Send the given deliveries (due retries, released claims, lost messages), then finish their
+    campaigns if nothing is left. Like a range, it hands what is left after its time to a new task."""
+    sent, rest = _send_each(delivery_ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
+    if rest:
+        Delivery.objects.filter(pk__in=rest).update(enqueued_at=clock.now())
+        _enqueue_ids(rest)
     for campaign_id in set(Delivery.objects.filter(pk__in=delivery_ids).values_list("campaign_id", flat=True)):
         campaign_finish_if_done(campaign_id=campaign_id)
     return sent
 
 
 def deliveries_send(*, delivery_ids: Iterable[int]) -> int:
-    """Send each delivery in turn (each claimed on its own); returns how many this call sent.
+    """Send each delivery in turn; returns how many this call sent (sent or delivered)."""
+    return _send_each(list(delivery_ids), deadline=None)[0]
 
-    Rows and opt-outs are read once per batch, so that a send costs two statements (the claim and
-    the outcome) besides the provider's call."""
-    ids = list(delivery_ids)
+
+@contextmanager
+def _outcomes_committed_without_flush() -> Iterator[None]:
+    """Each claim and each outcome is its own commit, so that a killed worker leaves at most the one
+    message it had in flight unrecorded. A durable commit waits for the WAL flush (milliseconds);
+    with synchronous_commit off PostgreSQL acknowledges the commit once it is in its WAL buffers,
+    which a crash of *our* process cannot lose (only a crash of PostgreSQL itself could, within
+    wal_writer_delay). Scoped to the send loop of this connection and reset afterwards."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO DEFAULT")
+
+
+def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
+    """The send loop: for each delivery claim (one UPDATE, committed), send, record the outcome (one
+    UPDATE, committed) before the next claim. Rows and opt-outs are read once per batch. Returns how
+    many were sent and the ids not reached before `deadline` (time.monotonic())."""
     channels: dict[str, Channel] = {}
     limiter = get_rate_limiter()
     sent = 0
-    for start in range(0, len(ids), SEND_BATCH_SIZE):
-        batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE], status__in=CLAIMABLE_STATUSES)
-                     .select_related("recipient", "campaign").order_by("pk"))
-        opted_out = _opted_out_among(batch)
-        for group_start in range(0, len(batch), CLAIM_BATCH_SIZE):
-            group = batch[group_start:group_start + CLAIM_BATCH_SIZE]
-            now = clock.now()
-            claimed = _claim_many(group, now)
-            outcomes: list[tuple[Delivery, str, str, str]] = []
-
-            def later(delivery: Delivery, status: str, *, reason: str = "", provider_reference: str = "",
-                      outcomes: list[tuple[Delivery, str, str, str]] = outcomes) -> str | None:
-                outcomes.append((delivery, status, reason, provider_reference))
-                return status
-
-            try:
-                for delivery in group:
-                    if delivery.pk in claimed:
-                        _mark_claimed(delivery, now)
-                        _send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels,
-                                      limiter=limiter, settle=later)
-            finally:
-                # Whatever stops the loop, what was sent is recorded.
-                sent += _settle_many(outcomes)
-    return sent
+    with _outcomes_committed_without_flush():
+        for start in range(0, len(ids), SEND_BATCH_SIZE):
+            batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
+                                                 status__in=CLAIMABLE_STATUSES)
+                         .select_related("recipient", "campaign").order_by("pk"))
+            opted_out = _opted_out_among(batch)
+            for position, delivery in enumerate(batch):
+                if deadline is not None and time.monotonic() > deadline:
+                    return sent, [d.pk for d in batch[position:]] + ids[start + SEND_BATCH_SIZE:]
+                now = clock.now()
+                if not _claim(delivery.pk, now, delivery.attempts):
+                    continue
+                _mark_claimed(delivery, now)
+                status = _send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels,
+                                       limiter=limiter)
+                sent += status in SUCCESS_STATUSES
+    return sent, []
 
 
 def _opted_out_among(deliveries: list[Delivery]) -> set[int]:
@@ -441,28 +466,6 @@ def _opted_out_among(deliveries: list[Delivery]) -> set[int]:
                 .values_list("trust_id", "kind", "value_hash"))
     return {d.pk for d in deliveries if d.pk in keys
             and ((None, *keys[d.pk]) in found or (d.campaign.trust_id, *keys[d.pk]) in found)}
-
-
-def _claim_many(deliveries: list[Delivery], now: dt.datetime) -> set[int]:
-    """_claim for many deliveries in one transaction (one durable commit): the same conditions
-    (claimable, due, same attempts as read, campaign sending), each row locked by the SELECT and
-    moved to sending by the UPDATE before anyone else can see it. Rows another worker holds locked
-    are skipped: they are being claimed or cancelled. Returns the ids claimed here."""
-    by_attempts: dict[int, list[int]] = defaultdict(list)
-    for delivery in deliveries:
-        by_attempts[delivery.attempts].append(delivery.pk)
-    campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
-    claimed: set[int] = set()
-    with transaction.atomic():
-        for attempts, ids in by_attempts.items():
-            mine = list(Delivery.objects.select_for_update(skip_locked=True).filter(
-                Exists(campaign_sending), _due(now), pk__in=ids, status__in=CLAIMABLE_STATUSES, attempts=attempts,
-            ).values_list("pk", flat=True))
-            if mine:
-                Delivery.objects.filter(pk__in=mine).update(status=DeliveryStatus.SENDING, claimed_at=now,
-                                                            attempts=attempts + 1, next_attempt_at=None)
-            claimed.update(mine)
-    return claimed
 
 
 def _mark_claimed(delivery: Delivery, now: dt.datetime) -> None:
@@ -495,128 +498,82 @@ def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
     )
 
 
-def delivery_send(*, delivery_id: int, channels: dict[str, Channel] | None = None,
-                  limiter: RateLimiter | None = None) -> str | None:
-    """Claim, send outside any transaction, settle. Returns the status recorded, or None when this
-    call did nothing (someone else holds or has finished the delivery, or it is not due)."""
-    delivery = (Delivery.objects.select_related("recipient", "campaign")
-                .filter(pk=delivery_id, status__in=CLAIMABLE_STATUSES).first())
-    if delivery is None:
-        return None
-    return _send(delivery, opted_out=None, channels=channels, limiter=limiter)
-
-
-def _send(delivery: Delivery, *, opted_out: bool | None, channels: dict[str, Channel] | None,
-          limiter: RateLimiter | None) -> str | None:
-    """`opted_out` None: look it up now."""
-    now = clock.now()
-    if not _claim(delivery.pk, now, delivery.attempts):
-        return None
-    _mark_claimed(delivery, now)
-    return _send_claimed(delivery, opted_out=opted_out, channels=channels, limiter=limiter)
-
-
-Settle = Callable[..., "str | None"]
-
-
-def _send_claimed(delivery: Delivery, *, opted_out: bool | None, channels: dict[str, Channel] | None,
-                  limiter: RateLimiter | None, settle: Settle | None = None) -> str | None:
-    """Everything after the claim. `settle` records an outcome: _settle at once (the default), or
-    deliveries_send's collector, which writes a group's outcomes in one statement each."""
-    settle = settle or _settle
+def _send_claimed(delivery: Delivery, *, opted_out: bool, channels: dict[str, Channel],
+                  limiter: RateLimiter) -> str | None:
+    """Everything after the claim, ending in exactly one outcome write."""
     campaign, recipient = delivery.campaign, delivery.recipient
-    channels = {} if channels is None else channels
     if campaign.channel not in channels:
         channels[campaign.channel] = channel_for(campaign.channel)
     channel = channels[campaign.channel]
 
+    # A second attempt: the first may have reached the provider without our hearing of it (a
+    # timeout, or a worker killed between the provider's answer and our write). Ask first.
+    unverifiable = False
     if delivery.attempts > 1:
-        # A second attempt: the first may have reached the provider without our hearing of it.
         try:
             found = channel.lookup(delivery)
         except LookupUnsupported:
-            found = None
+            found, unverifiable = None, True
         except TemporaryFailure as failure:
+            # Cannot tell now: never send blind; ask again after the back-off.
             return _retry_or_fail(delivery, failure.reason)
         if found is not None:
             logger.info("delivery %s: the provider already had it; not sent again", delivery.pk)
-            return settle(delivery, found.status, provider_reference=found.provider_reference)
+            return _settle(delivery, found.status, provider_reference=found.provider_reference)
         if delivery.attempts > settings.DELIVERY_MAX_ATTEMPTS:
-            # Released by the beat task after its last attempt: the provider has no record, stop here.
-            return settle(delivery, DeliveryStatus.PERMANENT_FAILURE,
+            # Released by the recovery task after its last attempt: the provider has no record, stop here.
+            return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE,
                            reason=delivery.failure_reason or "Gave up: the last attempt did not finish")
 
-    if opted_out is None:
-        key = _opt_out_key(campaign, recipient)
-        opted_out = bool(key) and is_opted_out(trust=campaign.trust_id, kind=key[0], value=key[1])
     if opted_out:
-        return settle(delivery, DeliveryStatus.CANCELLED, reason="Opted out")
+        return _settle(delivery, DeliveryStatus.CANCELLED, reason="Opted out")
     if not (recipient.email or recipient.phone or recipient.address_lines):
-        return settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason="The contact details have been purged")
+        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason="The contact details have been purged")
     try:
         message = render_message(campaign, recipient)
     except MissingPlaceholders as missing:
-        return settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=str(missing))
+        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=str(missing))
 
-    (limiter or get_rate_limiter()).acquire()
+    limiter.acquire()
     try:
         result: SendResult = channel.send(delivery, message)
     except TemporaryFailure as failure:
         return _retry_or_fail(delivery, failure.reason)
     except PermanentFailure as failure:
         logger.info("delivery %s: permanent failure", delivery.pk)
-        return settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=failure.reason)
+        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=failure.reason)
     except Exception as error:
         # An error the channel did not classify may or may not have sent it: treat it as temporary
         # (the next attempt asks the provider first). Only the class is logged: messages of unknown
         # errors may quote the recipient.
         logger.error("delivery %s: unexpected %s while sending", delivery.pk, type(error).__name__)
         return _retry_or_fail(delivery, f"Unexpected error while sending ({type(error).__name__})")
-    return settle(delivery, result.status, provider_reference=result.provider_reference)
+    # Sent again after a worker died mid-send, through a channel that cannot be asked (SMTP): the
+    # first copy may have gone too. Said on the campaign page rather than hidden.
+    duplicated = unverifiable and delivery.outcome_unknown
+    if duplicated:
+        logger.warning("delivery %s: sent again after a stopped worker; possibly duplicated", delivery.pk)
+    return _settle(delivery, result.status, provider_reference=result.provider_reference,
+                   possibly_duplicated=duplicated)
 
 
-def _settle(delivery: Delivery, status: str, *, reason: str = "", provider_reference: str = "") -> str | None:
-    """Write the outcome of this attempt, only if the row is still ours (sending, same attempt)."""
+def _settle(delivery: Delivery, status: str, *, reason: str = "", provider_reference: str = "",
+            possibly_duplicated: bool = False) -> str | None:
+    """The one outcome write: only if the row is still ours (sending, same attempt)."""
     now = clock.now()
     fields: dict[str, Any] = {"status": status, "failure_reason": redact(reason, delivery.recipient)[:500],
-                              "next_attempt_at": None}
+                              "next_attempt_at": None, "outcome_unknown": False}
     if status not in PENDING_STATUSES:
         fields["completed_at"] = now
     if status in SUCCESS_STATUSES:
         fields["sent_at"] = now
     if provider_reference:
         fields["provider_reference"] = provider_reference[:255]
+    if possibly_duplicated:
+        fields["possibly_duplicated"] = True
     updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
                                       ).update(**fields)
     return status if updated else None
-
-
-def _settle_many(outcomes: list[tuple[Delivery, str, str, str]]) -> int:
-    """_settle for a group of (delivery, status, reason, provider_reference): the same conditional
-    write (still sending, same attempt), one UPDATE per (status, attempt, reason) instead of one per
-    message; only the provider reference differs from row to row. Returns how many successes (sent
-    or delivered) were recorded."""
-    now = clock.now()
-    groups: dict[tuple[str, int, str], list[tuple[int, str]]] = defaultdict(list)
-    for delivery, status, reason, reference in outcomes:
-        groups[(status, delivery.attempts, redact(reason, delivery.recipient)[:500])].append(
-            (delivery.pk, reference[:255]))
-    succeeded = 0
-    for (status, attempts, reason), rows in groups.items():
-        # Only the fields _settle would write for this outcome.
-        fields: dict[str, Any] = {"status": status, "failure_reason": reason, "next_attempt_at": None}
-        if status not in PENDING_STATUSES:
-            fields["completed_at"] = now
-        if status in SUCCESS_STATUSES:
-            fields["sent_at"] = now
-        referenced = [(pk, reference) for pk, reference in rows if reference]
-        if referenced:
-            fields["provider_reference"] = Case(*(When(pk=pk, then=Value(reference)) for pk, reference in referenced),
-                                                default=F("provider_reference"))
-        updated = Delivery.objects.filter(pk__in=[pk for pk, _ in rows], status=DeliveryStatus.SENDING,
-                                          attempts=attempts).update(**fields)
-        succeeded += updated if status in SUCCESS_STATUSES else 0
-    return succeeded
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -626,31 +583,29 @@ def backoff_seconds(attempts: int) -> int:
 
 
 def _retry_or_fail(delivery: Delivery, reason: str) -> str | None:
+    """A temporary failure: wait and try again, or give up after the last attempt. No task is queued
+    per retry: the recovery task's due-retry sweep queues retries in chunks when they are due, on
+    the same queue as first sends (so neither starves the other)."""
     if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
         logger.info("delivery %s: temporary failure on the last attempt; now permanent", delivery.pk)
         return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE,
                        reason=f"{reason} (gave up after {delivery.attempts} attempts)")
     delay = backoff_seconds(delivery.attempts)
     due = clock.now() + dt.timedelta(seconds=delay)
-    updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
-                                      ).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=due,
-                                               enqueued_at=due, failure_reason=redact(reason, delivery.recipient)[:500])
+    updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts).update(
+        status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=due, enqueued_at=None,
+        failure_reason=redact(reason, delivery.recipient)[:500])
     if not updated:
         return None
     logger.info("delivery %s: temporary failure, attempt %s; trying again in %s s", delivery.pk,
                 delivery.attempts, delay)
-    _enqueue_ids([delivery.pk], countdown=delay)
     return DeliveryStatus.AWAITING_RETRY
 
 
-def _enqueue_ids(ids: list[int], countdown: int | None = None) -> None:
+def _enqueue_ids(ids: list[int]) -> None:
     from notices.tasks_delivery import deliveries_send_ids
 
-    if settings.CELERY_TASK_ALWAYS_EAGER and countdown:
-        # In-process tasks ignore countdown: the retry would run now, find itself not yet due and do
-        # nothing. Leave it to the beat task (deliveries_recover) instead.
-        return
-    deliveries_send_ids.apply_async(args=[ids], countdown=countdown)
+    deliveries_send_ids.delay(ids)
 
 
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
@@ -682,13 +637,17 @@ def _store_totals(campaign: Campaign) -> None:
 
 def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Everything that keeps a campaign moving when messages or workers are lost. Safe to run at any
-    time and as often as wanted: every step is a conditional update, every send a claim.
+    time and as often as wanted: every step is a conditional update, every send a claim. Beat runs
+    it every DELIVERY_RECOVER_EVERY_SECONDS on the housekeeping queue.
 
     1. start scheduled campaigns whose time has come;
-    2. release claims left "sending" past DELIVERY_SENDING_TIMEOUT_SECONDS (a killed worker): back to
-       awaiting_retry, due now; the next attempt first asks the provider whether it has the message;
-    3. queue again deliveries that have been workable for DELIVERY_REQUEUE_AFTER_SECONDS without
-       being worked (their broker message was lost), queued and due retries alike;
+    2. release claims left "sending" past DELIVERY_SENDING_TIMEOUT_SECONDS (the worker died mid-send):
+       back to awaiting_retry, due now, marked outcome_unknown; the next attempt asks the provider
+       first (Notify, by reference) or, where it cannot be asked (SMTP), sends again and records the
+       delivery as possibly duplicated;
+    3. the due-retry sweep: queue retries whose time has come, in chunks (no task per retry), and
+       queue again workable deliveries whose broker message was lost (not worked for
+       DELIVERY_REQUEUE_AFTER_SECONDS);
     4. cancel what is still waiting in cancelled campaigns (a retry scheduled during the cancel);
     5. finish campaigns with nothing left to do."""
     now = now or clock.now()
@@ -699,25 +658,26 @@ def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
     released_ids = list(stale.order_by("pk").values_list("pk", flat=True)[:RECOVER_LIMIT])
     report["released"] = Delivery.objects.filter(
         pk__in=released_ids, status=DeliveryStatus.SENDING, claimed_at__lt=stale_cutoff,
-    ).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=now, enqueued_at=now,
+    ).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=now, enqueued_at=now, outcome_unknown=True,
              failure_reason="Sending state unknown: the worker stopped while sending")
     if released_ids:
         logger.warning("released %s deliveries left sending by a stopped worker", report["released"])
 
     lost_cutoff = now - dt.timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
+    not_queued_lately = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_cutoff)
     campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
-    lost = Delivery.objects.filter(
+    workable = Delivery.objects.filter(
         Exists(campaign_sending),
-        Q(status=DeliveryStatus.QUEUED) & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_cutoff))
-        | Q(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at__lte=now, enqueued_at__lt=lost_cutoff),
+        (Q(status=DeliveryStatus.QUEUED) | Q(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at__lte=now))
+        & not_queued_lately,
     )
-    lost_ids = list(lost.order_by("pk").values_list("pk", flat=True)[:RECOVER_LIMIT])
-    if lost_ids:
-        Delivery.objects.filter(pk__in=lost_ids).update(enqueued_at=now)
-    report["requeued"] = len(lost_ids)
+    workable_ids = list(workable.order_by("pk").values_list("pk", flat=True)[:RECOVER_LIMIT])
+    if workable_ids:
+        Delivery.objects.filter(pk__in=workable_ids).update(enqueued_at=now)
+    report["requeued"] = len(workable_ids)
     size = max(1, settings.DELIVERY_CHUNK_SIZE)
     for ids in [released_ids[i:i + size] for i in range(0, len(released_ids), size)] + [
-            lost_ids[i:i + size] for i in range(0, len(lost_ids), size)]:
+            workable_ids[i:i + size] for i in range(0, len(workable_ids), size)]:
         _enqueue_ids(ids)
 
     campaign_cancelled = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.CANCELLED)

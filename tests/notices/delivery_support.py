@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from notices.channels import MemorySendRecord, recording_channel_record
-from notices.models import Campaign, Channel, MessageTemplate
-from notices.services.delivery import campaign_create
+from notices.models import Campaign, Channel, Delivery, MessageTemplate
+from notices.services.delivery import campaign_create, deliveries_send
 from trusts.models import Trust
 
 FAST = {
@@ -65,3 +65,9 @@ def make_campaign(trust: Trust, user: Any, rows: Any, *, channel: str = Channel.
                   template: MessageTemplate | None = None) -> Campaign:
     template = template or make_template(trust, channel)
     return campaign_create(trust=trust, template=template, action=action, channel=channel, rows=rows, user=user)
+
+
+def send_one(delivery_id: int) -> str:
+    """One delivery through the send loop the workers run (claim, send, one outcome write); its status after."""
+    deliveries_send(delivery_ids=[delivery_id])
+    return Delivery.objects.get(pk=delivery_id).status

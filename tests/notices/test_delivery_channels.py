@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from notices.channels import LogChannel, RenderedMessage, channel_for
 from notices.models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
 from notices.services import delivery as service
-from tests.notices.delivery_support import make_campaign, row, use_fast_delivery
+from tests.notices.delivery_support import make_campaign, row, send_one, use_fast_delivery
 from trusts import clock
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def only_delivery(campaign: Campaign) -> Delivery:
 def test_email_through_notify_carries_the_delivery_id_as_reference(rwe, chris, notify):
     campaign = sending(make_campaign(rwe, chris, [row(2, email="pat@example.com")]))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert send_one(delivery.pk) == DeliveryStatus.SENT
     [sent] = notify.posts
     assert sent == {
         "kind": "email", "email_address": "pat@example.com", "template_id": TEMPLATES["email"],
@@ -163,8 +163,8 @@ def test_sms_and_letters_through_notify(rwe, chris, notify):
     sms = sending(make_campaign(rwe, chris, [row(2, phone="+447700900123")], channel=Channel.SMS))
     letter = sending(make_campaign(rwe, chris, [row(2, address_lines=["Pat Smith", "1 High Street", "LE1 5WW"])],
                                    channel=Channel.LETTER))
-    assert service.delivery_send(delivery_id=only_delivery(sms).pk) == DeliveryStatus.SENT
-    assert service.delivery_send(delivery_id=only_delivery(letter).pk) == DeliveryStatus.SENT
+    assert send_one(only_delivery(sms).pk) == DeliveryStatus.SENT
+    assert send_one(only_delivery(letter).pk) == DeliveryStatus.SENT
     text, post = notify.posts
     assert (text["kind"], text["phone_number"], text["template_id"]) == ("sms", "+447700900123", TEMPLATES["sms"])
     assert text["personalisation"]["body"].startswith("University Hospitals of Leicester NHS Trust: Alex 2,")
@@ -184,7 +184,7 @@ def test_notify_400_and_403_are_permanent(rwe, chris, notify, answer, reason):
     notify.answers.append(answer)
     campaign = sending(make_campaign(rwe, chris, [row(2, email="pat@example.com")]))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
+    assert send_one(delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
     delivery.refresh_from_db()
     assert delivery.failure_reason == reason and delivery.attempts == 1
 
@@ -192,7 +192,7 @@ def test_notify_400_and_403_are_permanent(rwe, chris, notify, answer, reason):
 def test_a_wrong_api_key_is_refused_by_the_server_and_is_permanent(rwe, chris, notify, settings):
     settings.NOTIFY_API_KEY = f"strikeops_test-{SERVICE_ID}-{uuid.uuid4()}"
     campaign = sending(make_campaign(rwe, chris, [row(2, email="pat@example.com")]))
-    assert service.delivery_send(delivery_id=only_delivery(campaign).pk) == DeliveryStatus.PERMANENT_FAILURE
+    assert send_one(only_delivery(campaign).pk) == DeliveryStatus.PERMANENT_FAILURE
 
 
 @pytest.mark.parametrize(("answer", "reason"), [
@@ -206,14 +206,14 @@ def test_notify_429_and_500_are_retried_and_then_sent_once(rwe, chris, notify, m
     notify.answers.append(answer)
     campaign = sending(make_campaign(rwe, chris, [row(2, email="pat@example.com")]))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.AWAITING_RETRY
+    assert send_one(delivery.pk) == DeliveryStatus.AWAITING_RETRY
     delivery.refresh_from_db()
     assert delivery.failure_reason == reason
     assert notify.accepted == {}
 
     later = clock.now() + dt.timedelta(hours=1)
     monkeypatch.setattr(clock, "now", lambda: later)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert send_one(delivery.pk) == DeliveryStatus.SENT
     # The second attempt first asked Notify for the reference, found nothing, then sent.
     assert notify.gets == [{"reference": [str(delivery.pk)]}]
     assert [p["reference"] for p in notify.posts] == [str(delivery.pk)] * 2
@@ -226,13 +226,13 @@ def test_a_timeout_is_temporary_and_a_message_notify_took_meanwhile_is_not_sent_
     notify.delay = 1.5  # longer than NOTIFY_TIMEOUT
     campaign = sending(make_campaign(rwe, chris, [row(2, email="pat@example.com")]))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.AWAITING_RETRY
+    assert send_one(delivery.pk) == DeliveryStatus.AWAITING_RETRY
     delivery.refresh_from_db()
     assert delivery.failure_reason.startswith("GOV.UK Notify is unavailable (HTTP 503)")
     notify.delay = 0
     later = clock.now() + dt.timedelta(hours=1)
     monkeypatch.setattr(clock, "now", lambda: later)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert send_one(delivery.pk) == DeliveryStatus.SENT
     assert len(notify.posts) == 1
     delivery.refresh_from_db()
     assert delivery.provider_reference == notify.accepted[str(delivery.pk)]["id"]
@@ -241,14 +241,14 @@ def test_a_timeout_is_temporary_and_a_message_notify_took_meanwhile_is_not_sent_
 def test_notify_unreachable_is_temporary(rwe, chris, notify, settings):
     settings.NOTIFY_BASE_URL = f"http://127.0.0.1:{closed_port()}"
     campaign = sending(make_campaign(rwe, chris, [row(2, email="pat@example.com")]))
-    assert service.delivery_send(delivery_id=only_delivery(campaign).pk) == DeliveryStatus.AWAITING_RETRY
+    assert send_one(only_delivery(campaign).pk) == DeliveryStatus.AWAITING_RETRY
 
 
 def test_a_missing_notify_template_id_is_permanent(rwe, chris, notify, settings):
     settings.NOTIFY_TEMPLATE_ID_SMS = ""
     campaign = sending(make_campaign(rwe, chris, [row(2, phone="+447700900123")], channel=Channel.SMS))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
+    assert send_one(delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
     delivery.refresh_from_db()
     assert delivery.failure_reason == "No GOV.UK Notify template is configured for sms messages"
     assert notify.posts == []
@@ -299,7 +299,7 @@ def smtp(settings, fast_delivery) -> Iterator[Mailbox]:  # type: ignore[no-untyp
 def test_email_through_a_real_smtp_server(rwe, chris, smtp):
     campaign = sending(make_campaign(rwe, chris, [row(2, email="pat@example.com")]))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert send_one(delivery.pk) == DeliveryStatus.SENT
     [envelope] = smtp.messages
     assert envelope.rcpt_tos == ["pat@example.com"]
     content = envelope.content.decode()
@@ -313,7 +313,7 @@ def test_email_through_a_real_smtp_server(rwe, chris, smtp):
 def test_a_refused_recipient_is_permanent_and_the_reason_has_no_address(rwe, chris, smtp):
     campaign = sending(make_campaign(rwe, chris, [row(2, email="unknown.patient@example.com")]))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
+    assert send_one(delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
     delivery.refresh_from_db()
     assert delivery.failure_reason == "The mail server refused the recipient (SMTP 550)"
     assert smtp.messages == []
@@ -321,7 +321,7 @@ def test_a_refused_recipient_is_permanent_and_the_reason_has_no_address(rwe, chr
 
 def test_a_deferred_recipient_is_temporary(rwe, chris, smtp):
     campaign = sending(make_campaign(rwe, chris, [row(2, email="busy@example.com")]))
-    assert service.delivery_send(delivery_id=only_delivery(campaign).pk) == DeliveryStatus.AWAITING_RETRY
+    assert send_one(only_delivery(campaign).pk) == DeliveryStatus.AWAITING_RETRY
 
 
 def test_smtp_refusing_connections_is_retried_then_recorded_as_failed(rwe, chris, smtp, settings, monkeypatch):
@@ -333,7 +333,7 @@ def test_smtp_refusing_connections_is_retried_then_recorded_as_failed(rwe, chris
     outcomes = []
     for _ in range(3):
         monkeypatch.setattr(clock, "now", lambda now=now: now)
-        outcomes.append(service.delivery_send(delivery_id=delivery.pk))
+        outcomes.append(send_one(delivery.pk))
         delivery.refresh_from_db()
         if delivery.next_attempt_at:
             now = delivery.next_attempt_at
@@ -347,7 +347,7 @@ def test_the_email_backend_cannot_send_texts(rwe, chris, smtp, settings):
     settings.DELIVERY_CHANNELS = {**settings.DELIVERY_CHANNELS, "sms": "email"}
     campaign = sending(make_campaign(rwe, chris, [row(2, phone="+447700900123")], channel=Channel.SMS))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
+    assert send_one(delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
     delivery.refresh_from_db()
     assert delivery.failure_reason == "The email channel cannot send sms messages"
 
@@ -355,7 +355,7 @@ def test_the_email_backend_cannot_send_texts(rwe, chris, smtp, settings):
 def test_no_channel_configured_is_a_permanent_failure(rwe, chris, smtp):
     campaign = sending(make_campaign(rwe, chris, [row(2, phone="+447700900123")], channel=Channel.SMS))
     delivery = only_delivery(campaign)
-    assert service.delivery_send(delivery_id=delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
+    assert send_one(delivery.pk) == DeliveryStatus.PERMANENT_FAILURE
     delivery.refresh_from_db()
     assert delivery.failure_reason == "No channel is configured to send sms messages"
 

@@ -20,7 +20,14 @@ from notices.selectors_delivery import OUTCOME_HEADER, campaign_failures, campai
 from notices.services import delivery as service
 from notices.services.delivery import CampaignError
 from tests.factories import make_action, make_return
-from tests.notices.delivery_support import email_rows, make_campaign, make_template, row, use_fast_delivery
+from tests.notices.delivery_support import (
+    email_rows,
+    make_campaign,
+    make_template,
+    row,
+    send_one,
+    use_fast_delivery,
+)
 from trusts import clock
 from trusts.models import AuditEvent
 
@@ -240,16 +247,15 @@ def test_temporary_failures_back_off_exponentially_then_succeed(
     delivery.refresh_from_db()
     assert delivery.attempts == 1
 
-    # The retry's own message is lost; once it has been due for DELIVERY_REQUEUE_AFTER_SECONDS the sweep
-    # queues it again.
-    t1 = t0 + dt.timedelta(seconds=60 + 900 + 1)
+    # Due: the recovery task's due-retry sweep queues it (no task was queued per retry).
+    t1 = t0 + dt.timedelta(seconds=60)
     move_clock(monkeypatch, t1)
     service.deliveries_recover(now=t1)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.AWAITING_RETRY, 2)
     assert delivery.next_attempt_at == t1 + dt.timedelta(seconds=120)  # doubled
 
-    t2 = t1 + dt.timedelta(seconds=120 + 900 + 1)
+    t2 = t1 + dt.timedelta(seconds=120)
     move_clock(monkeypatch, t2)
     service.deliveries_recover(now=t2)
     delivery.refresh_from_db()
@@ -431,7 +437,7 @@ def test_cancel_during_sending_lets_in_flight_messages_finish(rwe, chris, fast_d
     now = clock.now()
     mark_sending(campaign, now)
     first, second, third, fourth = campaign.deliveries.order_by("pk")
-    assert service.delivery_send(delivery_id=first.pk) == DeliveryStatus.DELIVERED
+    assert send_one(first.pk) == DeliveryStatus.DELIVERED
     assert service._claim(second.pk, now, 0)  # a worker is sending this one right now
     service.campaign_cancel(campaign=campaign, user=chris)
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 1, DeliveryStatus.SENDING: 1,
