@@ -193,6 +193,31 @@ class NotifyChannel:
 
 # --- Django's email backend (SMTP in production) ---------------------------------------------
 
+def send_email(email: EmailMessage) -> None:
+    """Send one email through Django's backend, classifying what goes wrong (the one SMTP error
+    classification of the outbox: campaign emails and subscriber emails alike)."""
+    try:
+        get_connection(fail_silently=False).send_messages([email])
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = sorted({code for code, _ in error.recipients.values()})
+        text = ", ".join(str(c) for c in codes)
+        if codes and all(400 <= c < 500 for c in codes):
+            raise TemporaryFailure(f"The mail server deferred the recipient (SMTP {text})") from None
+        raise PermanentFailure(f"The mail server refused the recipient (SMTP {text})") from None
+    except smtplib.SMTPResponseException as error:
+        # 5xx on the message itself will fail again; 4xx and authentication or sender
+        # problems are the server's or our configuration's, worth retrying after a fix.
+        if error.smtp_code >= 500 and isinstance(error, smtplib.SMTPDataError):
+            raise PermanentFailure(f"The mail server refused the message (SMTP {error.smtp_code})") from None
+        raise TemporaryFailure(f"The mail server answered SMTP {error.smtp_code}") from None
+    except smtplib.SMTPServerDisconnected:
+        raise TemporaryFailure("The mail server closed the connection") from None
+    except (ConnectionError, TimeoutError, OSError) as error:
+        # OSError covers refused connections, DNS failures and timeouts (smtplib's own errors are
+        # OSErrors too, handled above). The error's class says enough; its text may name hosts.
+        raise TemporaryFailure(f"Could not reach the mail server ({type(error).__name__})") from None
+
+
 class EmailBackendChannel:
     name = "email"
 
@@ -204,26 +229,7 @@ class EmailBackendChannel:
             subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.email], headers={"Message-ID": message_id, "X-Strikeops-Delivery": str(delivery.pk)},
         )
-        try:
-            get_connection(fail_silently=False).send_messages([email])
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = sorted({code for code, _ in error.recipients.values()})
-            text = ", ".join(str(c) for c in codes)
-            if codes and all(400 <= c < 500 for c in codes):
-                raise TemporaryFailure(f"The mail server deferred the recipient (SMTP {text})") from None
-            raise PermanentFailure(f"The mail server refused the recipient (SMTP {text})") from None
-        except smtplib.SMTPResponseException as error:
-            # 5xx on the message itself will fail again; 4xx and authentication or sender
-            # problems are the server's or our configuration's, worth retrying after a fix.
-            if error.smtp_code >= 500 and isinstance(error, smtplib.SMTPDataError):
-                raise PermanentFailure(f"The mail server refused the message (SMTP {error.smtp_code})") from None
-            raise TemporaryFailure(f"The mail server answered SMTP {error.smtp_code}") from None
-        except smtplib.SMTPServerDisconnected:
-            raise TemporaryFailure("The mail server closed the connection") from None
-        except (ConnectionError, TimeoutError, OSError) as error:
-            # OSError covers refused connections, DNS failures and timeouts (smtplib's own errors are
-            # OSErrors too, handled above). The error's class says enough; its text may name hosts.
-            raise TemporaryFailure(f"Could not reach the mail server ({type(error).__name__})") from None
+        send_email(email)
         return SendResult(provider_reference=message_id.strip("<>")[:255], status=DeliveryStatus.SENT)
 
     def lookup(self, delivery: Delivery) -> SendResult | None:

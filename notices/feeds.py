@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 
-from notices.models import Notice
-from notices.selectors_notices import public_notices
+from notices.models import Notice, NoticeStatus
+from notices.selectors_notices import feed_notices
 from trusts.models import Trust
 from trusts.scoping import get_scoped_trust_or_404
 
@@ -32,13 +32,20 @@ class AllNoticesFeed(Feed):
         return reverse("notices:feed")
 
     def items(self) -> QuerySet[Notice]:
-        return public_notices()[:FEED_LENGTH]
+        return feed_notices()[:FEED_LENGTH]
 
     def item_title(self, notice: Notice) -> str:
+        if notice.status == NoticeStatus.WITHDRAWN:
+            return f"Withdrawn: {notice.current_version.title}"
         return notice.current_version.title
 
     def item_description(self, notice: Notice) -> str:
-        """HTML for the entry's summary (Atom type="html"): the author's text escaped, paragraphs kept."""
+        """HTML for the entry's summary (Atom type="html"): the author's text escaped, paragraphs kept.
+        A withdrawn notice's entry says so and why, not the withdrawn text (as its page does)."""
+        if notice.status == NoticeStatus.WITHDRAWN:
+            when = date_filter(notice.withdrawn_at, "j F Y")
+            return (f"<p>This notice was withdrawn on {escape(when)}.</p>"
+                    f"{linebreaks(escape(notice.withdrawn_reason))}")
         version = notice.current_version
         parts = [linebreaks(escape(version.body)), "<h2>What you should do</h2>",
                  linebreaks(escape(version.what_to_do))]
@@ -54,6 +61,8 @@ class AllNoticesFeed(Feed):
         return notice.published_at
 
     def item_updateddate(self, notice: Notice) -> dt.datetime:
+        if notice.status == NoticeStatus.WITHDRAWN and notice.withdrawn_at:
+            return notice.withdrawn_at
         return notice.updated_at_public or notice.published_at
 
     def item_author_name(self, notice: Notice) -> str:
@@ -77,4 +86,4 @@ class TrustNoticesFeed(AllNoticesFeed):
         return reverse("notices:trust_feed", args=[trust.ods_code])
 
     def items(self, trust: Trust) -> QuerySet[Notice]:  # type: ignore[override]
-        return public_notices().filter(trust=trust)[:FEED_LENGTH]
+        return feed_notices().filter(trust=trust)[:FEED_LENGTH]

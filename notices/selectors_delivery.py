@@ -6,16 +6,20 @@ Nothing here returns contact details.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, F
+from django.conf import settings
+from django.db.models import Count, F, Q
 
 from notices.models import Campaign, Delivery, DeliveryStatus
 from notices.models.campaigns import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
+from trusts import clock
 
 
-def _summarise(counts: dict[str, int]) -> dict[str, Any]:
+def _summarise(counts: dict[str, int], *, stalled: int = 0, retrying: int = 0,
+               possibly_duplicated: int = 0) -> dict[str, Any]:
     total = sum(counts.values())
     pending = sum(counts[s] for s in PENDING_STATUSES)
     done = total - pending
@@ -29,19 +33,40 @@ def _summarise(counts: dict[str, int]) -> dict[str, Any]:
         "cancelled": counts[DeliveryStatus.CANCELLED],
         # Whole percent, rounded down: 100 only when nothing is left to do.
         "percent": (done * 100 // total) if total else 0,
+        "stalled": stalled,
+        "retrying": retrying,
+        "possibly_duplicated": possibly_duplicated,
     }
+
+
+def stalled_after_seconds() -> int:
+    """A claim older than the longest send (plus a margin) belongs to a worker that stopped."""
+    return max(settings.NOTIFY_TIMEOUT, settings.EMAIL_TIMEOUT) + 5
 
 
 def campaign_progress(campaign: Campaign | int) -> dict[str, Any]:
     """Counts of the campaign's deliveries by status (every status present, zeros included), with
     total, pending, done, succeeded (sent + delivered), failed (temporary + permanent), cancelled and
-    percent done. One grouped query."""
+    percent done; and what is happening: `stalled` (claimed by a worker that stopped, or released from
+    one and waiting to be resolved), `retrying` (waiting after a temporary failure) and
+    `possibly_duplicated`. One grouped query."""
     campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
     counts = dict.fromkeys(DeliveryStatus.values, 0)
-    for row in (Delivery.objects.filter(campaign_id=campaign_id).values("status")
-                .annotate(n=Count("pk")).order_by()):
-        counts[row["status"]] = row["n"]
-    return _summarise(counts)
+    stalled = retrying = duplicated = 0
+    cutoff = clock.now() - dt.timedelta(seconds=stalled_after_seconds())
+    for row in (Delivery.objects.filter(campaign_id=campaign_id).values("status", "outcome_unknown")
+                .annotate(n=Count("pk"), old_claims=Count("pk", filter=Q(claimed_at__lt=cutoff)),
+                          duplicated=Count("pk", filter=Q(possibly_duplicated=True))).order_by()):
+        counts[row["status"]] += row["n"]
+        duplicated += row["duplicated"]
+        if row["status"] == DeliveryStatus.SENDING:
+            stalled += row["old_claims"]
+        elif row["status"] == DeliveryStatus.AWAITING_RETRY:
+            if row["outcome_unknown"]:
+                stalled += row["n"]
+            else:
+                retrying += row["n"]
+    return _summarise(counts, stalled=stalled, retrying=retrying, possibly_duplicated=duplicated)
 
 
 def campaign_failures(campaign: Campaign | int, *, limit: int = 200) -> list[dict[str, Any]]:

@@ -9,8 +9,18 @@ from notices.models import Notice, NoticeStatus
 
 
 def public_notices() -> QuerySet[Notice]:
-    """Published notices, newest first: the lists and the feeds (withdrawn ones leave them)."""
+    """Published notices, newest first: the lists (withdrawn ones leave them; the feeds keep them, see
+    feed_notices)."""
     return (Notice.objects.filter(status=NoticeStatus.PUBLISHED)
+            .select_related("trust__icb__region", "current_version", "action")
+            .order_by("-published_at", "-pk"))
+
+
+def feed_notices() -> QuerySet[Notice]:
+    """Published and withdrawn notices, newest first: the feeds. A withdrawn notice stays in the feeds,
+    marked withdrawn with the time it was withdrawn as its update, so that a feed reader that showed it
+    learns that it no longer stands (an entry that just disappears tells a reader nothing)."""
+    return (Notice.objects.filter(status__in=[NoticeStatus.PUBLISHED, NoticeStatus.WITHDRAWN])
             .select_related("trust__icb__region", "current_version", "action")
             .order_by("-published_at", "-pk"))
 

@@ -4,7 +4,7 @@ carries ids only: never contact details or message text, which would sit in Redi
 Every task can run twice, or at the same time as itself, without sending anything twice: every send
 goes through the claim in the service's send loop. Tasks are acknowledged late and re-queued if
 their worker dies (settings CELERY_TASK_ACKS_LATE / CELERY_TASK_REJECT_ON_WORKER_LOST, and the
-broker's visibility timeout); anything lost anyway is found again by deliveries_recover, which beat
+broker's visibility timeout); anything lost anyway is found again by outbox_recover, which beat
 runs every DELIVERY_RECOVER_EVERY_SECONDS. Queues (CELERY_TASK_ROUTES): sends on "bulk", recovery
 and purge on "housekeeping".
 """
@@ -13,7 +13,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from notices.models import SubscriberEmailKind
 from notices.services import delivery as service
+from notices.services.subscriptions import subscriber_emails_recover
+from notices.tasks_subscriptions import notify_subscribers, send_subscriber_email
+from trusts import clock
 
 
 @shared_task(name="notices.campaign_fan_out")
@@ -33,9 +37,19 @@ def deliveries_send_ids(delivery_ids: list[int]) -> int:
     return service.deliveries_send_ids(delivery_ids=delivery_ids)
 
 
-@shared_task(name="notices.deliveries_recover")
-def deliveries_recover() -> dict[str, int]:
-    return service.deliveries_recover()
+@shared_task(name="notices.outbox_recover")
+def outbox_recover() -> dict[str, int]:
+    """The one recovery task of the outbox (beat, every DELIVERY_RECOVER_EVERY_SECONDS, queue
+    "housekeeping"): campaign deliveries, then emails to subscribers."""
+    report = service.deliveries_recover()
+    work = subscriber_emails_recover(now=clock.now())
+    for version_id in work["versions"]:
+        notify_subscribers.delay(version_id)
+    for version_id in work["withdrawals"]:
+        notify_subscribers.delay(version_id, SubscriberEmailKind.WITHDRAWAL)
+    for email_id in work["emails"]:
+        send_subscriber_email.delay(email_id)
+    return {**report, **{f"subscriber_{name}": len(ids) for name, ids in work.items()}}
 
 
 @shared_task(name="notices.campaigns_purge")

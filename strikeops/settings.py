@@ -150,7 +150,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # email (subscription confirmations, notice emails, return reminders), small and expected at once;
 # housekeeping (recovery, purge, scheduled starts). A worker started without -Q consumes all three.
 CELERY_TASK_DEFAULT_QUEUE = "transactional"
-CELERY_TASK_QUEUES = {"bulk": {}, "transactional": {}, "housekeeping": {}}
+CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name}
+                      for name in ("bulk", "transactional", "housekeeping")}
 CELERY_TASK_ROUTES = {
     "notices.campaign_fan_out": {"queue": "bulk"},
     "notices.deliveries_send_range": {"queue": "bulk"},
@@ -159,9 +160,8 @@ CELERY_TASK_ROUTES = {
     "notices.notify_subscribers": {"queue": "transactional"},
     "notices.send_subscriber_email": {"queue": "transactional"},
     "trusts.send_return_reminders": {"queue": "transactional"},
-    "notices.deliveries_recover": {"queue": "housekeeping"},
+    "notices.outbox_recover": {"queue": "housekeeping"},
     "notices.campaigns_purge": {"queue": "housekeeping"},
-    "notices.recover_subscriber_emails": {"queue": "housekeeping"},
     "strikeops.health": {"queue": "housekeeping"},
 }
 CELERY_TASK_SERIALIZER = "json"
@@ -422,11 +422,10 @@ DELIVERY_TEST_CHANNEL_DELAY_MS = env_int("DELIVERY_TEST_CHANNEL_DELAY_MS", 0)
 # SECRET_KEY while it is unset) makes every recorded opt-out unrecognisable.
 MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or f"opt-out:{SECRET_KEY}"
 CELERY_IMPORTS += ["notices.tasks_delivery"]
-CELERY_BEAT_SCHEDULE["notices.deliveries_recover"] = {"task": "notices.deliveries_recover",
-                                                      "schedule": DELIVERY_RECOVER_EVERY_SECONDS}
+# The one recovery task of the outbox: campaign deliveries and emails to subscribers.
+CELERY_BEAT_SCHEDULE["notices.outbox_recover"] = {"task": "notices.outbox_recover",
+                                                  "schedule": DELIVERY_RECOVER_EVERY_SECONDS}
 CELERY_BEAT_SCHEDULE["notices.campaigns_purge"] = {"task": "notices.campaigns_purge", "schedule": 60 * 60}
-CELERY_BEAT_SCHEDULE["notices.recover_subscriber_emails"] = {
-    "task": "notices.recover_subscriber_emails", "schedule": 5 * 60}
 
 # --- REST API, OpenAPI schema and tokens (docs/api.md) --------------------------------------
 import re  # noqa: E402  (kept with the settings it serves)

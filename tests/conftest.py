@@ -176,6 +176,25 @@ def redis_available(url: str) -> bool:
         return False
 
 
+def worker_process_env() -> dict[str, str]:
+    """The environment of a worker process started by a test: this process's environment, the test
+    settings in worker mode (consuming from TEST_REDIS_URL) and the test's own database."""
+    from django.db import connection
+
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    env["STRIKEOPS_TEST_WORKER"] = "1"
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or '127.0.0.1'}"
+            f":{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    return env
+
+
 @pytest.fixture
 def celery_worker_process(request):  # type: ignore[no-untyped-def]
     """Start `celery worker` as a separate process consuming from the test Redis, pointed at the
@@ -201,17 +220,7 @@ def celery_worker_process(request):  # type: ignore[no-untyped-def]
 
     redis.Redis.from_url(url).flushdb()
 
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    env["STRIKEOPS_TEST_WORKER"] = "1"
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or '127.0.0.1'}"
-            f":{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    env = worker_process_env()
 
     class Worker:
         process: subprocess.Popen

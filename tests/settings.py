@@ -12,7 +12,8 @@ from strikeops.settings import *  # noqa: F403
 
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A worker process of the SMTP fault test sends through a real SMTP server (tests/notices/fault_support.py).
+EMAIL_BACKEND = os.environ.get("STRIKEOPS_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -18,8 +18,10 @@ from notices.models.notices import (  # noqa: F401
     NoticeStatus,
     NoticeVersion,
 )
+from notices.models.outbox import OutboxStatus  # noqa: F401
 from notices.models.subscriptions import (  # noqa: F401
     SubscriberEmail,
+    SubscriberEmailKind,
     SubscriberEmailStatus,
     Subscription,
     SubscriptionStatus,

@@ -15,6 +15,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from notices.models.outbox import (  # noqa: F401  (re-exported: deliveries' statuses)
+    CLAIMABLE_STATUSES,
+    FAILURE_STATUSES,
+    PENDING_STATUSES,
+    SUCCESS_STATUSES,
+    OutboxStatus,
+)
 from notices.models.templates import Channel
 
 MAX_SCHEDULE_DAYS = 7
@@ -106,22 +113,8 @@ class Recipient(models.Model):
         return f"Recipient on line {self.line}"
 
 
-class DeliveryStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    AWAITING_RETRY = "awaiting_retry", "Waiting to try again"
-    DELIVERED = "delivered", "Delivered"
-    SENT = "sent", "Sent"
-    TEMPORARY_FAILURE = "temporary_failure", "Not delivered (temporary failure)"
-    PERMANENT_FAILURE = "permanent_failure", "Not delivered (permanent failure)"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-# Statuses that still need work from us; everything else is an outcome.
-PENDING_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.AWAITING_RETRY)
-CLAIMABLE_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.AWAITING_RETRY)
-SUCCESS_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
-FAILURE_STATUSES = (DeliveryStatus.TEMPORARY_FAILURE, DeliveryStatus.PERMANENT_FAILURE)
+# A campaign delivery is an outbox row: the statuses are the outbox's (notices/models/outbox.py).
+DeliveryStatus = OutboxStatus
 
 
 class Delivery(models.Model):
@@ -140,10 +133,12 @@ class Delivery(models.Model):
     # Released by the recovery task after its worker died mid-send: whether the provider got it is not
     # known, so the next attempt asks the provider before sending (or, if it cannot be asked, sends
     # again and sets possibly_duplicated).
-    outcome_unknown = models.BooleanField(default=False)
+    outcome_unknown = models.BooleanField(default=False, db_default=False)
+    # Database defaults too: rows written by COPY or by a previous release's code during a deploy.
     possibly_duplicated = models.BooleanField(
-        default=False, help_text="Sent again after a worker stopped mid-send, through a channel that cannot be "
-                                 "asked whether it had the first copy (SMTP).")
+        default=False, db_default=False,
+        help_text="Sent again after a worker stopped mid-send, through a channel that cannot be asked whether it "
+                  "had the first copy (SMTP).")
     provider_reference = models.CharField(max_length=255, blank=True,
                                           help_text="The provider's id for the message (Notify's notification id).")
     failure_reason = models.CharField(max_length=500, blank=True)

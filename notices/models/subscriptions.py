@@ -7,6 +7,8 @@ import secrets
 from django.db import models
 from django.db.models import Q
 
+from notices.models.outbox import OutboxStatus
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
@@ -45,32 +47,52 @@ class Subscription(models.Model):
         return f"subscription {self.pk} to {self.trust_id} ({self.status})"
 
 
-class SubscriberEmailStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Skipped (unsubscribed before sending)"
-    FAILED = "failed", "Failed"
+# Emails to subscribers are outbox rows: the statuses are the outbox's (notices/models/outbox.py).
+SubscriberEmailStatus = OutboxStatus
+
+
+class SubscriberEmailKind(models.TextChoices):
+    NOTICE = "notice", "A published notice or an update"
+    WITHDRAWAL = "withdrawal", "The notice was withdrawn"
 
 
 class SubscriberEmail(models.Model):
-    """One email about one published version of a notice to one subscriber: the outbox row that
-    makes "exactly once" hold however often the fan-out or the send task runs."""
+    """One email to one subscriber about one published version of a notice (or its withdrawal): an
+    outbox row like a campaign delivery (notices/outbox.py: the same claim, outcome write, retries
+    and recovery), unique per (version, subscription, kind) so that "exactly once" holds however
+    often the fan-out or the send task runs."""
 
     version = models.ForeignKey("notices.NoticeVersion", on_delete=models.CASCADE, related_name="subscriber_emails")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="emails")
-    status = models.CharField(max_length=10, choices=SubscriberEmailStatus.choices,
-                              default=SubscriberEmailStatus.QUEUED)
+    kind = models.CharField(max_length=10, choices=SubscriberEmailKind.choices, default=SubscriberEmailKind.NOTICE,
+                            db_default=SubscriberEmailKind.NOTICE)
+    status = models.CharField(max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["version", "subscription"], name="subscriber_email_once_per_version"),
+            models.UniqueConstraint(fields=["version", "subscription", "kind"], name="subscriber_email_once_per_kind"),
+            models.CheckConstraint(name="subscriber_email_status_valid", condition=Q(status__in=OutboxStatus.values)),
+            models.CheckConstraint(name="subscriber_email_kind_valid",
+                                   condition=Q(kind__in=SubscriberEmailKind.values)),
+            models.CheckConstraint(name="subscriber_email_sending_has_claim",
+                                   condition=~Q(status=OutboxStatus.SENDING) | Q(claimed_at__isnull=False)),
+            models.CheckConstraint(name="subscriber_email_retry_has_time",
+                                   condition=~Q(status=OutboxStatus.AWAITING_RETRY) | Q(next_attempt_at__isnull=False)),
         ]
-        indexes = [models.Index(fields=["version", "status"], name="subscriber_email_by_status")]
+        indexes = [
+            models.Index(fields=["version", "status"], name="subscriber_email_by_status"),
+            # The recovery task's sweeps, as on deliveries.
+            models.Index(fields=["status", "claimed_at"], name="subscriber_email_claimed"),
+            models.Index(fields=["status", "enqueued_at"], name="subscriber_email_enqueued"),
+        ]
 
     def __str__(self) -> str:
-        return f"email {self.pk} v{self.version_id} -> {self.subscription_id} ({self.status})"
+        return f"email {self.pk} v{self.version_id} -> {self.subscription_id} ({self.kind}, {self.status})"

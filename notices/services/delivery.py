@@ -31,14 +31,14 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q
 
+from notices import outbox
 from notices.channels import (
     NOTIFY_STATUSES,
     Channel,
@@ -62,7 +62,7 @@ from notices.models import (
 from notices.models.campaigns import CLAIMABLE_STATUSES, MAX_SCHEDULE_DAYS, PENDING_STATUSES, SUCCESS_STATUSES
 from notices.models.templates import Channel as MessageChannel
 from notices.placeholders import MissingPlaceholders, render
-from notices.ratelimit import RateLimiter, get_rate_limiter
+from notices.ratelimit import get_rate_limiter
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
 from trusts import clock
 from trusts.models import IndustrialAction, Trust
@@ -371,17 +371,13 @@ def _enqueue_range(campaign_id: int, first_id: int, last_id: int) -> None:
     deliveries_send_range.delay(campaign_id, first_id, last_id)
 
 
-def _due(now: dt.datetime) -> Q:
-    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-
-
 def deliveries_send_range(*, campaign_id: int, first_id: int, last_id: int) -> int:
     """Send every claimable, due delivery of one campaign with an id in [first_id, last_id]. After
     DELIVERY_TASK_SECONDS the rest of the range goes back to the queue as a new task: every task
     stays far shorter than the broker's visibility timeout (so a healthy task is never handed to a
     second worker) and other work gets its turn."""
     ids = list(Delivery.objects.filter(campaign_id=campaign_id, pk__range=(first_id, last_id),
-                                       status__in=CLAIMABLE_STATUSES).filter(_due(clock.now()))
+                                       status__in=CLAIMABLE_STATUSES).filter(outbox.due(clock.now()))
                .order_by("pk").values_list("pk", flat=True))
     sent, rest = _send_each(ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
     if rest:
@@ -408,25 +404,6 @@ def deliveries_send(*, delivery_ids: Iterable[int]) -> int:
     return _send_each(list(delivery_ids), deadline=None)[0]
 
 
-@contextmanager
-def _outcomes_committed_without_flush() -> Iterator[None]:
-    """Each claim and each outcome is its own commit, so that a killed worker leaves at most the one
-    message it had in flight unrecorded. A durable commit waits for the WAL flush (milliseconds);
-    with synchronous_commit off PostgreSQL acknowledges the commit once it is in its WAL buffers,
-    which a crash of *our* process cannot lose (only a crash of PostgreSQL itself could, within
-    wal_writer_delay). Scoped to the send loop of this connection and reset afterwards."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO DEFAULT")
-
-
 def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
     """The send loop: for each delivery claim (one UPDATE, committed), send, record the outcome (one
     UPDATE, committed) before the next claim. Rows and opt-outs are read once per batch. Returns how
@@ -434,7 +411,7 @@ def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int
     channels: dict[str, Channel] = {}
     limiter = get_rate_limiter()
     sent = 0
-    with _outcomes_committed_without_flush():
+    with outbox.outcomes_committed_without_flush():
         for start in range(0, len(ids), SEND_BATCH_SIZE):
             batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
                                                  status__in=CLAIMABLE_STATUSES)
@@ -443,12 +420,14 @@ def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int
             for position, delivery in enumerate(batch):
                 if deadline is not None and time.monotonic() > deadline:
                     return sent, [d.pk for d in batch[position:]] + ids[start + SEND_BATCH_SIZE:]
+                # The rate limit is waited for before the claim, so that a claim is held only for the
+                # send itself and a claim older than the longest send belongs to a dead worker.
+                limiter.acquire()
                 now = clock.now()
                 if not _claim(delivery.pk, now, delivery.attempts):
                     continue
                 _mark_claimed(delivery, now)
-                status = _send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels,
-                                       limiter=limiter)
+                status = _send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels)
                 sent += status in SUCCESS_STATUSES
     return sent, []
 
@@ -475,15 +454,17 @@ def _mark_claimed(delivery: Delivery, now: dt.datetime) -> None:
 
 
 def _claim(delivery_id: int, now: dt.datetime, attempts: int) -> bool:
-    """queued/awaiting_retry -> sending, only if the row is still at `attempts` (as the caller read
-    it), is due, and its campaign is sending. True for exactly one of any number of racing callers."""
-    # The campaign condition is an EXISTS rather than a join, so that the status test stays on the
-    # row being updated: PostgreSQL re-checks it after waiting for a concurrent claim's lock, and only
-    # one of two racing workers gets 1 back.
-    campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
-    return Delivery.objects.filter(
-        Exists(campaign_sending), _due(now), pk=delivery_id, status__in=CLAIMABLE_STATUSES, attempts=attempts,
-    ).update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=attempts + 1, next_attempt_at=None) == 1
+    """The outbox claim, only while the delivery's campaign is sending."""
+    # The campaign condition is an EXISTS on the row being updated (not a join), so that PostgreSQL
+    # re-checks it with the status after waiting for a concurrent claim's or cancel's lock.
+    return outbox.claim(Delivery, delivery_id, attempts=attempts, now=now, condition_sql=_CAMPAIGN_SENDING_SQL)
+
+
+# Table names from the models' metadata and a constant status: no input reaches this SQL.
+_CAMPAIGN_SENDING_SQL = (
+    f"EXISTS (SELECT 1 FROM {Campaign._meta.db_table} c WHERE c.id = {Delivery._meta.db_table}.campaign_id"  # noqa: S608  # nosec B608
+    f" AND c.status = '{CampaignStatus.SENDING.value}')"
+)
 
 
 def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
@@ -498,8 +479,7 @@ def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
     )
 
 
-def _send_claimed(delivery: Delivery, *, opted_out: bool, channels: dict[str, Channel],
-                  limiter: RateLimiter) -> str | None:
+def _send_claimed(delivery: Delivery, *, opted_out: bool, channels: dict[str, Channel]) -> str | None:
     """Everything after the claim, ending in exactly one outcome write."""
     campaign, recipient = delivery.campaign, delivery.recipient
     if campaign.channel not in channels:
@@ -534,7 +514,6 @@ def _send_claimed(delivery: Delivery, *, opted_out: bool, channels: dict[str, Ch
     except MissingPlaceholders as missing:
         return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=str(missing))
 
-    limiter.acquire()
     try:
         result: SendResult = channel.send(delivery, message)
     except TemporaryFailure as failure:
@@ -559,47 +538,24 @@ def _send_claimed(delivery: Delivery, *, opted_out: bool, channels: dict[str, Ch
 
 def _settle(delivery: Delivery, status: str, *, reason: str = "", provider_reference: str = "",
             possibly_duplicated: bool = False) -> str | None:
-    """The one outcome write: only if the row is still ours (sending, same attempt)."""
-    now = clock.now()
-    fields: dict[str, Any] = {"status": status, "failure_reason": redact(reason, delivery.recipient)[:500],
-                              "next_attempt_at": None, "outcome_unknown": False}
-    if status not in PENDING_STATUSES:
-        fields["completed_at"] = now
-    if status in SUCCESS_STATUSES:
-        fields["sent_at"] = now
+    """The outbox's outcome write, with what only deliveries record (redacted reason, provider reference)."""
+    extra: dict[str, Any] = {"outcome_unknown": False}
     if provider_reference:
-        fields["provider_reference"] = provider_reference[:255]
+        extra["provider_reference"] = provider_reference[:255]
     if possibly_duplicated:
-        fields["possibly_duplicated"] = True
-    updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
-                                      ).update(**fields)
-    return status if updated else None
-
-
-def backoff_seconds(attempts: int) -> int:
-    """Seconds to wait after the n-th failed attempt: base, 2 x base, 4 x base... up to the cap."""
-    base = max(1, settings.DELIVERY_RETRY_BASE_SECONDS)
-    return min(settings.DELIVERY_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
+        extra["possibly_duplicated"] = True
+    recorded = outbox.settle(Delivery, delivery.pk, attempts=delivery.attempts, status=status, now=clock.now(),
+                             reason=redact(reason, delivery.recipient), **extra)
+    return status if recorded else None
 
 
 def _retry_or_fail(delivery: Delivery, reason: str) -> str | None:
-    """A temporary failure: wait and try again, or give up after the last attempt. No task is queued
-    per retry: the recovery task's due-retry sweep queues retries in chunks when they are due, on
-    the same queue as first sends (so neither starves the other)."""
-    if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-        logger.info("delivery %s: temporary failure on the last attempt; now permanent", delivery.pk)
-        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE,
-                       reason=f"{reason} (gave up after {delivery.attempts} attempts)")
-    delay = backoff_seconds(delivery.attempts)
-    due = clock.now() + dt.timedelta(seconds=delay)
-    updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts).update(
-        status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=due, enqueued_at=None,
-        failure_reason=redact(reason, delivery.recipient)[:500])
-    if not updated:
-        return None
-    logger.info("delivery %s: temporary failure, attempt %s; trying again in %s s", delivery.pk,
-                delivery.attempts, delay)
-    return DeliveryStatus.AWAITING_RETRY
+    status = outbox.retry_or_fail(Delivery, delivery.pk, attempts=delivery.attempts, now=clock.now(),
+                                  reason=redact(reason, delivery.recipient))
+    if status == DeliveryStatus.AWAITING_RETRY:
+        logger.info("delivery %s: temporary failure on attempt %s; tried again after back-off", delivery.pk,
+                    delivery.attempts)
+    return status
 
 
 def _enqueue_ids(ids: list[int]) -> None:
@@ -653,27 +609,12 @@ def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     report = {"started": len(campaigns_start_due(now=now))}
 
-    stale_cutoff = now - dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
-    stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale_cutoff)
-    released_ids = list(stale.order_by("pk").values_list("pk", flat=True)[:RECOVER_LIMIT])
-    report["released"] = Delivery.objects.filter(
-        pk__in=released_ids, status=DeliveryStatus.SENDING, claimed_at__lt=stale_cutoff,
-    ).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=now, enqueued_at=now, outcome_unknown=True,
-             failure_reason="Sending state unknown: the worker stopped while sending")
+    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT, outcome_unknown=True)
+    report["released"] = len(released_ids)
     if released_ids:
-        logger.warning("released %s deliveries left sending by a stopped worker", report["released"])
-
-    lost_cutoff = now - dt.timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
-    not_queued_lately = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_cutoff)
+        logger.warning("released %s deliveries left sending by a stopped worker", len(released_ids))
     campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
-    workable = Delivery.objects.filter(
-        Exists(campaign_sending),
-        (Q(status=DeliveryStatus.QUEUED) | Q(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at__lte=now))
-        & not_queued_lately,
-    )
-    workable_ids = list(workable.order_by("pk").values_list("pk", flat=True)[:RECOVER_LIMIT])
-    if workable_ids:
-        Delivery.objects.filter(pk__in=workable_ids).update(enqueued_at=now)
+    workable_ids = outbox.take_workable(Delivery, now=now, limit=RECOVER_LIMIT, condition=Q(Exists(campaign_sending)))
     report["requeued"] = len(workable_ids)
     size = max(1, settings.DELIVERY_CHUNK_SIZE)
     for ids in [released_ids[i:i + size] for i in range(0, len(released_ids), size)] + [

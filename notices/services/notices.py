@@ -118,8 +118,17 @@ def _notify_after_commit(version: NoticeVersion) -> None:
     from notices.tasks_subscriptions import notify_subscribers
     from strikeops.queueing import enqueue_on_commit
 
-    # If the broker is down, notices.recover_subscriber_emails (beat) sends them once it is back.
+    # If the broker is down, the outbox recovery task (beat) sends them once it is back.
     enqueue_on_commit(notify_subscribers, version.pk, what=f"notice version {version.pk}")
+
+
+def _notify_withdrawal_after_commit(version: NoticeVersion) -> None:
+    from notices.models import SubscriberEmailKind
+    from notices.tasks_subscriptions import notify_subscribers
+    from strikeops.queueing import enqueue_on_commit
+
+    enqueue_on_commit(notify_subscribers, version.pk, SubscriberEmailKind.WITHDRAWAL,
+                      what=f"withdrawal of notice version {version.pk}")
 
 
 def _clean(text: str) -> str:
@@ -219,8 +228,9 @@ def notice_publish(*, notice: Notice, user: User, request: HttpRequest | None = 
 
 @transaction.atomic
 def notice_withdraw(*, notice: Notice, user: User, reason: str, request: HttpRequest | None = None) -> Notice:
-    """Take a published notice down. Its page stays, showing the reason, so that old links and
-    feed entries explain themselves; it leaves the lists and feeds."""
+    """Take a published notice down. Its page stays, showing the reason, so that old links explain
+    themselves; it leaves the lists, stays in the feeds marked withdrawn, and its confirmed
+    subscribers are emailed the reason once."""
     notice = Notice.objects.select_for_update(of=("self",)).select_related("trust").get(pk=notice.pk)
     reason = _clean(reason)
     if notice.status != NoticeStatus.PUBLISHED:
@@ -235,6 +245,8 @@ def notice_withdraw(*, notice: Notice, user: User, reason: str, request: HttpReq
                                   changes={"status": [NoticeStatus.PUBLISHED, NoticeStatus.WITHDRAWN]})
     audit_record(event="notice.withdrawn", summary=f"Notice withdrawn: {notice.title}", actor=user,
                  trust=notice.trust, target=notice, details={"reason": reason}, request=request)
+    # Its subscribers are told once, with the reason, through the outbox (as for a publication).
+    _notify_withdrawal_after_commit(notice.current_version)
     return notice
 
 

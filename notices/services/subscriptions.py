@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -21,14 +20,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from notices import outbox
+from notices.channels import PermanentFailure, SendFailure, TemporaryFailure, send_email
 from notices.models import (
     NoticeStatus,
     NoticeVersion,
+    OutboxStatus,
     SubscriberEmail,
-    SubscriberEmailStatus,
+    SubscriberEmailKind,
     Subscription,
     SubscriptionStatus,
 )
+from notices.models.outbox import CLAIMABLE_STATUSES
 from notices.models.subscriptions import new_token
 from trusts.models import Trust
 from trusts.services.audit import audit_record
@@ -39,16 +42,12 @@ CONFIRM_SALT = "notices.subscription.confirm"
 CONFIRM_MAX_AGE = dt.timedelta(days=7)
 # Someone typing another person's address again and again must not turn us into a mail cannon.
 RESEND_CONFIRMATION_AFTER = dt.timedelta(minutes=10)
-SEND_ATTEMPTS = 3
 FAN_OUT_CHUNK = 1000
+RECOVER_LIMIT = 10_000
 
 
 class SubscriptionError(ValueError):
     pass
-
-
-# subscriber_email_send's outcome when the mail server could not take the message now.
-RETRY = "retry"
 
 
 def absolute_url(path: str) -> str:
@@ -114,16 +113,17 @@ def subscription_confirmation_send(*, subscription_id: int) -> bool:
         return False
     confirm_url = absolute_url(reverse("notices:subscription_confirm", args=[_confirmation_token(subscription)]))
     try:
-        _message(
-            subscription=subscription, subject=f"Confirm that you want notices from {subscription.trust.name}",
+        send_email(_message(
+            subscription=subscription,
+            subject=_one_line(f"Confirm that you want notices from {subscription.trust.name}"),
             template="notices/email/confirm_subscription.txt",
             context={"confirm_url": confirm_url, "valid_days": CONFIRM_MAX_AGE.days},
-        ).send()
-    except (smtplib.SMTPException, OSError) as exc:
+        ))
+    except SendFailure as failure:
         # Recorded, not raised (a raise would fail the request when tasks run in-process, and lose the
         # reason in a worker): the link never went out, so forget that it did, and asking again sends
         # a new one at once instead of after RESEND_CONFIRMATION_AFTER. The log has no address.
-        logger.warning("Confirmation email for subscription %s failed: %s", subscription.pk, _describe(exc))
+        logger.warning("Confirmation email for subscription %s failed: %s", subscription.pk, failure.reason)
         Subscription.objects.filter(pk=subscription.pk, confirmation_sent_at=subscription.confirmation_sent_at
                                     ).update(confirmation_sent_at=None)
         return False
@@ -177,20 +177,24 @@ def subscription_unsubscribe(*, token: str, request: HttpRequest | None = None) 
     return subscription
 
 
-def subscriber_emails_create(*, version_id: int) -> int:
-    """One outbox row per confirmed subscriber of the trust for this version, in chunks; rows that
-    exist already (a second run) are left alone by the unique constraint."""
+def subscriber_emails_create(*, version_id: int, kind: str = SubscriberEmailKind.NOTICE) -> int:
+    """One outbox row per confirmed subscriber of the trust for this version (or for its notice's
+    withdrawal), in chunks; rows that exist already (a second run) are left alone by the unique
+    constraint."""
     version = NoticeVersion.objects.select_related("notice").get(pk=version_id)
-    # Only people subscribed when this version went out: a late run (the recovery task) must not
-    # send yesterday's notice to someone who subscribed today.
-    subscriber_ids = (Subscription.objects.filter(trust_id=version.notice.trust_id,
-                                                  status=SubscriptionStatus.CONFIRMED)
-                      .exclude(confirmed_at__gt=version.published_at)
+    notice = version.notice
+    # Only people subscribed when this version went out (or when the notice was withdrawn): a late run
+    # (the recovery task) must not send yesterday's news to someone who subscribed today.
+    as_of = notice.withdrawn_at if kind == SubscriberEmailKind.WITHDRAWAL else version.published_at
+    if as_of is None:
+        return 0
+    subscriber_ids = (Subscription.objects.filter(trust_id=notice.trust_id, status=SubscriptionStatus.CONFIRMED)
+                      .exclude(confirmed_at__gt=as_of)
                       .order_by("pk").values_list("pk", flat=True).iterator(chunk_size=FAN_OUT_CHUNK))
     created = 0
     chunk: list[SubscriberEmail] = []
     for subscription_id in subscriber_ids:
-        chunk.append(SubscriberEmail(version_id=version_id, subscription_id=subscription_id))
+        chunk.append(SubscriberEmail(version_id=version_id, subscription_id=subscription_id, kind=kind))
         if len(chunk) == FAN_OUT_CHUNK:
             created += len(SubscriberEmail.objects.bulk_create(chunk, ignore_conflicts=True))
             chunk = []
@@ -199,85 +203,100 @@ def subscriber_emails_create(*, version_id: int) -> int:
     return created
 
 
-def subscriber_email_ids_queued(*, version_id: int) -> Iterator[int]:
-    return (SubscriberEmail.objects.filter(version_id=version_id, status=SubscriberEmailStatus.QUEUED)
+def subscriber_email_ids_queued(*, version_id: int, kind: str = SubscriberEmailKind.NOTICE) -> Iterator[int]:
+    return (SubscriberEmail.objects.filter(version_id=version_id, kind=kind, status=OutboxStatus.QUEUED)
             .order_by("pk").values_list("pk", flat=True).iterator(chunk_size=FAN_OUT_CHUNK))
 
 
-def subscriber_email_send(*, email_id: int) -> tuple[str, int]:
-    """Send one outbox row at most once: claim it with a conditional UPDATE (only one caller can
-    move it from queued to sending), send outside any transaction, record the outcome.
+def _one_line(text: str) -> str:
+    # A line break in a header would make the email unsendable (and, unchecked, inject headers).
+    return " ".join(text.split())
 
-    Returns (outcome, attempts so far); outcome "retry" means the row is queued again and the
-    caller should send it later."""
-    claimed = SubscriberEmail.objects.filter(pk=email_id, status=SubscriberEmailStatus.QUEUED).update(
-        status=SubscriberEmailStatus.SENDING, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return "not-claimed", 0
-    row = SubscriberEmail.objects.select_related("subscription__trust", "version__notice").get(pk=email_id)
-    notice = row.version.notice
-    if row.subscription.status != SubscriptionStatus.CONFIRMED or notice.status == NoticeStatus.WITHDRAWN:
-        _finish(row, SubscriberEmailStatus.SKIPPED)
-        return SubscriberEmailStatus.SKIPPED, row.attempts
-    version = row.version
+
+def _subscriber_message(row: SubscriberEmail) -> EmailMessage:
+    version, notice = row.version, row.version.notice
+    if row.kind == SubscriberEmailKind.WITHDRAWAL:
+        return _message(
+            subscription=row.subscription, subject=_one_line(f"Withdrawn: {version.title}"),
+            template="notices/email/withdrawn.txt",
+            context={"version": version, "notice": notice, "notice_url": absolute_url(notice.get_absolute_url())},
+        )
     updated = version.number > 1
-    message = _message(
-        subscription=row.subscription,
-        subject=f"{'Updated: ' if updated else ''}{version.title}",
+    return _message(
+        subscription=row.subscription, subject=_one_line(f"{'Updated: ' if updated else ''}{version.title}"),
         template="notices/email/notice.txt",
         context={"version": version, "notice": notice, "updated": updated,
                  "notice_url": absolute_url(notice.get_absolute_url())},
     )
+
+
+def _skip_reason(row: SubscriberEmail) -> str:
+    """Why this email must not go now, or "" if it may."""
+    if row.subscription.status != SubscriptionStatus.CONFIRMED:
+        return "Unsubscribed before sending"
+    if row.kind == SubscriberEmailKind.NOTICE and row.version.notice.status == NoticeStatus.WITHDRAWN:
+        return "The notice was withdrawn before sending"
+    return ""
+
+
+def subscriber_email_send(*, email_id: int) -> str | None:
+    """Send one outbox row at most once, through the outbox engine: claim it (a conditional UPDATE
+    only one caller can win), send outside any transaction, write the one outcome. Temporary failures
+    wait for the recovery task's due-retry sweep. Returns the status recorded, or None when this call
+    did nothing (someone else holds or has finished the row, or it is not due)."""
+    row = (SubscriberEmail.objects.select_related("subscription__trust", "version__notice__trust")
+           .filter(pk=email_id, status__in=CLAIMABLE_STATUSES).first())
+    if row is None:
+        return None
+    now = timezone.now()
+    if not outbox.claim(SubscriberEmail, row.pk, attempts=row.attempts, now=now):
+        return None
+    row.attempts += 1
+    reason = _skip_reason(row)
+    if reason:
+        outbox.settle(SubscriberEmail, row.pk, attempts=row.attempts, status=OutboxStatus.CANCELLED, now=now,
+                      reason=reason)
+        return OutboxStatus.CANCELLED
     try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as exc:
-        error = _describe(exc)
-        logger.warning("Subscriber email %s failed (attempt %s): %s", row.pk, row.attempts, error)
-        if _is_permanent(exc) or row.attempts >= SEND_ATTEMPTS:
-            _finish(row, SubscriberEmailStatus.FAILED, error=error)
-            return SubscriberEmailStatus.FAILED, row.attempts
-        SubscriberEmail.objects.filter(pk=row.pk, status=SubscriberEmailStatus.SENDING).update(
-            status=SubscriberEmailStatus.QUEUED, error=error[:300])
-        return RETRY, row.attempts
-    _finish(row, SubscriberEmailStatus.SENT)
-    return SubscriberEmailStatus.SENT, row.attempts
+        send_email(_subscriber_message(row))
+    except TemporaryFailure as failure:
+        logger.warning("Subscriber email %s failed (attempt %s): %s", row.pk, row.attempts, failure.reason)
+        return outbox.retry_or_fail(SubscriberEmail, row.pk, attempts=row.attempts, now=timezone.now(),
+                                    reason=failure.reason)
+    except PermanentFailure as failure:
+        logger.warning("Subscriber email %s failed for good: %s", row.pk, failure.reason)
+        outbox.settle(SubscriberEmail, row.pk, attempts=row.attempts, status=OutboxStatus.PERMANENT_FAILURE,
+                      now=timezone.now(), reason=failure.reason)
+        return OutboxStatus.PERMANENT_FAILURE
+    except Exception as error:
+        # Unclassified (a bad header, a template error): recorded, never left "sending"; retried like a
+        # temporary failure, so it ends as a permanent failure after the last attempt. Only the class
+        # is logged: the message of an unknown error may quote the address.
+        logger.error("Subscriber email %s: unexpected %s while sending", row.pk, type(error).__name__)
+        return outbox.retry_or_fail(SubscriberEmail, row.pk, attempts=row.attempts, now=timezone.now(),
+                                    reason=f"Unexpected error while sending ({type(error).__name__})")
+    outbox.settle(SubscriberEmail, row.pk, attempts=row.attempts, status=OutboxStatus.SENT, now=timezone.now())
+    return OutboxStatus.SENT
 
 
-def _is_permanent(exc: Exception) -> bool:
-    """5xx replies are permanent (RFC 5321); 4xx replies and network errors are worth another try."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    code = getattr(exc, "smtp_code", None)
-    return isinstance(code, int) and code >= 500
-
-
-def _describe(exc: Exception) -> str:
-    """The server's reply without the recipient's address (it is patient contact data)."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        replies = "; ".join(f"{code} {reply.decode(errors='replace')}" for code, reply in exc.recipients.values())
-        return f"SMTPRecipientsRefused: {replies}"[:300]
-    code = getattr(exc, "smtp_code", None)
-    reply = getattr(exc, "smtp_error", b"")
-    if code is not None:
-        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-        return f"{type(exc).__name__}: {code} {text}"[:300]
-    return f"{type(exc).__name__}: {exc}"[:300]
-
-
-def _finish(row: SubscriberEmail, status: str, error: str = "") -> None:
-    SubscriberEmail.objects.filter(pk=row.pk, status=SubscriberEmailStatus.SENDING).update(
-        status=status, error=error[:300], sent_at=timezone.now() if status == SubscriberEmailStatus.SENT else None)
-
-
-def subscriber_emails_to_recover(*, now: dt.datetime, stale_after: dt.timedelta = dt.timedelta(minutes=10),
-                                 window: dt.timedelta = dt.timedelta(days=2)) -> tuple[list[int], list[int]]:
-    """Work a lost broker message left behind: versions published recently (but not in the last
-    few minutes, whose fan-out may still be on its way) with no outbox rows yet, and outbox rows
-    still queued long after they were created."""
+def subscriber_emails_recover(*, now: dt.datetime, stale_after: dt.timedelta = dt.timedelta(minutes=10),
+                              window: dt.timedelta = dt.timedelta(days=2)) -> dict[str, list[int]]:
+    """The subscriber part of the outbox recovery (run by the one recovery task):
+    - fan-outs a lost broker message left undone: versions published, and notices withdrawn, recently
+      (but not in the last few minutes, whose fan-out may still be on its way) with no outbox rows yet;
+    - claims left "sending" by a worker that died (released, sent again: an SMTP server cannot be
+      asked whether it had the first);
+    - rows due: queued ones no broker message carries any more, and retries whose time has come.
+    Returns the ids to queue: {"versions": [...], "withdrawals": [...], "emails": [...]}."""
     versions = list(NoticeVersion.objects.filter(published_at__gte=now - window, published_at__lte=now - stale_after)
-                    .filter(~Exists(SubscriberEmail.objects.filter(version=OuterRef("pk"))))
+                    .filter(~Exists(SubscriberEmail.objects.filter(version=OuterRef("pk"),
+                                                                   kind=SubscriberEmailKind.NOTICE)))
                     .values_list("pk", flat=True))
-    emails = list(SubscriberEmail.objects.filter(status=SubscriberEmailStatus.QUEUED,
-                                                 created_at__lte=now - stale_after)
-                  .order_by("pk").values_list("pk", flat=True)[:10_000])
-    return versions, emails
+    withdrawals = list(NoticeVersion.objects.filter(
+        notice__status=NoticeStatus.WITHDRAWN, notice__current_version=F("pk"),
+        notice__withdrawn_at__gte=now - window, notice__withdrawn_at__lte=now - stale_after,
+    ).filter(~Exists(SubscriberEmail.objects.filter(version=OuterRef("pk"), kind=SubscriberEmailKind.WITHDRAWAL)))
+        .values_list("pk", flat=True))
+    released = outbox.release_stale(SubscriberEmail, now=now, limit=RECOVER_LIMIT)
+    workable = outbox.take_workable(SubscriberEmail, now=now, limit=RECOVER_LIMIT)
+    return {"versions": versions, "withdrawals": withdrawals, "emails": released + workable}

@@ -223,10 +223,23 @@ def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
                    "status": d.get_status_display(), "reason": d.failure_reason} for d in failures],
         can_cancel=campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING),
         pending=progress_pending(progress),
+        activity=progress_activity(progress, campaign.status),
         status_rows=[{"status": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in DeliveryStatus],
         failures_shown=FAILURES_SHOWN,
     )
     return render(request, "campaigns/campaign_detail.html", context)
+
+
+def progress_activity(progress: Any, status: str) -> list[str]:
+    """What is happening, in words, so that a bar that is not moving explains itself."""
+    if status != CampaignStatus.SENDING:
+        return []
+    activity = []
+    if progress["stalled"]:
+        activity.append("Paused: a worker stopped; resuming")
+    if progress["retrying"]:
+        activity.append(f"Retrying {progress['retrying']:,} after a temporary failure")
+    return activity
 
 
 def progress_pending(progress: Any) -> int:
@@ -250,6 +263,8 @@ def campaign_progress_json(request: HttpRequest, ods_code: str, pk: int) -> Json
         "status_label": campaign.get_status_display(),
         "percent": progress["percent"],
         "counts": _progress_counts(progress),
+        "activity": progress_activity(progress, campaign.status),
+        "possibly_duplicated": progress["possibly_duplicated"],
         "finished": campaign.status in (CampaignStatus.SENT, CampaignStatus.CANCELLED),
     })
 

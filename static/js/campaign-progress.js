@@ -9,6 +9,9 @@
   var bar = root.querySelector("progress");
   var percent = root.querySelector("[data-progress-percent]");
   var status = root.querySelector("[data-campaign-status]");
+  var activity = root.querySelector("[data-campaign-activity]");
+  // Rewritten only when the words change: the paragraph is a live region.
+  var shownActivity = activity ? activity.textContent : "";
   var timer = null;
 
   function update(data) {
@@ -16,6 +19,17 @@
     bar.textContent = data.percent + "%";
     percent.textContent = data.percent + "%";
     if (status.textContent !== data.status_label) { status.textContent = data.status_label; }
+    var lines = (data.activity || []).join("");
+    if (activity && shownActivity !== lines) {
+      shownActivity = lines;
+      activity.textContent = "";
+      (data.activity || []).forEach(function (line) {
+        var span = document.createElement("span");
+        span.className = "nhsuk-u-display-block";
+        span.textContent = line;
+        activity.appendChild(span);
+      });
+    }
     Object.keys(data.counts).forEach(function (key) {
       var cell = root.querySelector("[data-count='" + key + "']");
       if (cell) { cell.textContent = String(data.counts[key]); }

@@ -21,7 +21,6 @@ from aiosmtpd.controller import Controller
 
 from notices.channels import LogChannel, RenderedMessage, channel_for
 from notices.models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
-from notices.services import delivery as service
 from tests.notices.delivery_support import make_campaign, row, send_one, use_fast_delivery
 from trusts import clock
 

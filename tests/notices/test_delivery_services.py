@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
+from notices import outbox
 from notices.models import (
     Campaign,
     CampaignStatus,
@@ -200,7 +201,7 @@ def test_a_second_run_of_every_task_sends_nothing_new(rwe, chris, fast_delivery,
     assert tasks_delivery.campaign_fan_out.delay(campaign.pk).get() == 0
     assert tasks_delivery.deliveries_send_range.delay(campaign.pk, min(ids), max(ids)).get() == 0
     assert tasks_delivery.deliveries_send_ids.delay(ids).get() == 0
-    tasks_delivery.deliveries_recover.delay().get()
+    tasks_delivery.outbox_recover.delay().get()
     assert fast_delivery.totals() == before
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 12}
 
@@ -270,7 +271,7 @@ def test_temporary_failures_back_off_exponentially_then_succeed(
 def test_backoff_doubles_up_to_the_cap(settings):
     settings.DELIVERY_RETRY_BASE_SECONDS = 60
     settings.DELIVERY_RETRY_MAX_SECONDS = 600
-    assert [service.backoff_seconds(n) for n in range(1, 7)] == [60, 120, 240, 480, 600, 600]
+    assert [outbox.backoff_seconds(n) for n in range(1, 7)] == [60, 120, 240, 480, 600, 600]
 
 
 def test_temporary_failures_become_permanent_after_the_last_attempt(

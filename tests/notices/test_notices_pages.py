@@ -140,15 +140,27 @@ def test_a_draft_has_no_public_page(client, rwe, chris) -> None:  # type: ignore
     assert client.get(reverse("notices:notice", args=["RWE", "draft"])).status_code == 404
 
 
-def test_a_withdrawn_notice_shows_the_reason_and_leaves_the_lists_and_feeds(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_a_withdrawn_notice_shows_the_reason_leaves_the_lists_and_stays_in_the_feeds_marked_withdrawn(
+        client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
     notice = publish(rwe, chris, "Wrong notice")
+    before = parse_atom(client.get(reverse("notices:feed"))).find(f"{ATOM}entry")
+    assert before is not None
     notice_withdraw(notice=notice, user=chris, reason="Published for the wrong action.")
     page = client.get(notice.get_absolute_url()).content.decode()
     assert "This notice has been withdrawn" in page and "Published for the wrong action." in page
     assert "is open." not in page, "the withdrawn text is not shown"
     assert "Wrong notice" not in client.get(reverse("notices:list")).content.decode()
     assert "Wrong notice" not in client.get(reverse("notices:trust", args=["RWE"])).content.decode()
-    assert parse_atom(client.get(reverse("notices:feed"))).findall(f"{ATOM}entry") == []
+    for feed in (reverse("notices:feed"), reverse("notices:trust_feed", args=["RWE"])):
+        entries = parse_atom(client.get(feed)).findall(f"{ATOM}entry")
+        assert len(entries) == 1
+        entry = entries[0]
+        assert entry.findtext(f"{ATOM}title") == "Withdrawn: Wrong notice"
+        assert entry.findtext(f"{ATOM}id") == before.findtext(f"{ATOM}id"), "the same entry, not a new one"
+        summary = entry.findtext(f"{ATOM}summary") or ""
+        assert "This notice was withdrawn on" in summary and "Published for the wrong action." in summary
+        assert "is open." not in summary
+        assert entry.findtext(f"{ATOM}updated") > before.findtext(f"{ATOM}updated")  # type: ignore[operator]
 
 
 def test_the_notice_page_belongs_to_its_trust(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
@@ -190,7 +202,7 @@ def test_html_in_author_text_is_escaped_inside_the_feed(client, rwe, chris) -> N
 
 # --- Feeds ----------------------------------------------------------------------------------------
 
-def test_the_feed_of_all_trusts_is_atom_with_only_published_notices(client, rwe, chris, rx1) -> None:  # type: ignore[no-untyped-def]
+def test_the_feed_of_all_trusts_is_atom_with_published_and_withdrawn_notices_only(client, rwe, chris, rx1) -> None:  # type: ignore[no-untyped-def]
     old = publish(rwe, chris, "Leicester notice", when=timezone.now() - dt.timedelta(days=1))
     publish(rx1, chris, "Nottingham notice")
     notice_create(trust=rwe, user=chris, title="Secret draft", body="b", what_to_do="w")
@@ -198,8 +210,8 @@ def test_the_feed_of_all_trusts_is_atom_with_only_published_notices(client, rwe,
     notice_withdraw(notice=withdrawn, user=chris, reason="Mistake")
     root = parse_atom(client.get(reverse("notices:feed")))
     titles = [e.findtext(f"{ATOM}title") for e in root.findall(f"{ATOM}entry")]
-    assert titles == ["Nottingham notice", "Leicester notice"]
-    entry = root.findall(f"{ATOM}entry")[1]
+    assert titles == ["Withdrawn: Withdrawn notice", "Nottingham notice", "Leicester notice"]
+    entry = root.findall(f"{ATOM}entry")[2]
     link = entry.find(f"{ATOM}link")
     assert link is not None and link.get("href", "").endswith(old.get_absolute_url())
     assert entry.findtext(f"{ATOM}author/{ATOM}name") == rwe.name

@@ -10,16 +10,19 @@ import re
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
+from unittest import mock
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from notices.models import (
     DEFAULT_WHAT_TO_DO,
     Notice,
     SubscriberEmail,
+    SubscriberEmailKind,
     SubscriberEmailStatus,
     Subscription,
     SubscriptionStatus,
@@ -242,7 +245,7 @@ def test_publishing_emails_each_confirmed_subscriber_once(rwe, chris, subscribed
     # The fan-out and the send task run again (a redelivered message, a re-queue): nothing new is sent.
     notify_subscribers.delay(notice.current_version_id)
     notify_subscribers(notice.current_version_id)
-    assert send_subscriber_email(row.pk) == "not-claimed"
+    assert send_subscriber_email(row.pk) is None  # not claimed: already sent
     assert len(smtp.messages) == 1
     assert SubscriberEmail.objects.count() == 1
 
@@ -332,22 +335,42 @@ def test_subscribing_again_after_unsubscribing_starts_a_new_opt_in(client, rwe, 
 
 # --- Failures --------------------------------------------------------------------------------------
 
-def test_a_temporary_smtp_failure_is_retried_and_sent_once(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
-                                                           django_capture_on_commit_callbacks) -> None:
+def recover_later(seconds: int) -> None:
+    """The outbox recovery task (beat) run `seconds` from now: due retries are queued and sent."""
+    from notices.tasks_delivery import outbox_recover
+
+    later = timezone.now() + dt.timedelta(seconds=seconds)
+    with mock.patch("django.utils.timezone.now", return_value=later), \
+            mock.patch("trusts.clock.now", return_value=later):
+        outbox_recover.delay().get()
+
+
+def test_a_temporary_smtp_failure_is_retried_after_the_back_off_and_sent_once(
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
     smtp.refuse_data = ["451 4.3.0 Try again later"]
     publish(rwe, chris, django_capture_on_commit_callbacks)
+    row = SubscriberEmail.objects.get()
+    assert (row.status, row.attempts) == (SubscriberEmailStatus.AWAITING_RETRY, 1)
+    assert row.failure_reason == "The mail server answered SMTP 451"
+    recover_later(settings.DELIVERY_RETRY_BASE_SECONDS - 5)  # not due yet: nothing happens
+    assert SubscriberEmail.objects.get().attempts == 1
+    recover_later(settings.DELIVERY_RETRY_BASE_SECONDS)
     row = SubscriberEmail.objects.get()
     assert (row.status, row.attempts) == (SubscriberEmailStatus.SENT, 2)
     assert len(smtp.messages) == 1
 
 
-def test_a_temporary_failure_that_persists_stops_after_the_attempt_limit(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
-                                                                          django_capture_on_commit_callbacks) -> None:
+def test_a_temporary_failure_that_persists_stops_after_the_attempt_limit(
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DELIVERY_MAX_ATTEMPTS = 3
     smtp.refuse_data = ["451 4.3.0 Try again later"] * 5
     publish(rwe, chris, django_capture_on_commit_callbacks)
+    for attempt in range(1, 3):
+        recover_later(settings.DELIVERY_RETRY_MAX_SECONDS * attempt)
     row = SubscriberEmail.objects.get()
-    assert (row.status, row.attempts) == (SubscriberEmailStatus.FAILED, subscription_service.SEND_ATTEMPTS)
-    assert "451" in row.error and smtp.messages == []
+    assert (row.status, row.attempts) == (SubscriberEmailStatus.PERMANENT_FAILURE, 3)
+    assert row.failure_reason == "The mail server answered SMTP 451 (gave up after 3 attempts)"
+    assert smtp.messages == []
 
 
 def test_a_refused_recipient_fails_at_once(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
@@ -355,8 +378,8 @@ def test_a_refused_recipient_fails_at_once(rwe, chris, subscribed, smtp,  # type
     smtp.refuse_rcpt[PATIENT] = "550 5.1.1 No such user"
     publish(rwe, chris, django_capture_on_commit_callbacks)
     row = SubscriberEmail.objects.get()
-    assert (row.status, row.attempts) == (SubscriberEmailStatus.FAILED, 1)
-    assert row.error == "SMTPRecipientsRefused: 550 5.1.1 No such user"
+    assert (row.status, row.attempts) == (SubscriberEmailStatus.PERMANENT_FAILURE, 1)
+    assert row.failure_reason == "The mail server refused the recipient (SMTP 550)"
 
 
 def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
@@ -367,7 +390,8 @@ def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscrib
     subscription_service.subscriber_emails_create(version_id=version.pk)
     Subscription.objects.update(status=SubscriptionStatus.UNSUBSCRIBED)
     callbacks[0]()
-    assert SubscriberEmail.objects.get().status == SubscriberEmailStatus.SKIPPED
+    row = SubscriberEmail.objects.get()
+    assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED, "Unsubscribed before sending")
     assert smtp.messages == []
 
 
@@ -378,5 +402,74 @@ def test_a_notice_withdrawn_before_the_send_is_not_emailed(rwe, chris, subscribe
         notice_publish(notice=notice, user=chris)
     notice_withdraw(notice=notice, user=chris, reason="Mistake")
     callbacks[0]()
-    assert SubscriberEmail.objects.get().status == SubscriberEmailStatus.SKIPPED
+    row = SubscriberEmail.objects.get(kind=SubscriberEmailKind.NOTICE)
+    assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED,
+                                                "The notice was withdrawn before sending")
     assert smtp.messages == []
+
+
+# --- Withdrawal ------------------------------------------------------------------------------------
+
+def test_withdrawing_a_notice_emails_its_confirmed_subscribers_once_with_the_reason(
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    Subscription.objects.create(email="pending@example.org", trust=rwe)
+    Subscription.objects.create(email="gone@example.org", trust=rwe, status=SubscriptionStatus.UNSUBSCRIBED)
+    notice = publish(rwe, chris, django_capture_on_commit_callbacks, title="Visiting\nhours")
+    smtp.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notice_withdraw(notice=notice, user=chris, reason="Published for the wrong action.")
+    [message] = smtp.messages
+    assert message["To"] == PATIENT
+    assert message["Subject"] == "Withdrawn: Visiting hours", "a line break never reaches a subject"
+    body = text(message)
+    assert "has withdrawn a notice" in body and "Why it was withdrawn: Published for the wrong action." in body
+    assert f"{SITE}{notice.get_absolute_url()}" in body
+    assert one_click_path(message) == reverse("notices:unsubscribe", args=[subscribed.unsubscribe_token])
+    row = SubscriberEmail.objects.get(kind=SubscriberEmailKind.WITHDRAWAL)
+    assert (row.status, row.attempts, row.subscription_id) == (SubscriberEmailStatus.SENT, 1, subscribed.pk)
+
+    # The fan-out again (a redelivered message) and the recovery task: nothing new is sent.
+    notify_subscribers(notice.current_version_id, SubscriberEmailKind.WITHDRAWAL)
+    recover_later(3600)
+    assert len(smtp.messages) == 1
+    assert SubscriberEmail.objects.filter(kind=SubscriberEmailKind.WITHDRAWAL).count() == 1
+
+
+def test_a_withdrawal_whose_fan_out_was_lost_is_sent_by_the_recovery_task(
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    notice = publish(rwe, chris, django_capture_on_commit_callbacks)
+    smtp.messages.clear()
+    with django_capture_on_commit_callbacks(execute=False):  # the broker message is lost
+        notice_withdraw(notice=notice, user=chris, reason="Mistake")
+    assert smtp.messages == []
+    recover_later(11 * 60)
+    assert [m["Subject"] for m in smtp.messages] == ["Withdrawn: Visiting"]
+
+
+def test_an_email_that_fails_in_an_unexpected_way_is_never_left_sending(
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DELIVERY_MAX_ATTEMPTS = 2
+    with mock.patch("notices.services.subscriptions.send_email", side_effect=ValueError("boom")):
+        publish(rwe, chris, django_capture_on_commit_callbacks)
+        row = SubscriberEmail.objects.get()
+        assert (row.status, row.failure_reason) == (SubscriberEmailStatus.AWAITING_RETRY,
+                                                    "Unexpected error while sending (ValueError)")
+        recover_later(settings.DELIVERY_RETRY_MAX_SECONDS)
+    row = SubscriberEmail.objects.get()
+    assert row.status == SubscriberEmailStatus.PERMANENT_FAILURE and row.attempts == 2
+
+
+def test_an_email_left_sending_by_a_dead_worker_is_released_and_sent(
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+    notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
+    with django_capture_on_commit_callbacks(execute=False):
+        version = notice_publish(notice=notice, user=chris)
+    subscription_service.subscriber_emails_create(version_id=version.pk)
+    # A worker claimed it and died before sending.
+    SubscriberEmail.objects.update(status=SubscriberEmailStatus.SENDING, attempts=1, claimed_at=timezone.now())
+    recover_later(settings.DELIVERY_SENDING_TIMEOUT_SECONDS - 1)
+    assert SubscriberEmail.objects.get().status == SubscriberEmailStatus.SENDING  # might still be sending
+    recover_later(settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
+    row = SubscriberEmail.objects.get()
+    assert (row.status, row.attempts) == (SubscriberEmailStatus.SENT, 2)
+    assert len(smtp.messages) == 1

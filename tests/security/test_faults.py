@@ -96,7 +96,7 @@ def point_broker_at(url: str) -> None:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chris, worker, caplog) -> None:  # type: ignore[no-untyped-def]
-    from notices.tasks_delivery import campaign_fan_out, deliveries_recover
+    from notices.tasks_delivery import campaign_fan_out, outbox_recover
 
     record = RedisSendRecord(django_settings.TEST_REDIS_URL)
     record.clear()
@@ -127,7 +127,7 @@ def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chri
     assert f"campaign {campaign.pk}" in logged and not EMAIL_LIKE.search(logged)
 
     # Redis is back: beat's recovery task (run through the broker, as beat does) queues them again.
-    deliveries_recover.delay().get(timeout=30)
+    outbox_recover.delay().get(timeout=30)
     wait_for(lambda: Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENT).exists(), 30,
              "the campaign to finish once Redis is back")
     ids = set(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
@@ -137,7 +137,7 @@ def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chri
 
     # The fan-out and recovery running again (a late broker message, the next beat tick) send nothing.
     assert campaign_fan_out.delay(campaign.pk).get(timeout=30) == 0
-    deliveries_recover.delay().get(timeout=30)
+    outbox_recover.delay().get(timeout=30)
     assert record.totals()[1] == dict.fromkeys(ids, 1)
 
 
