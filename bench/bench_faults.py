@@ -18,11 +18,18 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import socket
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REDIS_URL, ROOT, bench_env, print_table, setup_django, write_results
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def main() -> None:
@@ -33,27 +40,32 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
-    from tests.notices.fault_support import SmtpSink, Workers, run_kills
-    from tests.notices.test_delivery_channels import API_KEY, TEMPLATES, FakeNotify
-
-    sink = SmtpSink(delay=0.02)
-    notify = FakeNotify()
-    notify.delay = 0.02
+    # Django reads the channels from the environment when it starts, before the servers exist: the
+    # SMTP port is chosen first and Notify's address is given to the workers only.
+    smtp_port = _free_port()
     channels = {
         "DELIVERY_CHANNEL_EMAIL": "email", "DELIVERY_CHANNEL_SMS": "notify", "DELIVERY_CHANNEL_LETTER": "none",
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(sink.port), "NOTIFY_API_KEY": API_KEY, "NOTIFY_BASE_URL": notify.url,
-        "NOTIFY_TEMPLATE_ID_EMAIL": TEMPLATES["email"], "NOTIFY_TEMPLATE_ID_SMS": TEMPLATES["sms"],
-        "NOTIFY_TEMPLATE_ID_LETTER": TEMPLATES["letter"], "DELIVERY_RATE_PER_MINUTE": "3000",
+        "EMAIL_PORT": str(smtp_port), "DELIVERY_RATE_PER_MINUTE": "3000",
     }
     os.environ.update(channels)
+    os.environ.setdefault("NOTIFY_API_KEY", "placeholder-set-below")
     setup_django()
     import redis
     from django.conf import settings
 
     from notices.models import Channel
     from tests.notices.delivery_support import make_campaign, row
+    from tests.notices.fault_support import SmtpSink, Workers, run_kills
+    from tests.notices.test_delivery_channels import API_KEY, TEMPLATES, FakeNotify
     from trusts.models import Trust
+
+    sink = SmtpSink(delay=0.05, port=smtp_port)
+    notify = FakeNotify()
+    notify.delay = 0.05
+    channels.update({"NOTIFY_API_KEY": API_KEY, "NOTIFY_BASE_URL": notify.url,
+                     "NOTIFY_TEMPLATE_ID_EMAIL": TEMPLATES["email"], "NOTIFY_TEMPLATE_ID_SMS": TEMPLATES["sms"],
+                     "NOTIFY_TEMPLATE_ID_LETTER": TEMPLATES["letter"]})
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     trust = Trust.objects.order_by("pk").first()

@@ -45,7 +45,7 @@ class SmtpSink:
     X-Strikeops-Delivery header). `delay` holds each reply after the message is counted: the window
     in which the server has a message and the worker has not yet heard so."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, port: int | None = None) -> None:
         from aiosmtpd.controller import Controller
 
         self.received: Counter[int] = Counter()
@@ -62,7 +62,7 @@ class SmtpSink:
                     await asyncio.sleep(delay)
                 return "250 Message accepted for delivery"
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
 

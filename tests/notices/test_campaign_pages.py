@@ -253,6 +253,41 @@ def test_progress_counts_part_way(client, chris, rwe, sms, april) -> None:  # ty
     assert 'value="25">25%</progress>' in body and "Cancel the campaign" in body
 
 
+def test_progress_says_when_a_worker_stopped_and_when_retries_wait(client, chris, rwe, sms, april) -> None:  # type: ignore[no-untyped-def]
+    campaign = draft(rwe, sms, april, chris, n=6)
+    campaign_start(campaign=campaign, user=chris)
+    first, second, third, fourth, *_ = campaign.deliveries.order_by("pk")
+    now = clock.now()
+    client.force_login(chris)
+    page = reverse("campaigns:campaign", args=["RWE", campaign.pk])
+    # A message claimed a moment ago is simply being sent: nothing to explain.
+    Delivery.objects.filter(pk=first.pk).update(status=DeliveryStatus.SENDING, attempts=1, claimed_at=now)
+    body = client.get(page).content.decode()
+    assert "Paused" not in body and "Retrying" not in body
+
+    # Its worker stopped: the claim is older than the longest send.
+    Delivery.objects.filter(pk=first.pk).update(claimed_at=now - dt.timedelta(minutes=1))
+    Delivery.objects.filter(pk__in=[second.pk, third.pk]).update(
+        status=DeliveryStatus.AWAITING_RETRY, attempts=1, next_attempt_at=now + dt.timedelta(minutes=1))
+    body = client.get(page).content.decode()
+    assert "Paused: a worker stopped; resuming" in body
+    assert "Retrying 2 after a temporary failure" in body
+    data = client.get(reverse("campaigns:progress", args=["RWE", campaign.pk])).json()
+    assert data["activity"] == ["Paused: a worker stopped; resuming", "Retrying 2 after a temporary failure"]
+
+    # Released by the recovery task: still paused until it is resolved; then an SMTP re-send is counted.
+    Delivery.objects.filter(pk=first.pk).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=now,
+                                                outcome_unknown=True)
+    assert client.get(page).content.decode().count("Paused: a worker stopped; resuming") == 1
+    assert "Retrying 2 after" in client.get(page).content.decode()
+    Delivery.objects.filter(pk__in=[first.pk, fourth.pk]).update(status=DeliveryStatus.SENT, outcome_unknown=False,
+                                                                 possibly_duplicated=True)
+    body = client.get(page).content.decode()
+    assert "Paused" not in body
+    assert "2 messages were possibly sent twice" in body
+    assert client.get(reverse("campaigns:progress", args=["RWE", campaign.pk])).json()["possibly_duplicated"] == 2
+
+
 @pytest.mark.parametrize(("data", "field", "message"), [
     ({}, "when", "Select when to send the messages"),
     ({"when": "later"}, "send_date", "Enter the date to send the messages"),

@@ -30,16 +30,17 @@ TIMINGS = {
     "EMAIL_TIMEOUT": "2",
     "DELIVERY_REQUEUE_AFTER_SECONDS": "30",
     "DELIVERY_CHUNK_SIZE": "40",
-    # 3,000 a minute across all workers: the campaigns take about 12 s, long enough to be killed in.
-    "DELIVERY_RATE_PER_MINUTE": "3000",
+    # The providers take 100 ms a message, so that a kill usually finds messages in flight; 6,000 a
+    # minute across all workers: the campaigns take about 15 s, long enough to be killed in.
+    "DELIVERY_RATE_PER_MINUTE": "6000",
 }
 
 
 @pytest.fixture
 def providers():  # type: ignore[no-untyped-def]
-    sink = SmtpSink(delay=0.02)
+    sink = SmtpSink(delay=0.1)
     notify = FakeNotify()
-    notify.delay = 0.02
+    notify.delay = 0.1
     yield sink, notify
     sink.stop()
     notify.stop()
