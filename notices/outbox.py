@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -31,34 +32,55 @@ def due(now: dt.datetime) -> Q:
     return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
 
 
-def _update(model: type[models.Model], values: dict[str, Any], where: str, params: list[Any]) -> int:
-    """One UPDATE of `model` written directly: the send loop runs two per message, and building them
-    through the ORM cost more than the database's work (BENCHMARKS.md, "Message fan-out"). `values`
-    are field names and Python values (prepared as the ORM would); `where` is SQL with %s placeholders."""
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to, to be written with the one outcome write."""
+
+    pk: int
+    attempts: int
+    status: str
+    fields: dict[str, Any]
+
+
+def _update_sql(model: type[models.Model], values: dict[str, Any], where: str) -> tuple[str, list[Any]]:
+    """An UPDATE of `model` written directly: the send loop runs one or two per message, and building
+    them through the ORM cost more than the database's work (BENCHMARKS.md, "Message fan-out").
+    `values` are field names and Python values, prepared as the ORM would; `where` is SQL with %s
+    placeholders whose parameters the caller appends."""
     meta = model._meta
     assignments, args = [], []
     for name, value in values.items():
         model_field = meta.get_field(name)
-        if isinstance(value, _Sql):
-            assignments.append(f"{connection.ops.quote_name(model_field.column)} = {value.sql}")
-        else:
-            assignments.append(f"{connection.ops.quote_name(model_field.column)} = %s")
-            args.append(model_field.get_db_prep_save(value, connection))
+        assignments.append(f"{connection.ops.quote_name(model_field.column)} = %s")
+        args.append(model_field.get_db_prep_save(value, connection))
     # Table and column names come from the model's metadata and `where` from this module's callers;
     # every value is a parameter.
     sql = f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {', '.join(assignments)} WHERE {where}"  # noqa: S608  # nosec B608
+    return sql, args
+
+
+def _execute(sql: str, params: list[Any]) -> Any:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*args, *params])
-        return int(cursor.rowcount)
+        cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else int(cursor.rowcount)
 
 
-class _Sql:
-    def __init__(self, sql: str) -> None:
-        self.sql = sql
+_CLAIM_WHERE = ("id = %s AND attempts = %s AND status IN (%s, %s)"
+                " AND (next_attempt_at IS NULL OR next_attempt_at <= %s)")
+_OUTCOME_WHERE = "id = %s AND status = %s AND attempts = %s"
 
 
-def _at(value: dt.datetime) -> Any:
-    return connection.ops.adapt_datetimefield_value(value)
+def _claim_sql(model: type[models.Model], pk: int, attempts: int, now: dt.datetime,
+               condition_sql: str) -> tuple[str, list[Any]]:
+    sql, args = _update_sql(model, {"status": OutboxStatus.SENDING, "claimed_at": now, "attempts": attempts + 1,
+                                    "next_attempt_at": None},
+                            _CLAIM_WHERE + (f" AND {condition_sql}" if condition_sql else ""))
+    return sql, [*args, pk, attempts, *CLAIMABLE_STATUSES, connection.ops.adapt_datetimefield_value(now)]
+
+
+def _outcome_sql(model: type[models.Model], outcome: Outcome) -> tuple[str, list[Any]]:
+    sql, args = _update_sql(model, outcome.fields, _OUTCOME_WHERE)
+    return sql, [*args, outcome.pk, OutboxStatus.SENDING, outcome.attempts]
 
 
 def claim(model: type[models.Model], pk: int, *, attempts: int, now: dt.datetime, condition_sql: str = "") -> bool:
@@ -66,24 +88,17 @@ def claim(model: type[models.Model], pk: int, *, attempts: int, now: dt.datetime
     read it), and meets `condition_sql` (SQL on the row's table). True for exactly one of any number of
     racing callers: PostgreSQL re-checks the WHERE clause on the row after waiting for a concurrent
     claim's lock. Committed at once (autocommit): the claim is on record before anything is sent."""
-    where = ("id = %s AND attempts = %s AND status IN (%s, %s) AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
-             + (f" AND {condition_sql}" if condition_sql else ""))
-    return _update(model, {"status": OutboxStatus.SENDING, "claimed_at": now, "attempts": attempts + 1,
-                           "next_attempt_at": None},
-                   where, [pk, attempts, *CLAIMABLE_STATUSES, _at(now)]) == 1
+    return _execute(*_claim_sql(model, pk, attempts, now, condition_sql)) == 1
 
 
-def settle(model: type[models.Model], pk: int, *, attempts: int, status: str, now: dt.datetime,
-           reason: str = "", **extra: Any) -> bool:
-    """The one outcome write: only if the row is still this attempt's (sending, same attempts), so a
-    late or duplicate worker can never overwrite someone else's outcome."""
+def outcome(pk: int, *, attempts: int, status: str, now: dt.datetime, reason: str = "", **extra: Any) -> Outcome:
+    """An outcome: a final status, or sent/delivered."""
     fields: dict[str, Any] = {"status": status, "failure_reason": reason[:500], "next_attempt_at": None, **extra}
     if status not in PENDING_STATUSES:
         fields["completed_at"] = now
     if status in SUCCESS_STATUSES:
         fields["sent_at"] = now
-    return _update(model, fields, "id = %s AND status = %s AND attempts = %s",
-                   [pk, OutboxStatus.SENDING, attempts]) == 1
+    return Outcome(pk=pk, attempts=attempts, status=status, fields=fields)
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -92,19 +107,55 @@ def backoff_seconds(attempts: int) -> int:
     return min(settings.DELIVERY_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
 
 
-def retry_or_fail(model: type[models.Model], pk: int, *, attempts: int, now: dt.datetime, reason: str) -> str | None:
+def retry_outcome(pk: int, *, attempts: int, now: dt.datetime, reason: str, **extra: Any) -> Outcome:
     """A temporary failure: wait (exponential back-off) and try again, or become a permanent failure
     after DELIVERY_MAX_ATTEMPTS. No task is queued per retry: the recovery task's due-retry sweep
-    queues retries when they are due (so retries neither wait in the broker nor starve first sends).
-    Returns the status recorded, or None if the row was no longer this attempt's."""
+    queues retries when they are due (so retries neither wait in the broker nor starve first sends)."""
     if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-        recorded = settle(model, pk, attempts=attempts, status=OutboxStatus.PERMANENT_FAILURE, now=now,
-                          reason=f"{reason} (gave up after {attempts} attempts)")
-        return OutboxStatus.PERMANENT_FAILURE if recorded else None
+        return outcome(pk, attempts=attempts, status=OutboxStatus.PERMANENT_FAILURE, now=now,
+                       reason=f"{reason} (gave up after {attempts} attempts)", **extra)
     retry_at = now + dt.timedelta(seconds=backoff_seconds(attempts))
-    updated = model._default_manager.filter(pk=pk, status=OutboxStatus.SENDING, attempts=attempts).update(
-        status=OutboxStatus.AWAITING_RETRY, next_attempt_at=retry_at, enqueued_at=None, failure_reason=reason[:500])
-    return OutboxStatus.AWAITING_RETRY if updated else None
+    return Outcome(pk=pk, attempts=attempts, status=OutboxStatus.AWAITING_RETRY, fields={
+        "status": OutboxStatus.AWAITING_RETRY, "next_attempt_at": retry_at, "enqueued_at": None,
+        "failure_reason": reason[:500], **extra})
+
+
+def write(model: type[models.Model], result: Outcome) -> bool:
+    """The one outcome write: only if the row is still this attempt's (sending, same attempts), so a
+    late or duplicate worker can never overwrite someone else's outcome."""
+    return _execute(*_outcome_sql(model, result)) == 1
+
+
+def write_and_claim(model: type[models.Model], previous: Outcome | None, *, pk: int, attempts: int,
+                    now: dt.datetime, condition_sql: str = "") -> tuple[bool, bool]:
+    """The send loop's step: the previous message's outcome and the next message's claim in one
+    statement, so one commit (one round trip) records the one and takes the other, and an outcome is
+    always on record before the next message is sent. Returns (outcome written, claimed)."""
+    if previous is None:
+        return False, claim(model, pk, attempts=attempts, now=now, condition_sql=condition_sql)
+    if connection.vendor != "postgresql":
+        return write(model, previous), claim(model, pk, attempts=attempts, now=now, condition_sql=condition_sql)
+    outcome_sql, outcome_params = _outcome_sql(model, previous)
+    claim_sql, claim_params = _claim_sql(model, pk, attempts, now, condition_sql)
+    # Two data-modifying CTEs: both run, on different rows, in one statement and one commit.
+    written, claimed = _execute(
+        f"WITH outcome AS ({outcome_sql} RETURNING 1), claimed AS ({claim_sql} RETURNING 1) "  # noqa: S608  # nosec B608
+        "SELECT (SELECT count(*) FROM outcome), (SELECT count(*) FROM claimed)",
+        [*outcome_params, *claim_params])
+    return written == 1, claimed == 1
+
+
+def settle(model: type[models.Model], pk: int, *, attempts: int, status: str, now: dt.datetime,
+           reason: str = "", **extra: Any) -> bool:
+    """Write an outcome at once (senders that send one message per task)."""
+    return write(model, outcome(pk, attempts=attempts, status=status, now=now, reason=reason, **extra))
+
+
+def retry_or_fail(model: type[models.Model], pk: int, *, attempts: int, now: dt.datetime, reason: str) -> str | None:
+    """Write a temporary failure's outcome at once; the status recorded, or None if the row was no
+    longer this attempt's."""
+    result = retry_outcome(pk, attempts=attempts, now=now, reason=reason)
+    return result.status if write(model, result) else None
 
 
 def release_stale(model: type[models.Model], *, now: dt.datetime, limit: int, **extra: Any) -> list[int]:

@@ -405,31 +405,46 @@ def deliveries_send(*, delivery_ids: Iterable[int]) -> int:
 
 
 def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
-    """The send loop: for each delivery claim (one UPDATE, committed), send, record the outcome (one
-    UPDATE, committed) before the next claim. Rows and opt-outs are read once per batch. Returns how
-    many were sent and the ids not reached before `deadline` (time.monotonic())."""
+    """The send loop. For each delivery: wait for the rate limit, then one statement (one commit)
+    writes the previous message's outcome and claims this one; send; and so on, the last outcome
+    written on its own. So every outcome is on record before the next message is sent, and a killed
+    worker leaves at most its one in-flight message unrecorded. Rows and opt-outs are read once per
+    batch. Returns how many were sent and the ids not reached before `deadline` (time.monotonic())."""
     channels: dict[str, Channel] = {}
     limiter = get_rate_limiter()
     sent = 0
+    pending: outbox.Outcome | None = None
+    rest: list[int] = []
     with outbox.outcomes_committed_without_flush():
-        for start in range(0, len(ids), SEND_BATCH_SIZE):
-            batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
-                                                 status__in=CLAIMABLE_STATUSES)
-                         .select_related("recipient", "campaign").order_by("pk"))
-            opted_out = _opted_out_among(batch)
-            for position, delivery in enumerate(batch):
-                if deadline is not None and time.monotonic() > deadline:
-                    return sent, [d.pk for d in batch[position:]] + ids[start + SEND_BATCH_SIZE:]
-                # The rate limit is waited for before the claim, so that a claim is held only for the
-                # send itself and a claim older than the longest send belongs to a dead worker.
-                limiter.acquire()
-                now = clock.now()
-                if not _claim(delivery.pk, now, delivery.attempts):
-                    continue
-                _mark_claimed(delivery, now)
-                status = _send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels)
-                sent += status in SUCCESS_STATUSES
-    return sent, []
+        try:
+            for start in range(0, len(ids), SEND_BATCH_SIZE):
+                batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
+                                                     status__in=CLAIMABLE_STATUSES)
+                             .select_related("recipient", "campaign").order_by("pk"))
+                opted_out = _opted_out_among(batch)
+                for position, delivery in enumerate(batch):
+                    if deadline is not None and time.monotonic() > deadline:
+                        rest = [d.pk for d in batch[position:]] + ids[start + SEND_BATCH_SIZE:]
+                        break
+                    # The rate limit is waited for before the claim, so that a claim is held only for
+                    # the send and a claim older than the longest send belongs to a dead worker.
+                    limiter.acquire()
+                    now = clock.now()
+                    written, claimed = outbox.write_and_claim(Delivery, pending, pk=delivery.pk,
+                                                              attempts=delivery.attempts, now=now,
+                                                              condition_sql=_CAMPAIGN_SENDING_SQL)
+                    sent += bool(written and pending and pending.status in SUCCESS_STATUSES)
+                    pending = None
+                    if claimed:
+                        _mark_claimed(delivery, now)
+                        pending = _send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels)
+                if rest:
+                    break
+        finally:
+            # Whatever stops the loop, the last message's outcome is written.
+            if pending is not None:
+                sent += bool(outbox.write(Delivery, pending) and pending.status in SUCCESS_STATUSES)
+    return sent, rest
 
 
 def _opted_out_among(deliveries: list[Delivery]) -> set[int]:
@@ -453,14 +468,9 @@ def _mark_claimed(delivery: Delivery, now: dt.datetime) -> None:
     delivery.attempts += 1
 
 
-def _claim(delivery_id: int, now: dt.datetime, attempts: int) -> bool:
-    """The outbox claim, only while the delivery's campaign is sending."""
-    # The campaign condition is an EXISTS on the row being updated (not a join), so that PostgreSQL
-    # re-checks it with the status after waiting for a concurrent claim's or cancel's lock.
-    return outbox.claim(Delivery, delivery_id, attempts=attempts, now=now, condition_sql=_CAMPAIGN_SENDING_SQL)
-
-
-# Table names from the models' metadata and a constant status: no input reaches this SQL.
+# The claim's table condition: the delivery's campaign is sending. An EXISTS on the row being updated
+# (not a join), so that PostgreSQL re-checks it with the status after waiting for a concurrent claim's
+# or cancel's lock.
 _CAMPAIGN_SENDING_SQL = (
     f"EXISTS (SELECT 1 FROM {Campaign._meta.db_table} c WHERE c.id = {Delivery._meta.db_table}.campaign_id"  # noqa: S608  # nosec B608
     f" AND c.status = '{CampaignStatus.SENDING.value}')"
@@ -479,8 +489,8 @@ def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
     )
 
 
-def _send_claimed(delivery: Delivery, *, opted_out: bool, channels: dict[str, Channel]) -> str | None:
-    """Everything after the claim, ending in exactly one outcome write."""
+def _send_claimed(delivery: Delivery, *, opted_out: bool, channels: dict[str, Channel]) -> outbox.Outcome:
+    """Everything after the claim, ending in exactly one outcome (written by the caller)."""
     campaign, recipient = delivery.campaign, delivery.recipient
     if campaign.channel not in channels:
         channels[campaign.channel] = channel_for(campaign.channel)
@@ -496,66 +506,64 @@ def _send_claimed(delivery: Delivery, *, opted_out: bool, channels: dict[str, Ch
             found, unverifiable = None, True
         except TemporaryFailure as failure:
             # Cannot tell now: never send blind; ask again after the back-off.
-            return _retry_or_fail(delivery, failure.reason)
+            return _retry(delivery, failure.reason)
         if found is not None:
             logger.info("delivery %s: the provider already had it; not sent again", delivery.pk)
-            return _settle(delivery, found.status, provider_reference=found.provider_reference)
+            return _result(delivery, found.status, provider_reference=found.provider_reference)
         if delivery.attempts > settings.DELIVERY_MAX_ATTEMPTS:
             # Released by the recovery task after its last attempt: the provider has no record, stop here.
-            return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE,
+            return _result(delivery, DeliveryStatus.PERMANENT_FAILURE,
                            reason=delivery.failure_reason or "Gave up: the last attempt did not finish")
 
     if opted_out:
-        return _settle(delivery, DeliveryStatus.CANCELLED, reason="Opted out")
+        return _result(delivery, DeliveryStatus.CANCELLED, reason="Opted out")
     if not (recipient.email or recipient.phone or recipient.address_lines):
-        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason="The contact details have been purged")
+        return _result(delivery, DeliveryStatus.PERMANENT_FAILURE, reason="The contact details have been purged")
     try:
         message = render_message(campaign, recipient)
     except MissingPlaceholders as missing:
-        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=str(missing))
+        return _result(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=str(missing))
 
     try:
         result: SendResult = channel.send(delivery, message)
     except TemporaryFailure as failure:
-        return _retry_or_fail(delivery, failure.reason)
+        return _retry(delivery, failure.reason)
     except PermanentFailure as failure:
         logger.info("delivery %s: permanent failure", delivery.pk)
-        return _settle(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=failure.reason)
+        return _result(delivery, DeliveryStatus.PERMANENT_FAILURE, reason=failure.reason)
     except Exception as error:
         # An error the channel did not classify may or may not have sent it: treat it as temporary
         # (the next attempt asks the provider first). Only the class is logged: messages of unknown
         # errors may quote the recipient.
         logger.error("delivery %s: unexpected %s while sending", delivery.pk, type(error).__name__)
-        return _retry_or_fail(delivery, f"Unexpected error while sending ({type(error).__name__})")
+        return _retry(delivery, f"Unexpected error while sending ({type(error).__name__})")
     # Sent again after a worker died mid-send, through a channel that cannot be asked (SMTP): the
     # first copy may have gone too. Said on the campaign page rather than hidden.
     duplicated = unverifiable and delivery.outcome_unknown
     if duplicated:
         logger.warning("delivery %s: sent again after a stopped worker; possibly duplicated", delivery.pk)
-    return _settle(delivery, result.status, provider_reference=result.provider_reference,
+    return _result(delivery, result.status, provider_reference=result.provider_reference,
                    possibly_duplicated=duplicated)
 
 
-def _settle(delivery: Delivery, status: str, *, reason: str = "", provider_reference: str = "",
-            possibly_duplicated: bool = False) -> str | None:
-    """The outbox's outcome write, with what only deliveries record (redacted reason, provider reference)."""
+def _result(delivery: Delivery, status: str, *, reason: str = "", provider_reference: str = "",
+            possibly_duplicated: bool = False) -> outbox.Outcome:
+    """The outbox outcome, with what only deliveries record (redacted reason, provider reference)."""
     extra: dict[str, Any] = {"outcome_unknown": False}
     if provider_reference:
         extra["provider_reference"] = provider_reference[:255]
     if possibly_duplicated:
         extra["possibly_duplicated"] = True
-    recorded = outbox.settle(Delivery, delivery.pk, attempts=delivery.attempts, status=status, now=clock.now(),
-                             reason=redact(reason, delivery.recipient), **extra)
-    return status if recorded else None
+    return outbox.outcome(delivery.pk, attempts=delivery.attempts, status=status, now=clock.now(),
+                          reason=redact(reason, delivery.recipient), **extra)
 
 
-def _retry_or_fail(delivery: Delivery, reason: str) -> str | None:
-    status = outbox.retry_or_fail(Delivery, delivery.pk, attempts=delivery.attempts, now=clock.now(),
+def _retry(delivery: Delivery, reason: str) -> outbox.Outcome:
+    result = outbox.retry_outcome(delivery.pk, attempts=delivery.attempts, now=clock.now(),
                                   reason=redact(reason, delivery.recipient))
-    if status == DeliveryStatus.AWAITING_RETRY:
-        logger.info("delivery %s: temporary failure on attempt %s; tried again after back-off", delivery.pk,
-                    delivery.attempts)
-    return status
+    logger.info("delivery %s: temporary failure on attempt %s (%s)", delivery.pk, delivery.attempts,
+                "trying again after the back-off" if result.status == DeliveryStatus.AWAITING_RETRY else "giving up")
+    return result
 
 
 def _enqueue_ids(ids: list[int]) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from notices import outbox
 from notices.channels import MemorySendRecord, recording_channel_record
 from notices.models import Campaign, Channel, Delivery, MessageTemplate
-from notices.services.delivery import campaign_create, deliveries_send
+from notices.services.delivery import _CAMPAIGN_SENDING_SQL, _result, campaign_create, deliveries_send
 from trusts.models import Trust
 
 FAST = {
@@ -71,3 +73,13 @@ def send_one(delivery_id: int) -> str:
     """One delivery through the send loop the workers run (claim, send, one outcome write); its status after."""
     deliveries_send(delivery_ids=[delivery_id])
     return Delivery.objects.get(pk=delivery_id).status
+
+
+def claim(delivery_id: int, now: dt.datetime, attempts: int = 0) -> bool:
+    """The send loop's claim of one delivery, as a worker makes it."""
+    return outbox.claim(Delivery, delivery_id, attempts=attempts, now=now, condition_sql=_CAMPAIGN_SENDING_SQL)
+
+
+def settle(delivery: Delivery, status: str, **details: Any) -> bool:
+    """The send loop's outcome write for one delivery, as a worker makes it."""
+    return outbox.write(Delivery, _result(delivery, status, **details))

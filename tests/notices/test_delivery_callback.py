@@ -9,8 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
-from notices.services import delivery as service
-from tests.notices.delivery_support import email_rows, make_campaign, use_fast_delivery
+from tests.notices.delivery_support import email_rows, make_campaign, settle, use_fast_delivery
 from trusts import clock
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +105,7 @@ def test_a_receipt_that_overtakes_the_worker_wins(client, sent_delivery):
     Delivery.objects.filter(pk=sent_delivery.pk).update(status=DeliveryStatus.SENDING)
     worker_view = Delivery.objects.select_related("recipient").get(pk=sent_delivery.pk)
     post(client, receipt(sent_delivery, "delivered"))
-    assert service._settle(worker_view, DeliveryStatus.SENT, provider_reference="n-1") is None
+    assert settle(worker_view, DeliveryStatus.SENT, provider_reference="n-1") is False
     sent_delivery.refresh_from_db()
     assert sent_delivery.status == DeliveryStatus.DELIVERED
 

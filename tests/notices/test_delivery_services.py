@@ -22,11 +22,13 @@ from notices.services import delivery as service
 from notices.services.delivery import CampaignError
 from tests.factories import make_action, make_return
 from tests.notices.delivery_support import (
+    claim,
     email_rows,
     make_campaign,
     make_template,
     row,
     send_one,
+    settle,
     use_fast_delivery,
 )
 from trusts import clock
@@ -211,14 +213,14 @@ def test_a_claimed_delivery_cannot_be_claimed_again(rwe, chris, fast_delivery, d
     mark_sending(campaign, clock.now())
     delivery = campaign.deliveries.get()
     now = clock.now()
-    assert service._claim(delivery.pk, now, 0) is True
-    assert service._claim(delivery.pk, now, 0) is False
+    assert claim(delivery.pk, now, 0) is True
+    assert claim(delivery.pk, now, 0) is False
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENDING and delivery.attempts == 1
     # ... and a worker that claimed it cannot settle it once someone else has (a later attempt).
     stale = Delivery.objects.get(pk=delivery.pk)
     Delivery.objects.filter(pk=delivery.pk).update(attempts=2)
-    assert service._settle(stale, DeliveryStatus.DELIVERED) is None
+    assert settle(stale, DeliveryStatus.DELIVERED) is False
 
 
 def test_deliveries_of_a_draft_campaign_are_never_sent(rwe, chris, fast_delivery):
@@ -341,7 +343,7 @@ def test_a_stale_claim_already_at_the_provider_is_settled_without_sending_again(
     reached, lost = campaign.deliveries.order_by("pk")
     # Both claimed by a worker that then died: one after the provider took it, one before.
     for d in (reached, lost):
-        assert service._claim(d.pk, now, 0)
+        assert claim(d.pk, now, 0)
     fast_delivery.attempt(reached.pk)
     fast_delivery.sent(reached.pk)
 
@@ -368,7 +370,7 @@ def test_a_stale_claim_on_a_channel_that_cannot_be_asked_is_sent_again(
     now = clock.now()
     mark_sending(campaign, now)
     delivery = campaign.deliveries.get()
-    assert service._claim(delivery.pk, now, 0)
+    assert claim(delivery.pk, now, 0)
     later = now + dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
     move_clock(monkeypatch, later)
     service.deliveries_recover(now=later)
@@ -439,13 +441,13 @@ def test_cancel_during_sending_lets_in_flight_messages_finish(rwe, chris, fast_d
     mark_sending(campaign, now)
     first, second, third, fourth = campaign.deliveries.order_by("pk")
     assert send_one(first.pk) == DeliveryStatus.DELIVERED
-    assert service._claim(second.pk, now, 0)  # a worker is sending this one right now
+    assert claim(second.pk, now, 0)  # a worker is sending this one right now
     service.campaign_cancel(campaign=campaign, user=chris)
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 1, DeliveryStatus.SENDING: 1,
                                   DeliveryStatus.CANCELLED: 2}
     # The in-flight one settles normally; the cancelled ones cannot be claimed any more.
     in_flight = Delivery.objects.select_related("recipient").get(pk=second.pk)
-    assert service._settle(in_flight, DeliveryStatus.DELIVERED) == DeliveryStatus.DELIVERED
+    assert settle(in_flight, DeliveryStatus.DELIVERED) is True
     assert service.deliveries_send(delivery_ids=[third.pk, fourth.pk]) == 0
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 2, DeliveryStatus.CANCELLED: 2}
 
