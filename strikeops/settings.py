@@ -408,9 +408,11 @@ DELIVERY_CHUNK_SIZE = env_int("DELIVERY_CHUNK_SIZE", 500)
 # longest send: NOTIFY_TIMEOUT or EMAIL_TIMEOUT plus a wait for the rate limit). With the recovery
 # task every 15 s, a dead process's in-flight message is released within 55 s.
 DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 40)
-# A queued delivery whose broker message has not been worked this long is put in a new message
-# (a safety net: the broker's visibility timeout returns a dead worker's messages much sooner).
-DELIVERY_REQUEUE_AFTER_SECONDS = env_int("DELIVERY_REQUEUE_AFTER_SECONDS", 300)
+# A queued delivery whose broker message has not been worked this long is put in a new message: a
+# safety net for messages the broker itself lost (a Redis restart without persistence); a dead
+# worker's messages come back through the visibility timeout much sooner. Long, because a row may
+# rightly wait this long behind a large rate-limited campaign, and each re-queue is wasted work.
+DELIVERY_REQUEUE_AFTER_SECONDS = env_int("DELIVERY_REQUEUE_AFTER_SECONDS", 900)
 # A send task works this long, then queues the rest of its work as a new task (see the visibility timeout).
 DELIVERY_TASK_SECONDS = env_int("DELIVERY_TASK_SECONDS", 15)
 DELIVERY_RECOVER_EVERY_SECONDS = env_int("DELIVERY_RECOVER_EVERY_SECONDS", 15)
