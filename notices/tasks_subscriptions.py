@@ -10,13 +10,7 @@ from notices.services.subscriptions import (
     subscriber_email_ids_queued,
     subscriber_email_send,
     subscriber_emails_create,
-    subscription_confirmation_send,
 )
-
-
-@shared_task(name="notices.send_subscription_confirmation")
-def send_subscription_confirmation(subscription_id: int) -> bool:
-    return subscription_confirmation_send(subscription_id=subscription_id)
 
 
 @shared_task(name="notices.notify_subscribers")
@@ -31,4 +25,5 @@ def notify_subscribers(version_id: int, kind: str = SubscriberEmailKind.NOTICE) 
 
 @shared_task(name="notices.send_subscriber_email")
 def send_subscriber_email(email_id: int) -> str | None:
+    """One outbox row: a confirmation link, a notice or a withdrawal."""
     return subscriber_email_send(email_id=email_id)

@@ -156,7 +156,6 @@ CELERY_TASK_ROUTES = {
     "notices.campaign_fan_out": {"queue": "bulk"},
     "notices.deliveries_send_range": {"queue": "bulk"},
     "notices.deliveries_send_ids": {"queue": "bulk"},
-    "notices.send_subscription_confirmation": {"queue": "transactional"},
     "notices.notify_subscribers": {"queue": "transactional"},
     "notices.send_subscriber_email": {"queue": "transactional"},
     "trusts.send_return_reminders": {"queue": "transactional"},

@@ -52,19 +52,21 @@ SubscriberEmailStatus = OutboxStatus
 
 
 class SubscriberEmailKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Confirm the subscription"
     NOTICE = "notice", "A published notice or an update"
     WITHDRAWAL = "withdrawal", "The notice was withdrawn"
 
 
 class SubscriberEmail(models.Model):
-    """One email to one subscriber about one published version of a notice (or its withdrawal): an
-    outbox row like a campaign delivery (notices/outbox.py: the same claim, outcome write, retries
-    and recovery), unique per (version, subscription, kind) so that "exactly once" holds however
-    often the fan-out or the send task runs."""
+    """One email to one subscriber: the confirmation link of a subscription, or one published version
+    of a notice (or its withdrawal). An outbox row like a campaign delivery (notices/outbox.py: the
+    same claim, outcome write, retries and recovery), unique per (version, subscription, kind) so that
+    "exactly once" holds however often the fan-out or the send task runs."""
 
-    version = models.ForeignKey("notices.NoticeVersion", on_delete=models.CASCADE, related_name="subscriber_emails")
+    version = models.ForeignKey("notices.NoticeVersion", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="subscriber_emails")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=10, choices=SubscriberEmailKind.choices, default=SubscriberEmailKind.NOTICE,
+    kind = models.CharField(max_length=12, choices=SubscriberEmailKind.choices, default=SubscriberEmailKind.NOTICE,
                             db_default=SubscriberEmailKind.NOTICE)
     status = models.CharField(max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -82,6 +84,10 @@ class SubscriberEmail(models.Model):
             models.CheckConstraint(name="subscriber_email_status_valid", condition=Q(status__in=OutboxStatus.values)),
             models.CheckConstraint(name="subscriber_email_kind_valid",
                                    condition=Q(kind__in=SubscriberEmailKind.values)),
+            # A confirmation is about the subscription; every other email is about a version.
+            models.CheckConstraint(name="subscriber_email_version_by_kind",
+                                   condition=Q(kind=SubscriberEmailKind.CONFIRMATION, version__isnull=True)
+                                   | (~Q(kind=SubscriberEmailKind.CONFIRMATION) & Q(version__isnull=False))),
             models.CheckConstraint(name="subscriber_email_sending_has_claim",
                                    condition=~Q(status=OutboxStatus.SENDING) | Q(claimed_at__isnull=False)),
             models.CheckConstraint(name="subscriber_email_retry_has_time",

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notices import outbox
-from notices.channels import PermanentFailure, SendFailure, TemporaryFailure, send_email
+from notices.channels import PermanentFailure, TemporaryFailure, send_email
 from notices.models import (
     NoticeStatus,
     NoticeVersion,
@@ -96,38 +96,17 @@ def subscription_request(*, trust: Trust, email: str, request: HttpRequest | Non
         subscription.save()
         audit_record(event="subscription.requested", summary=f"Email subscription requested for {trust.ods_code}",
                      trust=trust, target=subscription, details={"new": created}, request=request)
-        from notices.tasks_subscriptions import send_subscription_confirmation
+        # The confirmation email is an outbox row like every other email to the public.
+        row = SubscriberEmail.objects.create(subscription=subscription, kind=SubscriberEmailKind.CONFIRMATION,
+                                             enqueued_at=now)
+        from notices.tasks_subscriptions import send_subscriber_email
         from strikeops.queueing import enqueue_on_commit
 
         # One small email: if the broker is down, send it in this request rather than lose it.
-        subscription_pk = subscription.pk
-        enqueue_on_commit(send_subscription_confirmation, subscription_pk, what=f"subscription {subscription_pk}",
-                          fallback=lambda: send_subscription_confirmation.apply(args=(subscription_pk,)))
+        row_pk = row.pk
+        enqueue_on_commit(send_subscriber_email, row_pk, what=f"confirmation email {row_pk}",
+                          fallback=lambda: send_subscriber_email.apply(args=(row_pk,)))
     return subscription
-
-
-def subscription_confirmation_send(*, subscription_id: int) -> bool:
-    subscription = Subscription.objects.select_related("trust").filter(
-        pk=subscription_id, status=SubscriptionStatus.PENDING).first()
-    if subscription is None or subscription.confirmation_sent_at is None:
-        return False
-    confirm_url = absolute_url(reverse("notices:subscription_confirm", args=[_confirmation_token(subscription)]))
-    try:
-        send_email(_message(
-            subscription=subscription,
-            subject=_one_line(f"Confirm that you want notices from {subscription.trust.name}"),
-            template="notices/email/confirm_subscription.txt",
-            context={"confirm_url": confirm_url, "valid_days": CONFIRM_MAX_AGE.days},
-        ))
-    except SendFailure as failure:
-        # Recorded, not raised (a raise would fail the request when tasks run in-process, and lose the
-        # reason in a worker): the link never went out, so forget that it did, and asking again sends
-        # a new one at once instead of after RESEND_CONFIRMATION_AFTER. The log has no address.
-        logger.warning("Confirmation email for subscription %s failed: %s", subscription.pk, failure.reason)
-        Subscription.objects.filter(pk=subscription.pk, confirmation_sent_at=subscription.confirmation_sent_at
-                                    ).update(confirmation_sent_at=None)
-        return False
-    return True
 
 
 def subscription_for_confirmation(*, token: str) -> Subscription:
@@ -193,8 +172,11 @@ def subscriber_emails_create(*, version_id: int, kind: str = SubscriberEmailKind
                       .order_by("pk").values_list("pk", flat=True).iterator(chunk_size=FAN_OUT_CHUNK))
     created = 0
     chunk: list[SubscriberEmail] = []
+    # Stamped as queued now: the caller queues each row next (else the recovery task finds them).
+    now = timezone.now()
     for subscription_id in subscriber_ids:
-        chunk.append(SubscriberEmail(version_id=version_id, subscription_id=subscription_id, kind=kind))
+        chunk.append(SubscriberEmail(version_id=version_id, subscription_id=subscription_id, kind=kind,
+                                     enqueued_at=now))
         if len(chunk) == FAN_OUT_CHUNK:
             created += len(SubscriberEmail.objects.bulk_create(chunk, ignore_conflicts=True))
             chunk = []
@@ -214,6 +196,16 @@ def _one_line(text: str) -> str:
 
 
 def _subscriber_message(row: SubscriberEmail) -> EmailMessage:
+    if row.kind == SubscriberEmailKind.CONFIRMATION:
+        subscription = row.subscription
+        confirm_url = absolute_url(reverse("notices:subscription_confirm", args=[_confirmation_token(subscription)]))
+        return _message(
+            subscription=subscription,
+            subject=_one_line(f"Confirm that you want notices from {subscription.trust.name}"),
+            template="notices/email/confirm_subscription.txt",
+            context={"confirm_url": confirm_url, "valid_days": CONFIRM_MAX_AGE.days},
+        )
+    assert row.version is not None  # a database constraint: every other kind has a version
     version, notice = row.version, row.version.notice
     if row.kind == SubscriberEmailKind.WITHDRAWAL:
         return _message(
@@ -232,9 +224,13 @@ def _subscriber_message(row: SubscriberEmail) -> EmailMessage:
 
 def _skip_reason(row: SubscriberEmail) -> str:
     """Why this email must not go now, or "" if it may."""
+    if row.kind == SubscriberEmailKind.CONFIRMATION:
+        if row.subscription.status != SubscriptionStatus.PENDING or row.subscription.confirmation_sent_at is None:
+            return "No longer waiting for confirmation"
+        return ""
     if row.subscription.status != SubscriptionStatus.CONFIRMED:
         return "Unsubscribed before sending"
-    if row.kind == SubscriberEmailKind.NOTICE and row.version.notice.status == NoticeStatus.WITHDRAWN:
+    if row.kind == SubscriberEmailKind.NOTICE and row.version and row.version.notice.status == NoticeStatus.WITHDRAWN:
         return "The notice was withdrawn before sending"
     return ""
 

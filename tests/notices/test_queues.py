@@ -25,7 +25,6 @@ def tasks_loaded() -> None:
     ("notices.campaign_fan_out", "bulk"),
     ("notices.deliveries_send_range", "bulk"),
     ("notices.deliveries_send_ids", "bulk"),
-    ("notices.send_subscription_confirmation", "transactional"),
     ("notices.notify_subscribers", "transactional"),
     ("notices.send_subscriber_email", "transactional"),
     ("trusts.send_return_reminders", "transactional"),

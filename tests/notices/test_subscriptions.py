@@ -82,6 +82,11 @@ def smtp() -> Iterator[Mailbox]:
         controller.stop()
 
 
+def emails():  # type: ignore[no-untyped-def]
+    """Outbox rows about notices (the confirmation links are outbox rows too)."""
+    return SubscriberEmail.objects.exclude(kind=SubscriberEmailKind.CONFIRMATION)
+
+
 def text(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
 
@@ -157,7 +162,7 @@ def test_a_pending_subscriber_gets_no_notices(rwe, chris, smtp, django_capture_o
     smtp.messages.clear()
     publish(rwe, chris, django_capture_on_commit_callbacks)
     assert smtp.messages == []
-    assert not SubscriberEmail.objects.exists()
+    assert not emails().exists()
 
 
 def test_the_page_says_the_same_whether_or_not_the_address_is_subscribed(client, subscribed, smtp,  # type: ignore[no-untyped-def]
@@ -239,7 +244,7 @@ def test_publishing_emails_each_confirmed_subscriber_once(rwe, chris, subscribed
     assert f"{SITE}{notice.get_absolute_url()}" in body
     assert one_click_path(message) == reverse("notices:unsubscribe", args=[subscribed.unsubscribe_token])
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    row = SubscriberEmail.objects.get()
+    row = emails().get()
     assert (row.status, row.attempts, row.version_id) == (SubscriberEmailStatus.SENT, 1, notice.current_version_id)
 
     # The fan-out and the send task run again (a redelivered message, a re-queue): nothing new is sent.
@@ -247,7 +252,7 @@ def test_publishing_emails_each_confirmed_subscriber_once(rwe, chris, subscribed
     notify_subscribers(notice.current_version_id)
     assert send_subscriber_email(row.pk) is None  # not claimed: already sent
     assert len(smtp.messages) == 1
-    assert SubscriberEmail.objects.count() == 1
+    assert emails().count() == 1
 
 
 def test_nothing_is_queued_until_the_publication_commits(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
@@ -256,7 +261,7 @@ def test_nothing_is_queued_until_the_publication_commits(rwe, chris, subscribed,
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notice_publish(notice=notice, user=chris)
     assert len(callbacks) == 1
-    assert smtp.messages == [] and not SubscriberEmail.objects.exists()
+    assert smtp.messages == [] and not emails().exists()
     callbacks[0]()
     assert len(smtp.messages) == 1
 
@@ -269,7 +274,7 @@ def test_an_update_is_emailed_as_a_new_version(rwe, chris, subscribed, smtp,  # 
                       what_to_do=DEFAULT_WHAT_TO_DO, action=None, change_note="Visiting hours restored.")
     assert [m["Subject"] for m in smtp.messages] == ["Visiting", "Updated: Visiting"]
     assert "Visiting hours restored." in text(smtp.messages[1])
-    assert SubscriberEmail.objects.filter(status=SubscriberEmailStatus.SENT).count() == 2
+    assert emails().filter(status=SubscriberEmailStatus.SENT).count() == 2
 
 
 def test_one_click_unsubscribe_works_without_a_csrf_token(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
@@ -349,13 +354,13 @@ def test_a_temporary_smtp_failure_is_retried_after_the_back_off_and_sent_once(
         rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
     smtp.refuse_data = ["451 4.3.0 Try again later"]
     publish(rwe, chris, django_capture_on_commit_callbacks)
-    row = SubscriberEmail.objects.get()
+    row = emails().get()
     assert (row.status, row.attempts) == (SubscriberEmailStatus.AWAITING_RETRY, 1)
     assert row.failure_reason == "The mail server answered SMTP 451"
     recover_later(settings.DELIVERY_RETRY_BASE_SECONDS - 5)  # not due yet: nothing happens
-    assert SubscriberEmail.objects.get().attempts == 1
+    assert emails().get().attempts == 1
     recover_later(settings.DELIVERY_RETRY_BASE_SECONDS)
-    row = SubscriberEmail.objects.get()
+    row = emails().get()
     assert (row.status, row.attempts) == (SubscriberEmailStatus.SENT, 2)
     assert len(smtp.messages) == 1
 
@@ -367,7 +372,7 @@ def test_a_temporary_failure_that_persists_stops_after_the_attempt_limit(
     publish(rwe, chris, django_capture_on_commit_callbacks)
     for attempt in range(1, 3):
         recover_later(settings.DELIVERY_RETRY_MAX_SECONDS * attempt)
-    row = SubscriberEmail.objects.get()
+    row = emails().get()
     assert (row.status, row.attempts) == (SubscriberEmailStatus.PERMANENT_FAILURE, 3)
     assert row.failure_reason == "The mail server answered SMTP 451 (gave up after 3 attempts)"
     assert smtp.messages == []
@@ -377,7 +382,7 @@ def test_a_refused_recipient_fails_at_once(rwe, chris, subscribed, smtp,  # type
                                            django_capture_on_commit_callbacks) -> None:
     smtp.refuse_rcpt[PATIENT] = "550 5.1.1 No such user"
     publish(rwe, chris, django_capture_on_commit_callbacks)
-    row = SubscriberEmail.objects.get()
+    row = emails().get()
     assert (row.status, row.attempts) == (SubscriberEmailStatus.PERMANENT_FAILURE, 1)
     assert row.failure_reason == "The mail server refused the recipient (SMTP 550)"
 
@@ -390,7 +395,7 @@ def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscrib
     subscription_service.subscriber_emails_create(version_id=version.pk)
     Subscription.objects.update(status=SubscriptionStatus.UNSUBSCRIBED)
     callbacks[0]()
-    row = SubscriberEmail.objects.get()
+    row = emails().get()
     assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED, "Unsubscribed before sending")
     assert smtp.messages == []
 
@@ -402,9 +407,35 @@ def test_a_notice_withdrawn_before_the_send_is_not_emailed(rwe, chris, subscribe
         notice_publish(notice=notice, user=chris)
     notice_withdraw(notice=notice, user=chris, reason="Mistake")
     callbacks[0]()
-    row = SubscriberEmail.objects.get(kind=SubscriberEmailKind.NOTICE)
+    row = emails().get(kind=SubscriberEmailKind.NOTICE)
     assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED,
                                                 "The notice was withdrawn before sending")
+    assert smtp.messages == []
+
+
+def test_a_confirmation_link_is_an_outbox_row_retried_after_a_temporary_failure(
+        rwe, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+    smtp.refuse_data = ["451 4.3.0 Try again later"]
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_request(trust=rwe, email=PATIENT)
+    row = SubscriberEmail.objects.get(kind=SubscriberEmailKind.CONFIRMATION)
+    assert (row.status, row.version_id, row.attempts) == (SubscriberEmailStatus.AWAITING_RETRY, None, 1)
+    assert smtp.messages == []
+    recover_later(settings.DELIVERY_RETRY_BASE_SECONDS)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (SubscriberEmailStatus.SENT, 2)
+    [message] = smtp.messages
+    assert message["Subject"] == f"Confirm that you want notices from {rwe.name}"
+    assert link(message, "subscriptions/confirm")
+
+
+def test_a_confirmation_no_longer_needed_is_not_sent(rwe, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        subscription_request(trust=rwe, email=PATIENT)
+    Subscription.objects.update(status=SubscriptionStatus.UNSUBSCRIBED)
+    callbacks[0]()
+    row = SubscriberEmail.objects.get(kind=SubscriberEmailKind.CONFIRMATION)
+    assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED, "No longer waiting for confirmation")
     assert smtp.messages == []
 
 
@@ -425,14 +456,14 @@ def test_withdrawing_a_notice_emails_its_confirmed_subscribers_once_with_the_rea
     assert "has withdrawn a notice" in body and "Why it was withdrawn: Published for the wrong action." in body
     assert f"{SITE}{notice.get_absolute_url()}" in body
     assert one_click_path(message) == reverse("notices:unsubscribe", args=[subscribed.unsubscribe_token])
-    row = SubscriberEmail.objects.get(kind=SubscriberEmailKind.WITHDRAWAL)
+    row = emails().get(kind=SubscriberEmailKind.WITHDRAWAL)
     assert (row.status, row.attempts, row.subscription_id) == (SubscriberEmailStatus.SENT, 1, subscribed.pk)
 
     # The fan-out again (a redelivered message) and the recovery task: nothing new is sent.
     notify_subscribers(notice.current_version_id, SubscriberEmailKind.WITHDRAWAL)
     recover_later(3600)
     assert len(smtp.messages) == 1
-    assert SubscriberEmail.objects.filter(kind=SubscriberEmailKind.WITHDRAWAL).count() == 1
+    assert emails().filter(kind=SubscriberEmailKind.WITHDRAWAL).count() == 1
 
 
 def test_a_withdrawal_whose_fan_out_was_lost_is_sent_by_the_recovery_task(
@@ -451,11 +482,11 @@ def test_an_email_that_fails_in_an_unexpected_way_is_never_left_sending(
     settings.DELIVERY_MAX_ATTEMPTS = 2
     with mock.patch("notices.services.subscriptions.send_email", side_effect=ValueError("boom")):
         publish(rwe, chris, django_capture_on_commit_callbacks)
-        row = SubscriberEmail.objects.get()
+        row = emails().get()
         assert (row.status, row.failure_reason) == (SubscriberEmailStatus.AWAITING_RETRY,
                                                     "Unexpected error while sending (ValueError)")
         recover_later(settings.DELIVERY_RETRY_MAX_SECONDS)
-    row = SubscriberEmail.objects.get()
+    row = emails().get()
     assert row.status == SubscriberEmailStatus.PERMANENT_FAILURE and row.attempts == 2
 
 
@@ -466,10 +497,10 @@ def test_an_email_left_sending_by_a_dead_worker_is_released_and_sent(
         version = notice_publish(notice=notice, user=chris)
     subscription_service.subscriber_emails_create(version_id=version.pk)
     # A worker claimed it and died before sending.
-    SubscriberEmail.objects.update(status=SubscriberEmailStatus.SENDING, attempts=1, claimed_at=timezone.now())
+    emails().update(status=SubscriberEmailStatus.SENDING, attempts=1, claimed_at=timezone.now())
     recover_later(settings.DELIVERY_SENDING_TIMEOUT_SECONDS - 1)
-    assert SubscriberEmail.objects.get().status == SubscriberEmailStatus.SENDING  # might still be sending
+    assert emails().get().status == SubscriberEmailStatus.SENDING  # might still be sending
     recover_later(settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
-    row = SubscriberEmail.objects.get()
+    row = emails().get()
     assert (row.status, row.attempts) == (SubscriberEmailStatus.SENT, 2)
     assert len(smtp.messages) == 1
