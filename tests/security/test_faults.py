@@ -13,6 +13,7 @@ or the database fails (issue 7).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import socket
@@ -40,7 +41,6 @@ from notices.models import (
     Subscription,
     SubscriptionStatus,
 )
-from notices.services import subscriptions as subscription_service
 from notices.services.notices import notice_create, notice_publish
 from tests.factories import local, make_action
 from tests.notices.delivery_support import make_campaign, row
@@ -180,37 +180,55 @@ def test_return_reminders_record_a_refused_connection_and_carry_on(ada, tom, smt
 
 
 @pytest.mark.django_db
-def test_a_subscription_request_when_smtp_refuses_records_it_and_the_link_can_be_asked_for_again(
-        client, rwe, smtp_refusing, django_capture_on_commit_callbacks, caplog) -> None:  # type: ignore[no-untyped-def]
+def recover_later(seconds: int) -> None:
+    """The outbox recovery task (beat) run `seconds` from now, in-process."""
+    from unittest import mock
+
+    from notices.tasks_delivery import outbox_recover
+
+    later = timezone.now() + dt.timedelta(seconds=seconds)
+    with mock.patch("django.utils.timezone.now", return_value=later), \
+            mock.patch("trusts.clock.now", return_value=later):
+        outbox_recover.delay().get()
+
+
+def test_a_subscription_request_when_smtp_refuses_records_it_and_sends_the_link_once_the_server_is_back(
+        client, rwe, smtp_refusing, django_capture_on_commit_callbacks, caplog, settings) -> None:  # type: ignore[no-untyped-def]
     subscribe = reverse("notices:subscribe", args=["RWE"])
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
         response = client.post(subscribe, {"email": "reader@example.org"})
     assert response.status_code == 302 and response.url == reverse("notices:subscribe_sent", args=["RWE"])
     subscription = Subscription.objects.get()
     assert subscription.status == SubscriptionStatus.PENDING
-    assert subscription.confirmation_sent_at is None  # recorded: the link never went out
+    email = SubscriberEmail.objects.get()  # the confirmation link is an outbox row: recorded, to be retried
+    assert (email.status, email.failure_reason) == (
+        SubscriberEmailStatus.AWAITING_RETRY, "Could not reach the mail server (ConnectionRefusedError)")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "ConnectionRefusedError" in logged and "reader@example.org" not in logged
 
-    # The mail server is back: asking again sends the link at once (no wait for the resend interval).
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), \
-            django_capture_on_commit_callbacks(execute=True):
-        client.post(subscribe, {"email": "reader@example.org"})
+    # The mail server is back: the recovery task sends the link after the back-off, once.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        recover_later(settings.DELIVERY_RETRY_BASE_SECONDS)
+        recover_later(settings.DELIVERY_RETRY_MAX_SECONDS)
     assert [m.to for m in mail.outbox] == [["reader@example.org"]]
+    assert SubscriberEmail.objects.get().status == SubscriberEmailStatus.SENT
 
 
 @pytest.mark.django_db
 def test_subscriber_emails_retry_a_refused_connection_then_record_the_failure(
-        rwe, chris, smtp_refusing, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, smtp_refusing, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DELIVERY_MAX_ATTEMPTS = 3
     Subscription.objects.create(trust=rwe, email="reader@example.org", status=SubscriptionStatus.CONFIRMED,
                                 confirmation_sent_at=timezone.now(), confirmed_at=timezone.now())
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="Open as usual.",
                            what_to_do="Attend unless contacted.")
     with django_capture_on_commit_callbacks(execute=True):
         notice_publish(notice=notice, user=chris)  # fans out and sends in-process (eager tasks)
+    for attempt in (1, 2):
+        recover_later(settings.DELIVERY_RETRY_MAX_SECONDS * attempt)  # the due-retry sweep
     email = SubscriberEmail.objects.get()
-    assert (email.status, email.attempts) == (SubscriberEmailStatus.FAILED, subscription_service.SEND_ATTEMPTS)
-    assert "ConnectionRefusedError" in email.error and "reader@example.org" not in email.error
+    assert (email.status, email.attempts) == (SubscriberEmailStatus.PERMANENT_FAILURE, 3)
+    assert "ConnectionRefusedError" in email.failure_reason and "reader@example.org" not in email.failure_reason
     assert mail.outbox == []
 
 
