@@ -399,11 +399,6 @@ def deliveries_send_ids(*, delivery_ids: list[int]) -> int:
     return sent
 
 
-def deliveries_send(*, delivery_ids: Iterable[int]) -> int:
-    """Send each delivery in turn; returns how many this call sent (sent or delivered)."""
-    return _send_each(list(delivery_ids), deadline=None)[0]
-
-
 def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
     """The send loop. For each delivery: wait for the rate limit, then one statement (one commit)
     writes the previous message's outcome and claims this one; send; and so on, the last outcome

@@ -9,7 +9,7 @@ from typing import Any
 from notices import outbox
 from notices.channels import MemorySendRecord, recording_channel_record
 from notices.models import Campaign, Channel, Delivery, MessageTemplate
-from notices.services.delivery import _CAMPAIGN_SENDING_SQL, _result, campaign_create, deliveries_send
+from notices.services.delivery import _CAMPAIGN_SENDING_SQL, _result, campaign_create, deliveries_send_ids
 from trusts.models import Trust
 
 FAST = {
@@ -70,8 +70,8 @@ def make_campaign(trust: Trust, user: Any, rows: Any, *, channel: str = Channel.
 
 
 def send_one(delivery_id: int) -> str:
-    """One delivery through the send loop the workers run (claim, send, one outcome write); its status after."""
-    deliveries_send(delivery_ids=[delivery_id])
+    """One delivery through the workers' send task (claim, send, one outcome write); its status after."""
+    deliveries_send_ids(delivery_ids=[delivery_id])
     return Delivery.objects.get(pk=delivery_id).status
 
 

@@ -226,7 +226,7 @@ def test_a_claimed_delivery_cannot_be_claimed_again(rwe, chris, fast_delivery, d
 def test_deliveries_of_a_draft_campaign_are_never_sent(rwe, chris, fast_delivery):
     campaign = make_campaign(rwe, chris, email_rows(3))
     ids = list(campaign.deliveries.values_list("pk", flat=True))
-    assert service.deliveries_send(delivery_ids=ids) == 0
+    assert service.deliveries_send_ids(delivery_ids=ids) == 0
     assert statuses(campaign) == {DeliveryStatus.QUEUED: 3}
     assert fast_delivery.totals() == ({}, {})
 
@@ -448,7 +448,7 @@ def test_cancel_during_sending_lets_in_flight_messages_finish(rwe, chris, fast_d
     # The in-flight one settles normally; the cancelled ones cannot be claimed any more.
     in_flight = Delivery.objects.select_related("recipient").get(pk=second.pk)
     assert settle(in_flight, DeliveryStatus.DELIVERED) is True
-    assert service.deliveries_send(delivery_ids=[third.pk, fourth.pk]) == 0
+    assert service.deliveries_send_ids(delivery_ids=[third.pk, fourth.pk]) == 0
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 2, DeliveryStatus.CANCELLED: 2}
 
 
@@ -496,7 +496,7 @@ def test_progress_is_one_grouped_query(rwe, chris, fast_delivery, django_assert_
     campaign = make_campaign(rwe, chris, [*email_rows(6), row(99, email="perm-fail@simulator.notify")])
     mark_sending(campaign, clock.now())
     ids = list(campaign.deliveries.order_by("pk").values_list("pk", flat=True))
-    service.deliveries_send(delivery_ids=ids[:3] + ids[-1:])
+    service.deliveries_send_ids(delivery_ids=ids[:3] + ids[-1:])
     with django_assert_num_queries(1):
         progress = campaign_progress(campaign)
     assert progress["counts"][DeliveryStatus.DELIVERED] == 3
