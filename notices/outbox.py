@@ -1,7 +1,7 @@
 """The outbox engine: one status machine, one claim, one outcome write, one retry policy and one
 recovery sweep for every table of outgoing messages. Each such table has the same shape (status,
 attempts, claimed_at, next_attempt_at, enqueued_at, failure_reason, sent_at, completed_at): campaign
-deliveries (Delivery) and emails to notice subscribers (SubscriberEmail: notices and withdrawals).
+deliveries (Delivery) and emails to subscribers (SubscriberEmail: confirmation links, notices, withdrawals).
 The services that send them (services/delivery.py, services/subscriptions.py) decide only what a
 message says and who may get it; how it moves from queued to an outcome is decided here, once.
 
