@@ -18,8 +18,10 @@ from notices.models.campaigns import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS
 from trusts import clock
 
 
-def _summarise(counts: dict[str, int], *, stalled: int = 0, retrying: int = 0,
-               possibly_duplicated: int = 0) -> dict[str, Any]:
+def progress_summary(counts: dict[str, int]) -> dict[str, Any]:
+    """Counts by status (every status, zeros included) with total, pending, done, succeeded, failed,
+    cancelled and percent done: the summary the pages, the JSON endpoint and the API share."""
+    counts = {status: counts.get(status, 0) for status in DeliveryStatus.values}
     total = sum(counts.values())
     pending = sum(counts[s] for s in PENDING_STATUSES)
     done = total - pending
@@ -33,9 +35,6 @@ def _summarise(counts: dict[str, int], *, stalled: int = 0, retrying: int = 0,
         "cancelled": counts[DeliveryStatus.CANCELLED],
         # Whole percent, rounded down: 100 only when nothing is left to do.
         "percent": (done * 100 // total) if total else 0,
-        "stalled": stalled,
-        "retrying": retrying,
-        "possibly_duplicated": possibly_duplicated,
     }
 
 
@@ -66,7 +65,7 @@ def campaign_progress(campaign: Campaign | int) -> dict[str, Any]:
                 stalled += row["n"]
             else:
                 retrying += row["n"]
-    return _summarise(counts, stalled=stalled, retrying=retrying, possibly_duplicated=duplicated)
+    return {**progress_summary(counts), "stalled": stalled, "retrying": retrying, "possibly_duplicated": duplicated}
 
 
 def campaign_failures(campaign: Campaign | int, *, limit: int = 200) -> list[dict[str, Any]]:

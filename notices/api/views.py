@@ -15,10 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from notices.api.serializers import CampaignSerializer, NoticeSerializer
-from notices.models import Campaign, DeliveryStatus, Notice
-from notices.models.campaigns import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
+from notices.models import Campaign, Notice
 from notices.selectors_campaigns import delivery_counts
-from notices.selectors_delivery import campaign_progress
+from notices.selectors_delivery import campaign_progress, progress_summary
 from notices.selectors_notices import public_notice_or_404, public_notices
 from trusts.api import examples as ex
 from trusts.api.serializers import QueryFilterSerializer
@@ -104,17 +103,6 @@ class NoticeDetailView(generics.RetrieveAPIView):
 
 # --- campaign status (communications staff) --------------------------------------------------------
 
-def _summary(counts: dict[str, int]) -> dict[str, Any]:
-    """The same summary as notices.selectors_delivery.campaign_progress, from counts already fetched."""
-    full = {status: counts.get(status, 0) for status in DeliveryStatus.values}
-    total = sum(full.values())
-    pending = sum(full[s] for s in PENDING_STATUSES)
-    return {"counts": full, "total": total, "pending": pending, "done": total - pending,
-            "succeeded": sum(full[s] for s in SUCCESS_STATUSES), "failed": sum(full[s] for s in FAILURE_STATUSES),
-            "cancelled": full[DeliveryStatus.CANCELLED],
-            "percent": ((total - pending) * 100 // total) if total else 0}
-
-
 def comms_trusts(request: Request) -> QuerySet[Trust]:
     return trusts_with_role(request.user, Role.TRUST_COMMS)
 
@@ -143,7 +131,7 @@ class CampaignListView(generics.ListAPIView):
         campaigns = args[0] if args else []
         counts = delivery_counts(campaigns)  # one grouped query for the page
         kwargs["context"] = {**self.get_serializer_context(),
-                             "progress": {c.pk: _summary(counts.get(c.pk, {})) for c in campaigns}}
+                             "progress": {c.pk: progress_summary(counts.get(c.pk, {})) for c in campaigns}}
         return CampaignSerializer(*args, **kwargs)
 
     @extend_schema(summary="Campaigns of your trusts", description="Patient message campaigns of the trusts where "
@@ -167,7 +155,10 @@ class CampaignDetailView(generics.RetrieveAPIView):
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> CampaignSerializer:
         campaign = args[0] if args else None
-        progress = {campaign.pk: campaign_progress(campaign)} if campaign is not None else {}
+        # The API's progress is the counts summary, as in the list (the page's "what is happening"
+        # lines are not part of it).
+        progress = ({campaign.pk: progress_summary(campaign_progress(campaign)["counts"])}
+                    if campaign is not None else {})
         kwargs["context"] = {**self.get_serializer_context(), "progress": progress}
         return CampaignSerializer(*args, **kwargs)
 
