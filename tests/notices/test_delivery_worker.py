@@ -145,9 +145,10 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-# The test channel holds each accepted message 40 ms before answering, so that the kill lands while
-# the provider has messages we have not yet recorded as sent.
-@worker_env(DELIVERY_TEST_CHANNEL_DELAY_MS="40", DELIVERY_CHUNK_SIZE="20")
+# The test channel holds each accepted message 150 ms before answering (longer than the one database
+# statement per message, even on a loaded machine), so that the kill lands while the provider has
+# messages we have not yet recorded as sent.
+@worker_env(DELIVERY_TEST_CHANNEL_DELAY_MS="150", DELIVERY_CHUNK_SIZE="20")
 def test_a_worker_killed_mid_campaign_and_restarted_neither_loses_nor_repeats_a_message(
         rwe, chris, celery_worker_process, settings):
     from strikeops.celery import app
