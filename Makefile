@@ -75,6 +75,8 @@ collectstatic: install
 
 check-deploy: install
 	DEBUG=false SECRET_KEY=$$($(BIN)/python -c "import secrets;print(secrets.token_urlsafe(50))") \
+	  MESSAGING_HASH_KEY=$$($(BIN)/python -c "import secrets;print(secrets.token_urlsafe(32))") \
+	  SITE_URL=https://strikeops.example.nhs.uk \
 	  ALLOWED_HOSTS=strikeops.example.nhs.uk $(MANAGE) check --deploy --fail-level WARNING
 
 clean:

@@ -345,7 +345,8 @@ FILE_UPLOAD_HANDLERS = [
 
 # --- Public notices and email subscriptions (docs/notices.md) -------------------------------
 # Links in emails (confirm, unsubscribe, read the notice) are absolute; set to the https origin in production.
-SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+# Production must set it to its https origin (strikeops/checks.py refuses to start otherwise).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000" if DEBUG else "")
 CELERY_IMPORTS += ["notices.tasks_subscriptions"]
 
 # --- Releases (docs/reports.md, "The publish gate") -----------------------------------------
@@ -419,9 +420,10 @@ if DELIVERY_TASK_SECONDS + max(NOTIFY_TIMEOUT, EMAIL_TIMEOUT) >= CELERY_BROKER_V
     raise ImproperlyConfigured("CELERY_BROKER_VISIBILITY_TIMEOUT must exceed DELIVERY_TASK_SECONDS plus the "
                                "longest send (NOTIFY_TIMEOUT, EMAIL_TIMEOUT).")
 DELIVERY_TEST_CHANNEL_DELAY_MS = env_int("DELIVERY_TEST_CHANNEL_DELAY_MS", 0)
-# Key for the hashes in the opt-out table. Set it explicitly in production: changing it (or
-# SECRET_KEY while it is unset) makes every recorded opt-out unrecognisable.
-MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or f"opt-out:{SECRET_KEY}"
+# Key for the hashes in the opt-out table: changing it makes every recorded opt-out unrecognisable,
+# so production must set it explicitly (strikeops/checks.py refuses to start without it); only a
+# DEBUG machine derives one from SECRET_KEY.
+MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or (f"opt-out:{SECRET_KEY}" if DEBUG else "")
 CELERY_IMPORTS += ["notices.tasks_delivery"]
 # The one recovery task of the outbox: campaign deliveries and emails to subscribers.
 CELERY_BEAT_SCHEDULE["notices.outbox_recover"] = {"task": "notices.outbox_recover",

@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strikeops.settings")
 application = get_wsgi_application()
+
+from strikeops.checks import refuse_to_start_if_misconfigured  # noqa: E402  (needs settings)
+
+refuse_to_start_if_misconfigured()

@@ -7,6 +7,9 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-01
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Plain log lines in test output; the JSON format has its own tests (tests/strikeops/test_operations.py).
 os.environ.setdefault("LOG_FORMAT", "text")
+# DEBUG is off here, so the production checks (strikeops/checks.py) apply to the test settings too.
+os.environ.setdefault("MESSAGING_HASH_KEY", "tests-only-messaging-hash-key")
+os.environ.setdefault("SITE_URL", "https://strikeops.test")
 
 from strikeops.settings import *  # noqa: F403
 

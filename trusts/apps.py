@@ -6,4 +6,5 @@ class TrustsConfig(AppConfig):
     verbose_name = "Trusts, actions and returns"
 
     def ready(self) -> None:
+        from strikeops import checks  # noqa: F401  (registers the production-settings check)
         from trusts import signals  # noqa: F401  (connects the audit receivers)

@@ -50,5 +50,6 @@ def production_env(**overrides: str) -> dict[str, str]:
     import os
 
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if name in os.environ}
-    env.update({"DEBUG": "false", "SECRET_KEY": "x" * 60, **overrides})
+    env.update({"DEBUG": "false", "SECRET_KEY": "x" * 60, "MESSAGING_HASH_KEY": "y" * 40,
+                "SITE_URL": "https://strikeops.example.nhs.uk", **overrides})
     return env
