@@ -281,6 +281,11 @@ INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "csp"]
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
                   "django_otp.middleware.OTPMiddleware")
 MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "trusts.otp.OTPRequiredMiddleware")
+# After authentication, so that its branded 400 page can show the signed-in header.
+MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware"),
+                  "strikeops.middleware.RefuseControlCharactersMiddleware")
+# Django's own CSRF page has inline style (blocked by the CSP) and is not NHS.UK-branded.
+CSRF_FAILURE_VIEW = "trusts.views.errors.csrf_failure"
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
 AUTHENTICATION_BACKENDS = [
     # Refuses locked-out clients before any password is checked.

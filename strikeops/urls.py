@@ -41,3 +41,8 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # after every API route: a JSON 404 for the rest of /api/
     path("open-data/", include("trusts.urls_open_data")),
 ]
+
+handler400 = "trusts.views.errors.bad_request"
+handler403 = "trusts.views.errors.permission_denied"
+handler404 = "trusts.views.errors.page_not_found"
+handler500 = "trusts.views.errors.server_error"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -32,6 +32,12 @@ class ApiError(exceptions.APIException):
         self.fields = fields or {}
         self.warnings = warnings or []
         self.extra = extra
+
+
+def error_json(*, status: int, code: str, message: str) -> JsonResponse:
+    """The one error shape for answers made outside DRF (Django's 400/404/500 handlers, unknown URLs)."""
+    return JsonResponse({"error": {"status": status, "code": code, "message": message, "fields": {},
+                                   "warnings": []}}, status=status)
 
 
 def check_fields(check: ReturnCheck) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from trusts import clock
 from trusts.api import examples as ex
-from trusts.api.errors import ApiError, check_fields, check_warnings
+from trusts.api.errors import ApiError, check_fields, check_warnings, error_json
 from trusts.api.serializers import (
     ActionDetailSerializer,
     ActionSerializer,
@@ -410,5 +410,4 @@ class ReleaseDetailView(generics.RetrieveAPIView):
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Anything under /api/ that matches no endpoint: the API's own 404, in its one error shape
     (Django's HTML page would be wrong for a JSON client)."""
-    return JsonResponse({"error": {"status": 404, "code": "not_found", "message": "There is no such API endpoint.",
-                                   "fields": {}, "warnings": []}}, status=404)
+    return error_json(status=404, code="not_found", message="There is no such API endpoint.")

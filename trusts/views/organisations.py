@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 
@@ -40,4 +42,12 @@ def trust_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
 def nhsuk_asset(request: HttpRequest, path: str) -> HttpResponse:
     """nhsuk-frontend's compiled CSS refers to its icons at /assets/...; they are served with the
     rest of the package under STATIC_URL (hashed in production), so send the browser there."""
-    return redirect(static(f"nhsuk/assets/{path}"))
+    name = f"nhsuk/assets/{path}"
+    try:
+        url = static(name)  # a hashed storage refuses names missing from its manifest
+    except ValueError:
+        raise Http404 from None
+    # An unhashed storage (development, tests) would happily make a URL for any name.
+    if not hasattr(staticfiles_storage, "manifest_name") and not finders.find(name):
+        raise Http404
+    return redirect(url)
