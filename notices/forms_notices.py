@@ -13,6 +13,7 @@ from notices.models import Notice, NoticeStatus
 from notices.placeholders import TRUST_PLACEHOLDERS
 from notices.services.notices import NoticeError, check_placeholders
 from trusts.models import IndustrialAction, Region, Trust
+from trusts.text import PublicTextField
 
 TITLE_MAX = 200
 BODY_MAX = 5000
@@ -35,16 +36,16 @@ class NoticeForm(forms.Form):
         empty_label="Not about one industrial action",
         help_text="The figures in the notice come from your trust's returns for this action.",
     )
-    title = forms.CharField(label="Title", max_length=TITLE_MAX, error_messages={
+    title = PublicTextField(label="Title", max_length=TITLE_MAX, error_messages={
         "required": "Enter a title", "max_length": f"Title must be {TITLE_MAX} characters or fewer"})
-    body = forms.CharField(label="Notice", widget=forms.Textarea, max_length=BODY_MAX, help_text=PLACEHOLDER_HINT,
+    body = PublicTextField(label="Notice", widget=forms.Textarea, max_length=BODY_MAX, help_text=PLACEHOLDER_HINT,
                            error_messages={"required": "Enter the text of the notice",
                                            "max_length": f"Notice must be {BODY_MAX} characters or fewer"})
-    what_to_do = forms.CharField(
+    what_to_do = PublicTextField(
         label="What patients should do", widget=forms.Textarea, max_length=WHAT_TO_DO_MAX,
         error_messages={"required": "Enter what patients should do",
                         "max_length": f"What patients should do must be {WHAT_TO_DO_MAX} characters or fewer"})
-    change_note = forms.CharField(
+    change_note = PublicTextField(
         label="Change note", widget=forms.Textarea, max_length=NOTE_MAX, required=False,
         help_text="Shown on the notice as the reason for the update, and emailed to subscribers.",
         error_messages={"max_length": f"Change note must be {NOTE_MAX} characters or fewer"})
@@ -90,7 +91,7 @@ class NoticeForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(
+    reason = PublicTextField(
         label="Why are you withdrawing this notice?", widget=forms.Textarea, max_length=NOTE_MAX,
         help_text="This is shown on the notice page in place of the notice.",
         error_messages={"required": "Enter why you are withdrawing the notice",

@@ -284,6 +284,8 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "
 # After authentication, so that its branded 400 page can show the signed-in header.
 MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware"),
                   "strikeops.middleware.RefuseControlCharactersMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("strikeops.middleware.RefuseControlCharactersMiddleware"),
+                  "strikeops.middleware.NoStoreForSignedInMiddleware")
 # Django's own CSRF page has inline style (blocked by the CSP) and is not NHS.UK-branded.
 CSRF_FAILURE_VIEW = "trusts.views.errors.csrf_failure"
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
