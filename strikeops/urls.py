@@ -2,11 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
+from django_otp.admin import OTPAdminSite
 
 from trusts.api.docs import SchemaView, docs_page
 from trusts.api.views import not_found as api_not_found
 from trusts.forms import EmailAuthenticationForm, NHSPasswordResetForm, NHSSetPasswordForm
 from trusts.views import organisations as trust_views
+
+# The admin can grant any role: it asks for a verified second factor as well as staff status
+# (django-otp's admin site; its sign-in form takes the code with the password).
+admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("", trust_views.home, name="home"),

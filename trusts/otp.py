@@ -22,11 +22,13 @@ from trusts.scoping import is_national_manager
 # Pages an unverified user may still reach: signing out, and the two-factor pages themselves.
 EXEMPT_URL_NAMES = frozenset({"logout", "account:two_factor_setup", "account:two_factor_verify"})
 
-# What this session still owes, decided once at sign-in (trusts/signals.py) and kept in the
-# session, so that ordinary requests cost no query: "verify" (enter a code), "set_up" (a national
-# manager without an app) or "none". An app added or a role granted in another session applies
-# from the next sign-in (sessions last at most SESSION_COOKIE_AGE).
+# What this session still owes: "verify" (enter a code), "set_up" (a privileged user without an
+# app) or "none". Kept in the session with the user's security stamp (security_epoch, is_staff,
+# is_superuser: all on the user row every request loads), and decided again whenever the stamp
+# changes, so a role or staff flag granted mid-session applies on the very next request while
+# ordinary requests cost no query.
 SESSION_KEY = "two_factor"
+STAMP_KEY = "two_factor_stamp"
 VERIFY, SET_UP, NONE = "verify", "set_up", "none"
 
 
@@ -37,8 +39,14 @@ def confirmed_device(user: Any) -> TOTPDevice | None:
 
 
 def two_factor_required(user: Any) -> bool:
-    """Whether this user may not turn two-factor off (national managers, when the setting is on)."""
-    return bool(settings.OTP_REQUIRED_FOR_NATIONAL_MANAGERS) and is_national_manager(user)
+    """Whether this user may not turn two-factor off: national managers, staff and superusers (the
+    Django admin is a route to every role), when the setting is on."""
+    return bool(settings.OTP_REQUIRED_FOR_NATIONAL_MANAGERS) and (
+        user.is_staff or user.is_superuser or is_national_manager(user))
+
+
+def security_stamp(user: Any) -> list[int]:
+    return [user.security_epoch, int(user.is_staff), int(user.is_superuser)]
 
 
 def remember_two_factor_state(request: HttpRequest, user: Any) -> str:
@@ -49,6 +57,7 @@ def remember_two_factor_state(request: HttpRequest, user: Any) -> str:
     else:
         state = NONE
     request.session[SESSION_KEY] = state
+    request.session[STAMP_KEY] = security_stamp(user)
     return state
 
 
@@ -74,7 +83,9 @@ class OTPRequiredMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in EXEMPT_URL_NAMES:
             return None
-        state = request.session.get(SESSION_KEY) or remember_two_factor_state(request, user)
+        state = request.session.get(SESSION_KEY)
+        if state is None or request.session.get(STAMP_KEY) != security_stamp(user):
+            state = remember_two_factor_state(request, user)
         if state == VERIFY:
             return self._redirect("account:two_factor_verify", request)
         if state == SET_UP:

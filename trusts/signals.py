@@ -30,3 +30,26 @@ def _two_factor_state(sender: Any, request: Any, user: Any, **kwargs: Any) -> No
 
     if request is not None and hasattr(request, "session"):
         remember_two_factor_state(request, user)
+
+
+def _bump_security_epoch(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # A membership or authenticator app changed: the user's sessions re-decide what they owe (trusts/otp.py).
+    from django.db.models import F
+
+    from trusts.models import User
+
+    User.objects.filter(pk=instance.user_id).update(security_epoch=F("security_epoch") + 1)
+
+
+def _connect_security_epoch() -> None:
+    from django.db.models.signals import post_delete, post_save
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from trusts.models import Membership
+
+    for model in (Membership, TOTPDevice):
+        post_save.connect(_bump_security_epoch, sender=model, dispatch_uid=f"security_epoch_save_{model.__name__}")
+        post_delete.connect(_bump_security_epoch, sender=model, dispatch_uid=f"security_epoch_delete_{model.__name__}")
+
+
+_connect_security_epoch()

@@ -84,7 +84,8 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "account:token_revoke":          (LOGIN, 200,   404,   404,   404,   404,   404,   404),  # ada's token
     # The audit log: national managers only; 404 to everyone else, anonymous included.
     "audit:log":                     (404,   404,   404,   404,   404,   404,   404,   200),
-    # Django admin: staff only; the fixtures are not staff, so the admin's own sign-in page.
+    # Django admin: staff with a verified second factor only (django-otp admin site); the fixtures are
+    # not staff, so the admin's own sign-in page (staff and superusers: test_admin_needs_staff_and_a_verified_code).
     "admin:index":                   (302,   302,   302,   302,   302,   302,   302,   302),
     # Industrial actions: anyone with a role reads; national managers declare; managers reopen, chase.
     "actions:list":                  (LOGIN, 200,   200,   200,   200,   200,   200,   200),
@@ -302,7 +303,7 @@ def _for(code: str) -> Callable[[World], dict[str, Callable[[], Target]]]:
         ret = {"ods_code": code, "slug": slug, "day": DAY.isoformat()}
         mine = {"ods_code": code}
         return {
-            "nhsuk_asset": lambda: Target({"path": "icons/icon-arrow-right.svg"}),
+            "nhsuk_asset": lambda: Target({"path": "images/nhsuk-icon-arrow-up-down.svg"}),
             "^api/": lambda: Target(path="/api/v2/actions/"),
             "trusts:region": lambda: Target({"code": w.trusts[code].icb.region.code}),
             "trusts:trust": lambda: Target(mine),
@@ -586,3 +587,24 @@ def test_every_page_tells_the_truth_as_every_role_that_may_read_it(name: str, wo
                 continue
             problems += [f"{role} at {url}: {problem}" for problem in untrue_text(response.content.decode())]
     assert not problems, f"{name}: " + "; ".join(problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("flags", [{"is_staff": True}, {"is_staff": True, "is_superuser": True}])
+def test_admin_needs_staff_and_a_verified_code(flags: dict[str, bool], world: World) -> None:
+    """Staff or superuser with only a password: the admin's sign-in (which asks for the code);
+    the same account with a verified code: the admin."""
+    from tests.security.helpers import force_login_verified
+    from trusts.models import User
+
+    staff = User.objects.create_user(email=f"staff-{len(flags)}@admin.example", **flags)
+    password_only = Client()
+    password_only.force_login(staff)
+    for path in ("/admin/", "/admin/trusts/membership/", "/admin/trusts/apitoken/"):
+        response = password_only.get(path)
+        # The admin's code form, or (with the national-manager setting on) our set-up page first.
+        assert response.status_code == 302, path
+        assert response["Location"].startswith(("/admin/login/", "/account/two-factor/set-up/")), path
+    verified = Client()
+    force_login_verified(verified, staff)
+    assert verified.get("/admin/").status_code == 200

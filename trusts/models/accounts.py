@@ -36,6 +36,10 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    # Bumped whenever a membership or an authenticator app of this user changes (trusts/signals.py):
+    # the user row is loaded on every request anyway, so the two-factor middleware notices a role
+    # granted mid-session at no extra query (trusts/otp.py).
+    security_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
