@@ -236,6 +236,8 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "django_guid.log_filters.CorrelationId"},
         "celery_ids": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+        # The safety net under strikeops/redaction.py: no email address, phone or NHS number reaches the log.
+        "personal_data": {"()": "strikeops.redaction.PersonalDataLogFilter"},
     },
     "formatters": {
         "json": {
@@ -248,7 +250,7 @@ LOGGING = {
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                    "filters": ["request_id", "celery_ids"]},
+                    "filters": ["request_id", "celery_ids", "personal_data"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

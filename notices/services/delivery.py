@@ -64,6 +64,7 @@ from notices.models.templates import Channel as MessageChannel
 from notices.placeholders import MissingPlaceholders, render
 from notices.ratelimit import get_rate_limiter
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
+from strikeops.redaction import scrub
 from trusts import clock
 from trusts.models import IndustrialAction, Trust
 from trusts.services.audit import audit_record
@@ -135,18 +136,14 @@ def is_opted_out(*, trust: Trust | int, kind: str, value: str) -> bool:
     ).exists()
 
 
-_EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_NUMBER_LIKE = re.compile(r"\+?\d[\d\s-]{7,}\d")
 
 
 def redact(text: str, recipient: Recipient | None = None) -> str:
     """Take anything that looks like contact details out of a failure reason before it is stored."""
-    if recipient is not None:
-        for value in (recipient.email, recipient.phone, recipient.nhs_number, *(recipient.address_lines or [])):
-            if value and len(str(value)) >= 3:
-                text = text.replace(str(value), "[redacted]")
-    text = _EMAIL_LIKE.sub("[redacted]", text)
-    return _NUMBER_LIKE.sub("[redacted]", text)
+    if recipient is None:
+        return scrub(text)
+    return scrub(text, recipient.email, recipient.phone, recipient.nhs_number, *(recipient.address_lines or []),
+                 *(recipient.personalisation or {}).values())
 
 
 # --- Creating, starting, cancelling -----------------------------------------------------------

@@ -23,6 +23,7 @@ from notices.models import Channel, MessageTemplate
 from notices.placeholders import normalise
 from notices.services.templates import needed_columns
 from trusts.tabular import Row, RowError, TableError, iter_table
+from trusts.text import strip_invisible
 
 EMAIL_COLUMN = "email address"
 PHONE_COLUMN = "phone number"
@@ -181,7 +182,9 @@ def _check_row(row: Row, *, channel: str, personalisation: list[str], declared: 
         return None
     line = row.line
     before = len(errors)
-    values = {normalise(k): v for k, v in row.values.items()}
+    # NUL and other invisible characters: PostgreSQL refuses NUL in JSON (a 500 whose log would
+    # carry the row), and bidi overrides would make a message read differently from its preview.
+    values = {normalise(k): strip_invisible(v) for k, v in row.values.items()}
     out: dict[str, object] = {"line": line, "email": "", "phone": "", "nhs_number": "", "address_lines": [],
                               "personalisation": {}}
 

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from strikeops.redaction import send_failure_reason
 from trusts.models import (
     IndustrialAction,
     ReminderSent,
@@ -124,7 +125,8 @@ def _deliver(claim: ReminderSent, trust: Trust, strike_day: StrikeDay, recipient
             connection.send_messages([_message(trust, strike_day, to, now) for to in recipients])
     except Exception as exc:  # any transport failure is recorded; the row stays, so no resend
         logger.exception("Reminder to %s for %s failed", trust.ods_code, strike_day.date)
-        ReminderSent.objects.filter(pk=claim.pk).update(status=ReminderStatus.FAILED, error=str(exc)[:500],
+        ReminderSent.objects.filter(pk=claim.pk).update(status=ReminderStatus.FAILED,
+                                                        error=send_failure_reason(exc)[:500],
                                                         recipients=recipients)
         return ReminderStatus.FAILED
     ReminderSent.objects.filter(pk=claim.pk).update(
