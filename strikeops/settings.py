@@ -307,6 +307,10 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # no start-up banner in every management command
 AXES_LOCKOUT_CALLABLE = "trusts.views.account.locked_out"
+# Password spraying: failures from one client IP across every address typed, within the cool-off
+# (trusts/sign_in_limits.py). Also the most sign-in failure audit rows one IP can cause per cool-off.
+AXES_HANDLER = "trusts.sign_in_limits.SprayLimitingHandler"
+SIGN_IN_IP_FAILURE_LIMIT = env_int("SIGN_IN_IP_FAILURE_LIMIT", 20)
 # Behind a TLS proxy the client address is the first X-Forwarded-For entry the proxy appended.
 if env_bool("BEHIND_TLS_PROXY", False):
     AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 1)

@@ -31,6 +31,17 @@ class NHSPasswordResetForm(PasswordResetForm):
     email = forms.EmailField(label="Email address", max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # No lookup and no sending here: the same work for every address (trusts/services/password_reset.py).
+        from trusts.tasks import send_password_reset
+
+        send_password_reset.delay(email=self.cleaned_data["email"])
+
 
 class NHSSetPasswordForm(SetPasswordForm):
-    pass
+    def save(self, commit: bool = True) -> Any:
+        from trusts.services.password_reset import password_reset_completed
+
+        user = super().save(commit=commit)
+        password_reset_completed(user=user)
+        return user

@@ -17,6 +17,10 @@ def _signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def _sign_in_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    from trusts.sign_in_limits import sign_in_failure_audit_allowed
+
+    if not sign_in_failure_audit_allowed(request):
+        return
     # Only the address typed is kept: never the password.
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     audit_record(event="auth.sign_in_failed", summary=f"Failed sign-in for {email}",

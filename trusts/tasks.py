@@ -6,6 +6,7 @@ from celery import shared_task
 
 from trusts.models import IndustrialAction, User
 from trusts.scoping import trusts_visible_to_manager
+from trusts.services.password_reset import password_reset_send
 from trusts.services.reminders import reminders_send_due, reminders_send_overdue
 
 
@@ -25,3 +26,8 @@ def send_overdue_reminders(action_id: int, user_id: int) -> dict[str, int]:
     run = reminders_send_overdue(action=action, trusts=trusts_visible_to_manager(user), user=user)
     return {"days": run.days, "sent": run.sent, "failed": run.failed, "no_contact": run.no_contact,
             "skipped": run.skipped}
+
+
+@shared_task(name="trusts.send_password_reset", ignore_result=True)
+def send_password_reset(email: str) -> None:
+    password_reset_send(email=email)

@@ -121,7 +121,7 @@ def test_refusals_through_a_real_smtp_server_leave_no_personal_data(  # type: ig
     records = _ours(caplog)
     assert any(r.levelno >= logging.WARNING for r in records)  # the refusals were logged...
     text = _all_log_text(records) + "\n" + "\n".join(errors)
-    for secret in SECRETS + ["refused.first"]:
+    for secret in [*SECRETS, "refused.first"]:
         assert secret not in text, secret  # ...without a single personal detail
 
 

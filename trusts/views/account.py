@@ -24,6 +24,7 @@ from trusts.scoping import is_national_manager
 from trusts.services import two_factor as services
 from trusts.services.audit import audit_record
 from trusts.services.two_factor import CodeResult
+from trusts.sign_in_limits import sign_in_failure_audit_allowed
 
 CODE_ERRORS = {
     CodeResult.WRONG: "The security code is not correct or has expired. Enter the latest code from your app",
@@ -126,8 +127,9 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None,
     ).aggregate(last=Max("attempt_time"))["last"]
     locked_until = (last_failure or timezone.now()) + cool_off
     local = timezone.localtime(locked_until)
-    audit_record(event="auth.locked_out", summary=f"Sign-in locked for {username} after repeated failures",
-                 details={"email": username, "locked_until": locked_until.isoformat()}, request=request)
+    if sign_in_failure_audit_allowed(request):
+        audit_record(event="auth.locked_out", summary=f"Sign-in locked for {username} after repeated failures",
+                     details={"email": username, "locked_until": locked_until.isoformat()}, request=request)
     day = "today" if local.date() == timezone.localdate() else f"on {local:%-d %B %Y}"
     return render(request, "account/locked_out.html", {
         "try_again_at": f"{_time_of_day(local)} {day}",
