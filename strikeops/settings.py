@@ -458,6 +458,8 @@ for _scope, _rate in API_THROTTLE_RATES.items():
 # A token's last-used time is written at most this often (seconds), not on every call.
 API_TOKEN_LAST_USED_INTERVAL = env_int("API_TOKEN_LAST_USED_INTERVAL", 60)
 API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10)
+# Days a new API token works for (shown when it is created); then make a new one.
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 90)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["trusts.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -35,3 +35,34 @@ class TwoFactorCodeForm(forms.Form):
         if not (code.isascii() and code.isdigit() and len(code) == 6):
             raise forms.ValidationError("Enter the security code as 6 numbers, like 123456")
         return code
+
+
+class ConfirmIdentityForm(forms.Form):
+    """Re-authentication before a change that weakens or extends the account (turning two-factor
+    off, minting an API token): the password, or the current code from the authenticator app.
+    A stolen session alone is then not enough. Wrong codes are throttled by django-otp."""
+
+    proof = forms.CharField(
+        label="Your password, or the security code from your authenticator app",
+        widget=forms.PasswordInput(render_value=False),
+        max_length=128, strip=False,
+        error_messages={"required": "Enter your password or the security code from your authenticator app"},
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_proof(self) -> str:
+        from trusts.otp import confirmed_device
+
+        proof = self.cleaned_data["proof"]
+        if self.user.check_password(proof):
+            return proof
+        code = "".join(ch for ch in proof if ch not in " -")
+        device = confirmed_device(self.user)
+        if device is not None and code.isascii() and code.isdigit() and len(code) == 6:
+            allowed, _ = device.verify_is_allowed()
+            if allowed and device.verify_token(code):
+                return proof
+        raise forms.ValidationError("The password or security code is not correct")

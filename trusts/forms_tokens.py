@@ -8,9 +8,10 @@ from django import forms
 
 from crispy_forms_nhsuk.helper import FormHelper
 from crispy_forms_nhsuk.layout import Field, Layout, Submit
+from trusts.forms_account import ConfirmIdentityForm
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(ConfirmIdentityForm):
     name = forms.CharField(
         label="Name the token",
         help_text='Say which system will use it, so you know which to revoke later. For example, "PAS nightly '
@@ -24,6 +25,7 @@ class ApiTokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(Field.text("name", field_width=20, autocomplete="off"),
+                                    Field.text("proof", field_width=20, autocomplete="current-password"),
                                     Submit(None, "Create token"))
 
     def clean_name(self) -> str:

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from trusts.models import IndustrialAction, User
 from trusts.scoping import trusts_visible_to_manager
+from trusts.services.account_notices import account_notice_send
 from trusts.services.password_reset import password_reset_send
 from trusts.services.reminders import reminders_send_due, reminders_send_overdue
 
@@ -31,3 +32,8 @@ def send_overdue_reminders(action_id: int, user_id: int) -> dict[str, int]:
 @shared_task(name="trusts.send_password_reset", ignore_result=True)
 def send_password_reset(email: str) -> None:
     password_reset_send(email=email)
+
+
+@shared_task(name="trusts.send_account_notice", ignore_result=True)
+def send_account_notice(user_id: int, kind: str) -> None:
+    account_notice_send(user_id=user_id, kind=kind)

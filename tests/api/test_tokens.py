@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import token_for
+from tests.conftest import PASSWORD
 from trusts.models import ApiToken, AuditEvent
 from trusts.services.api_tokens import TokenLimitReached, api_token_create, api_token_revoke
 
@@ -27,7 +28,7 @@ def _secret_on(page: str) -> str:
 
 def test_a_token_is_shown_once_and_stored_only_as_a_hash(client, ada) -> None:  # type: ignore[no-untyped-def]
     client.force_login(ada)
-    response = client.post("/account/tokens/", {"name": "PAS nightly returns"})
+    response = client.post("/account/tokens/", {"name": "PAS nightly returns", "proof": PASSWORD})
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     secret = _secret_on(response.content.decode())
     assert len(secret) >= 43  # 32 random bytes
@@ -45,14 +46,14 @@ def test_a_token_is_shown_once_and_stored_only_as_a_hash(client, ada) -> None:  
 
 def test_the_token_acts_as_its_user(api, client, ada) -> None:  # type: ignore[no-untyped-def]
     client.force_login(ada)
-    secret = _secret_on(client.post("/account/tokens/", {"name": "PAS"}).content.decode())
+    secret = _secret_on(client.post("/account/tokens/", {"name": "PAS", "proof": PASSWORD}).content.decode())
     client.logout()
     assert api("GET", ACTIONS, secret).status_code == 200
 
 
 def test_a_name_is_required(client, ada) -> None:  # type: ignore[no-untyped-def]
     client.force_login(ada)
-    response = client.post("/account/tokens/", {"name": "  "})
+    response = client.post("/account/tokens/", {"name": "  ", "proof": PASSWORD})
     assert response.status_code == 200 and "Enter a name for the token" in response.content.decode()
     assert "<title>Error: " in response.content.decode()
     assert not ApiToken.objects.exists()
@@ -65,7 +66,8 @@ def test_at_most_the_configured_number_of_active_tokens(client, ada, settings) -
     with pytest.raises(TokenLimitReached):
         api_token_create(user=ada, name="three")
     client.force_login(ada)
-    assert "You can have up to 2 tokens" in client.post("/account/tokens/", {"name": "three"}).content.decode()
+    answer = client.post("/account/tokens/", {"name": "three", "proof": PASSWORD}).content.decode()
+    assert "You can have up to 2 tokens" in answer
     api_token_revoke(token=first, user=ada)
     api_token_create(user=ada, name="three")
 

@@ -166,7 +166,9 @@ def test_other_users_may_opt_in_and_then_need_a_code_and_may_opt_out(client, ada
     assert client.get("/trusts/").status_code == 200
 
     assert client.get("/account/two-factor/turn-off/").status_code == 200
-    assert client.post("/account/two-factor/turn-off/")["Location"] == "/account/"
+    # Not without the password or a code (tests/security/test_reauthentication.py has the rest).
+    assert client.post("/account/two-factor/turn-off/").status_code == 200
+    assert client.post("/account/two-factor/turn-off/", {"proof": PASSWORD})["Location"] == "/account/"
     assert not TOTPDevice.objects.filter(user=ada).exists()
     assert AuditEvent.objects.filter(event="auth.two_factor_removed", actor_email=ada.email).count() == 1
     client.post("/sign-out/")

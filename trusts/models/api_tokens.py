@@ -22,6 +22,9 @@ class ApiToken(models.Model):
     # Recorded at most once a minute (trusts.api.authentication), so busy clients do not write on every call.
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A token stops working at this time (API_TOKEN_LIFETIME_DAYS after creation): a leaked key
+    # that nobody revokes does not work for ever.
+    expires_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

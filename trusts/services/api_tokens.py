@@ -37,7 +37,7 @@ def hash_secret(secret: str) -> str:
 
 
 def active_tokens(user: User):  # type: ignore[no-untyped-def]
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=clock.now())
 
 
 def api_token_create(*, user: User, name: str, request: HttpRequest | None = None) -> CreatedToken:
@@ -50,7 +50,8 @@ def api_token_create(*, user: User, name: str, request: HttpRequest | None = Non
                                     "longer use before you create another")
         secret = secrets.token_urlsafe(SECRET_BYTES)
         token = ApiToken.objects.create(user=user, name=name.strip(), prefix=secret[:PREFIX_LENGTH],
-                                        secret_hash=hash_secret(secret))
+                                        secret_hash=hash_secret(secret),
+                                        expires_at=clock.now() + dt.timedelta(days=settings.API_TOKEN_LIFETIME_DAYS))
         audit_record(event="api_token.created", actor=user, target=token, request=request,
                      summary=f"API token {token.prefix}... ({token.name}) created",
                      details={"prefix": token.prefix, "name": token.name})
@@ -70,9 +71,10 @@ def api_token_revoke(*, token: ApiToken, user: User, request: HttpRequest | None
 
 
 def api_token_for_secret(secret: str) -> ApiToken | None:
-    """The active token with this secret (and its active user), or None. One query."""
+    """The active, unexpired token with this secret (and its active user), or None. One query."""
     return (ApiToken.objects.select_related("user")
-            .filter(secret_hash=hash_secret(secret), revoked_at__isnull=True, user__is_active=True).first())
+            .filter(secret_hash=hash_secret(secret), revoked_at__isnull=True, expires_at__gt=clock.now(),
+                    user__is_active=True).first())
 
 
 def api_token_touch(*, token: ApiToken, now: dt.datetime | None = None) -> bool:

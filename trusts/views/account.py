@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from trusts.forms_account import TwoFactorCodeForm
+from trusts.forms_account import ConfirmIdentityForm, TwoFactorCodeForm
 from trusts.models import Membership
 from trusts.otp import NONE, SESSION_KEY, confirmed_device, is_verified, remember_two_factor_state, two_factor_required
 from trusts.scoping import is_national_manager
@@ -25,6 +25,7 @@ from trusts.services import two_factor as services
 from trusts.services.audit import audit_record
 from trusts.services.two_factor import CodeResult
 from trusts.sign_in_limits import sign_in_failure_audit_allowed
+from trusts.tasks import send_account_notice
 
 CODE_ERRORS = {
     CodeResult.WRONG: "The security code is not correct or has expired. Enter the latest code from your app",
@@ -99,12 +100,14 @@ def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
     if two_factor_required(request.user):
         messages.info(request, "National managers must use two-factor authentication, so it cannot be turned off.")
         return redirect("account:detail")
-    if request.method == "POST":
+    form = ConfirmIdentityForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
         services.two_factor_remove(user=request.user, request=request)
+        send_account_notice.delay_on_commit(user_id=request.user.pk, kind="two_factor_off")
         request.session[SESSION_KEY] = NONE
         messages.success(request, "Two-factor authentication is off.")
         return redirect("account:detail")
-    return render(request, "account/two_factor_turn_off.html")
+    return render(request, "account/two_factor_turn_off.html", {"form": form})
 
 
 def _time_of_day(moment: datetime) -> str:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from trusts.forms_tokens import ApiTokenForm
 from trusts.models import ApiToken
 from trusts.services.api_tokens import TokenLimitReached, api_token_create, api_token_revoke
+from trusts.tasks import send_account_notice
 
 
 def _list_context(request: HttpRequest, form: ApiTokenForm) -> dict[str, object]:
@@ -24,10 +25,11 @@ def _list_context(request: HttpRequest, form: ApiTokenForm) -> dict[str, object]
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             created = api_token_create(user=request.user, name=form.cleaned_data["name"], request=request)
+            send_account_notice.delay_on_commit(user_id=request.user.pk, kind="api_token_created")
         except TokenLimitReached as limit:
             form.add_error("name", str(limit))
         else:
