@@ -1,6 +1,7 @@
-"""Refuses requests whose path or query carries a NUL or other control character with the branded
-400 page (or the API's JSON 400), before any view can hand the text to PostgreSQL, which refuses NUL
-in text and would turn it into a 500."""
+"""Refuses requests whose path or query carries a NUL or other control character, before any view
+can hand the text to PostgreSQL, which refuses NUL in text and would turn it into a 500: a path
+answers the branded 404 (no page has such an address; the API documents 404 for every path, not
+400), a query the branded 400 (the API's JSON shapes under /api/)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ class RefuseControlCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if CONTROL_CHARACTERS.search(request.path) or any(
-                CONTROL_CHARACTERS.search(value) for values in request.GET.lists() for value in values[1]):
-            from trusts.views.errors import bad_request
+        from trusts.views.errors import bad_request, page_not_found
 
+        if CONTROL_CHARACTERS.search(request.path):
+            return page_not_found(request)
+        if any(CONTROL_CHARACTERS.search(value) for _, values in request.GET.lists() for value in values):
             return bad_request(request)
         return self.get_response(request)
 

@@ -12,12 +12,27 @@ from django.test import Client
 from tests.security.html_checks import inline_code
 
 NUL_PATHS = ["/trusts/%00/", "/notices/trusts/%00/feed/", "/api/v1/notices/%00/x/", "/reports/%00/",
-             "/messages/%00/", "/trusts/a%01b/", "/?q=%00"]
+             "/messages/%00/", "/trusts/a%01b/", "/api/v1/actions/%00/"]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", NUL_PATHS)
-def test_control_characters_in_a_path_answer_400_never_500(path: str, ada) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_in_a_path_answer_404_never_500(path: str, ada) -> None:  # type: ignore[no-untyped-def]
+    client = Client(raise_request_exception=False)
+    client.force_login(ada)
+    response = client.get(path)
+    assert response.status_code == 404
+    if path.startswith("/api/"):
+        assert response.json()["error"]["code"] == "not_found"
+    else:
+        page = response.content.decode()
+        assert "<title>Page not found - strikeops - NHS</title>" in page
+        assert "nhsuk-header" in page and inline_code(page) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/?q=%00", "/notices/?trust=%00", "/api/v1/returns/?trust=R%00"])
+def test_control_characters_in_a_query_answer_400(path: str, ada) -> None:  # type: ignore[no-untyped-def]
     client = Client(raise_request_exception=False)
     client.force_login(ada)
     response = client.get(path)
@@ -27,7 +42,7 @@ def test_control_characters_in_a_path_answer_400_never_500(path: str, ada) -> No
     else:
         page = response.content.decode()
         assert "<title>Sorry, we could not read that request - strikeops - NHS</title>" in page
-        assert "nhsuk-header" in page and inline_code(page) == []
+        assert inline_code(page) == []
 
 
 @pytest.mark.django_db
