@@ -680,16 +680,22 @@ def campaign_purge(*, campaign: Campaign, now: dt.datetime | None = None) -> int
 
 
 def campaigns_purge_due(*, now: dt.datetime | None = None) -> list[int]:
-    """Purge every campaign that ended (finished or cancelled) purge_after_days ago or more."""
+    """Purge every campaign whose contact details are purge_after_days old: finished and cancelled
+    ones counted from the end, drafts from the upload, scheduled ones from their sending time. A
+    draft or scheduled campaign purged this way is cancelled first (it has no one left to send to)."""
     now = now or clock.now()
-    candidates = Campaign.objects.filter(
-        purged_at__isnull=True, status__in=[CampaignStatus.SENT, CampaignStatus.CANCELLED],
-    ).values_list("pk", "finished_at", "cancelled_at", "purge_after_days")
-    due = [pk for pk, finished, cancelled, days in candidates
-           if (finished or cancelled) and (finished or cancelled) + dt.timedelta(days=days) <= now]
-    for pk in due:
+    counted_from = {CampaignStatus.SENT: "finished_at", CampaignStatus.CANCELLED: "cancelled_at",
+                    CampaignStatus.DRAFT: "created_at", CampaignStatus.SCHEDULED: "scheduled_for"}
+    candidates = Campaign.objects.filter(purged_at__isnull=True, status__in=list(counted_from)).values(
+        "pk", "status", "created_at", "scheduled_for", "finished_at", "cancelled_at", "purge_after_days")
+    due = [(row["pk"], row["status"]) for row in candidates
+           if (row[counted_from[row["status"]]] or row["created_at"]) + dt.timedelta(days=row["purge_after_days"])
+           <= now]
+    for pk, status in due:
+        if status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            campaign_cancel(campaign=Campaign(pk=pk), user=None)
         campaign_purge(campaign=Campaign(pk=pk), now=now)
-    return due
+    return [pk for pk, _ in due]
 
 
 def campaign_outcomes_exported(*, campaign: Campaign, user: Any, request: Any = None) -> None:

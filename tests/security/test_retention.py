@@ -1,0 +1,55 @@
+"""Retention covers every campaign state (notices/services/delivery.py campaigns_purge_due): drafts
+counted from the upload, scheduled campaigns from their sending time; the counts stay."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from notices.models import Campaign, CampaignStatus, Recipient
+from notices.services import delivery as service
+from tests.notices.delivery_support import email_rows, make_campaign, use_fast_delivery
+from trusts import clock
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fast_delivery(settings):  # type: ignore[no-untyped-def]
+    yield from use_fast_delivery(settings)
+
+
+def _contact_details(campaign: Campaign) -> int:
+    return Recipient.objects.filter(campaign=campaign, email__isnull=False).count()
+
+
+def test_a_draft_is_purged_the_configured_days_after_its_upload(rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+    draft = make_campaign(rwe, chris, email_rows(3))
+    uploaded = Campaign.objects.get(pk=draft.pk).created_at
+    assert service.campaigns_purge_due(now=uploaded + dt.timedelta(days=6, hours=23)) == []
+    assert _contact_details(draft) == 3
+    assert service.campaigns_purge_due(now=uploaded + dt.timedelta(days=7)) == [draft.pk]
+    draft.refresh_from_db()
+    assert _contact_details(draft) == 0 and draft.purged_at is not None
+    # It can no longer be sent, and its counts stay.
+    assert draft.status == CampaignStatus.CANCELLED
+    assert draft.recipient_count == 3 and Recipient.objects.filter(campaign=draft).count() == 3
+    with pytest.raises(service.CampaignError):
+        service.campaign_start(campaign=draft, user=chris)
+
+
+def test_a_draft_left_for_400_days_holds_no_contact_details(rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+    draft = make_campaign(rwe, chris, email_rows(2))
+    service.campaigns_purge_due(now=clock.now() + dt.timedelta(days=400))
+    assert list(Recipient.objects.filter(campaign=draft).values_list(
+        "email", "phone", "nhs_number", "address_lines", "personalisation").distinct()) == [(None,) * 5]
+
+
+def test_a_scheduled_campaign_is_counted_from_its_sending_time(rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+    campaign = make_campaign(rwe, chris, email_rows(2))
+    send_at = clock.now() + dt.timedelta(days=5)
+    service.campaign_start(campaign=campaign, user=chris, send_at=send_at)
+    assert service.campaigns_purge_due(now=clock.now() + dt.timedelta(days=8)) == []  # not sent yet
+    assert service.campaigns_purge_due(now=send_at + dt.timedelta(days=7)) == [campaign.pk]
+    assert _contact_details(campaign) == 0
