@@ -10,6 +10,7 @@ from notices.services.subscriptions import (
     subscriber_email_ids_queued,
     subscriber_email_send,
     subscriber_emails_create,
+    subscriptions_purge_bounced,
 )
 
 
@@ -27,3 +28,8 @@ def notify_subscribers(version_id: int, kind: str = SubscriberEmailKind.NOTICE) 
 def send_subscriber_email(email_id: int) -> str | None:
     """One outbox row: a confirmation link, a notice or a withdrawal."""
     return subscriber_email_send(email_id=email_id)
+
+
+@shared_task(name="notices.subscriptions_purge_bounced")
+def purge_bounced_subscriptions() -> dict[str, int]:
+    return subscriptions_purge_bounced()

@@ -442,6 +442,10 @@ CELERY_IMPORTS += ["notices.tasks_delivery"]
 CELERY_BEAT_SCHEDULE["notices.outbox_recover"] = {"task": "notices.outbox_recover",
                                                   "schedule": DELIVERY_RECOVER_EVERY_SECONDS}
 CELERY_BEAT_SCHEDULE["notices.campaigns_purge"] = {"task": "notices.campaigns_purge", "schedule": 60 * 60}
+# Subscriber addresses that never worked (unconfirmed, or bounced for good) are deleted this long after.
+SUBSCRIBER_BOUNCED_RETENTION_DAYS = env_int("SUBSCRIBER_BOUNCED_RETENTION_DAYS", 7)
+CELERY_BEAT_SCHEDULE["notices.subscriptions_purge_bounced"] = {
+    "task": "notices.subscriptions_purge_bounced", "schedule": 60 * 60}
 
 # --- REST API, OpenAPI schema and tokens (docs/api.md) --------------------------------------
 import re  # noqa: E402  (kept with the settings it serves)

@@ -296,3 +296,27 @@ def subscriber_emails_recover(*, now: dt.datetime, stale_after: dt.timedelta = d
     released = outbox.release_stale(SubscriberEmail, now=now, limit=RECOVER_LIMIT)
     workable = outbox.take_workable(SubscriberEmail, now=now, limit=RECOVER_LIMIT)
     return {"versions": versions, "withdrawals": withdrawals, "emails": released + workable}
+
+
+
+# A temporary failure is final once the attempts ran out.
+FAILED_FOR_GOOD = [OutboxStatus.PERMANENT_FAILURE, OutboxStatus.TEMPORARY_FAILURE]
+
+
+def subscriptions_purge_bounced(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Retention for subscriber addresses that never worked, SUBSCRIBER_BOUNCED_RETENTION_DAYS on:
+    a request never confirmed (its confirmation bounced or was ignored) is deleted; a confirmed
+    subscription whose latest email failed for good is ended and its address replaced by a
+    placeholder, so that the per-notice email counts (rows that point at it) stay."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.SUBSCRIBER_BOUNCED_RETENTION_DAYS)
+    pending, _ = Subscription.objects.filter(status=SubscriptionStatus.PENDING, created_at__lte=cutoff).delete()
+    latest = SubscriberEmail.objects.filter(subscription=OuterRef("pk")).order_by("-created_at", "-pk")
+    bounced = (Subscription.objects.filter(status=SubscriptionStatus.CONFIRMED)
+               .annotate(last_status=latest.values("status")[:1], last_at=latest.values("created_at")[:1])
+               .filter(last_status__in=FAILED_FOR_GOOD, last_at__lte=cutoff).values_list("pk", flat=True))
+    ended = 0
+    for pk in list(bounced):
+        ended += Subscription.objects.filter(pk=pk, status=SubscriptionStatus.CONFIRMED).update(
+            status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=now, email=f"bounced-{pk}@purged.invalid")
+    return {"pending_deleted": pending, "bounced_ended": ended}

@@ -53,3 +53,31 @@ def test_a_scheduled_campaign_is_counted_from_its_sending_time(rwe, chris, fast_
     assert service.campaigns_purge_due(now=clock.now() + dt.timedelta(days=8)) == []  # not sent yet
     assert service.campaigns_purge_due(now=send_at + dt.timedelta(days=7)) == [campaign.pk]
     assert _contact_details(campaign) == 0
+
+
+def test_bounced_and_never_confirmed_subscriber_addresses_go_and_the_counts_stay(rwe, chris, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from notices.models import NoticeVersion, SubscriberEmail, SubscriberEmailStatus, Subscription, SubscriptionStatus
+    from notices.services.notices import notice_create, notice_publish
+    from notices.services.subscriptions import subscriptions_purge_bounced
+
+    settings.SUBSCRIBER_BOUNCED_RETENTION_DAYS = 7
+    now = timezone.now()
+    Subscription.objects.create(trust=rwe, email="never.confirmed@example.org")
+    bounced = Subscription.objects.create(trust=rwe, email="bounced@example.org",
+                                          status=SubscriptionStatus.CONFIRMED, confirmed_at=now)
+    fine = Subscription.objects.create(trust=rwe, email="fine@example.org",
+                                       status=SubscriptionStatus.CONFIRMED, confirmed_at=now)
+    notice = notice_create(trust=rwe, user=chris, title="Visiting", body="Open.", what_to_do="Come.")
+    notice_publish(notice=notice, user=chris)
+    version = NoticeVersion.objects.filter(notice=notice).first()
+    SubscriberEmail.objects.create(version=version, subscription=bounced, status=SubscriberEmailStatus.FAILED,
+                                   error="The mail server refused the recipient (SMTP 550)")
+    SubscriberEmail.objects.create(version=version, subscription=fine, status=SubscriberEmailStatus.SENT)
+
+    assert subscriptions_purge_bounced(now=now + dt.timedelta(days=6)) == {"pending_deleted": 0, "bounced_ended": 0}
+    assert subscriptions_purge_bounced(now=now + dt.timedelta(days=8)) == {"pending_deleted": 1, "bounced_ended": 1}
+    emails = set(Subscription.objects.values_list("email", flat=True))
+    assert emails == {"fine@example.org", f"bounced-{bounced.pk}@purged.invalid"}
+    assert SubscriberEmail.objects.filter(version=version).count() == 2  # the counts stay
