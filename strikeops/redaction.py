@@ -22,7 +22,8 @@ REDACTED = "[redacted]"
 EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Phone numbers and NHS numbers (10 digits, often written 3 3 4): eight or more digits with spaces,
 # dashes or a leading +. Counts and ids in our messages are shorter.
-NUMBER_LIKE = re.compile(r"(?<![\d.])\+?\d[\d\s-]{7,}\d(?![\d.])")  # not the decimals of a duration
+# Not the decimals of a duration, nor an ISO date (2023-04-12).
+NUMBER_LIKE = re.compile(r"(?<![\d.])(?!\d{4}-\d{2}-\d{2}(?![\d-]))\+?\d[\d\s-]{7,}\d(?![\d.])")
 
 
 def scrub(text: str, *values: object) -> str:

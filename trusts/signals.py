@@ -33,6 +33,9 @@ def _two_factor_state(sender: Any, request: Any, user: Any, **kwargs: Any) -> No
     from trusts.otp import remember_two_factor_state
 
     if request is not None and hasattr(request, "session"):
+        # The stamp must be the stored one: an instance loaded before a membership was added holds an
+        # older security_epoch, and the next request would decide everything again.
+        user.refresh_from_db(fields=["security_epoch", "is_staff", "is_superuser"])
         remember_two_factor_state(request, user)
 
 

@@ -153,3 +153,9 @@ def test_send_failure_reason_has_codes_only() -> None:
     assert send_failure_reason(refused) == "The mail server refused the recipient (SMTP 550)"
     assert send_failure_reason(ValueError(f"bad {REFUSED}")) == "Unexpected error (ValueError)"
     assert scrub(f"to {REFUSED} about Zebedee", "Zebedee") == "to [redacted] about [redacted]"
+
+
+def test_scrub_keeps_dates_and_durations() -> None:
+    assert scrub("Reminder for 2023-04-12 failed after 0.0012345678s") == (
+        "Reminder for 2023-04-12 failed after 0.0012345678s")
+    assert scrub("call 07700 900123 or 943-476-5919") == "call [redacted] or [redacted]"
