@@ -125,7 +125,7 @@ def test_a_failed_send_is_recorded_and_not_retried(april, ada) -> None:  # type:
     with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("refused")):
         run = reminders_send_due(now=DUE)
     assert run.failed == run.claimed > 0
-    assert ReminderSent.objects.get(trust__ods_code="RWE").error == "Could not reach the mail server (OSError)"  # class only, never the text
+    assert ReminderSent.objects.get(trust__ods_code="RWE").error == "Could not reach the mail server (OSError)"
     reminders_send_due(now=local(2023, 4, 12, 9, 15))
     assert to(ada.email) == []
 
