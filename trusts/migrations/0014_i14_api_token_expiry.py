@@ -11,7 +11,7 @@ def expire_in_ninety_days(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("trusts", "0011_i14_security_epoch")]
+    dependencies = [("trusts", "0013_i14_security_epoch")]
 
     operations = [
         migrations.AddField(model_name="apitoken", name="expires_at", field=models.DateTimeField(null=True)),
