@@ -112,10 +112,10 @@ def test_refusals_through_a_real_smtp_server_leave_no_personal_data(  # type: ig
     with django_capture_on_commit_callbacks(execute=True):
         notice_publish(notice=notice, user=chris)
     refused_row = SubscriberEmail.objects.get(subscription__email=SUBSCRIBER_REFUSED)
-    assert refused_row.error == "The mail server refused the recipient (SMTP 550)"
+    assert refused_row.failure_reason == "The mail server refused the recipient (SMTP 550)"
 
     errors = [*Delivery.objects.values_list("failure_reason", flat=True),
-              *SubscriberEmail.objects.values_list("error", flat=True),
+              *SubscriberEmail.objects.values_list("failure_reason", flat=True),
               *ReminderSent.objects.values_list("error", flat=True)]
     assert "The mail server refused the recipient (SMTP 550)" in errors
     records = _ours(caplog)

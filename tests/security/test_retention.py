@@ -58,7 +58,7 @@ def test_a_scheduled_campaign_is_counted_from_its_sending_time(rwe, chris, fast_
 def test_bounced_and_never_confirmed_subscriber_addresses_go_and_the_counts_stay(rwe, chris, settings) -> None:  # type: ignore[no-untyped-def]
     from django.utils import timezone
 
-    from notices.models import NoticeVersion, SubscriberEmail, SubscriberEmailStatus, Subscription, SubscriptionStatus
+    from notices.models import NoticeVersion, OutboxStatus, SubscriberEmail, Subscription, SubscriptionStatus
     from notices.services.notices import notice_create, notice_publish
     from notices.services.subscriptions import subscriptions_purge_bounced
 
@@ -72,9 +72,9 @@ def test_bounced_and_never_confirmed_subscriber_addresses_go_and_the_counts_stay
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="Open.", what_to_do="Come.")
     notice_publish(notice=notice, user=chris)
     version = NoticeVersion.objects.filter(notice=notice).first()
-    SubscriberEmail.objects.create(version=version, subscription=bounced, status=SubscriberEmailStatus.FAILED,
-                                   error="The mail server refused the recipient (SMTP 550)")
-    SubscriberEmail.objects.create(version=version, subscription=fine, status=SubscriberEmailStatus.SENT)
+    SubscriberEmail.objects.create(version=version, subscription=bounced, status=OutboxStatus.PERMANENT_FAILURE,
+                                   failure_reason="The mail server refused the recipient (SMTP 550)")
+    SubscriberEmail.objects.create(version=version, subscription=fine, status=OutboxStatus.SENT)
 
     assert subscriptions_purge_bounced(now=now + dt.timedelta(days=6)) == {"pending_deleted": 0, "bounced_ended": 0}
     assert subscriptions_purge_bounced(now=now + dt.timedelta(days=8)) == {"pending_deleted": 1, "bounced_ended": 1}
