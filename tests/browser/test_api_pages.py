@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from tests.browser.conftest import assert_accessible, loaded, sign_in
+from tests.conftest import PASSWORD
 from tests.factories import make_action, make_return
 from trusts.services.releases import release_publish
 
@@ -29,6 +30,7 @@ def test_ada_creates_uses_and_revokes_a_token_and_reads_the_docs(page, ada, nia)
     assert loaded(page).title().startswith("Error: ")
     assert_accessible(page)
     page.get_by_label("Name the token").fill("PAS nightly returns")
+    page.get_by_label("Your password, or the security code from your authenticator app").fill(PASSWORD)
     page.get_by_role("button", name="Create token").click()
     secret = page.locator("#api-token").inner_text().strip()
     assert len(secret) >= 43
