@@ -30,6 +30,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.message import make_msgid
 
 from notices.models.campaigns import DeliveryStatus
+from strikeops.redaction import send_failure_reason
 
 if TYPE_CHECKING:
     from notices.models.campaigns import Delivery
@@ -199,23 +200,19 @@ def send_email(email: EmailMessage) -> None:
     try:
         get_connection(fail_silently=False).send_messages([email])
     except smtplib.SMTPRecipientsRefused as error:
-        codes = sorted({code for code, _ in error.recipients.values()})
-        text = ", ".join(str(c) for c in codes)
-        if codes and all(400 <= c < 500 for c in codes):
-            raise TemporaryFailure(f"The mail server deferred the recipient (SMTP {text})") from None
-        raise PermanentFailure(f"The mail server refused the recipient (SMTP {text})") from None
+        # The wording is strikeops/redaction.py's (codes only: servers quote the address in replies).
+        if all(400 <= code < 500 for code, _ in error.recipients.values()) and error.recipients:
+            raise TemporaryFailure(send_failure_reason(error)) from None
+        raise PermanentFailure(send_failure_reason(error)) from None
     except smtplib.SMTPResponseException as error:
         # 5xx on the message itself will fail again; 4xx and authentication or sender
         # problems are the server's or our configuration's, worth retrying after a fix.
         if error.smtp_code >= 500 and isinstance(error, smtplib.SMTPDataError):
-            raise PermanentFailure(f"The mail server refused the message (SMTP {error.smtp_code})") from None
-        raise TemporaryFailure(f"The mail server answered SMTP {error.smtp_code}") from None
-    except smtplib.SMTPServerDisconnected:
-        raise TemporaryFailure("The mail server closed the connection") from None
+            raise PermanentFailure(send_failure_reason(error)) from None
+        raise TemporaryFailure(send_failure_reason(error)) from None
     except (ConnectionError, TimeoutError, OSError) as error:
-        # OSError covers refused connections, DNS failures and timeouts (smtplib's own errors are
-        # OSErrors too, handled above). The error's class says enough; its text may name hosts.
-        raise TemporaryFailure(f"Could not reach the mail server ({type(error).__name__})") from None
+        # OSError covers refused connections, DNS failures, timeouts and a dropped connection.
+        raise TemporaryFailure(send_failure_reason(error)) from None
 
 
 class EmailBackendChannel:

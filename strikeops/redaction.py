@@ -35,17 +35,19 @@ def scrub(text: str, *values: object) -> str:
 
 def send_failure_reason(error: BaseException) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = ", ".join(str(code) for code in sorted({code for code, _ in error.recipients.values()}))
-        return f"The mail server refused the recipient (SMTP {codes})"
-    if isinstance(error, smtplib.SMTPSenderRefused):
-        return f"The mail server refused the sender (SMTP {error.smtp_code})"
+        codes = sorted({code for code, _ in error.recipients.values()})
+        text = ", ".join(str(code) for code in codes)
+        if codes and all(400 <= code < 500 for code in codes):
+            return f"The mail server deferred the recipient (SMTP {text})"
+        return f"The mail server refused the recipient (SMTP {text})"
+    if isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500:
+        return f"The mail server refused the message (SMTP {error.smtp_code})"
     if isinstance(error, smtplib.SMTPResponseException):
         return f"The mail server answered SMTP {error.smtp_code}"
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return "The mail server closed the connection"
-    if isinstance(error, ConnectionRefusedError):
-        return "The mail server refused the connection (ConnectionRefusedError)"
     if isinstance(error, (ConnectionError, TimeoutError, OSError)):
+        # OSError covers refused connections, DNS failures and timeouts; its text may name hosts.
         return f"Could not reach the mail server ({type(error).__name__})"
     status = getattr(error, "status_code", None)
     if isinstance(status, int):
