@@ -81,3 +81,13 @@ def test_bounced_and_never_confirmed_subscriber_addresses_go_and_the_counts_stay
     emails = set(Subscription.objects.values_list("email", flat=True))
     assert emails == {"fine@example.org", f"bounced-{bounced.pk}@purged.invalid"}
     assert SubscriberEmail.objects.filter(version=version).count() == 2  # the counts stay
+
+
+def test_celery_results_hold_no_personal_data(settings) -> None:  # type: ignore[no-untyped-def]
+    """Task arguments are not kept with results (result_extended off), and the tasks that take an
+    address keep no result at all."""
+    from strikeops.celery import app
+    from trusts.tasks import send_account_notice, send_password_reset
+
+    assert not app.conf.result_extended and not getattr(settings, "CELERY_RESULT_EXTENDED", False)
+    assert send_password_reset.ignore_result and send_account_notice.ignore_result
