@@ -147,3 +147,19 @@ def test_throttling_is_per_token(api, ada, settings) -> None:  # type: ignore[no
 def test_public_endpoints_are_throttled_per_address(api, settings) -> None:  # type: ignore[no-untyped-def]
     settings.API_THROTTLE_RATES = {"token": "100/minute", "anon": "2/minute"}
     assert [api("GET", "/api/v1/releases/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_the_list_shows_when_each_token_expires_and_which_have(client, ada) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    client.force_login(ada)
+    current = api_token_create(user=ada, name="current").token
+    old = api_token_create(user=ada, name="old").token
+    ApiToken.objects.filter(pk=old.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
+    page = client.get("/account/tokens/").content.decode()
+    assert "<th class=\"nhsuk-table__header\" scope=\"col\">Expires</th>" in page
+    assert timezone.localtime(current.expires_at).strftime("%-d %B %Y") in page
+    rows = {name: row for row in page.split("<tr class=\"nhsuk-table__row\">")[1:]
+            for name in ("current", "old") if f">{name}<" in row}
+    assert "Expired" in rows["old"] and "Revoke" not in rows["old"]
+    assert "Active" in rows["current"] and "Revoke" in rows["current"]
