@@ -118,6 +118,8 @@ class SubscribeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = action_url
+        # No CSRF token: it would set a cookie on the public page (see notices.views.notices.subscribe).
+        self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Field.text("email", field_width="two-thirds"),
             Submit("subscribe", "Subscribe"),

@@ -19,6 +19,7 @@ from notices.models import Campaign, Notice
 from notices.selectors_campaigns import delivery_counts
 from notices.selectors_delivery import campaign_progress, progress_summary
 from notices.selectors_notices import public_notice_or_404, public_notices
+from strikeops.public_cache import PublicAPIMixin
 from trusts.api import examples as ex
 from trusts.api.serializers import QueryFilterSerializer
 from trusts.models import Role, Trust
@@ -58,7 +59,7 @@ class NoticeFilterSerializer(QueryFilterSerializer):
 
 
 @extend_schema(tags=["Notices"])
-class NoticeListView(generics.ListAPIView):
+class NoticeListView(PublicAPIMixin, generics.ListAPIView):
     serializer_class = NoticeSerializer
     permission_classes = [AllowAny]
 
@@ -86,7 +87,7 @@ class NoticeListView(generics.ListAPIView):
 @extend_schema(tags=["Notices"], parameters=[
     OpenApiParameter("ods_code", OpenApiTypes.STR, OpenApiParameter.PATH, description="Trust ODS code"),
     OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The notice's slug")])
-class NoticeDetailView(generics.RetrieveAPIView):
+class NoticeDetailView(PublicAPIMixin, generics.RetrieveAPIView):
     serializer_class = NoticeSerializer
     permission_classes = [AllowAny]
 

@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
+from strikeops.public_cache import public_page
 from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
@@ -581,6 +582,7 @@ def _release_or_404(slug: str, number: int) -> Release:
     return get_object_or_404(Release.objects.select_related("action"), action__slug=slug, number=number)
 
 
+@public_page
 def release_list(request: HttpRequest) -> HttpResponse:
     releases = Release.objects.select_related("action").order_by("-published_at")
     return render(request, "reports/release_list.html", {"releases": releases})
@@ -596,6 +598,7 @@ def _stated_trust(area: dict[str, Any]) -> dict[str, Any]:
     return {**area, "totals": totals, "status": ReportStatus.NOT_SUBMITTED}
 
 
+@public_page
 def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     release = _release_or_404(slug, number)
     figures = {**release.figures, "trusts": [_stated_trust(a) for a in release.figures.get("trusts", [])]}
@@ -631,6 +634,7 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     })
 
 
+@public_page
 def release_json(request: HttpRequest, slug: str, number: int) -> JsonResponse:
     release = _release_or_404(slug, number)
     return JsonResponse({
