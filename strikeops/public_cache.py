@@ -76,11 +76,7 @@ def public_data_changed() -> None:
     reader who arrives between the write and the commit stores the old page under the first new
     version; the second makes that copy stale too). A rollback just costs one miss per page."""
     _bump_version()
-    connection = transaction.get_connection()
-    # One bump per transaction is enough however many rows it saves (run_on_commit holds
-    # (savepoint ids, callback, robust) triples).
-    if not any(entry[1] is _bump_version for entry in connection.run_on_commit):
-        transaction.on_commit(_bump_version)
+    transaction.on_commit(_bump_version)
 
 
 def _bump_version() -> None:
