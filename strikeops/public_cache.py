@@ -37,6 +37,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 
@@ -155,17 +156,21 @@ def _finish(request: HttpRequest, response: HttpResponse, etag: str) -> HttpResp
     return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
 
 
-def serve_public(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
-    """Answer a public page: from the cache for anonymous readers, rendered privately otherwise."""
+def serve_public(request: HttpRequest, render: Callable[[], HttpResponse], *, store: bool = True) -> HttpResponse:
+    """Answer a public page: from the cache for anonymous readers, rendered privately otherwise.
+
+    With store=False the view only renders and marks the response (ETag, headers); PublicCacheMiddleware
+    reads and stores it, with every header the middleware below it added."""
     if not is_anonymous_request(request):
         response = render()
         patch_cache_control(response, private=True)
         patch_vary_headers(response, ("Cookie", "Authorization"))
         return response
-    key = _page_key(request)
-    version, entry, reachable = _read(key)
-    if entry is not None and entry["version"] == version:
-        return _finish(request, _from_entry(entry), entry["etag"])
+    if store:
+        key = _page_key(request)
+        version, entry, reachable = _read(key)
+        if entry is not None and entry["version"] == version:
+            return _finish(request, _from_entry(entry), entry["etag"])
     response = render()
     if response.status_code != 200 or response.streaming:
         return response
@@ -174,25 +179,60 @@ def serve_public(request: HttpRequest, render: Callable[[], HttpResponse]) -> Ht
     content = response.content
     etag = _etag(content)
     # A page that set a cookie (a CSRF token in a form) is per-visitor: never stored or shared.
-    per_visitor = bool(response.cookies) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-    if per_visitor:
+    if response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         logger.error("public page %s set a cookie; it is not cached", request.path)
         patch_cache_control(response, private=True)
         return response
-    if reachable:
+    if not store:
+        request.public_page_etag = etag  # type: ignore[attr-defined]
+    elif reachable:
         _store(key, {"version": version, "status": 200, "content": content, "etag": etag,
                      "headers": [(name, response[name]) for name in KEPT_HEADERS if name in response]})
     return _finish(request, response, etag)
 
 
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Decorator for a public view (function, or a callable such as a syndication Feed)."""
+    """Decorator for a public view (function, or a callable such as a syndication Feed): its
+    anonymous GETs are answered by PublicCacheMiddleware from the cache."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return serve_public(request, lambda: view(request, *args, **kwargs))
+        return serve_public(request, lambda: view(request, *args, **kwargs), store=False)
 
+    wrapper.public_page = True  # type: ignore[attr-defined]
     return wrapper
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_public_page(path: str) -> bool:
+    try:
+        return getattr(resolve(path).func, "public_page", False) is True
+    except Resolver404:
+        return False
+
+
+class PublicCacheMiddleware:
+    """Answers anonymous GETs of @public_page views from the cache before the session, auth,
+    CSRF, two-factor, lock-out and CSP middleware run (the stored copy already carries the headers
+    they add to an anonymous answer), and stores what those views render. Sits just below
+    SecurityMiddleware and WhiteNoise, whose headers are added to every answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_anonymous_request(request) or not _is_public_page(request.path_info):
+            return self.get_response(request)
+        key = _page_key(request)
+        version, entry, reachable = _read(key)
+        if entry is not None and entry["version"] == version:
+            return _finish(request, _from_entry(entry), entry["etag"])
+        response = self.get_response(request)
+        etag = getattr(request, "public_page_etag", None)
+        if reachable and etag and response.status_code == 200 and not response.cookies and not response.streaming:
+            _store(key, {"version": version, "status": 200, "content": response.content, "etag": etag,
+                         "headers": list(response.headers.items())})
+        return response
 
 
 class PublicAPIMixin:

@@ -52,7 +52,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["region"]:
             notices = notices.filter(trust__icb__region=form.cleaned_data["region"])
         if form.cleaned_data["trust"]:
-            notices = notices.filter(trust=form.cleaned_data["trust"])
+            notices = notices.filter(trust__ods_code=form.cleaned_data["trust"])
     elif form.is_bound:
         notices = notices.none()
     page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
