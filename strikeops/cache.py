@@ -8,10 +8,37 @@ takes a connection from its pool per command), so one per pool is kept.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+# What a cache call raises when Redis cannot be reached (refused, reset, timed out).
+CACHE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
+
+
+def cached_or_computed(key: str, seconds: float, compute: Callable[[], T]) -> T:
+    """The cached value, else compute() stored for `seconds`; with Redis down, compute() every time
+    (a figure is slower then, never an error)."""
+    try:
+        value = cache.get(key)
+    except CACHE_ERRORS:
+        logger.warning("cache unreachable: computing %s", key)
+        return compute()
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    value = compute()
+    try:
+        cache.set(key, value, seconds)
+    except CACHE_ERRORS:
+        logger.warning("cache unreachable: could not store %s", key)
+    return value
 
 
 class ReusingRedisCacheClient(RedisCacheClient):

@@ -41,6 +41,8 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 
+from strikeops.cache import CACHE_ERRORS
+
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "public:version"
@@ -55,17 +57,6 @@ PUBLIC_MODELS = {
 }
 
 
-def _cache_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [OSError]  # ConnectionError and timeouts from the socket
-    try:
-        from redis.exceptions import RedisError
-        errors.append(RedisError)
-    except ImportError:  # pragma: no cover - redis is a requirement, but locmem needs none
-        pass
-    return tuple(errors)
-
-
-CACHE_ERRORS = _cache_errors()
 
 
 def _new_version() -> str:

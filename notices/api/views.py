@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from notices.api.serializers import CampaignSerializer, NoticeSerializer
 from notices.models import Campaign, Notice
 from notices.selectors_campaigns import delivery_counts
-from notices.selectors_delivery import campaign_progress, progress_summary
+from notices.selectors_delivery import campaign_progress_shared, progress_summary
 from notices.selectors_notices import public_notice_or_404, public_notices
 from strikeops.public_cache import PublicAPIMixin
 from trusts.api import examples as ex
@@ -158,7 +158,7 @@ class CampaignDetailView(generics.RetrieveAPIView):
         campaign = args[0] if args else None
         # The API's progress is the counts summary, as in the list (the page's "what is happening"
         # lines are not part of it).
-        progress = ({campaign.pk: progress_summary(campaign_progress(campaign)["counts"])}
+        progress = ({campaign.pk: progress_summary(campaign_progress_shared(campaign)["counts"])}
                     if campaign is not None else {})
         kwargs["context"] = {**self.get_serializer_context(), "progress": progress}
         return CampaignSerializer(*args, **kwargs)

@@ -31,7 +31,7 @@ from notices.models.campaigns import (
 from notices.models.templates import Channel, MessageTemplate
 from notices.placeholders import render_keeping_missing
 from notices.selectors_campaigns import action_reconciliation, delivery_counts
-from notices.selectors_delivery import campaign_progress, deliveries_outcomes_csv
+from notices.selectors_delivery import campaign_progress_shared, deliveries_outcomes_csv
 from notices.services import delivery as delivery_service
 from notices.services.recipients import recipients_check, required_contact_columns
 from notices.services.templates import (
@@ -213,7 +213,7 @@ def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
                        blocked_errors=[{"text": problem, "href": "#figures-missing"} for problem in blocked])
         return render(request, "campaigns/campaign_check.html", context)
 
-    progress = campaign_progress(campaign)
+    progress = campaign_progress_shared(campaign)
     counts = _progress_counts(progress)
     failures = (Delivery.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES)
                 .select_related("recipient").order_by("recipient__line")[:FAILURES_SHOWN])
@@ -256,7 +256,7 @@ def _progress_counts(progress: Any) -> dict[str, int]:
 def campaign_progress_json(request: HttpRequest, ods_code: str, pk: int) -> JsonResponse:
     trust = comms_trust_or_404(request, ods_code)
     campaign = _campaign_or_404(trust, pk)
-    progress = campaign_progress(campaign)
+    progress = campaign_progress_shared(campaign)
     campaign.refresh_from_db(fields=["status"])
     return JsonResponse({
         "status": campaign.status,
