@@ -28,6 +28,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        # The audit page's keyset pages walk this index from a cursor (trusts/selectors/audit.py).
+        indexes = [models.Index(fields=["occurred_at", "id"], name="audit_event_keyset")]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.event} {self.summary}"
