@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,6 +53,8 @@ ERRORS_IN_SUMMARY = 10
 FAILURES_SHOWN = 100
 
 
+CAMPAIGNS_PER_PAGE = 20
+
 def _campaign_or_404(trust: Trust, pk: int) -> Campaign:
     return get_object_or_404(Campaign.objects.select_related("template", "action", "trust"), trust=trust, pk=pk)
 
@@ -74,18 +77,21 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_list(request: HttpRequest, ods_code: str) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
-    campaigns = list(Campaign.objects.filter(trust=trust).select_related("template", "action"))
-    counts = delivery_counts(campaigns)
+    page = Paginator(Campaign.objects.filter(trust=trust).select_related("template", "action")
+                     .order_by("-created_at", "-pk"), CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    # A finished campaign's counts are stored on it; only the page's unfinished ones are counted live,
+    # so the list costs the same after a million deliveries as after ten.
+    counts = delivery_counts([c for c in page if not c.totals])
     rows = []
-    for campaign in campaigns:
-        c = counts.get(campaign.pk, {})
+    for campaign in page:
+        c = campaign.totals or counts.get(campaign.pk, {})
         rows.append({
             "campaign": campaign,
             "sent": c.get(DeliveryStatus.SENT, 0) + c.get(DeliveryStatus.DELIVERED, 0),
             "failed": sum(c.get(s, 0) for s in FAILURE_STATUSES),
         })
     return render(request, "campaigns/campaign_list.html", {
-        "trust": trust, "rows": rows, "actions": actions_for_trust(trust)[:6],
+        "trust": trust, "rows": rows, "page": page, "actions": actions_for_trust(trust)[:6],
     })
 
 

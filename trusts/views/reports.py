@@ -91,6 +91,9 @@ class Scope:
         return "England" if self.national else ", ".join(r.name for r in self.regions)
 
 
+SEASONS_PER_PAGE = 4
+CUMULATIVE_ROWS_PER_PAGE = 25
+
 def _manager_scope(request: HttpRequest) -> Scope:
     if is_national_manager(request.user):
         return Scope(national=True, regions=[])
@@ -475,11 +478,12 @@ def season_view(request: HttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
     recorded = all_actions()
     totals = per_action_totals()
-    season_list = seasons(recorded, totals)
-    for season in season_list:
+    # Newest seasons first, a few at a time: the comparison sentences are worked out for the page only.
+    page = Paginator(seasons(recorded, totals), SEASONS_PER_PAGE).get_page(request.GET.get("page"))
+    for season in page:
         season.sentences = [season_sentence(a, season_comparison(a, recorded, totals)) for a, _ in season.actions]
     return render(request, "reports/seasons.html", {
-        "scope": scope, "seasons": season_list,
+        "scope": scope, "seasons": page, "page": page,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
     })
@@ -491,8 +495,9 @@ def cumulative_view(request: HttpRequest) -> HttpResponse:
     recorded = all_actions()
     rows = cumulative(recorded, per_action_totals())
     scoped_rows = cumulative(recorded, per_action_totals(scope.trusts)) if not scope.national else None
+    page = Paginator(rows, CUMULATIVE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "reports/cumulative.html", {
-        "scope": scope, "rows": rows, "overall": rows[-1].cumulative if rows else None,
+        "scope": scope, "rows": page, "page": page, "overall": rows[-1].cumulative if rows else None,
         "scoped_overall": scoped_rows[-1].cumulative if scoped_rows else None,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
