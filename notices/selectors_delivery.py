@@ -7,7 +7,7 @@ Nothing here returns contact details.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -73,11 +73,20 @@ def campaign_progress(campaign: Campaign | int) -> dict[str, Any]:
     return {**progress_summary(counts), "stalled": stalled, "retrying": retrying, "possibly_duplicated": duplicated}
 
 
+def _progress_key(campaign_id: int) -> str:
+    return f"campaign:progress:{campaign_id}"
+
+
 def campaign_progress_shared(campaign: Campaign | int) -> dict[str, Any]:
     """campaign_progress, at most PROGRESS_CACHE_SECONDS old, computed once for every reader."""
     campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
-    return cached_or_computed(f"campaign:progress:{campaign_id}", PROGRESS_CACHE_SECONDS,
+    return cached_or_computed(_progress_key(campaign_id), PROGRESS_CACHE_SECONDS,
                               lambda: campaign_progress(campaign_id))
+
+
+def campaign_progress_shared_many(campaigns: Iterable[Campaign]) -> dict[int, dict[str, Any]]:
+    """campaign_progress_shared for each of a list of campaigns (a page of them)."""
+    return {campaign.pk: campaign_progress_shared(campaign) for campaign in campaigns}
 
 
 def campaign_failures(campaign: Campaign | int, *, limit: int = 200) -> list[dict[str, Any]]:
