@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trusts', '0010_return_submitted_trust_day_index'),
+        ('trusts', '0014_i14_api_token_expiry'),
     ]
 
     operations = [
