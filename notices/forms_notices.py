@@ -118,6 +118,8 @@ class SubscribeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = action_url
+        # No CSRF token: it would set a cookie on the public page (see notices.views.notices.subscribe).
+        self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Field.text("email", field_width="two-thirds"),
             Submit("subscribe", "Subscribe"),
@@ -130,9 +132,11 @@ class NoticeFilterForm(forms.Form):
     region = forms.ModelChoiceField(label="NHS England region", queryset=Region.objects.all(), required=False,
                                     to_field_name="code", empty_label="All regions",
                                     error_messages={"invalid_choice": "Select a region from the list"})
-    trust = forms.ModelChoiceField(label="NHS trust", queryset=Trust.objects.all(), required=False,
-                                   to_field_name="ods_code", empty_label="All trusts",
-                                   error_messages={"invalid_choice": "Select a trust from the list"})
+    # Codes and names only: ~500 Trust model instances (and their options) were most of the page's time.
+    trust = forms.ChoiceField(label="NHS trust", required=False,
+                              choices=lambda: [("", "All trusts"),
+                                               *Trust.objects.order_by("name").values_list("ods_code", "name")],
+                              error_messages={"invalid_choice": "Select a trust from the list"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public pages for anonymous readers, from the cache, before everything below (public_cache.py).
+    "strikeops.public_cache.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,9 +175,17 @@ CELERY_IMPORTS = ["strikeops.tasks"]
 CELERY_BEAT_SCHEDULE: dict = {}
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket time-outs: public pages fail open (served uncached) when Redis is unreachable,
+    # and a hanging connection would hold every web thread instead.
+    CACHES = {"default": {"BACKEND": "strikeops.cache.ReusingRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": env_float("CACHE_SOCKET_TIMEOUT", 0.5),
+                                      "socket_timeout": env_float("CACHE_SOCKET_TIMEOUT", 0.5)}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public pages (strikeops/public_cache.py): how long browsers and shared caches may keep one, and
+# how long the server keeps its own copy (any data change replaces it at once).
+PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 60)
+PUBLIC_CACHE_TIMEOUT = env_int("PUBLIC_CACHE_TIMEOUT", 300)
 
 # --- Email -------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

@@ -45,6 +45,7 @@ urlpatterns = [
     path("api/docs/", docs_page, name="api_docs"),
     re_path(r"^api/", api_not_found),  # after every API route: a JSON 404 for the rest of /api/
     path("open-data/", include("trusts.urls_open_data")),
+    path("calendar/", include("trusts.urls_calendar")),
 ]
 
 handler400 = "trusts.views.errors.bad_request"

@@ -23,6 +23,17 @@ from django.core.management import call_command
 
 from trusts.models import Membership, Region, Role, Trust, User
 
+
+@pytest.fixture(autouse=True)
+def _fresh_public_cache() -> None:
+    """Public pages stored by an earlier test outlive its rolled-back data: start each test on a new
+    data version (strikeops/public_cache.py), as a real deployment does after any change."""
+    from django.core.cache import cache
+
+    from strikeops.public_cache import VERSION_KEY
+
+    cache.delete(VERSION_KEY)
+
 REPO = Path(__file__).resolve().parent.parent
 TRUSTS_CSV = REPO / "trusts" / "data" / "trusts.csv"
 PASSWORD = "correct-horse-battery-staple"

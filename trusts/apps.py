@@ -7,4 +7,7 @@ class TrustsConfig(AppConfig):
 
     def ready(self) -> None:
         from strikeops import checks  # noqa: F401  (registers the production-settings check)
+        from strikeops.public_cache import connect_invalidation
         from trusts import signals  # noqa: F401  (connects the audit receivers)
+
+        connect_invalidation("trusts")

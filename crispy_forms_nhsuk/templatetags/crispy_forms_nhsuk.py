@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from crispy_forms_nhsuk.fields import error_parts
-from crispy_forms_nhsuk.widgets import DATE_PARTS, DateInputWidget
+from crispy_forms_nhsuk.widgets import DATE_PARTS, DateInputWidget, render_select
 
 register = template.Library()
 
@@ -147,6 +147,8 @@ def _render_widget(bound_field: BoundField, attrs: dict[str, Any]) -> SafeString
     if bound_field.field.disabled:
         attrs["disabled"] = True
     attrs.pop("required", None)
+    if type(widget) is forms.Select:  # subclasses may have templates of their own
+        return render_select(widget, bound_field.html_name, bound_field.value(), attrs)
     return SafeString(  # nosec B703 # widget.render() escapes every value
         widget.render(
             name=bound_field.html_name,

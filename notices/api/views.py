@@ -17,8 +17,9 @@ from rest_framework.response import Response
 from notices.api.serializers import CampaignSerializer, NoticeSerializer
 from notices.models import Campaign, Notice
 from notices.selectors_campaigns import delivery_counts
-from notices.selectors_delivery import campaign_progress, progress_summary
+from notices.selectors_delivery import campaign_progress_shared, progress_summary
 from notices.selectors_notices import public_notice_or_404, public_notices
+from strikeops.public_cache import PublicAPIMixin
 from trusts.api import examples as ex
 from trusts.api.serializers import QueryFilterSerializer
 from trusts.models import Role, Trust
@@ -58,7 +59,7 @@ class NoticeFilterSerializer(QueryFilterSerializer):
 
 
 @extend_schema(tags=["Notices"])
-class NoticeListView(generics.ListAPIView):
+class NoticeListView(PublicAPIMixin, generics.ListAPIView):
     serializer_class = NoticeSerializer
     permission_classes = [AllowAny]
 
@@ -86,7 +87,7 @@ class NoticeListView(generics.ListAPIView):
 @extend_schema(tags=["Notices"], parameters=[
     OpenApiParameter("ods_code", OpenApiTypes.STR, OpenApiParameter.PATH, description="Trust ODS code"),
     OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The notice's slug")])
-class NoticeDetailView(generics.RetrieveAPIView):
+class NoticeDetailView(PublicAPIMixin, generics.RetrieveAPIView):
     serializer_class = NoticeSerializer
     permission_classes = [AllowAny]
 
@@ -157,7 +158,7 @@ class CampaignDetailView(generics.RetrieveAPIView):
         campaign = args[0] if args else None
         # The API's progress is the counts summary, as in the list (the page's "what is happening"
         # lines are not part of it).
-        progress = ({campaign.pk: progress_summary(campaign_progress(campaign)["counts"])}
+        progress = ({campaign.pk: progress_summary(campaign_progress_shared(campaign)["counts"])}
                     if campaign is not None else {})
         kwargs["context"] = {**self.get_serializer_context(), "progress": progress}
         return CampaignSerializer(*args, **kwargs)

@@ -35,6 +35,7 @@ from notices.services.subscriptions import (
     subscription_request,
     subscription_unsubscribe,
 )
+from strikeops.public_cache import public_page
 from trusts.models import Role, Trust
 from trusts.scoping import get_scoped_trust_or_404, trusts_with_role
 
@@ -43,6 +44,7 @@ PAGE_SIZE = 20
 
 # --- Public pages -----------------------------------------------------------------------------
 
+@public_page
 def notice_list(request: HttpRequest) -> HttpResponse:
     form = NoticeFilterForm(request.GET or None)
     notices = public_notices()
@@ -50,7 +52,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["region"]:
             notices = notices.filter(trust__icb__region=form.cleaned_data["region"])
         if form.cleaned_data["trust"]:
-            notices = notices.filter(trust=form.cleaned_data["trust"])
+            notices = notices.filter(trust__ods_code=form.cleaned_data["trust"])
     elif form.is_bound:
         notices = notices.none()
     page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -58,7 +60,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "notices/notice_list.html", {
         "filter_form": form, "page": page, "query": query.urlencode(),
-        "can_manage": trusts_with_role(request.user, Role.TRUST_COMMS).exists(),
+        "can_manage": request.user.is_authenticated and trusts_with_role(request.user, Role.TRUST_COMMS).exists(),
     })
 
 
@@ -66,28 +68,50 @@ def _subscribe_form(trust: Trust, data: object = None) -> SubscribeForm:
     return SubscribeForm(data, action_url=reverse("notices:subscribe", args=[trust.ods_code]))
 
 
-def trust_notices(request: HttpRequest, ods_code: str, form: SubscribeForm | None = None) -> HttpResponse:
-    trust = get_scoped_trust_or_404(Trust.objects.all(), ods_code)
+def _trust_notices_page(request: HttpRequest, trust: Trust, form: SubscribeForm) -> HttpResponse:
     page = Paginator(public_notices().filter(trust=trust), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "notices/trust_notices.html", {
-        "trust": trust, "page": page, "form": form or _subscribe_form(trust), "query": "",
-    })
+    return render(request, "notices/trust_notices.html", {"trust": trust, "page": page, "form": form, "query": ""})
 
 
+@public_page
+def trust_notices(request: HttpRequest, ods_code: str) -> HttpResponse:
+    trust = get_scoped_trust_or_404(Trust.objects.all(), ods_code)
+    return _trust_notices_page(request, trust, _subscribe_form(trust))
+
+
+@public_page
 def notice_detail(request: HttpRequest, ods_code: str, slug: str) -> HttpResponse:
     notice = public_notice_or_404(ods_code, slug)
     return render(request, "notices/notice_detail.html", {"notice": notice, "version": notice.current_version,
                                                            "trust": notice.trust})
 
 
+def _cross_site(request: HttpRequest) -> bool:
+    """Whether a browser says this POST came from another site's page (Fetch metadata, else Origin)."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is not None and origin != "null" and origin != f"{request.scheme}://{request.get_host()}"
+
+
+# The subscribe form sits on the trust's public page, which must set no cookie so that shared caches
+# can keep it; a CSRF token would need one. Nothing here rides on a visitor's session: the POST
+# only asks for a confirmation email to the address typed (double opt-in, at most one email per
+# address per 10 minutes), which anyone can ask for directly. Cross-site posts are still refused by
+# the browser's own Sec-Fetch-Site/Origin headers, so another site cannot make visitors' browsers
+# submit addresses.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest, ods_code: str) -> HttpResponse:
     trust = get_scoped_trust_or_404(Trust.objects.all(), ods_code)
     if request.method == "GET":
         return redirect("notices:trust", trust.ods_code)
+    if _cross_site(request):
+        return render(request, "403.html", status=403)
     form = _subscribe_form(trust, request.POST)
     if not form.is_valid():
-        return trust_notices(request, trust.ods_code, form=form)
+        return _trust_notices_page(request, trust, form)
     subscription_request(trust=trust, email=form.cleaned_data["email"], request=request)
     return redirect("notices:subscribe_sent", trust.ods_code)
 

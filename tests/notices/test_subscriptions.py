@@ -31,7 +31,14 @@ from notices.services import subscriptions as subscription_service
 from notices.services.notices import notice_create, notice_publish, notice_update, notice_withdraw
 from notices.services.subscriptions import subscription_request
 from notices.tasks_subscriptions import notify_subscribers, send_subscriber_email
+from strikeops import public_cache
 from trusts.models import AuditEvent, Trust
+
+
+def sending(callbacks: list) -> list:  # type: ignore[type-arg]
+    """The on-commit callbacks that send: a write to a notice also makes the public pages' cache
+    stale after commit (strikeops/public_cache.py), which sends nothing."""
+    return [c for c in callbacks if c is not public_cache._bump_version]
 
 pytestmark = pytest.mark.django_db
 SITE = "https://strikeops.example"
@@ -260,6 +267,7 @@ def test_nothing_is_queued_until_the_publication_commits(rwe, chris, subscribed,
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notice_publish(notice=notice, user=chris)
+    callbacks = sending(callbacks)
     assert len(callbacks) == 1
     assert smtp.messages == [] and not emails().exists()
     callbacks[0]()
@@ -394,7 +402,7 @@ def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscrib
         version = notice_publish(notice=notice, user=chris)
     subscription_service.subscriber_emails_create(version_id=version.pk)
     Subscription.objects.update(status=SubscriptionStatus.UNSUBSCRIBED)
-    callbacks[0]()
+    sending(callbacks)[0]()
     row = emails().get()
     assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED, "Unsubscribed before sending")
     assert smtp.messages == []
@@ -406,7 +414,7 @@ def test_a_notice_withdrawn_before_the_send_is_not_emailed(rwe, chris, subscribe
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notice_publish(notice=notice, user=chris)
     notice_withdraw(notice=notice, user=chris, reason="Mistake")
-    callbacks[0]()
+    sending(callbacks)[0]()
     row = emails().get(kind=SubscriberEmailKind.NOTICE)
     assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED,
                                                 "The notice was withdrawn before sending")

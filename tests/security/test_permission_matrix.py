@@ -128,6 +128,9 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "open_data:release_csv":         (200,   200,   200,   200,   200,   200,   200,   200),
     "open_data:release_coverage_csv": (200,  200,   200,   200,   200,   200,   200,   200),
     "open_data:release_xlsx":        (200,   200,   200,   200,   200,   200,   200,   200),
+    # The strike calendar (iCalendar feeds): public.
+    "calendar:all":                  (200,   200,   200,   200,   200,   200,   200,   200),
+    "calendar:trust":                (200,   200,   200,   200,   200,   200,   200,   200),
     # Public notices, feeds and email subscriptions (the secret token in the link is the authority).
     "notices:list":                  (200,   200,   200,   200,   200,   200,   200,   200),
     "notices:feed":                  (200,   200,   200,   200,   200,   200,   200,   200),
@@ -341,6 +344,7 @@ def _for(code: str) -> Callable[[World], dict[str, Callable[[], Target]]]:
             "notices:withdraw": lambda: Target({**mine, "pk": w.published[code].pk}),
             "notices:trust": lambda: Target(mine),
             "notices:trust_feed": lambda: Target(mine),
+            "calendar:trust": lambda: Target(mine),
             "notices:subscribe": lambda: Target(mine),
             "notices:subscribe_sent": lambda: Target(mine),
             "notices:notice": lambda: Target({**mine, "slug": w.published[code].slug}),

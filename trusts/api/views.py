@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from strikeops.public_cache import PublicAPIMixin
 from trusts import clock
 from trusts.api import examples as ex
 from trusts.api.errors import ApiError, check_fields, check_warnings, error_json
@@ -375,7 +376,7 @@ class TotalsDetailView(APIView):
 # --- published releases (public) -------------------------------------------------------------------
 
 @extend_schema(tags=["Published figures"])
-class ReleaseListView(generics.ListAPIView):
+class ReleaseListView(PublicAPIMixin, generics.ListAPIView):
     serializer_class = ReleaseSerializer
     permission_classes = [AllowAny]
 
@@ -390,7 +391,7 @@ class ReleaseListView(generics.ListAPIView):
 
 
 @extend_schema(tags=["Published figures"], parameters=[SLUG_PARAM, NUMBER_PARAM])
-class ReleaseDetailView(generics.RetrieveAPIView):
+class ReleaseDetailView(PublicAPIMixin, generics.RetrieveAPIView):
     serializer_class = ReleaseDetailSerializer
     permission_classes = [AllowAny]
 

@@ -15,7 +15,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, TextChoices, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextChoices,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from trusts.models import DailyReturn, IndustrialAction, Membership, ReturnStatus, Role, StrikeDay, Trust, TrustStatus
@@ -315,3 +326,11 @@ def missing_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = No
         result.append(DayMissing(strike_day=day, expected=len(expected),
                                  trusts=[t for t in expected if (t.pk, day.date) not in submitted]))
     return result
+
+
+def strike_days_owed_by(trust: Trust) -> QuerySet[StrikeDay]:
+    """Every strike day on which this trust owes a return (it was active that day; the same rule as
+    expected_trusts), oldest first, with its action."""
+    active = Trust.objects.filter(pk=trust.pk).filter(_active_on(OuterRef("date")))
+    return (StrikeDay.objects.filter(Exists(active)).select_related("action")
+            .order_by("date", "action__name"))

@@ -13,6 +13,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,8 +27,8 @@ from trusts.forms_actions import (
     window_formset_class,
     window_initial,
 )
-from trusts.models import IndustrialAction, Membership, ReturnReopening
-from trusts.scoping import is_manager, is_national_manager, trusts_visible_to_manager
+from trusts.models import IndustrialAction, Membership, ReturnReopening, Role
+from trusts.scoping import is_manager, is_national_manager, trusts_visible_to_manager, trusts_with_role
 from trusts.selectors.completeness import completeness_by_day, missing_by_day
 from trusts.selectors.reminders import chase_days
 from trusts.services.actions import action_save
@@ -39,6 +40,8 @@ from trusts.tabular import csv_safe
 WINDOW_PREFIX = "windows"
 ACTION_FIELDS = ("slug", "name", "staff_group", "unions", "hard_close")
 
+
+ACTIONS_PER_PAGE = 25
 
 def _require_role(request: HttpRequest) -> None:
     if not Membership.objects.filter(user=request.user).exists():
@@ -59,9 +62,11 @@ def _require_manager(request: HttpRequest) -> None:
 def action_list(request: HttpRequest) -> HttpResponse:
     _require_role(request)
     actions = (IndustrialAction.objects.annotate(day_count=Count("strike_days"))
-               .order_by("-first_day", "-created_at"))
+               .order_by("-first_day", "-created_at", "-pk"))
+    page = Paginator(actions, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "actions/action_list.html", {
-        "actions": actions, "can_create": is_national_manager(request.user),
+        "actions": page, "page": page, "can_create": is_national_manager(request.user),
+        "return_trusts": trusts_with_role(request.user, Role.TRUST_ADMIN).order_by("name"),
     })
 
 

@@ -3,13 +3,12 @@ outside a user's organisations)."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from trusts.forms_audit import AuditFilterForm
 from trusts.scoping import is_national_manager
-from trusts.selectors.audit import audit_event_types, audit_events
+from trusts.selectors.audit import audit_event_types, audit_events, audit_events_page
 
 EVENTS_PER_PAGE = 50
 FILTER_FIELDS = ("event", "trust", "actor", "date_from-day", "date_from-month", "date_from-year",
@@ -31,5 +30,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             date_from=filters.get("date_from"),
             date_to=filters.get("date_to"),
         )
-        page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+        page = audit_events_page(events, before=request.GET.get("before", ""), after=request.GET.get("after", ""),
+                                 size=EVENTS_PER_PAGE)
     return render(request, "audit/log.html", {"form": form, "page": page, "filtering": filtering})

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
+from strikeops.public_cache import public_page
 from trusts.exports import WorkbookMeta, coverage_csv, publication_workbook, safe_text
 from trusts.models import Release
 from trusts.selectors.completeness import reported
@@ -68,6 +69,7 @@ def release_csv_bytes(release: Release) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+@public_page
 def release_csv(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     release = get_object_or_404(Release.objects.select_related("action"), action__slug=slug, number=number)
     response = HttpResponse(release_csv_bytes(release), content_type="text/csv; charset=utf-8")
@@ -116,6 +118,7 @@ def _changes(release: Release) -> dict[str, Any]:
     }
 
 
+@public_page
 def open_data(request: HttpRequest) -> HttpResponse:
     releases = Release.objects.select_related("action").order_by("-published_at", "-pk")
     entries = [{

@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
+from strikeops.public_cache import public_page
 from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
@@ -89,6 +90,9 @@ class Scope:
     def label(self) -> str:
         return "England" if self.national else ", ".join(r.name for r in self.regions)
 
+
+SEASONS_PER_PAGE = 4
+CUMULATIVE_ROWS_PER_PAGE = 25
 
 def _manager_scope(request: HttpRequest) -> Scope:
     if is_national_manager(request.user):
@@ -474,11 +478,12 @@ def season_view(request: HttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
     recorded = all_actions()
     totals = per_action_totals()
-    season_list = seasons(recorded, totals)
-    for season in season_list:
+    # Newest seasons first, a few at a time: the comparison sentences are worked out for the page only.
+    page = Paginator(seasons(recorded, totals), SEASONS_PER_PAGE).get_page(request.GET.get("page"))
+    for season in page:
         season.sentences = [season_sentence(a, season_comparison(a, recorded, totals)) for a, _ in season.actions]
     return render(request, "reports/seasons.html", {
-        "scope": scope, "seasons": season_list,
+        "scope": scope, "seasons": page, "page": page,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
     })
@@ -490,8 +495,9 @@ def cumulative_view(request: HttpRequest) -> HttpResponse:
     recorded = all_actions()
     rows = cumulative(recorded, per_action_totals())
     scoped_rows = cumulative(recorded, per_action_totals(scope.trusts)) if not scope.national else None
+    page = Paginator(rows, CUMULATIVE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "reports/cumulative.html", {
-        "scope": scope, "rows": rows, "overall": rows[-1].cumulative if rows else None,
+        "scope": scope, "rows": page, "page": page, "overall": rows[-1].cumulative if rows else None,
         "scoped_overall": scoped_rows[-1].cumulative if scoped_rows else None,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
@@ -581,6 +587,7 @@ def _release_or_404(slug: str, number: int) -> Release:
     return get_object_or_404(Release.objects.select_related("action"), action__slug=slug, number=number)
 
 
+@public_page
 def release_list(request: HttpRequest) -> HttpResponse:
     releases = Release.objects.select_related("action").order_by("-published_at")
     return render(request, "reports/release_list.html", {"releases": releases})
@@ -596,6 +603,7 @@ def _stated_trust(area: dict[str, Any]) -> dict[str, Any]:
     return {**area, "totals": totals, "status": ReportStatus.NOT_SUBMITTED}
 
 
+@public_page
 def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     release = _release_or_404(slug, number)
     figures = {**release.figures, "trusts": [_stated_trust(a) for a in release.figures.get("trusts", [])]}
@@ -631,6 +639,7 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     })
 
 
+@public_page
 def release_json(request: HttpRequest, slug: str, number: int) -> JsonResponse:
     release = _release_or_404(slug, number)
     return JsonResponse({

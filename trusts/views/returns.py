@@ -319,9 +319,11 @@ def upload(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"File uploaded: {result.created} returns submitted, {result.revised} changed "
                                       f"and {result.unchanged} unchanged.{skipped}")
             return redirect("returns:dashboard")
-    actions = IndustrialAction.objects.filter(strike_days__isnull=False).distinct().order_by("-first_day")
+    # Newest first, a page at a time: the list of templates grows by one action each strike.
+    actions = Paginator(IndustrialAction.objects.filter(first_day__isnull=False).order_by("-first_day", "-pk"),
+                        ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "returns/upload.html", {
-        "form": form, "file_errors": file_errors, "actions": actions, "trusts": trusts,
+        "form": form, "file_errors": file_errors, "actions": actions, "page": actions, "trusts": trusts,
         "columns": IMPORT_COLUMNS + OPTIONAL_COLUMNS})
 
 
