@@ -25,14 +25,13 @@ from trusts.models import Membership, Region, Role, Trust, User
 
 
 @pytest.fixture(autouse=True)
-def _fresh_public_cache() -> None:
-    """Public pages stored by an earlier test outlive its rolled-back data: start each test on a new
-    data version (strikeops/public_cache.py), as a real deployment does after any change."""
+def _fresh_cache() -> None:
+    """The cache outlives each test's rolled-back data: public pages stored by an earlier test
+    (strikeops/public_cache.py) and the API's throttle counters (one client address for the whole
+    suite would reach the anonymous limit). Each test starts with an empty cache."""
     from django.core.cache import cache
 
-    from strikeops.public_cache import VERSION_KEY
-
-    cache.delete(VERSION_KEY)
+    cache.clear()
 
 REPO = Path(__file__).resolve().parent.parent
 TRUSTS_CSV = REPO / "trusts" / "data" / "trusts.csv"
