@@ -61,7 +61,7 @@ from notices.models import (
 )
 from notices.models.campaigns import CLAIMABLE_STATUSES, MAX_SCHEDULE_DAYS, PENDING_STATUSES, SUCCESS_STATUSES
 from notices.models.templates import Channel as MessageChannel
-from notices.placeholders import MissingPlaceholders, render
+from notices.placeholders import MissingPlaceholders, one_line, render
 from notices.ratelimit import get_rate_limiter
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
 from strikeops.redaction import scrub
@@ -475,7 +475,7 @@ def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
     values = {**(campaign.figures or {}), **(recipient.personalisation or {})}
     return RenderedMessage(
         kind=campaign.channel,
-        subject=render(campaign.subject, values) if campaign.subject else "",
+        subject=one_line(render(campaign.subject, values)) if campaign.subject else "",
         body=render(campaign.body, values),
         email=recipient.email, phone=recipient.phone, address_lines=list(recipient.address_lines or []),
     )

@@ -546,3 +546,14 @@ def test_cancelled_campaigns_are_purged_too_and_the_period_is_per_campaign(rwe, 
     campaign.refresh_from_db()
     assert service.campaigns_purge_due(now=campaign.cancelled_at + dt.timedelta(hours=23)) == []
     assert service.campaigns_purge_due(now=campaign.cancelled_at + dt.timedelta(days=1)) == [campaign.pk]
+
+
+def test_a_line_break_in_a_personalised_subject_never_reaches_the_email(rwe, chris, fast_delivery):
+    # An older list (checked before uploads refused line breaks) or a value from elsewhere.
+    template = make_template(rwe, Channel.EMAIL, subject="About ((name))")
+    campaign = make_campaign(rwe, chris, [row(2, email="a@example.com", name="Ann\r\nBcc: x@example.com")],
+                             template=template)
+    mark_sending(campaign)
+    campaign.refresh_from_db()
+    message = service.render_message(campaign, campaign.recipients.get())
+    assert message.subject == "About Ann Bcc: x@example.com 2"
