@@ -634,29 +634,42 @@ def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 # --- Delivery receipts (GOV.UK Notify callbacks) ----------------------------------------------
 
-def delivery_receipt_record(*, reference: str, notification_id: str, status: str) -> bool:
-    """Record Notify's final word on one message. Idempotent: only a delivery still sending or sent
-    moves, so a repeated or late receipt changes nothing. Returns whether anything changed."""
+RECEIPT_RECORDED = "recorded"
+RECEIPT_IGNORED = "ignored"
+# The delivery is still being sent and its notification id not yet written: the receipt cannot be
+# matched now, so the callback answers non-2xx and Notify calls again later.
+RECEIPT_TOO_EARLY = "too_early"
+
+
+def delivery_receipt_record(*, reference: str, notification_id: str, status: str) -> str:
+    """Record Notify's final word on one message. Applied only to a delivery sent through Notify whose
+    recorded notification id is this receipt's: the bearer token proves the caller is Notify, not that
+    the reference in the body is right (a receipt naming another delivery must not change it).
+    Idempotent: only a delivery still "sent" moves, so a repeated or late receipt changes nothing."""
     recorded = NOTIFY_STATUSES.get(status)
-    if recorded is None or recorded == DeliveryStatus.SENT:
-        return False
+    if recorded is None or recorded == DeliveryStatus.SENT or not notification_id:
+        return RECEIPT_IGNORED
     try:
         delivery_id = int(reference)
     except (TypeError, ValueError):
-        return False
+        return RECEIPT_IGNORED
     now = clock.now()
     reason = "" if recorded == DeliveryStatus.DELIVERED else f"GOV.UK Notify reported {status}"
-    fields: dict[str, Any] = {"status": recorded, "failure_reason": reason, "completed_at": now,
-                              "next_attempt_at": None}
-    if notification_id:
-        fields["provider_reference"] = str(notification_id)[:255]
-    # A receipt can overtake the worker's own write (still "sending"): the worker's conditional
-    # write then finds the row settled and leaves it.
-    updated = Delivery.objects.filter(pk=delivery_id, status__in=[DeliveryStatus.SENDING, DeliveryStatus.SENT]
-                                      ).update(**fields)
+    updated = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENT,
+                                      provider_reference=str(notification_id)[:255]
+                                      ).update(status=recorded, failure_reason=reason, completed_at=now,
+                                               next_attempt_at=None)
     if updated:
         Delivery.objects.filter(pk=delivery_id, sent_at__isnull=True).update(sent_at=now)
-    return bool(updated)
+        return RECEIPT_RECORDED
+    held = Delivery.objects.filter(pk=delivery_id).values_list("status", "provider_reference").first()
+    if held is not None and held[0] == DeliveryStatus.SENDING and not held[1]:
+        return RECEIPT_TOO_EARLY
+    if held is not None and held[1] != str(notification_id)[:255]:
+        # Ids only: a receipt carries the recipient's address ("to"), which is never logged.
+        logger.warning("Notify receipt for delivery %s ignored: its notification id is not the one recorded",
+                       delivery_id)
+    return RECEIPT_IGNORED
 
 
 # --- Retention --------------------------------------------------------------------------------
