@@ -70,7 +70,8 @@ def test_no_contact_details_in_any_log_line(rwe, chris, fast_delivery, settings,
     sent = Delivery.objects.get(campaign=notify, status=DeliveryStatus.SENT)
     client.post(reverse("campaigns:notify_callback"), content_type="application/json",
                 HTTP_AUTHORIZATION=f"Bearer {settings.NOTIFY_CALLBACK_TOKEN}",
-                data=json.dumps({"id": "n-1", "reference": str(sent.pk), "to": PHONES[1], "status": "delivered"}))
+                data=json.dumps({"id": sent.provider_reference, "reference": str(sent.pk), "to": PHONES[1],
+                                 "status": "delivered"}))
 
     outcomes = dict(Delivery.objects.filter(campaign=email).values_list("recipient__line", "status"))
     assert outcomes == {2: DeliveryStatus.DELIVERED, 3: DeliveryStatus.DELIVERED,
