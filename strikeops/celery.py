@@ -4,11 +4,24 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.contrib.django.task import DjangoTask
 from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strikeops.settings")
 
-app = Celery("strikeops")
+
+class Task(DjangoTask):
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        """Celery's delay_on_commit, except that an unreachable Redis is logged, not raised into a
+        request whose work has committed (strikeops.queueing). Ids only, positional."""
+        from strikeops.queueing import enqueue_on_commit
+
+        if kwargs:
+            raise TypeError("Queue tasks with positional ids only")
+        enqueue_on_commit(self, *args)
+
+
+app = Celery("strikeops", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -227,6 +227,8 @@ def campaign_figure_errors(campaign: Campaign) -> list[str]:
 
 def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
     """Inside the caller's transaction, with the campaign row locked."""
+    from notices.tasks_delivery import campaign_fan_out
+
     problems = campaign_figure_errors(campaign)
     if problems:
         raise CampaignError(problems[0])
@@ -234,23 +236,9 @@ def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
     campaign.started_at = now
     campaign.figures = _figures(campaign)
     campaign.save(update_fields=["status", "started_at", "figures"])
-    campaign_id = campaign.pk
-    transaction.on_commit(lambda: _enqueue_fan_out(campaign_id))
-
-
-def _enqueue_fan_out(campaign_id: int) -> None:
-    from kombu.exceptions import OperationalError as BrokerUnreachable
-
-    from notices.tasks_delivery import campaign_fan_out
-
-    try:
-        campaign_fan_out.delay(campaign_id)
-    except (BrokerUnreachable, OSError) as error:
-        # The campaign is committed as sending and its deliveries wait in the database, queued and never
-        # handed to the broker (enqueued_at empty): the recovery beat task queues them on its next run.
-        # Raising here (after commit) would show an error page for a send that has in fact begun.
-        logger.warning("campaign %s: the broker is unreachable (%s); the recovery task will queue its deliveries",
-                       campaign_id, type(error).__name__)
+    # If Redis is down, the campaign is committed as sending and its deliveries wait in the database,
+    # never handed to the broker (enqueued_at empty): deliveries_recover (beat) queues them.
+    campaign_fan_out.delay_on_commit(campaign.pk)
 
 
 def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None = None,
