@@ -50,6 +50,20 @@ class RenderedMessage:
     email: str | None = None
     phone: str | None = None
     address_lines: list[str] = field(default_factory=list)
+    # Emails: where a mail client's one-click unsubscribe POSTs (RFC 8058), the patient's opt-out.
+    unsubscribe_url: str = ""
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 2369 List-Unsubscribe, and RFC 8058's one-click List-Unsubscribe-Post, which the RFC
+    allows only for an https address (SITE_URL is https in production; a development http one
+    gets the link header alone)."""
+    if not url:
+        return {}
+    headers = {"List-Unsubscribe": f"<{url}>"}
+    if url.startswith("https://"):
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
 
 
 @dataclass(frozen=True)
@@ -157,9 +171,11 @@ class NotifyChannel:
                     phone_number=message.phone, template_id=template_id,
                     personalisation={"body": message.body}, reference=reference)
             elif message.kind == "email":
+                # Notify writes the List-Unsubscribe headers itself from one_click_unsubscribe_url.
                 response = self.client.send_email_notification(
                     email_address=message.email, template_id=template_id,
-                    personalisation={"subject": message.subject, "body": message.body}, reference=reference)
+                    personalisation={"subject": message.subject, "body": message.body}, reference=reference,
+                    one_click_unsubscribe_url=message.unsubscribe_url or None)
             elif message.kind == "letter":
                 lines = [line for line in message.address_lines if line][:LETTER_ADDRESS_LINES]
                 if len(lines) < 3:
@@ -224,7 +240,8 @@ class EmailBackendChannel:
         message_id = make_msgid(idstring=f"delivery-{delivery.pk}")
         email = EmailMessage(
             subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.email], headers={"Message-ID": message_id, "X-Strikeops-Delivery": str(delivery.pk)},
+            to=[message.email], headers={"Message-ID": message_id, "X-Strikeops-Delivery": str(delivery.pk),
+                                         **unsubscribe_headers(message.unsubscribe_url)},
         )
         send_email(email)
         return SendResult(provider_reference=message_id.strip("<>")[:255], status=DeliveryStatus.SENT)

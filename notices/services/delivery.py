@@ -25,11 +25,10 @@ The guarantees (docs/delivery.md has the long version):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import re
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -55,14 +54,13 @@ from notices.models import (
     Delivery,
     DeliveryStatus,
     MessageTemplate,
-    MessagingOptOut,
-    OptOutKind,
     Recipient,
 )
 from notices.models.campaigns import CLAIMABLE_STATUSES, MAX_SCHEDULE_DAYS, PENDING_STATUSES, SUCCESS_STATUSES
 from notices.models.templates import Channel as MessageChannel
 from notices.placeholders import MissingPlaceholders, one_line, render
 from notices.ratelimit import get_rate_limiter
+from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_keys, opted_out_keys, recipient_keys
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
 from strikeops.redaction import scrub
 from trusts import clock
@@ -88,53 +86,7 @@ class CampaignError(Exception):
         self.message = message
 
 
-# --- Contact details: hashing for opt-outs, redaction for reasons ----------------------------
-
-def _normalise_contact(kind: str, value: str) -> str:
-    value = value.strip()
-    if kind == OptOutKind.EMAIL:
-        return value.lower()
-    digits = re.sub(r"\D", "", value)
-    # 07700 900123, +44 7700 900123 and 447700900123 are one number.
-    if digits.startswith("44"):
-        digits = "0" + digits[2:]
-    return digits
-
-
-def contact_hash(kind: str, value: str) -> str:
-    """Keyed hash (HMAC-SHA256) of a normalised email address or phone number."""
-    key = settings.MESSAGING_HASH_KEY.encode()
-    return hmac.new(key, f"{kind}:{_normalise_contact(kind, value)}".encode(), hashlib.sha256).hexdigest()
-
-
-def opt_out_record(*, email: str | None = None, phone: str | None = None, trust: Trust | None = None,
-                   source: str = "") -> int:
-    """Record that this address (or number) wants no more messages from `trust`, or from any trust
-    when trust is None. Idempotent; returns how many new opt-outs were stored."""
-    created = 0
-    for kind, value in ((OptOutKind.EMAIL, email), (OptOutKind.PHONE, phone)):
-        if value and value.strip():
-            _, new = MessagingOptOut.objects.get_or_create(
-                trust=trust, kind=kind, value_hash=contact_hash(kind, value), defaults={"source": source[:40]})
-            created += int(new)
-    return created
-
-
-def _opt_out_key(campaign: Campaign, recipient: Recipient) -> tuple[str, str] | None:
-    """Opt-outs are per address: an email opt-out stops emails to it, not letters or texts."""
-    if campaign.channel == MessageChannel.EMAIL and recipient.email:
-        return OptOutKind.EMAIL, recipient.email
-    if campaign.channel == MessageChannel.SMS and recipient.phone:
-        return OptOutKind.PHONE, recipient.phone
-    return None
-
-
-def is_opted_out(*, trust: Trust | int, kind: str, value: str) -> bool:
-    trust_id = trust.pk if isinstance(trust, Trust) else trust
-    return MessagingOptOut.objects.filter(
-        Q(trust_id=trust_id) | Q(trust__isnull=True), kind=kind, value_hash=contact_hash(kind, value),
-    ).exists()
-
+# --- Redaction for failure reasons ---------------------------------------------------------------
 
 
 
@@ -194,6 +146,9 @@ def campaign_create(
                     nhs_number=_none_if_blank(row.get("nhs_number")),
                     address_lines=_none_if_blank(list(row.get("address_lines") or [])),
                     personalisation=dict(row.get("personalisation") or {}),
+                    opt_out_keys=opt_out_keys(email=row.get("email"), phone=row.get("phone"),
+                                              nhs_number=row.get("nhs_number"),
+                                              address_lines=row.get("address_lines")),
                 )
                 for row in batch
             ])
@@ -428,18 +383,17 @@ def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int
 
 
 def _opted_out_among(deliveries: list[Delivery]) -> set[int]:
-    """Ids of the deliveries whose address has opted out of their trust's messages (one query)."""
-    keys = {}
+    """Ids of the deliveries whose patient has opted out of their trust's messages, by any of their
+    contact details (one query per trust, and a batch is one campaign's)."""
+    by_trust: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
-        key = _opt_out_key(delivery.campaign, delivery.recipient)
-        if key:
-            keys[delivery.pk] = (key[0], contact_hash(*key))
-    if not keys:
-        return set()
-    found = set(MessagingOptOut.objects.filter(value_hash__in={h for _, h in keys.values()})
-                .values_list("trust_id", "kind", "value_hash"))
-    return {d.pk for d in deliveries if d.pk in keys
-            and ((None, *keys[d.pk]) in found or (d.campaign.trust_id, *keys[d.pk]) in found)}
+        by_trust[delivery.campaign.trust_id].append(delivery)
+    opted_out: set[int] = set()
+    for trust_id, group in by_trust.items():
+        keys = {d.pk: recipient_keys(d.recipient) for d in group}
+        found = opted_out_keys(trust_id=trust_id, keys=[k for ks in keys.values() for k in ks])
+        opted_out.update(pk for pk, ks in keys.items() if found.intersection(ks))
+    return opted_out
 
 
 def _mark_claimed(delivery: Delivery, now: dt.datetime) -> None:
@@ -461,11 +415,13 @@ def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
     """The recipient's message: the campaign's text with the trust's figures and the recipient's own
     values (which win on a clash, as the brief of the recipient list is the more specific)."""
     values = {**(campaign.figures or {}), **(recipient.personalisation or {})}
+    footer = opt_out_footer(kind=campaign.channel, trust_name=campaign.trust.name, recipient_id=recipient.pk)
     return RenderedMessage(
         kind=campaign.channel,
         subject=one_line(render(campaign.subject, values)) if campaign.subject else "",
-        body=render(campaign.body, values),
+        body=f"{render(campaign.body, values).rstrip()}\n\n{footer}",
         email=recipient.email, phone=recipient.phone, address_lines=list(recipient.address_lines or []),
+        unsubscribe_url=one_click_url(recipient.pk) if campaign.channel == MessageChannel.EMAIL else "",
     )
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from notices.models import Channel, Delivery, DeliveryStatus
 from notices.services import delivery as service
+from notices.services import opt_outs
 from tests.notices.delivery_support import make_campaign, row, use_fast_delivery
 from tests.notices.test_delivery_channels import API_KEY, TEMPLATES, FakeNotify, error
 from trusts import clock
@@ -32,7 +33,7 @@ def fast_delivery(settings):  # type: ignore[no-untyped-def]
 def test_no_contact_details_in_any_log_line(rwe, chris, fast_delivery, settings, caplog, client,
                                             django_capture_on_commit_callbacks, monkeypatch):
     caplog.set_level(logging.DEBUG)  # root and everything under it
-    service.opt_out_record(email="opted.out@example.com", trust=rwe)
+    opt_outs.opt_out_record(email="opted.out@example.com", trust=rwe)
 
     # Email through the recording channel: success, a temporary failure then success, a permanent
     # failure, an opt-out; texts through the development log channel.
