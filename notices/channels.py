@@ -151,11 +151,20 @@ class NotifyChannel:
     templates are edited in one place; the delivery id travels as Notify's `reference`."""
 
     name = "notify"
+    # Each call waits 100-200 ms on Notify: the engine sends through this channel from several
+    # threads at once (DELIVERY_SEND_THREADS). The client's requests.Session is shared by them, its
+    # connection pool sized to match so that every thread keeps its connection open.
+    concurrent = True
 
-    def __init__(self, api_key: str, base_url: str, template_ids: dict[str, str], timeout: int = 30) -> None:
+    def __init__(self, api_key: str, base_url: str, template_ids: dict[str, str], timeout: int = 30,
+                 threads: int = 1) -> None:
         from notifications_python_client.notifications import NotificationsAPIClient
+        from requests.adapters import HTTPAdapter
 
         self.client = NotificationsAPIClient(api_key, base_url=base_url, timeout=timeout)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, threads))
+        self.client.request_session.mount("https://", adapter)
+        self.client.request_session.mount("http://", adapter)
         self.template_ids = template_ids
 
     def send(self, delivery: Delivery, message: RenderedMessage) -> SendResult:
@@ -415,7 +424,7 @@ def channel_for(kind: str) -> Channel:
             settings.NOTIFY_API_KEY, settings.NOTIFY_BASE_URL,
             {"email": settings.NOTIFY_TEMPLATE_ID_EMAIL, "sms": settings.NOTIFY_TEMPLATE_ID_SMS,
              "letter": settings.NOTIFY_TEMPLATE_ID_LETTER},
-            timeout=settings.NOTIFY_TIMEOUT,
+            timeout=settings.NOTIFY_TIMEOUT, threads=settings.DELIVERY_SEND_THREADS,
         )
     if name == "email":
         return EmailBackendChannel()

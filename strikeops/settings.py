@@ -435,6 +435,10 @@ DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 60)
 DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 3600)
 # Across all workers (Notify's per-key limit is 3,000 a minute).
 DELIVERY_RATE_PER_MINUTE = env_int("DELIVERY_RATE_PER_MINUTE", 3000)
+# Messages each worker process has in flight at once through a channel that waits on the network
+# (GOV.UK Notify answers in 100-200 ms): 4 processes x 8 reach the default limit (50 a second) with
+# room to spare; raise both for a higher Notify limit (BENCHMARKS.md, "Notify throughput").
+DELIVERY_SEND_THREADS = env_int("DELIVERY_SEND_THREADS", 8)
 # The Redis shared by workers for the rate limit; defaults to REDIS_URL.
 DELIVERY_REDIS_URL = env_str("DELIVERY_REDIS_URL")
 # Deliveries per fan-out message (ids only).

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notices', '0005_campaigns_and_deliveries'),
+        ('notices', '0007_i13a_subscriber_email_outbox'),
     ]
 
     operations = [
