@@ -31,7 +31,7 @@ from notices.models.campaigns import (
 )
 from notices.models.templates import Channel, MessageTemplate
 from notices.placeholders import render_keeping_missing
-from notices.selectors_campaigns import action_reconciliation
+from notices.selectors_campaigns import action_reconciliation, campaign_opted_out_count
 from notices.selectors_delivery import (
     campaign_progress_shared,
     campaign_progress_shared_many,
@@ -223,6 +223,7 @@ def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
                                  else f"Sending {campaign.recipient_count:,} messages")
                 return redirect("campaigns:campaign", trust.ods_code, campaign.pk)
         context.update(form=form, previews=_preview_messages(campaign), blocked=blocked,
+                       opted_out=campaign_opted_out_count(campaign),
                        blocked_errors=[{"text": problem, "href": "#figures-missing"} for problem in blocked])
         return render(request, "campaigns/campaign_check.html", context)
 

@@ -25,8 +25,7 @@ from django.utils import timezone
 import strikeops
 from notices.models import CampaignStatus, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
 from notices.services.notices import notice_create
-from notices.tasks_delivery import deliveries_recover
-from notices.tasks_subscriptions import recover_subscriber_emails
+from notices.tasks_delivery import outbox_recover
 from strikeops.celery import app
 from tests.conftest import _forget_connections
 from tests.factories import make_action
@@ -111,7 +110,7 @@ def test_send_now_shows_the_sending_page_and_the_recovery_task_sends_every_messa
     assert not EMAIL_LIKE.search(logged)
 
     redis_down.back()
-    deliveries_recover.delay().get()
+    outbox_recover.delay().get()
     assert set(Delivery.objects.filter(campaign=campaign).values_list("status", flat=True)) == {
         DeliveryStatus.DELIVERED}
     campaign.refresh_from_db()
@@ -134,7 +133,7 @@ def test_publish_notice_shows_its_confirmation_and_the_recovery_task_emails_subs
     notice.refresh_from_db()
     type(notice.current_version).objects.filter(pk=notice.current_version_id).update(
         published_at=timezone.now() - dt.timedelta(minutes=11))
-    assert recover_subscriber_emails.delay().get() == (1, 0)
+    outbox_recover.delay().get()
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
 
 
