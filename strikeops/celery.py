@@ -13,12 +13,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strikeops.settings")
 class Task(DjangoTask):
     def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
         """Celery's delay_on_commit, except that an unreachable Redis is logged, not raised into a
-        request whose work has committed (strikeops.queueing). Ids only, positional."""
+        request whose work has committed (strikeops.queueing). Ids and names only, never personal data."""
         from strikeops.queueing import enqueue_on_commit
 
-        if kwargs:
-            raise TypeError("Queue tasks with positional ids only")
-        enqueue_on_commit(self, *args)
+        enqueue_on_commit(self, *args, kwargs=kwargs)
 
 
 app = Celery("strikeops", task_cls=Task)

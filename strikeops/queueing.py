@@ -26,7 +26,8 @@ def redis_errors() -> tuple[type[BaseException], ...]:
     return (OperationalError, RedisError, OSError)
 
 
-def enqueue_on_commit(task: Any, *args: Any, fallback: Callable[[], None] | None = None, what: str = "") -> None:
+def enqueue_on_commit(task: Any, *args: Any, kwargs: dict[str, Any] | None = None,
+                      fallback: Callable[[], None] | None = None, what: str = "") -> None:
     """`task` with `args` (ids only) once the transaction commits, published without a result
     (nothing reads one, and the Redis result backend would be one more call that can fail). If Redis
     cannot be reached, run `fallback` or leave the work to a recovery beat task. Only the task,
@@ -34,9 +35,10 @@ def enqueue_on_commit(task: Any, *args: Any, fallback: Callable[[], None] | None
 
     def _send() -> None:
         try:
-            task.apply_async(args=args, ignore_result=True)
+            task.apply_async(args=args, kwargs=kwargs or {}, ignore_result=True)
         except redis_errors() as error:
-            label = what or f"{task.name}({', '.join(str(a) for a in args)})"
+            named = [f"{key}={value}" for key, value in (kwargs or {}).items()]
+            label = what or f"{task.name}({', '.join([*map(str, args), *named])})"
             logger.warning("%s: Redis is unreachable (%s); %s", label, type(error).__name__,
                            "running it in-process" if fallback else "the recovery task will queue it")
             if fallback is not None:

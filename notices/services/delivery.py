@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator

@@ -202,8 +202,9 @@ def _check_row(row: Row, *, channel: str, personalisation: list[str], declared: 
     out: dict[str, object] = {"line": line, "email": "", "phone": "", "nhs_number": "", "address_lines": [],
                               "personalisation": {}}
 
+    raw = {normalise(k): v for k, v in row.values.items()}  # as uploaded, before invisible characters go
     for name, value in values.items():
-        if bad := UNPRINTABLE.search(value):
+        if bad := UNPRINTABLE.search(raw[name]):
             errors.append(RowError(line, f"{_column_label(name).capitalize()} has {_unprintable_label(bad.group())} "
                                          f"at character {bad.start() + 1}: remove it and upload the file again",
                                    _column_label(name)))
@@ -211,7 +212,7 @@ def _check_row(row: Row, *, channel: str, personalisation: list[str], declared: 
             errors.append(RowError(line, f"{_column_label(name).capitalize()} must be {CELL_MAX_LENGTH} characters "
                                          "or fewer", _column_label(name)))
             values[name] = ""
-    if any(UNPRINTABLE.search(value) for value in values.values()):
+    if any(UNPRINTABLE.search(value) for value in raw.values()):
         # Checking such a cell further would only add a second, misleading error for it.
         return None
 

@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -215,7 +216,7 @@ def test_a_clean_file_makes_a_draft_and_shows_the_first_three_messages(client, c
     assert previews[0]["body"] == (
         "University Hospitals of Leicester NHS Trust: sorry Ann Jones, your appointment on 12 April 2023 was moved "
         "because of Junior doctors, April 2023. We moved 513 appointments.\n\n"
-        f"Opt out: http://localhost:8000/messages/stop/{opt_out_token(first.pk)}/")
+        f"Opt out: {django_settings.SITE_URL}/messages/stop/{opt_out_token(first.pk)}/")
     assert "Check the messages before sending" in page.content.decode()
 
 

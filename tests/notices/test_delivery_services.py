@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from notices import outbox
@@ -192,7 +193,7 @@ def test_trust_figures_are_taken_when_sending_starts(rwe, chris, fast_delivery, 
     assert campaign.figures["appointments_rescheduled"] == "1,200"
     message = service.render_message(campaign, campaign.recipients.get())
     assert message.body.startswith("University Hospitals of Leicester NHS Trust moved 1,200 appointments. Sorry Alex 2."
-                                   "\n\nOpt out: http://localhost:8000/messages/stop/")
+                                   f"\n\nOpt out: {settings.SITE_URL}/messages/stop/")
 
 
 def test_a_second_run_of_every_task_sends_nothing_new(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
