@@ -14,6 +14,16 @@ campaign_start (which queues the fan-out after commit), and the clock runs until
 
 In the same run, the bare Celery rate: N no-op tasks (bench/celery_noop.py) published first, then
 timed from the worker's start to the last one's completion, with the same worker settings.
+
+    python bench/bench_fanout.py --notify --notify-recipients 6000 --notify-threads 64
+
+GOV.UK Notify throughput: the same engine through the real Notify channel (the official client)
+against bench/fake_notify.py, a fake Notify answering every call after 150 ms, with the default
+worker set (the Procfile's 4 prefork processes). Three runs, one after another, in the same run:
+one call at a time per process (DELIVERY_SEND_THREADS=1, how the channel sent before), the default
+threads at the default rate limit (3,000 a minute), then the limit raised out of the way with
+--notify-threads threads per process. Messages per second over the campaign, and the most calls
+the fake server had in flight at once.
 """
 
 from __future__ import annotations
@@ -48,11 +58,11 @@ WORKER_ENV = {
 NOOP_TASKS = 20_000
 
 
-def start_worker() -> subprocess.Popen:  # type: ignore[type-arg]
+def start_worker(concurrency: int = 2, **env: str) -> subprocess.Popen:  # type: ignore[type-arg]
     command = [str(Path(sys.executable).parent / "celery"), "-A", "strikeops", "worker", "--pool=prefork",
-               "--concurrency=2", "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
+               f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
                "--without-mingle", "--include", "celery_noop", "-n", f"bench-{os.getpid()}@%h"]
-    return subprocess.Popen(command, cwd=ROOT, env=bench_env(**WORKER_ENV), stdout=subprocess.DEVNULL,
+    return subprocess.Popen(command, cwd=ROOT, env=bench_env(**{**WORKER_ENV, **env}), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -71,26 +81,27 @@ def stop_worker(worker: subprocess.Popen) -> None:  # type: ignore[type-arg]
         worker.wait()
 
 
-def wait_ready(worker: subprocess.Popen, timeout: float = 60) -> None:  # type: ignore[type-arg]
+def wait_ready(worker: subprocess.Popen, timeout: float = 60, processes: int = 2) -> None:  # type: ignore[type-arg]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise SystemExit(f"The worker stopped:\n{worker.stderr.read() if worker.stderr else ''}")
-        if len(worker_pids(worker)) >= 3:
+        if len(worker_pids(worker)) >= processes + 1:
             return
         time.sleep(0.2)
-    raise SystemExit("The worker did not start its 2 processes in time.")
+    raise SystemExit(f"The worker did not start its {processes} processes in time.")
 
 
-def make_campaign(count: int):  # type: ignore[no-untyped-def]
+def make_campaign(count: int, trust_index: int = 0):  # type: ignore[no-untyped-def]
     """A draft campaign of `count` email recipients, written with COPY."""
     from django.db import connection, transaction
     from django.utils import timezone
 
     from notices.models import Campaign, MessageTemplate
+    from notices.services.opt_outs import opt_out_keys
     from trusts.models import Trust
 
-    trust = Trust.objects.order_by("pk").first()
+    trust = Trust.objects.order_by("pk")[trust_index]
     template, _ = MessageTemplate.objects.get_or_create(
         trust=trust, name="Bench apology", channel="email",
         defaults={"subject": "Your appointment at ((trust_name))",
@@ -105,11 +116,13 @@ def make_campaign(count: int):  # type: ignore[no-untyped-def]
             cursor.execute("SELECT coalesce(max(id), 0) FROM notices_recipient")
             base = cursor.fetchone()[0]
             raw = cursor.cursor
-            with raw.copy("COPY notices_recipient (id, campaign_id, line, email, personalisation) FROM STDIN") as copy:
+            with raw.copy("COPY notices_recipient (id, campaign_id, line, email, personalisation, opt_out_keys) "
+                          "FROM STDIN") as copy:
                 for n in range(1, count + 1):
-                    copy.write_row([base + n, campaign.pk, n + 1, f"patient{n}@example.invalid", json.dumps(
+                    email = f"patient{n}@example.invalid"
+                    copy.write_row([base + n, campaign.pk, n + 1, email, json.dumps(
                         {"name": f"Patient {n}", "appointment_date": "12 April 2023",
-                         "appointment_reference": f"REF{n:08d}"})])
+                         "appointment_reference": f"REF{n:08d}"}), json.dumps(opt_out_keys(email=email))])
             with raw.copy("COPY notices_delivery (campaign_id, recipient_id, status, attempts, provider_reference, "
                           "failure_reason, created_at) FROM STDIN") as copy:
                 for n in range(1, count + 1):
@@ -183,13 +196,90 @@ def run_noop(count: int, timeout: float) -> dict[str, object]:
             "rss_child2_mb": rss[2]}
 
 
+NOTIFY_API_KEY = "bench-3a1f8c8e-6f0e-4c0c-9a53-2f0e5d3b8a11-c5f1a8d2-8b7e-4b8e-9d3c-7f2a1e6b4c90"
+NOTIFY_PROCESSES = 4  # the Procfile's default --concurrency
+
+
+def fake_notify_stats(url: str, reset: bool = False) -> dict[str, int]:
+    import urllib.request
+
+    path, method = ("/_reset", "POST") if reset else ("/_stats", "GET")
+    request = urllib.request.Request(f"{url}{path}", method=method)  # noqa: S310 (the local fake)
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the local fake)
+        return json.loads(response.read())
+
+
+def run_notify(count: int, threads: int, rate: int, label: str, notify_url: str, timeout: float,
+               trust_index: int) -> dict[str, object]:
+    """One campaign through the Notify channel, 4 worker processes of `threads` send threads each."""
+    from notices.models import Campaign, Delivery
+    from notices.services.delivery import campaign_start
+
+    fake_notify_stats(notify_url, reset=True)
+    # Its own trust: an earlier run's opt-outs or template never touch this one.
+    campaign = make_campaign(count, trust_index)
+    worker = start_worker(NOTIFY_PROCESSES, DELIVERY_CHANNEL="notify", NOTIFY_API_KEY=NOTIFY_API_KEY,
+                          NOTIFY_BASE_URL=notify_url, NOTIFY_TEMPLATE_ID_EMAIL="f33517ff-2a88-4f6e-b855-c550268ce08a",
+                          DELIVERY_SEND_THREADS=str(threads), DELIVERY_RATE_PER_MINUTE=str(rate))
+    try:
+        wait_ready(worker, processes=NOTIFY_PROCESSES)
+        started = time.perf_counter()
+        campaign_start(campaign=campaign, user=None)
+        while Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).get() != "sent":
+            if time.perf_counter() - started > timeout:
+                done = Delivery.objects.filter(campaign=campaign, status="sent").count()
+                raise SystemExit(f"Timed out after {timeout:.0f} s with {done:,} of {count:,} sent.")
+            time.sleep(0.1)
+        seconds = time.perf_counter() - started
+    finally:
+        stop_worker(worker)
+    sent = Delivery.objects.filter(campaign=campaign, status="sent").count()
+    stats = fake_notify_stats(notify_url)
+    return {"what": label, "processes": NOTIFY_PROCESSES, "threads": threads, "limit_per_min": f"{rate:,}",
+            "recipients": count, "sent": sent, "duplicates": stats["duplicates"], "seconds": round(seconds, 1),
+            "per_second": round(sent / seconds), "peak_in_flight": stats["peak_in_flight"]}
+
+
+def notify_main(args: argparse.Namespace) -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    port = args.notify_port
+    url = f"http://127.0.0.1:{port}"
+    fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fake_notify.py"), "--port", str(port),
+                             "--latency-ms", str(args.notify_latency_ms)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert fake.stdout is not None and fake.stdout.readline().startswith("fake Notify")
+        small = max(1, args.notify_recipients // 4)
+        rows = [
+            run_notify(small, 1, 3000, "before: one call at a time", url, args.timeout, 1),
+            run_notify(args.notify_recipients, 8, 3000, "default threads, default limit", url, args.timeout, 2),
+            run_notify(args.notify_recipients, args.notify_threads, 6_000_000, "limit raised", url, args.timeout, 3),
+        ]
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+    print_table(f"Notify throughput (fake Notify at {args.notify_latency_ms:.0f} ms; {dt.datetime.now():%H:%M})",
+                ["what", "processes", "threads", "limit_per_min", "recipients", "sent", "duplicates", "seconds",
+                 "per_second", "peak_in_flight"], rows)
+    write_results("fanout_notify", {"rows": rows, "latency_ms": args.notify_latency_ms})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", action="append", default=None, help="Campaign size: 100k, 1M (repeatable).")
     parser.add_argument("--timeout", type=float, default=1800, help="Seconds per campaign before giving up.")
+    parser.add_argument("--notify", action="store_true", help="GOV.UK Notify throughput against the fake Notify.")
+    parser.add_argument("--notify-recipients", type=int, default=6000, help="Campaign size for --notify.")
+    parser.add_argument("--notify-threads", type=int, default=64, help="Send threads per process, limit raised.")
+    parser.add_argument("--notify-latency-ms", type=float, default=150, help="The fake Notify's answer time.")
+    parser.add_argument("--notify-port", type=int, default=8141, help="Where the fake Notify listens.")
     args = parser.parse_args()
     os.environ.update({k: v for k, v in WORKER_ENV.items() if k != "PYTHONPATH"})
     setup_django()
+    if args.notify:
+        notify_main(args)
+        return
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()  # the benchmark's own Redis db: broker, results, rate bucket

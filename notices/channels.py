@@ -18,6 +18,7 @@ redacts the recipient's own details from them once more before storing.
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import threading
 import time
@@ -50,6 +51,20 @@ class RenderedMessage:
     email: str | None = None
     phone: str | None = None
     address_lines: list[str] = field(default_factory=list)
+    # Emails: where a mail client's one-click unsubscribe POSTs (RFC 8058), the patient's opt-out.
+    unsubscribe_url: str = ""
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 2369 List-Unsubscribe, and RFC 8058's one-click List-Unsubscribe-Post, which the RFC
+    allows only for an https address (SITE_URL is https in production; a development http one
+    gets the link header alone)."""
+    if not url:
+        return {}
+    headers = {"List-Unsubscribe": f"<{url}>"}
+    if url.startswith("https://"):
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
 
 
 @dataclass(frozen=True)
@@ -137,11 +152,28 @@ class NotifyChannel:
     templates are edited in one place; the delivery id travels as Notify's `reference`."""
 
     name = "notify"
+    # Each call waits 100-200 ms on Notify: the engine sends through this channel from several
+    # threads at once (DELIVERY_SEND_THREADS). The client's requests.Session is shared by them, its
+    # connection pool sized to match so that every thread keeps its connection open.
+    concurrent = True
 
-    def __init__(self, api_key: str, base_url: str, template_ids: dict[str, str], timeout: int = 30) -> None:
+    def __init__(self, api_key: str, base_url: str, template_ids: dict[str, str], timeout: int = 30,
+                 threads: int = 1) -> None:
         from notifications_python_client.notifications import NotificationsAPIClient
+        from requests.adapters import HTTPAdapter
+        from requests.utils import get_environ_proxies
 
         self.client = NotificationsAPIClient(api_key, base_url=base_url, timeout=timeout)
+        session = self.client.request_session
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, threads))
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        # requests reads the proxy and CA bundle variables from the environment on every call (a
+        # walk through os.environ: a third of the client's CPU per message, BENCHMARKS.md). Read
+        # them once, here, for the life of the channel.
+        session.proxies.update(get_environ_proxies(base_url))
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session.trust_env = False
         self.template_ids = template_ids
 
     def send(self, delivery: Delivery, message: RenderedMessage) -> SendResult:
@@ -157,9 +189,11 @@ class NotifyChannel:
                     phone_number=message.phone, template_id=template_id,
                     personalisation={"body": message.body}, reference=reference)
             elif message.kind == "email":
+                # Notify writes the List-Unsubscribe headers itself from one_click_unsubscribe_url.
                 response = self.client.send_email_notification(
                     email_address=message.email, template_id=template_id,
-                    personalisation={"subject": message.subject, "body": message.body}, reference=reference)
+                    personalisation={"subject": message.subject, "body": message.body}, reference=reference,
+                    one_click_unsubscribe_url=message.unsubscribe_url or None)
             elif message.kind == "letter":
                 lines = [line for line in message.address_lines if line][:LETTER_ADDRESS_LINES]
                 if len(lines) < 3:
@@ -224,7 +258,8 @@ class EmailBackendChannel:
         message_id = make_msgid(idstring=f"delivery-{delivery.pk}")
         email = EmailMessage(
             subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.email], headers={"Message-ID": message_id, "X-Strikeops-Delivery": str(delivery.pk)},
+            to=[message.email], headers={"Message-ID": message_id, "X-Strikeops-Delivery": str(delivery.pk),
+                                         **unsubscribe_headers(message.unsubscribe_url)},
         )
         send_email(email)
         return SendResult(provider_reference=message_id.strip("<>")[:255], status=DeliveryStatus.SENT)
@@ -398,7 +433,7 @@ def channel_for(kind: str) -> Channel:
             settings.NOTIFY_API_KEY, settings.NOTIFY_BASE_URL,
             {"email": settings.NOTIFY_TEMPLATE_ID_EMAIL, "sms": settings.NOTIFY_TEMPLATE_ID_SMS,
              "letter": settings.NOTIFY_TEMPLATE_ID_LETTER},
-            timeout=settings.NOTIFY_TIMEOUT,
+            timeout=settings.NOTIFY_TIMEOUT, threads=settings.DELIVERY_SEND_THREADS,
         )
     if name == "email":
         return EmailBackendChannel()

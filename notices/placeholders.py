@@ -54,3 +54,10 @@ def render_keeping_missing(text: str, values: Mapping[str, object]) -> tuple[str
     missing = [n for n in placeholders_in(text) if n not in filled]
     filled.update({n: f"(({n}))" for n in missing})
     return render(text, filled), missing
+
+
+def one_line(text: str) -> str:
+    """A subject line: every run of whitespace, line breaks included, becomes one space. Uploads
+    refuse line breaks already; this keeps one from a trust's figures or an old list out of a mail
+    header, where Django would refuse the whole message."""
+    return " ".join(text.split())

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from notices.figures import trust_action_figures
 from notices.models.campaigns import (
@@ -20,9 +20,23 @@ from notices.models.campaigns import (
     CampaignStatus,
     Delivery,
     DeliveryStatus,
+    MessagingOptOut,
+    Recipient,
 )
 from notices.models.templates import Channel
 from trusts.models import IndustrialAction, Trust
+
+
+def campaign_opted_out_count(campaign: Campaign) -> int:
+    """How many of the campaign's recipients have opted out of its trust's messages (by any of their
+    contact details) and will be skipped. Two queries: the trust's opt-outs (few), then the
+    recipients' stored keys, streamed, only when there is any opt-out to match."""
+    opted_out = {f"{kind}:{value_hash}" for kind, value_hash in MessagingOptOut.objects.filter(
+        Q(trust_id=campaign.trust_id) | Q(trust__isnull=True)).values_list("kind", "value_hash")}
+    if not opted_out:
+        return 0
+    return sum(1 for keys in Recipient.objects.filter(campaign=campaign).values_list("opt_out_keys", flat=True)
+               .iterator(chunk_size=2000) if opted_out.intersection(keys or ()))
 
 
 def delivery_counts(campaigns: Iterable[Campaign]) -> dict[int, dict[str, int]]:

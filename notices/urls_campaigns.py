@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from notices.views import campaigns, message_templates
+from notices.views import campaigns, message_templates, opt_out
 from notices.views.callbacks import notify_callback
 
 app_name = "campaigns"
 # Fixed paths (like a provider callback) go above the "<ods_code>/" ones, which would otherwise take them.
 urlpatterns: list = [
     path("notify/callback/", notify_callback, name="notify_callback"),
+    # Short: the address goes at the end of every text message.
+    path("stop/<str:token>/", opt_out.opt_out, name="opt_out"),
+    path("stop/<str:token>/one-click/", opt_out.opt_out_one_click, name="opt_out_one_click"),
     path("", campaigns.index, name="index"),
     path("actions/<slug:slug>/", campaigns.action_messages_redirect, name="action_for_my_trust"),
     path("<str:ods_code>/", campaigns.campaign_list, name="trust"),

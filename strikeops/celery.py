@@ -4,11 +4,22 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.contrib.django.task import DjangoTask
 from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strikeops.settings")
 
-app = Celery("strikeops")
+
+class Task(DjangoTask):
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        """Celery's delay_on_commit, except that an unreachable Redis is logged, not raised into a
+        request whose work has committed (strikeops.queueing). Ids and names only, never personal data."""
+        from strikeops.queueing import enqueue_on_commit
+
+        enqueue_on_commit(self, *args, kwargs=kwargs)
+
+
+app = Celery("strikeops", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

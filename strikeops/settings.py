@@ -170,12 +170,24 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis down must not hold a request (docs/delivery.md, "Redis unreachable"): a web process gives up
+# publishing after one quick retry and leaves the work to the recovery beat tasks, instead of
+# Celery's defaults (3 retries, 4 s connect timeout, and 20 retries in the Redis result backend:
+# about 19 s before the error page). Workers reconnect on their own loop and are not slowed by this.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                                    "interval_max": 0.2}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# Work queued from requests is published with ignore_result (strikeops/queueing.py): nothing reads
+# those results, and the result backend is one more Redis call that can fail.
 # Project-level tasks live outside any app, so autodiscovery would not find them.
 CELERY_IMPORTS = ["strikeops.tasks"]
 CELERY_BEAT_SCHEDULE: dict = {}
 
 if REDIS_URL:
-    # Short socket time-outs: public pages fail open (served uncached) when Redis is unreachable,
+    # Short socket time-outs: public pages fail open (served uncached) and API throttling counts
+    # locally (trusts/api/throttling.py) when Redis is unreachable,
     # and a hanging connection would hold every web thread instead.
     CACHES = {"default": {"BACKEND": "strikeops.cache.ReusingRedisCache", "LOCATION": REDIS_URL,
                           "OPTIONS": {"socket_connect_timeout": env_float("CACHE_SOCKET_TIMEOUT", 0.5),
@@ -423,6 +435,10 @@ DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 60)
 DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 3600)
 # Across all workers (Notify's per-key limit is 3,000 a minute).
 DELIVERY_RATE_PER_MINUTE = env_int("DELIVERY_RATE_PER_MINUTE", 3000)
+# Messages each worker process has in flight at once through a channel that waits on the network
+# (GOV.UK Notify answers in 100-200 ms): 4 processes x 8 reach the default limit (50 a second) with
+# room to spare; raise both for a higher Notify limit (BENCHMARKS.md, "Notify throughput").
+DELIVERY_SEND_THREADS = env_int("DELIVERY_SEND_THREADS", 8)
 # The Redis shared by workers for the rate limit; defaults to REDIS_URL.
 DELIVERY_REDIS_URL = env_str("DELIVERY_REDIS_URL")
 # Deliveries per fan-out message (ids only).

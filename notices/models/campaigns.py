@@ -102,6 +102,10 @@ class Recipient(models.Model):
     address_lines = models.JSONField(null=True, blank=True)
     nhs_number = models.CharField(max_length=10, null=True, blank=True)
     personalisation = models.JSONField(null=True, blank=True)
+    # "kind:hash" for each way this patient can be recognised (email, phone, NHS number, address),
+    # keyed hashes as MessagingOptOut stores them (notices.services.opt_outs). Kept by the purge, so
+    # that the opt-out link in a message still works after the contact details are deleted.
+    opt_out_keys = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -178,10 +182,16 @@ class Delivery(models.Model):
 class OptOutKind(models.TextChoices):
     EMAIL = "email", "Email address"
     PHONE = "phone", "Phone number"
+    NHS_NUMBER = "nhs", "NHS number"
+    ADDRESS = "post", "Postal address"
 
 
 class MessagingOptOut(models.Model):
     """A patient asked not to be messaged, by one trust (trust set) or by any (trust empty).
+
+    One row per way of recognising the patient (their email address, phone number, NHS number and
+    postal address, as far as the list that reached them had them), so that an opt-out from a text
+    also stops a later email or letter that carries the same NHS number or address.
 
     The address is kept only as a keyed hash (HMAC-SHA256 with MESSAGING_HASH_KEY) of its normalised
     form: enough to recognise it in a later list, useless to anyone who reads the table."""

@@ -25,17 +25,16 @@ The guarantees (docs/delivery.md has the long version):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
-import re
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from notices import outbox
@@ -48,6 +47,7 @@ from notices.channels import (
     SendResult,
     TemporaryFailure,
     channel_for,
+    channel_name_for,
 )
 from notices.models import (
     Campaign,
@@ -55,14 +55,13 @@ from notices.models import (
     Delivery,
     DeliveryStatus,
     MessageTemplate,
-    MessagingOptOut,
-    OptOutKind,
     Recipient,
 )
 from notices.models.campaigns import CLAIMABLE_STATUSES, MAX_SCHEDULE_DAYS, PENDING_STATUSES, SUCCESS_STATUSES
 from notices.models.templates import Channel as MessageChannel
-from notices.placeholders import MissingPlaceholders, render
+from notices.placeholders import MissingPlaceholders, one_line, render
 from notices.ratelimit import get_rate_limiter
+from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_keys, opted_out_keys, recipient_keys
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
 from strikeops.redaction import scrub
 from trusts import clock
@@ -88,53 +87,7 @@ class CampaignError(Exception):
         self.message = message
 
 
-# --- Contact details: hashing for opt-outs, redaction for reasons ----------------------------
-
-def _normalise_contact(kind: str, value: str) -> str:
-    value = value.strip()
-    if kind == OptOutKind.EMAIL:
-        return value.lower()
-    digits = re.sub(r"\D", "", value)
-    # 07700 900123, +44 7700 900123 and 447700900123 are one number.
-    if digits.startswith("44"):
-        digits = "0" + digits[2:]
-    return digits
-
-
-def contact_hash(kind: str, value: str) -> str:
-    """Keyed hash (HMAC-SHA256) of a normalised email address or phone number."""
-    key = settings.MESSAGING_HASH_KEY.encode()
-    return hmac.new(key, f"{kind}:{_normalise_contact(kind, value)}".encode(), hashlib.sha256).hexdigest()
-
-
-def opt_out_record(*, email: str | None = None, phone: str | None = None, trust: Trust | None = None,
-                   source: str = "") -> int:
-    """Record that this address (or number) wants no more messages from `trust`, or from any trust
-    when trust is None. Idempotent; returns how many new opt-outs were stored."""
-    created = 0
-    for kind, value in ((OptOutKind.EMAIL, email), (OptOutKind.PHONE, phone)):
-        if value and value.strip():
-            _, new = MessagingOptOut.objects.get_or_create(
-                trust=trust, kind=kind, value_hash=contact_hash(kind, value), defaults={"source": source[:40]})
-            created += int(new)
-    return created
-
-
-def _opt_out_key(campaign: Campaign, recipient: Recipient) -> tuple[str, str] | None:
-    """Opt-outs are per address: an email opt-out stops emails to it, not letters or texts."""
-    if campaign.channel == MessageChannel.EMAIL and recipient.email:
-        return OptOutKind.EMAIL, recipient.email
-    if campaign.channel == MessageChannel.SMS and recipient.phone:
-        return OptOutKind.PHONE, recipient.phone
-    return None
-
-
-def is_opted_out(*, trust: Trust | int, kind: str, value: str) -> bool:
-    trust_id = trust.pk if isinstance(trust, Trust) else trust
-    return MessagingOptOut.objects.filter(
-        Q(trust_id=trust_id) | Q(trust__isnull=True), kind=kind, value_hash=contact_hash(kind, value),
-    ).exists()
-
+# --- Redaction for failure reasons ---------------------------------------------------------------
 
 
 
@@ -194,6 +147,9 @@ def campaign_create(
                     nhs_number=_none_if_blank(row.get("nhs_number")),
                     address_lines=_none_if_blank(list(row.get("address_lines") or [])),
                     personalisation=dict(row.get("personalisation") or {}),
+                    opt_out_keys=opt_out_keys(email=row.get("email"), phone=row.get("phone"),
+                                              nhs_number=row.get("nhs_number"),
+                                              address_lines=row.get("address_lines")),
                 )
                 for row in batch
             ])
@@ -227,6 +183,8 @@ def campaign_figure_errors(campaign: Campaign) -> list[str]:
 
 def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
     """Inside the caller's transaction, with the campaign row locked."""
+    from notices.tasks_delivery import campaign_fan_out
+
     problems = campaign_figure_errors(campaign)
     if problems:
         raise CampaignError(problems[0])
@@ -234,23 +192,9 @@ def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
     campaign.started_at = now
     campaign.figures = _figures(campaign)
     campaign.save(update_fields=["status", "started_at", "figures"])
-    campaign_id = campaign.pk
-    transaction.on_commit(lambda: _enqueue_fan_out(campaign_id))
-
-
-def _enqueue_fan_out(campaign_id: int) -> None:
-    from kombu.exceptions import OperationalError as BrokerUnreachable
-
-    from notices.tasks_delivery import campaign_fan_out
-
-    try:
-        campaign_fan_out.delay(campaign_id)
-    except (BrokerUnreachable, OSError) as error:
-        # The campaign is committed as sending and its deliveries wait in the database, queued and never
-        # handed to the broker (enqueued_at empty): the recovery beat task queues them on its next run.
-        # Raising here (after commit) would show an error page for a send that has in fact begun.
-        logger.warning("campaign %s: the broker is unreachable (%s); the recovery task will queue its deliveries",
-                       campaign_id, type(error).__name__)
+    # If Redis is down, the campaign is committed as sending and its deliveries wait in the database,
+    # never handed to the broker (enqueued_at empty): deliveries_recover (beat) queues them.
+    campaign_fan_out.delay_on_commit(campaign.pk)
 
 
 def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None = None,
@@ -376,7 +320,7 @@ def deliveries_send_range(*, campaign_id: int, first_id: int, last_id: int) -> i
     ids = list(Delivery.objects.filter(campaign_id=campaign_id, pk__range=(first_id, last_id),
                                        status__in=CLAIMABLE_STATUSES).filter(outbox.due(clock.now()))
                .order_by("pk").values_list("pk", flat=True))
-    sent, rest = _send_each(ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
+    sent, rest = _send_concurrently(ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
     if rest:
         _enqueue_range(campaign_id, rest[0], last_id)
     else:
@@ -387,13 +331,36 @@ def deliveries_send_range(*, campaign_id: int, first_id: int, last_id: int) -> i
 def deliveries_send_ids(*, delivery_ids: list[int]) -> int:
     """Send the given deliveries (due retries, released claims, lost messages), then finish their
     campaigns if nothing is left. Like a range, it hands what is left after its time to a new task."""
-    sent, rest = _send_each(delivery_ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
+    sent, rest = _send_concurrently(delivery_ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
     if rest:
         Delivery.objects.filter(pk__in=rest).update(enqueued_at=clock.now())
         _enqueue_ids(rest)
     for campaign_id in set(Delivery.objects.filter(pk__in=delivery_ids).values_list("campaign_id", flat=True)):
         campaign_finish_if_done(campaign_id=campaign_id)
     return sent
+
+
+def _send_concurrently(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
+    """_send_each, by DELIVERY_SEND_THREADS threads at once when every message goes through a channel
+    that waits on the network (GOV.UK Notify: 100-200 ms a call), so that a worker process is not held
+    to one call at a time. Each thread runs the same loop over its own share of the ids on its own
+    database connection (one outcome committed before its next send); the rate limiter is shared by
+    the threads as by the processes. A killed worker leaves at most one message per thread unrecorded."""
+    threads = max(1, settings.DELIVERY_SEND_THREADS)
+    kinds = set(Delivery.objects.filter(pk__in=ids).values_list("campaign__channel", flat=True).distinct())
+    if threads == 1 or len(ids) < 2 or not kinds or any(channel_name_for(kind) != "notify" for kind in kinds):
+        return _send_each(ids, deadline=deadline)
+    shares = [share for share in (ids[i::threads] for i in range(threads)) if share]
+    with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="delivery-send") as pool:
+        results = list(pool.map(lambda share: _send_each_in_thread(share, deadline), shares))
+    return sum(sent for sent, _ in results), sorted(pk for _, rest in results for pk in rest)
+
+
+def _send_each_in_thread(ids: list[int], deadline: float | None) -> tuple[int, list[int]]:
+    try:
+        return _send_each(ids, deadline=deadline)
+    finally:
+        connections.close_all()  # this thread's own connection
 
 
 def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
@@ -412,7 +379,7 @@ def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int
             for start in range(0, len(ids), SEND_BATCH_SIZE):
                 batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
                                                      status__in=CLAIMABLE_STATUSES)
-                             .select_related("recipient", "campaign").order_by("pk"))
+                             .select_related("recipient", "campaign__trust").order_by("pk"))
                 opted_out = _opted_out_among(batch)
                 for position, delivery in enumerate(batch):
                     if deadline is not None and time.monotonic() > deadline:
@@ -440,18 +407,17 @@ def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int
 
 
 def _opted_out_among(deliveries: list[Delivery]) -> set[int]:
-    """Ids of the deliveries whose address has opted out of their trust's messages (one query)."""
-    keys = {}
+    """Ids of the deliveries whose patient has opted out of their trust's messages, by any of their
+    contact details (one query per trust, and a batch is one campaign's)."""
+    by_trust: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
-        key = _opt_out_key(delivery.campaign, delivery.recipient)
-        if key:
-            keys[delivery.pk] = (key[0], contact_hash(*key))
-    if not keys:
-        return set()
-    found = set(MessagingOptOut.objects.filter(value_hash__in={h for _, h in keys.values()})
-                .values_list("trust_id", "kind", "value_hash"))
-    return {d.pk for d in deliveries if d.pk in keys
-            and ((None, *keys[d.pk]) in found or (d.campaign.trust_id, *keys[d.pk]) in found)}
+        by_trust[delivery.campaign.trust_id].append(delivery)
+    opted_out: set[int] = set()
+    for trust_id, group in by_trust.items():
+        keys = {d.pk: recipient_keys(d.recipient) for d in group}
+        found = opted_out_keys(trust_id=trust_id, keys=[k for ks in keys.values() for k in ks])
+        opted_out.update(pk for pk, ks in keys.items() if found.intersection(ks))
+    return opted_out
 
 
 def _mark_claimed(delivery: Delivery, now: dt.datetime) -> None:
@@ -473,11 +439,13 @@ def render_message(campaign: Campaign, recipient: Recipient) -> RenderedMessage:
     """The recipient's message: the campaign's text with the trust's figures and the recipient's own
     values (which win on a clash, as the brief of the recipient list is the more specific)."""
     values = {**(campaign.figures or {}), **(recipient.personalisation or {})}
+    footer = opt_out_footer(kind=campaign.channel, trust_name=campaign.trust.name, recipient_id=recipient.pk)
     return RenderedMessage(
         kind=campaign.channel,
-        subject=render(campaign.subject, values) if campaign.subject else "",
-        body=render(campaign.body, values),
+        subject=one_line(render(campaign.subject, values)) if campaign.subject else "",
+        body=f"{render(campaign.body, values).rstrip()}\n\n{footer}",
         email=recipient.email, phone=recipient.phone, address_lines=list(recipient.address_lines or []),
+        unsubscribe_url=one_click_url(recipient.pk) if campaign.channel == MessageChannel.EMAIL else "",
     )
 
 
@@ -634,29 +602,42 @@ def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 # --- Delivery receipts (GOV.UK Notify callbacks) ----------------------------------------------
 
-def delivery_receipt_record(*, reference: str, notification_id: str, status: str) -> bool:
-    """Record Notify's final word on one message. Idempotent: only a delivery still sending or sent
-    moves, so a repeated or late receipt changes nothing. Returns whether anything changed."""
+RECEIPT_RECORDED = "recorded"
+RECEIPT_IGNORED = "ignored"
+# The delivery is still being sent and its notification id not yet written: the receipt cannot be
+# matched now, so the callback answers non-2xx and Notify calls again later.
+RECEIPT_TOO_EARLY = "too_early"
+
+
+def delivery_receipt_record(*, reference: str, notification_id: str, status: str) -> str:
+    """Record Notify's final word on one message. Applied only to a delivery sent through Notify whose
+    recorded notification id is this receipt's: the bearer token proves the caller is Notify, not that
+    the reference in the body is right (a receipt naming another delivery must not change it).
+    Idempotent: only a delivery still "sent" moves, so a repeated or late receipt changes nothing."""
     recorded = NOTIFY_STATUSES.get(status)
-    if recorded is None or recorded == DeliveryStatus.SENT:
-        return False
+    if recorded is None or recorded == DeliveryStatus.SENT or not notification_id:
+        return RECEIPT_IGNORED
     try:
         delivery_id = int(reference)
     except (TypeError, ValueError):
-        return False
+        return RECEIPT_IGNORED
     now = clock.now()
     reason = "" if recorded == DeliveryStatus.DELIVERED else f"GOV.UK Notify reported {status}"
-    fields: dict[str, Any] = {"status": recorded, "failure_reason": reason, "completed_at": now,
-                              "next_attempt_at": None}
-    if notification_id:
-        fields["provider_reference"] = str(notification_id)[:255]
-    # A receipt can overtake the worker's own write (still "sending"): the worker's conditional
-    # write then finds the row settled and leaves it.
-    updated = Delivery.objects.filter(pk=delivery_id, status__in=[DeliveryStatus.SENDING, DeliveryStatus.SENT]
-                                      ).update(**fields)
+    updated = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENT,
+                                      provider_reference=str(notification_id)[:255]
+                                      ).update(status=recorded, failure_reason=reason, completed_at=now,
+                                               next_attempt_at=None)
     if updated:
         Delivery.objects.filter(pk=delivery_id, sent_at__isnull=True).update(sent_at=now)
-    return bool(updated)
+        return RECEIPT_RECORDED
+    held = Delivery.objects.filter(pk=delivery_id).values_list("status", "provider_reference").first()
+    if held is not None and held[0] == DeliveryStatus.SENDING and not held[1]:
+        return RECEIPT_TOO_EARLY
+    if held is not None and held[1] != str(notification_id)[:255]:
+        # Ids only: a receipt carries the recipient's address ("to"), which is never logged.
+        logger.warning("Notify receipt for delivery %s ignored: its notification id is not the one recorded",
+                       delivery_id)
+    return RECEIPT_IGNORED
 
 
 # --- Retention --------------------------------------------------------------------------------

@@ -116,10 +116,9 @@ def _new_version(notice: Notice, rendered: RenderedNotice, *, user: User, change
 def _notify_after_commit(version: NoticeVersion) -> None:
     # Imported here: the task module imports the subscription service, which must not import this one.
     from notices.tasks_subscriptions import notify_subscribers
-    from strikeops.queueing import enqueue_on_commit
 
-    # If the broker is down, the outbox recovery task (beat) sends them once it is back.
-    enqueue_on_commit(notify_subscribers, version.pk, what=f"notice version {version.pk}")
+    # If Redis is down, the outbox recovery task (beat) sends them once it is back.
+    notify_subscribers.delay_on_commit(version.pk)
 
 
 def _notify_withdrawal_after_commit(version: NoticeVersion) -> None:

@@ -39,6 +39,10 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 UK_POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
 CELL_MAX_LENGTH = 500
+# Cells go into email subjects, SMS and letters: a line break in a subject is a header injection
+# (Django refuses it with BadHeaderError mid-campaign), a NUL or other control character corrupts
+# an SMS or a letter. C0 and C1 controls, DEL, and Unicode's own line and paragraph separators.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def max_rows() -> int:
@@ -171,6 +175,16 @@ def recipients_check(*, template: MessageTemplate, stream: BinaryIO, filename: s
     return result
 
 
+def _unprintable_label(character: str) -> str:
+    if character in "\r\n\x0b\x0c\x85\u2028\u2029":
+        return "a line break"
+    if character == "\x00":
+        return "a NUL character (code 0)"
+    if character == "\t":
+        return "a tab"
+    return f"a control character (code {ord(character)})"
+
+
 def _duplicate_column(channel: str) -> str:
     return {Channel.EMAIL: EMAIL_COLUMN, Channel.SMS: PHONE_COLUMN}.get(channel, ADDRESS_COLUMNS[0])
 
@@ -188,11 +202,19 @@ def _check_row(row: Row, *, channel: str, personalisation: list[str], declared: 
     out: dict[str, object] = {"line": line, "email": "", "phone": "", "nhs_number": "", "address_lines": [],
                               "personalisation": {}}
 
+    raw = {normalise(k): v for k, v in row.values.items()}  # as uploaded, before invisible characters go
     for name, value in values.items():
-        if len(value) > CELL_MAX_LENGTH:
+        if bad := UNPRINTABLE.search(raw[name]):
+            errors.append(RowError(line, f"{_column_label(name).capitalize()} has {_unprintable_label(bad.group())} "
+                                         f"at character {bad.start() + 1}: remove it and upload the file again",
+                                   _column_label(name)))
+        elif len(value) > CELL_MAX_LENGTH:
             errors.append(RowError(line, f"{_column_label(name).capitalize()} must be {CELL_MAX_LENGTH} characters "
                                          "or fewer", _column_label(name)))
             values[name] = ""
+    if any(UNPRINTABLE.search(value) for value in raw.values()):
+        # Checking such a cell further would only add a second, misleading error for it.
+        return None
 
     if channel == Channel.EMAIL:
         if not values.get("email_address"):

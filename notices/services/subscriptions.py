@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notices import outbox
-from notices.channels import PermanentFailure, TemporaryFailure, send_email
+from notices.channels import PermanentFailure, TemporaryFailure, send_email, unsubscribe_headers
 from notices.models import (
     NoticeStatus,
     NoticeVersion,
@@ -72,7 +72,7 @@ def _message(*, subscription: Subscription, subject: str, template: str, context
     body = render_to_string(template, {**context, "unsubscribe_url": link, "trust": subscription.trust})
     return EmailMessage(
         subject=subject, body=body, to=[subscription.email],
-        headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        headers=unsubscribe_headers(link),
     )
 
 

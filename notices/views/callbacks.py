@@ -6,7 +6,9 @@ temporary-failure, technical-failure...), created_at, completed_at, sent_at, not
 
 CSRF does not apply (a server calls it, with its own secret); the token is compared in constant
 time; `to` is never read or logged. Notify retries anything that is not 2xx, so a receipt for an
-unknown or already settled delivery is answered 200 and changes nothing.
+unknown or already settled delivery, or one whose recorded notification id is not the receipt's, is
+answered 200 and changes nothing; one for a delivery still being sent (no id recorded yet) is answered
+409, so that Notify calls again once the worker has written the id.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from notices.services.delivery import delivery_receipt_record
+from notices.services.delivery import RECEIPT_RECORDED, RECEIPT_TOO_EARLY, delivery_receipt_record
 
 logger = logging.getLogger("notices.delivery")
 
@@ -47,10 +49,13 @@ def notify_callback(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "The body must be JSON"}, status=400)
     if not isinstance(body, dict) or not isinstance(body.get("status"), str):
         return JsonResponse({"error": "The body must be a JSON object with a status"}, status=400)
-    changed = delivery_receipt_record(
+    outcome = delivery_receipt_record(
         reference=str(body.get("reference") or ""), notification_id=str(body.get("id") or ""),
         status=body["status"],
     )
     logger.info("Notify receipt for delivery %s: %s (%s)", str(body.get("reference"))[:20], body["status"][:30],
-                "recorded" if changed else "no change")
-    return JsonResponse({"recorded": changed})
+                outcome)
+    if outcome == RECEIPT_TOO_EARLY:
+        # Notify retries a callback that is not answered 2xx; by then the worker has written the id.
+        return JsonResponse({"recorded": False, "retry": True}, status=409)
+    return JsonResponse({"recorded": outcome == RECEIPT_RECORDED})

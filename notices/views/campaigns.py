@@ -31,13 +31,14 @@ from notices.models.campaigns import (
 )
 from notices.models.templates import Channel, MessageTemplate
 from notices.placeholders import render_keeping_missing
-from notices.selectors_campaigns import action_reconciliation
+from notices.selectors_campaigns import action_reconciliation, campaign_opted_out_count
 from notices.selectors_delivery import (
     campaign_progress_shared,
     campaign_progress_shared_many,
     deliveries_outcomes_csv,
 )
 from notices.services import delivery as delivery_service
+from notices.services.opt_outs import opt_out_footer
 from notices.services.recipients import recipients_check, required_contact_columns
 from notices.services.templates import (
     actions_for_trust,
@@ -177,7 +178,8 @@ def _error_text(error: Any) -> str:
 
 
 def _preview_messages(campaign: Campaign) -> list[dict[str, Any]]:
-    """The first few messages exactly as their patients will read them."""
+    """The first few messages exactly as their patients will read them, ending with the opt-out line
+    the delivery service adds."""
     figures = campaign.figures or trust_values(campaign.trust, campaign.action)
     previews = []
     for recipient in Recipient.objects.filter(campaign=campaign).order_by("line")[:PREVIEW_COUNT]:
@@ -187,7 +189,8 @@ def _preview_messages(campaign: Campaign) -> list[dict[str, Any]]:
             "recipient": recipient,
             "to": _contact(campaign.channel, recipient),
             "subject": render_keeping_missing(campaign.subject, values)[0] if campaign.subject else "",
-            "body": render_keeping_missing(campaign.body, values)[0],
+            "body": render_keeping_missing(campaign.body, values)[0].rstrip() + "\n\n" + opt_out_footer(
+                kind=campaign.channel, trust_name=campaign.trust.name, recipient_id=recipient.pk),
         })
     return previews
 
@@ -220,6 +223,7 @@ def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
                                  else f"Sending {campaign.recipient_count:,} messages")
                 return redirect("campaigns:campaign", trust.ods_code, campaign.pk)
         context.update(form=form, previews=_preview_messages(campaign), blocked=blocked,
+                       opted_out=campaign_opted_out_count(campaign),
                        blocked_errors=[{"text": problem, "href": "#figures-missing"} for problem in blocked])
         return render(request, "campaigns/campaign_check.html", context)
 

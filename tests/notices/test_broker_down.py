@@ -46,7 +46,7 @@ def test_a_notice_published_while_redis_is_down_reaches_subscribers_once_it_is_b
     notice = notice_create(trust=rwe, user=chris, title="Service update", body="We are sorry.", what_to_do="Attend.")
     with django_capture_on_commit_callbacks(execute=True):
         version = notice_publish(notice=notice, user=chris)  # must not raise
-    assert "broker is unreachable" in caplog.text
+    assert f"notices.notify_subscribers({version.pk}): Redis is unreachable" in caplog.text
     assert "ann@example.com" not in caplog.text
     assert not SubscriberEmail.objects.exists()
     assert mail.outbox == []

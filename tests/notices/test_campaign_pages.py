@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -16,6 +17,7 @@ from django.urls import reverse
 from notices.channels import MemorySendRecord, recording_channel_record
 from notices.models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus, MessageTemplate, Recipient
 from notices.services.delivery import campaign_create, campaign_start
+from notices.services.opt_outs import opt_out_token
 from tests.conftest import PASSWORD
 from tests.factories import local, make_action, make_return
 from trusts import clock
@@ -210,9 +212,11 @@ def test_a_clean_file_makes_a_draft_and_shows_the_first_three_messages(client, c
     page = client.get(response.url)
     previews = page.context["previews"]
     assert [p["to"] for p in previews] == ["+447911123456", "+447911123457", "+447911123458"]
+    first = campaign.recipients.order_by("line").first()
     assert previews[0]["body"] == (
         "University Hospitals of Leicester NHS Trust: sorry Ann Jones, your appointment on 12 April 2023 was moved "
-        "because of Junior doctors, April 2023. We moved 513 appointments.")
+        "because of Junior doctors, April 2023. We moved 513 appointments.\n\n"
+        f"Opt out: {django_settings.SITE_URL}/messages/stop/{opt_out_token(first.pk)}/")
     assert "Check the messages before sending" in page.content.decode()
 
 

@@ -20,6 +20,7 @@ def fast_delivery(settings):  # type: ignore[no-untyped-def]
     yield from use_fast_delivery(settings)
 
 TOKEN = "callback-token-for-tests"
+NOTIFICATION_ID = "740e5834-3a29-46b4-9a6f-16142fde533a"
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def sent_delivery(rwe, chris, fast_delivery) -> Delivery:  # type: ignore[no-unt
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, started_at=clock.now())
     delivery = campaign.deliveries.order_by("pk").first()
     Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, attempts=1, claimed_at=clock.now(),
-                                                   provider_reference="n-1", sent_at=clock.now())
+                                                   provider_reference=NOTIFICATION_ID, sent_at=clock.now())
     return delivery
 
 
@@ -40,7 +41,7 @@ def post(client: Client, body: object, token: str | None = TOKEN, **extra: str):
 
 
 def receipt(delivery: Delivery, status: str) -> dict[str, object]:
-    return {"id": "740e5834-3a29-46b4-9a6f-16142fde533a", "reference": str(delivery.pk), "to": "pat@example.com",
+    return {"id": NOTIFICATION_ID, "reference": str(delivery.pk), "to": "pat@example.com",
             "status": status, "created_at": "2023-04-11T10:00:00.000000Z",
             "completed_at": "2023-04-11T10:00:05.000000Z", "sent_at": "2023-04-11T10:00:01.000000Z",
             "notification_type": "email", "template_id": "f33517ff-2a88-4f6e-b855-c550268ce08a",
@@ -77,7 +78,7 @@ def test_delivered_is_recorded_without_a_csrf_token_and_repeats_change_nothing(s
     assert response.status_code == 200 and response.json() == {"recorded": True}
     sent_delivery.refresh_from_db()
     assert sent_delivery.status == DeliveryStatus.DELIVERED
-    assert sent_delivery.provider_reference == "740e5834-3a29-46b4-9a6f-16142fde533a"
+    assert sent_delivery.provider_reference == NOTIFICATION_ID
     assert sent_delivery.completed_at is not None
     completed = sent_delivery.completed_at
 
@@ -100,14 +101,40 @@ def test_failures_are_recorded_with_a_reason(client, sent_delivery, status, reco
     assert (sent_delivery.status, sent_delivery.failure_reason) == (recorded, reason)
 
 
-def test_a_receipt_that_overtakes_the_worker_wins(client, sent_delivery):
-    """Notify can call back before the worker has written "sent": the worker's write then loses."""
-    Delivery.objects.filter(pk=sent_delivery.pk).update(status=DeliveryStatus.SENDING)
+def test_a_receipt_that_overtakes_the_worker_is_answered_409_and_applied_when_notify_calls_again(
+        client, sent_delivery):
+    """Notify can call back before the worker has written the notification id: the receipt cannot be
+    matched yet, so Notify is asked (non-2xx) to call again, and then it is applied."""
+    Delivery.objects.filter(pk=sent_delivery.pk).update(status=DeliveryStatus.SENDING, provider_reference="")
     worker_view = Delivery.objects.select_related("recipient").get(pk=sent_delivery.pk)
-    post(client, receipt(sent_delivery, "delivered"))
-    assert settle(worker_view, DeliveryStatus.SENT, provider_reference="n-1") is False
+    early = post(client, receipt(sent_delivery, "delivered"))
+    assert (early.status_code, early.json()) == (409, {"recorded": False, "retry": True})
+    sent_delivery.refresh_from_db()
+    assert sent_delivery.status == DeliveryStatus.SENDING
+    assert settle(worker_view, DeliveryStatus.SENT, provider_reference=NOTIFICATION_ID) is True
+    assert post(client, receipt(sent_delivery, "delivered")).json() == {"recorded": True}
     sent_delivery.refresh_from_db()
     assert sent_delivery.status == DeliveryStatus.DELIVERED
+
+
+def test_a_receipt_naming_another_messages_delivery_changes_nothing_and_is_logged_without_the_address(
+        client, sent_delivery, caplog):
+    """The right token but another notification's id: an email sent by SMTP (its reference is the
+    Message-ID) must not become a Notify permanent failure."""
+    smtp_sent = sent_delivery.campaign.deliveries.exclude(pk=sent_delivery.pk).get()
+    Delivery.objects.filter(pk=smtp_sent.pk).update(
+        status=DeliveryStatus.SENT, attempts=1, claimed_at=clock.now(), sent_at=clock.now(),
+        provider_reference="171234.1.5@mail.example.org")
+    caplog.set_level("INFO", logger="notices.delivery")
+    for delivery, status in ((smtp_sent, "permanent-failure"), (sent_delivery, "delivered")):
+        body = receipt(sent_delivery, status) | {"reference": str(delivery.pk), "id": "0d5ae5b8-aaaa-bbbb-cccc-"
+                                                                                      "1234567890ab"}
+        response = post(client, body)
+        assert (response.status_code, response.json()) == (200, {"recorded": False})
+    assert dict(Delivery.objects.filter(pk__in=[smtp_sent.pk, sent_delivery.pk]).values_list("pk", "status")) == {
+        smtp_sent.pk: DeliveryStatus.SENT, sent_delivery.pk: DeliveryStatus.SENT}
+    assert f"delivery {smtp_sent.pk} ignored: its notification id is not the one recorded" in caplog.text
+    assert "pat@example.com" not in caplog.text and "patient" not in caplog.text
 
 
 @pytest.mark.parametrize("body", ["not json", "[1, 2]", json.dumps({"reference": "1"})])

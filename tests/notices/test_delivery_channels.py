@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from notices.channels import LogChannel, RenderedMessage, channel_for
 from notices.models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
+from notices.services.opt_outs import opt_out_token
 from tests.notices.delivery_support import make_campaign, row, send_one, use_fast_delivery
 from trusts import clock
 
@@ -141,17 +142,24 @@ def only_delivery(campaign: Campaign) -> Delivery:
     return Delivery.objects.get(campaign=campaign)
 
 
-def test_email_through_notify_carries_the_delivery_id_as_reference(rwe, chris, notify):
+def test_email_through_notify_carries_the_delivery_id_as_reference_and_the_one_click_opt_out(
+        rwe, chris, notify, settings):
+    settings.SITE_URL = "https://strikeops.example"
     campaign = sending(make_campaign(rwe, chris, [row(2, email="pat@example.com")]))
     delivery = only_delivery(campaign)
     assert send_one(delivery.pk) == DeliveryStatus.SENT
     [sent] = notify.posts
+    stop = f"https://strikeops.example/messages/stop/{opt_out_token(delivery.recipient_id)}/"
     assert sent == {
         "kind": "email", "email_address": "pat@example.com", "template_id": TEMPLATES["email"],
         "reference": str(delivery.pk),
         "personalisation": {"subject": "Your appointment at University Hospitals of Leicester NHS Trust",
                             "body": "Dear Alex 2, your appointment on 12 April 2023 is moved. "
-                                    "University Hospitals of Leicester NHS Trust"},
+                                    "University Hospitals of Leicester NHS Trust\n\n"
+                                    "If you do not want more messages like this from University Hospitals of "
+                                    f"Leicester NHS Trust, go to {stop}"},
+        # Notify writes List-Unsubscribe and List-Unsubscribe-Post from this.
+        "one_click_unsubscribe_url": f"{stop}one-click/",
     }
     delivery.refresh_from_db()
     assert delivery.provider_reference == notify.accepted[str(delivery.pk)]["id"]

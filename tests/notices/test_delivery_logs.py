@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from notices.models import Channel, Delivery, DeliveryStatus
 from notices.services import delivery as service
+from notices.services import opt_outs
 from tests.notices.delivery_support import make_campaign, row, use_fast_delivery
 from tests.notices.test_delivery_channels import API_KEY, TEMPLATES, FakeNotify, error
 from trusts import clock
@@ -32,7 +33,7 @@ def fast_delivery(settings):  # type: ignore[no-untyped-def]
 def test_no_contact_details_in_any_log_line(rwe, chris, fast_delivery, settings, caplog, client,
                                             django_capture_on_commit_callbacks, monkeypatch):
     caplog.set_level(logging.DEBUG)  # root and everything under it
-    service.opt_out_record(email="opted.out@example.com", trust=rwe)
+    opt_outs.opt_out_record(email="opted.out@example.com", trust=rwe)
 
     # Email through the recording channel: success, a temporary failure then success, a permanent
     # failure, an opt-out; texts through the development log channel.
@@ -70,7 +71,8 @@ def test_no_contact_details_in_any_log_line(rwe, chris, fast_delivery, settings,
     sent = Delivery.objects.get(campaign=notify, status=DeliveryStatus.SENT)
     client.post(reverse("campaigns:notify_callback"), content_type="application/json",
                 HTTP_AUTHORIZATION=f"Bearer {settings.NOTIFY_CALLBACK_TOKEN}",
-                data=json.dumps({"id": "n-1", "reference": str(sent.pk), "to": PHONES[1], "status": "delivered"}))
+                data=json.dumps({"id": sent.provider_reference, "reference": str(sent.pk), "to": PHONES[1],
+                                 "status": "delivered"}))
 
     outcomes = dict(Delivery.objects.filter(campaign=email).values_list("recipient__line", "status"))
     assert outcomes == {2: DeliveryStatus.DELIVERED, 3: DeliveryStatus.DELIVERED,

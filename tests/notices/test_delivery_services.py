@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from notices import outbox
@@ -19,6 +20,7 @@ from notices.models import (
 )
 from notices.selectors_delivery import OUTCOME_HEADER, campaign_failures, campaign_progress, deliveries_outcomes_csv
 from notices.services import delivery as service
+from notices.services import opt_outs
 from notices.services.delivery import CampaignError
 from tests.factories import make_action, make_return
 from tests.notices.delivery_support import (
@@ -190,7 +192,8 @@ def test_trust_figures_are_taken_when_sending_starts(rwe, chris, fast_delivery, 
     campaign.refresh_from_db()
     assert campaign.figures["appointments_rescheduled"] == "1,200"
     message = service.render_message(campaign, campaign.recipients.get())
-    assert message.body == "University Hospitals of Leicester NHS Trust moved 1,200 appointments. Sorry Alex 2."
+    assert message.body.startswith("University Hospitals of Leicester NHS Trust moved 1,200 appointments. Sorry Alex 2."
+                                   f"\n\nOpt out: {settings.SITE_URL}/messages/stop/")
 
 
 def test_a_second_run_of_every_task_sends_nothing_new(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
@@ -465,9 +468,9 @@ def test_a_retry_scheduled_as_the_campaign_is_cancelled_is_cancelled_by_the_swee
 
 def test_opted_out_recipients_are_not_sent_and_the_table_holds_no_address(
         rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
-    assert service.opt_out_record(email="Opted.Out@Example.com ", trust=rwe, source="unsubscribe") == 1
-    assert service.opt_out_record(email="opted.out@example.com", trust=rwe) == 0  # idempotent
-    service.opt_out_record(phone="07700 900456")  # every trust
+    assert opt_outs.opt_out_record(email="Opted.Out@Example.com ", trust=rwe, source="unsubscribe") == 1
+    assert opt_outs.opt_out_record(email="opted.out@example.com", trust=rwe) == 0  # idempotent
+    opt_outs.opt_out_record(phone="07700 900456")  # every trust
     campaign = make_campaign(rwe, chris, [row(2, email="opted.out@example.com"), row(3, email="in@example.com")])
     sms = make_campaign(rwe, chris, [row(2, phone="+447700900456"), row(3, phone="+447700900789")],
                         channel=Channel.SMS)
@@ -485,9 +488,9 @@ def test_an_opt_out_from_one_trust_does_not_stop_another_trusts_messages(rwe, to
     from trusts.models import Trust
 
     rx1 = Trust.objects.get(ods_code="RX1")
-    service.opt_out_record(email="pat@example.com", trust=rwe)
-    assert service.is_opted_out(trust=rwe, kind="email", value="PAT@example.com")
-    assert not service.is_opted_out(trust=rx1, kind="email", value="pat@example.com")
+    opt_outs.opt_out_record(email="pat@example.com", trust=rwe)
+    assert opt_outs.is_opted_out(trust=rwe, kind="email", value="PAT@example.com")
+    assert not opt_outs.is_opted_out(trust=rx1, kind="email", value="pat@example.com")
 
 
 # --- progress, export, purge ----------------------------------------------------------------------
@@ -546,3 +549,14 @@ def test_cancelled_campaigns_are_purged_too_and_the_period_is_per_campaign(rwe, 
     campaign.refresh_from_db()
     assert service.campaigns_purge_due(now=campaign.cancelled_at + dt.timedelta(hours=23)) == []
     assert service.campaigns_purge_due(now=campaign.cancelled_at + dt.timedelta(days=1)) == [campaign.pk]
+
+
+def test_a_line_break_in_a_personalised_subject_never_reaches_the_email(rwe, chris, fast_delivery):
+    # An older list (checked before uploads refused line breaks) or a value from elsewhere.
+    template = make_template(rwe, Channel.EMAIL, subject="About ((name))")
+    campaign = make_campaign(rwe, chris, [row(2, email="a@example.com", name="Ann\r\nBcc: x@example.com")],
+                             template=template)
+    mark_sending(campaign)
+    campaign.refresh_from_db()
+    message = service.render_message(campaign, campaign.recipients.get())
+    assert message.subject == "About Ann Bcc: x@example.com 2"

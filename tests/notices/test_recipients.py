@@ -204,3 +204,36 @@ def test_xlsx_files_are_read_the_same_way() -> None:
 def test_uk_mobile_normalisation_accepts_the_ways_people_write_numbers() -> None:
     for written in ("07911 123456", "07911-123-456", "+44 (0)7911 123456", "447911123456", "+447911123456"):
         assert normalise_uk_mobile(written) == "+447911123456"
+
+
+def test_line_breaks_nul_and_control_characters_are_refused_with_line_column_and_position() -> None:
+    template = make_template(Channel.EMAIL, body="Dear ((name)), see you ((appointment date))")
+    result = check(template, 'email address,name,appointment date\n'
+                             'a@example.com,Ann,12 April\n'
+                             'b@example.com,"Bob\nSmith",12 April\n'
+                             'c@example.com,Cy\x00,12 April\n'
+                             'd@example.com,Di,12\x07 April\n'
+                             'e@example.com,Ed\u2028Jones,12 April\n'
+                             'f@example.com,Flo\tMay,12 April\n')
+    assert result.rows == []
+    # The quoted cell spans lines 3 and 4 of the file; the reader numbers a record by its last line.
+    assert errors(result) == [
+        (4, "name", "Name has a line break at character 4: remove it and upload the file again"),
+        (5, "name", "Name has a NUL character (code 0) at character 3: remove it and upload the file again"),
+        (6, "appointment date", "Appointment date has a control character (code 7) at character 3: remove it and "
+                                "upload the file again"),
+        (7, "name", "Name has a line break at character 3: remove it and upload the file again"),
+        (8, "name", "Name has a tab at character 4: remove it and upload the file again"),
+    ]
+
+
+def test_a_line_break_in_an_xlsx_cell_is_refused_too() -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["phone number", "name", "appointment date"])
+    sheet.append(["07911123456", "Ann\nLee", "1 May"])  # Alt+Enter in Excel
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    result = recipients_check(template=make_template(), stream=io.BytesIO(data), filename="list.xlsx", size=len(data))
+    assert errors(result) == [(2, "name", "Name has a line break at character 4: remove it and upload the file again")]

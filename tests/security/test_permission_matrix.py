@@ -38,6 +38,7 @@ from django.utils.http import urlsafe_base64_encode
 from notices.models import Campaign, MessageTemplate, Notice, Subscription
 from notices.services.delivery import campaign_create
 from notices.services.notices import notice_create, notice_publish
+from notices.services.opt_outs import opt_out_token
 from notices.services.subscriptions import _confirmation_token, subscription_request
 from notices.services.templates import template_create
 from tests.conftest import _user
@@ -168,6 +169,10 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "campaigns:template_archive":    (LOGIN, 405,   405,   405,   405,   405,   405,   405),
     # GOV.UK Notify's delivery receipts: POST with the callback bearer token only.
     "campaigns:notify_callback":     (405,   405,   405,   405,   405,   405,   405,   405),
+    # A patient's opt-out link (signed, no sign-in): the page asks; the one-click address sends a
+    # browser to it (mail clients POST).
+    "campaigns:opt_out":             (200,   200,   200,   200,   200,   200,   200,   200),
+    "campaigns:opt_out_one_click":   (302,   302,   302,   302,   302,   302,   302,   302),
     # The API (bearer tokens; no token is 401). Published releases and notices, and the schema, are public.
     "api_schema":                    (200,   200,   200,   200,   200,   200,   200,   200),
     "api_docs":                      (200,   200,   200,   200,   200,   200,   200,   200),
@@ -357,6 +362,9 @@ def _for(code: str) -> Callable[[World], dict[str, Callable[[], Target]]]:
             "campaigns:progress": lambda: Target({**mine, "pk": w.campaigns[code].pk}),
             "campaigns:outcomes": lambda: Target({**mine, "pk": w.campaigns[code].pk}),
             "campaigns:cancel": lambda: Target({**mine, "pk": w.campaigns[code].pk}),
+            "campaigns:opt_out": lambda: Target({"token": opt_out_token(w.campaigns[code].recipients.first().pk)}),
+            "campaigns:opt_out_one_click": lambda: Target({
+                "token": opt_out_token(w.campaigns[code].recipients.first().pk)}),
             "campaigns:templates": lambda: Target(mine),
             "campaigns:template_new": lambda: Target(mine),
             "campaigns:template": lambda: Target({**mine, "pk": w.templates[code].pk}),
