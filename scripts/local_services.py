@@ -242,6 +242,13 @@ def start_postgres(data: Path, *, keep: bool, port_file: Path | None, log: Path)
                 say(f"removing stale {pid_file}")
                 pid_file.unlink()
     if not (data / "PG_VERSION").exists():
+        leftovers = list(data.iterdir())
+        if leftovers:
+            # An initdb that was killed half-way: no cluster, so nothing to keep, and initdb
+            # refuses a folder that is not empty.
+            say(f"clearing {data}: it holds no complete PostgreSQL cluster")
+            for path in leftovers:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
         started = time.monotonic()
         initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
                   # Code-point order and Unicode case rules, like CI's C.UTF-8 databases, on any OS.

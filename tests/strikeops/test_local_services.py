@@ -187,6 +187,16 @@ def test_a_stale_pid_file_and_a_server_left_running_do_not_block_the_next_run(lo
         unrelated.wait()
 
 
+def test_a_half_made_cluster_from_a_killed_initdb_is_cleared_and_made_again(local_dir) -> None:  # type: ignore[no-untyped-def]
+    (local_dir / "postgres" / "global").mkdir(parents=True)
+    (local_dir / "postgres" / "postgresql.conf").write_text("# half written\n")
+    done = supervise("run", python(READ.replace("SELECT note FROM kept", "SELECT 'made'")),
+                     supervisor_env(local_dir, REDIS_URL="redis://unused.example:6379/0"))
+    assert done.returncode == 0, done.stderr
+    assert "holds no complete PostgreSQL cluster" in done.stderr
+    assert "read made" in done.stdout
+
+
 def test_a_second_make_run_in_the_same_checkout_is_refused_with_a_reason(local_dir) -> None:  # type: ignore[no-untyped-def]
     import fcntl
 
