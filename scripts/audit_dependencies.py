@@ -86,6 +86,7 @@ def run() -> Outcome:
     outcome = Outcome()
     bin_dir = Path(sys.executable).parent
     pip_report = _json_from([str(bin_dir / "pip-audit"), "-r", "requirements.txt", "-r", "requirements-dev.txt",
+                             "-r", "requirements-local.txt",
                              # Every requirement is pinned, so there is nothing to resolve.
                              "--no-deps", "--disable-pip", "--progress-spinner", "off", "-f", "json"])
     if pip_report is None:

@@ -74,9 +74,12 @@ TEMPLATES = [
     },
 ]
 
+# PostgreSQL only. `make run` and `make test` start an embedded one when DATABASE_URL is unset
+# (scripts/local_services.py); the default is the conventional local server, so that commands
+# which touch no database (collectstatic, check --deploy) still start.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        default="postgres://postgres@127.0.0.1:5432/strikeops",
         conn_max_age=env_int("CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -125,8 +128,9 @@ CRISPY_TEMPLATE_PACK = "nhsuk"
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-# Without Redis (a fresh laptop) tasks run in-process so that every feature still works.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Tasks always go to a worker: `make run` starts Redis (when REDIS_URL is unset), a worker and beat.
+# Running tasks in-process is for tests that ask for it (tests/settings.py).
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 # Recovery from a dead worker (docs/delivery.md, "Faults"), four settings that work together:
 # - acks_late + reject_on_worker_lost: a task is acknowledged when it ends; if its pool process is

@@ -48,21 +48,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def require_service(name: str, available: bool, how: str) -> None:
-    """In CI a missing service is a failure; on a laptop the test is skipped with the reason."""
-    if available:
-        return
-    message = f"{name} is not available: {how}"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def require_postgresql() -> None:
-    """For behaviour that exists only on PostgreSQL (triggers): a failure in CI, a skip on SQLite."""
-    from django.db import connection
-
-    require_service("PostgreSQL", connection.vendor == "postgresql",
-                    "set DATABASE_URL to a PostgreSQL database (e.g. postgres://postgres@127.0.0.1:5432/test)")
+    """A missing service fails the test, on a laptop as in CI: nothing skips (`make test` starts
+    PostgreSQL and Redis itself when DATABASE_URL and TEST_REDIS_URL are unset)."""
+    if not available:
+        pytest.fail(f"{name} is not available: {how}")
 
 
 def port_open(host: str, port: int) -> bool:
@@ -195,13 +184,10 @@ def worker_process_env() -> dict[str, str]:
     env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     env["STRIKEOPS_TEST_WORKER"] = "1"
     db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or '127.0.0.1'}"
-            f":{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or '127.0.0.1'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}"
+    )
     return env
 
 
@@ -216,16 +202,10 @@ def celery_worker_process(request):  # type: ignore[no-untyped-def]
     import sys
     import time
 
-    from django.db import connection
-
     from strikeops.celery import app
 
     url = settings.TEST_REDIS_URL
     require_service("Redis", redis_available(url), f"start redis-server or set TEST_REDIS_URL (tried {url})")
-    # A worker is another process: it cannot open the in-memory SQLite database Django tests on.
-    require_service("A database a worker process can share",
-                    connection.vendor != "sqlite" or not connection.is_in_memory_db(),
-                    "set DATABASE_URL to a PostgreSQL database (e.g. postgres://postgres@127.0.0.1:5432/test)")
     import redis
 
     redis.Redis.from_url(url).flushdb()

@@ -1,7 +1,6 @@
 import pytest
 from django.db import DatabaseError, transaction
 
-from tests.conftest import require_postgresql
 from trusts.models import AuditEvent
 from trusts.services.audit import audit_record
 
@@ -28,7 +27,6 @@ def test_the_application_cannot_change_or_delete_an_audit_row(rwe) -> None:  # t
 
 
 def test_the_database_refuses_update_and_delete_even_from_raw_querysets(rwe) -> None:  # type: ignore[no-untyped-def]
-    require_postgresql()  # the trigger exists on PostgreSQL only
     audit_record(event="test.event", summary="Something happened", trust=rwe)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.update(summary="rewritten")

@@ -51,11 +51,8 @@ def _errors(rows: list[list[object]], **options: object) -> list[str]:
 
 def _temporary_tables() -> list[str]:
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT relname FROM pg_class WHERE relpersistence = 't' AND relkind = 'r' "
-                           "AND relname LIKE 'returns_import%%'")
-        else:
-            cursor.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table' AND name LIKE 'returns_import%'")
+        cursor.execute("SELECT relname FROM pg_class WHERE relpersistence = 't' AND relkind = 'r' "
+                       "AND relname LIKE 'returns_import%%'")
         return [name for (name,) in cursor.fetchall()]
 
 

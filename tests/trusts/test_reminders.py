@@ -11,7 +11,6 @@ from django.core import mail
 from django.db import connection
 from django.test import override_settings
 
-from tests.conftest import require_postgresql
 from tests.factories import local, make_action, make_return
 from trusts.models import ReminderSent, ReminderStatus, Trust
 from trusts.selectors import completeness
@@ -77,7 +76,6 @@ def test_a_claim_taken_by_another_worker_is_left_alone(april, ada) -> None:  # t
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_send_each_reminder_once(ada) -> None:  # type: ignore[no-untyped-def]
-    require_postgresql()  # two threads writing at once: SQLite's in-memory test database locks the table
     make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
     barrier = threading.Barrier(2, timeout=30)
     claim = reminders.reminder_claim

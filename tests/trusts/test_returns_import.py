@@ -342,11 +342,7 @@ def test_the_template_lists_the_trusts_strike_days_and_round_trips_unchanged(apr
     assert out.strip() == "0 submitted, 0 revised, 1 unchanged."
 
 
-@pytest.mark.parametrize("copy", [True, False], ids=["copy", "bulk-methods"])
-def test_both_write_paths_store_the_same_returns_and_revisions(tmp_path, april, rwe, monkeypatch, copy) -> None:  # type: ignore[no-untyped-def]
-    # COPY on PostgreSQL; Django's bulk methods elsewhere. Both must write the same rows.
-    if not copy:
-        monkeypatch.setattr("trusts.services.returns_import.use_copy", lambda: False)
+def test_the_copy_path_stores_returns_and_revisions(tmp_path, april, rwe) -> None:  # type: ignore[no-untyped-def]
     make_return(april, rwe, dt.date(2023, 4, 13), status=ReturnStatus.DRAFT, staff_absent=1)
     rows = [_row(april.slug, "RWE", "2023-04-11"), _row(april.slug, "RHM", "2023-04-12", "", "", 0, 0, 0, 0),
             _row(april.slug, "RWE", "2023-04-13")]

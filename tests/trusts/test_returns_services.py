@@ -9,7 +9,6 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.conftest import require_service
 from tests.factories import local, make_action, make_return
 from trusts.models import AuditEvent, DailyReturn, ReturnReopening, ReturnRevision, ReturnStatus, Trust
 from trusts.services.returns import (
@@ -463,7 +462,6 @@ def test_a_writer_who_saw_no_return_conflicts_with_one_created_meanwhile(action,
 
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_writers_never_lose_an_update(rwe, ada, tom) -> None:  # type: ignore[no-untyped-def]
-    require_service("PostgreSQL", connection.vendor == "postgresql", "row locks need DATABASE_URL=postgres://...")
     action = make_action(affected=["RWE"])
     _submit(action, rwe, user=ada)
     barrier = threading.Barrier(2)

@@ -15,7 +15,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import require_postgresql
 from tests.factories import local, make_action, make_return
 from trusts.models import DailyReturn, ReturnRollup, ReturnStatus, StrikeDay, Trust
 from trusts.models.rollups import ROLLUP_FIELDS, rollup_drift
@@ -132,7 +131,6 @@ def test_a_rollup_row_with_no_fresh_returns_behind_it_is_drift(april) -> None:  
 
 
 def test_truncating_the_returns_empties_the_rollups(april) -> None:  # type: ignore[no-untyped-def]
-    require_postgresql()  # TRUNCATE triggers are PostgreSQL's
     make_return(april, "RWE", APRIL_12)
     with connection.cursor() as cursor:
         # Check the deferred foreign keys now: TRUNCATE refuses a table with pending trigger events.

@@ -1,4 +1,4 @@
-"""On PostgreSQL, refuse UPDATE and DELETE on the audit log in the database itself, so that not
+"""Refuse UPDATE and DELETE on the audit log in the database itself, so that not
 even a bug (or a raw query) in the application can rewrite history. TRUNCATE, which only test
 databases use between tests, is not affected."""
 
@@ -20,16 +20,6 @@ DROP FUNCTION IF EXISTS trusts_auditevent_append_only();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("trusts", "0004_audit_log")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [migrations.RunSQL([FORWARD], [BACKWARD])]

@@ -5,9 +5,8 @@ same transaction as every write to trusts_dailyreturn (trusts/models/rollups.py 
 PostgreSQL: three statement-level AFTER triggers with transition tables. A statement that writes
 100,000 rows (import_returns's COPY, UPDATE ... FROM) costs one grouped upsert, not 100,000; rows
 are upserted in (action, date) order so that concurrent writers take the rollup row locks in the
-same order. A TRUNCATE of the returns empties the rollups. SQLite (local development): row-level
-triggers doing the same upsert per row. The SQL is written out here, not imported from the app, so
-this migration stays what it was when it ran.
+same order. A TRUNCATE of the returns empties the rollups. The SQL is written out here, not imported
+from the app, so this migration stays what it was when it ran.
 """
 
 import django.db.models.deletion
@@ -23,7 +22,7 @@ FIELDS = (
 
 def contributions(row: str) -> list[str]:
     """What one return adds to each rollup column (in FIELDS order); `row` is a table alias or
-    NEW/OLD. Portable SQL: the same text runs on PostgreSQL and SQLite."""
+    NEW/OLD."""
     def value(name: str) -> str:
         return f"COALESCE({row}.{name}, 0)"
 
@@ -99,44 +98,8 @@ DROP FUNCTION IF EXISTS trusts_returnrollup_truncate();
 """
 
 
-def _sqlite_apply(row: str, sign: str) -> str:
-    values = ", ".join(f"{sign} * ({c})" for c in contributions(row))
-    # "WHERE" also keeps SQLite's parser from reading ON CONFLICT as a join constraint.
-    return (UPSERT + f"SELECT {row}.action_id, {row}.date, {values} WHERE {row}.status = 'submitted'"
-            + ON_CONFLICT + ";")
-
-
-SQLITE_FORWARD = [
-    f"CREATE TRIGGER trusts_returnrollup_insert AFTER INSERT ON trusts_dailyreturn BEGIN {_sqlite_apply('NEW', '1')} END;",
-    f"CREATE TRIGGER trusts_returnrollup_update AFTER UPDATE ON trusts_dailyreturn BEGIN "
-    f"{_sqlite_apply('OLD', '-1')} {_sqlite_apply('NEW', '1')} END;",
-    f"CREATE TRIGGER trusts_returnrollup_delete AFTER DELETE ON trusts_dailyreturn BEGIN {_sqlite_apply('OLD', '-1')} END;",
-]
-SQLITE_BACKWARD = [f"DROP TRIGGER IF EXISTS trusts_returnrollup_{op};" for op in ("insert", "update", "delete")]
-
 # Returns already stored when the migration runs.
 BACKFILL = _grouped("SELECT 1 AS sign, * FROM trusts_dailyreturn WHERE status = 'submitted'")
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement, params=None)
-    else:
-        raise RuntimeError(f"No rollup triggers for {vendor}: write them before using this database.")
-    schema_editor.execute(BACKFILL, params=None)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
@@ -172,5 +135,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('action', 'date'), name='rollup_unique_per_action_day')],
             },
         ),
-        migrations.RunPython(forward, backward),
+        migrations.RunSQL([POSTGRESQL_FORWARD, BACKFILL], [POSTGRESQL_BACKWARD]),
     ]

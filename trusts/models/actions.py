@@ -40,7 +40,7 @@ class IndustrialAction(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=200, help_text='For example "Junior doctors, April 2023".')
     staff_group = models.CharField(max_length=40, choices=StaffGroup.choices)
-    # A list of Union values; stored as JSON so that it works on SQLite and PostgreSQL alike.
+    # A list of Union values, stored as JSON.
     unions = models.JSONField(default=list, blank=True)
     affected_trusts = models.ManyToManyField(
         "trusts.Trust", blank=True, related_name="affected_by_actions",

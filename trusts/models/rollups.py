@@ -136,13 +136,12 @@ def rollup_drift() -> list[tuple[RollupKey, dict[str, tuple[int, int]]]]:
 
 def rollups_rebuild() -> int:
     """Replace every rollup with a fresh aggregate; returns the rows written. Writers of returns
-    wait meanwhile (PostgreSQL: SHARE lock on the returns until commit), so none slips between."""
+    wait meanwhile (a SHARE lock on the returns until commit), so none slips between."""
     from django.db import connection, transaction
 
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE trusts_dailyreturn IN SHARE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE trusts_dailyreturn IN SHARE MODE")
         ReturnRollup.objects.all().delete()
         fresh = _fresh()
         ReturnRollup.objects.bulk_create(

@@ -508,9 +508,8 @@ def _rescheduled_aggregates() -> dict[str, Any]:
 def _fetch(queryset: QuerySet[Any]) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
     """The rows of a .values() query as the database driver returns them (with each column's
     position by name), without the ORM's per-value converters and per-row dicts: for a few hundred
-    rows of sums those cost more than the query itself (BENCHMARKS.md). Only for columns the driver
-    returns as Python values on every backend: integers (ids, sums, counts) and text, not dates
-    (SQLite returns those as text)."""
+    rows of sums those cost more than the query itself (BENCHMARKS.md). Only for columns psycopg
+    returns as the Python values the ORM would: integers (ids, sums, counts), text and dates."""
     sql, params = queryset.query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)

@@ -31,8 +31,7 @@ held by the database, not by Python. In one transaction:
    a time (the command prints them as they come), or collected in `ImportResult.warnings`.
 
 Python keeps the errors (they are the report), one batch of rows and one buffer per warning run; a
-clean file of any length costs the same memory. The same SQL runs on SQLite (development), with
-INSERT in place of COPY.
+clean file of any length costs the same memory.
 
 Authority: "national" (the command; NHS England) may load any trust's returns, including past,
 locked actions; "trust" (the web upload) is limited to the uploader's trusts and to returns that
@@ -310,16 +309,6 @@ def returns_import(
 
 # --- The temporary tables ------------------------------------------------------------------------
 
-def use_copy() -> bool:
-    """PostgreSQL's COPY moves tens of thousands of rows a second where INSERT ... VALUES manages a
-    few thousand; other databases (SQLite in development) take executemany."""
-    return connection.vendor == "postgresql"
-
-
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _create_tables(cursor: CursorWrapper) -> None:
     _drop_tables(cursor)  # left by an import whose session went on after a failure to drop them
     figures = ", ".join(f"{name} integer" for name in FIGURE_FIELDS)
@@ -338,17 +327,13 @@ def _drop_tables(cursor: CursorWrapper) -> None:
 
 
 def _insert(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """Write a batch to a temporary table: COPY on PostgreSQL, executemany elsewhere."""
+    """Write a batch to a temporary table with COPY: tens of thousands of rows a second where
+    INSERT ... VALUES manages a few thousand."""
     if not rows:
         return
-    names = ", ".join(columns)
-    if use_copy():
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        placeholders = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608  # nosec B608 # fixed names
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 # --- Steps 1 and 2: stream the file into the database, check what needs every row --------------
@@ -356,8 +341,6 @@ def _insert(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: lis
 def _stage(cursor: CursorWrapper, rows: Iterable[Row], *, ref: _Reference, authority: Authority, now: dt.datetime,
            errors: _Errors, result: ImportResult) -> int:
     """Check each row and stage it; returns how many rows had no error of their own."""
-    postgres = _postgres()  # once, not per row: the loop is the import's hot path
-    adapt_date = connection.ops.adapt_datefield_value  # SQLite stores dates as text
     batch: list[StagedRow] = []
     valid = 0
     for row in rows:
@@ -368,14 +351,13 @@ def _stage(cursor: CursorWrapper, rows: Iterable[Row], *, ref: _Reference, autho
         if staged is None:
             continue
         valid += staged[OK_INDEX]
-        batch.append(staged if postgres else (*staged[:3], adapt_date(staged[3]), *staged[4:]))
+        batch.append(staged)
         if len(batch) == BATCH_SIZE:
             _insert(cursor, ROWS_TABLE, STAGED_COLUMNS, batch)
             batch = []
     _insert(cursor, ROWS_TABLE, STAGED_COLUMNS, batch)
-    if _postgres():
-        # Autovacuum never analyses temporary tables; the joins below need to know its size.
-        cursor.execute(f"ANALYZE {ROWS_TABLE}")
+    # Autovacuum never analyses temporary tables; the joins below need to know its size.
+    cursor.execute(f"ANALYZE {ROWS_TABLE}")
     return valid
 
 
@@ -400,7 +382,7 @@ def _repeats(cursor: CursorWrapper, errors: _Errors) -> int:
 
 def _distinct(left: str, right: str) -> str:
     """Null-safe "differs" (a stored figure may be empty)."""
-    return f"{left} IS DISTINCT FROM {right}" if _postgres() else f"{left} IS NOT {right}"
+    return f"{left} IS DISTINCT FROM {right}"
 
 
 def _classify(cursor: CursorWrapper) -> int:
@@ -449,8 +431,7 @@ def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors, warnings:
     stored return already holds with a comment justifying its warnings (justified once is enough)."""
     figures = ", ".join(f"r.{n}" for n in FIGURE_FIELDS)
     stored = ", ".join(f"d.{_column(DailyReturn, n)}" for n in FIGURE_FIELDS)
-    postgres = _postgres()
-    after: tuple[Any, ...] = (-1, dt.date.min if postgres else "0001-01-01", -1, -1)
+    after: tuple[Any, ...] = (-1, dt.date.min, -1, -1)
     # The web upload cannot carry a comment: its refusal points to the day's form, not to a command flag.
     refused = (" (a warning, refused with --strict)" if authority == "national" else
                ": a file cannot say why, so enter this day's return on its own form and give a comment there")
@@ -466,7 +447,6 @@ def _warnings(cursor: CursorWrapper, *, strict: bool, errors: _Errors, warnings:
         if not page:
             break
         after = page[-1][:4]
-        # A date on both databases (Django's SQLite connection converts declared `date` columns).
         wanted: dict[int, set[dt.date]] = defaultdict(set)
         for trust_id, day, *_rest in page:
             wanted[trust_id].add(day)
@@ -582,11 +562,10 @@ def _lock_and_compare(cursor: CursorWrapper, stored: int) -> None:
     were classified: the checks and warnings above were made against those versions."""
     if not stored:
         return
-    lock = " FOR UPDATE OF d" if _postgres() else ""  # SQLite locks the whole database for a write
     cursor.execute(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN version = stored_version THEN 0 ELSE 1 END), 0) FROM ("  # noqa: S608  # nosec B608 # fixed names
         f"SELECT d.version, r.stored_version FROM {_table(DailyReturn)} d JOIN {ROWS_TABLE} r "
-        f"ON d.id = r.stored_id{lock}) AS locked")
+        f"ON d.id = r.stored_id FOR UPDATE OF d) AS locked")
     count, changed = cursor.fetchone()
     if count != stored or changed:
         raise TableError([RowError(1, "some of these returns changed while the file was being checked; "
@@ -604,18 +583,9 @@ def _column(model: type[Model], attname: str) -> str:
 def _changes_json() -> str:
     """SQL for a revision's `changes`: {field: [stored, new]} for each compared field that differs
     (the same dict the web form's revisions hold)."""
-    if _postgres():
-        pairs = ", ".join(f"'{n}', CASE WHEN {_distinct(f'd.{n}', f'r.{n}')} THEN jsonb_build_array(d.{n}, r.{n}) END"
-                          for n in COMPARED_FIELDS)
-        return f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
-
-    # SQLite: a merge patch drops the keys whose value is null; booleans as JSON true/false.
-    def value(ref: str, name: str) -> str:
-        return f"CASE WHEN {ref} THEN json('true') ELSE json('false') END" if name == "is_nil" else ref
-
-    pairs = ", ".join(f"'{n}', CASE WHEN {_distinct(f'd.{n}', f'r.{n}')} "
-                      f"THEN json_array({value(f'd.{n}', n)}, {value(f'r.{n}', n)}) END" for n in COMPARED_FIELDS)
-    return f"json_patch('{{}}', json_object({pairs}))"
+    pairs = ", ".join(f"'{n}', CASE WHEN {_distinct(f'd.{n}', f'r.{n}')} THEN jsonb_build_array(d.{n}, r.{n}) END"
+                      for n in COMPARED_FIELDS)
+    return f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
 
 
 def _write(
