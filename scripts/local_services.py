@@ -156,8 +156,16 @@ def _wait_until(server: Server, ready: callable, what: str) -> None:  # type: ig
     raise ServiceError(f"{what} did not answer within {START_TIMEOUT:.0f} s:\n{server.log_tail()}")
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands to outgoing connections can be
+# taken by any client between two runs, and the next `make run` would then have to move.
+PORT_RANGE = range(20000, 32000)
+
+
 def free_port(preferred: int | None = None) -> int:
-    for candidate in ([preferred] if preferred else []) + [0]:
+    start = int.from_bytes(os.urandom(2), "big")
+    candidates = ([preferred] if preferred else []) + [
+        PORT_RANGE[(start + i) % len(PORT_RANGE)] for i in range(200)] + [0]
+    for candidate in candidates:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", candidate))
