@@ -49,6 +49,10 @@ class ActionForm(forms.Form):
         label="Hard close (optional)", subject="Hard close", required=False,
         help_text="Returns lock at the end of this day. Leave empty for the default: five working days after "
                   "the last strike day. For example, 24 4 2023")
+    requires_sign_off = forms.BooleanField(
+        label="Returns need signing off by a second person at the trust", required=False,
+        help_text="A return then counts as final only when a trust administrator other than the person who "
+                  "submitted it signs it off. A change after sign-off needs a new sign-off.")
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,6 +68,7 @@ class ActionForm(forms.Form):
             Field.checkboxes("unions", legend_size=Size.m, small=True),
             Field.textarea("affected", rows=4),
             Field.date("hard_close", legend_size=Size.m),
+            Field.checkbox("requires_sign_off"),
         )
 
     def clean_slug(self) -> str:
