@@ -271,8 +271,13 @@ def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | N
     with connection.cursor() as cursor:
         cursor.execute(sql, [action.pk, TrustStatus.ACTIVE.value, ReturnStatus.SUBMITTED.value, *scope_params])
         rows = cursor.fetchall()
-    return [Timeliness(code=str(row[0]) if by != "day" else _as_date(row[0]).isoformat(), name=str(row[1]),
+    return [Timeliness(code=_as_date(row[0]).isoformat() if by == "day" else str(row[0]),
+                       name=_day_name(_as_date(row[1])) if by == "day" else str(row[1]),
                        expected=int(row[2]), on_time=int(row[3]), late=int(row[4])) for row in rows]
+
+
+def _day_name(day: dt.date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def _as_date(value: object) -> dt.date:

@@ -24,6 +24,7 @@ from trusts.models import (
     ICB,
     DailyReturn,
     IndustrialAction,
+    Region,
     ReturnRollup,
     ReturnStatus,
     StaffGroup,
@@ -35,10 +36,12 @@ from trusts.models import (
 from trusts.models.returns import RESCHEDULED_FIELDS
 from trusts.selectors.completeness import (
     DayCompleteness,
+    Timeliness,
     active_between,
     completeness_by_day,
     expected_trusts,
     owes_return,
+    timeliness,
 )
 from trusts.strike_calendar import LONDON, season_of
 
@@ -437,6 +440,8 @@ class TableRow:
     region_name: str = ""
     owed: set[dt.date] = field(default_factory=set)
     reported: set[dt.date] = field(default_factory=set)
+    # A region in scope none of whose trusts sent a return: listed, its figures "Not submitted", never 0.
+    no_returns: bool = False
 
     @property
     def days_reported(self) -> int:
@@ -545,6 +550,10 @@ def action_tables(
         region_rows.setdefault(icb.region_code, TableRow(code=icb.region_code, name=icb.region_name))
     for code, region in region_rows.items():
         area_row(region, region_members[code])
+    # Every region in scope is listed (all seven for England), not only those that sent returns.
+    regions = Region.objects.all() if trusts is None else Region.objects.filter(icbs__trusts__in=trusts.values("pk"))
+    for code, name in regions.distinct().values_list("code", "name"):
+        region_rows.setdefault(code, TableRow(code=code, name=name, no_returns=True))
 
     scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
@@ -887,5 +896,24 @@ def national_totals(slugs: Sequence[str] | None = None) -> dict[str, Any]:
     for action in chosen:
         # One query per listed action: the command lists a handful of actions, never trusts or days.
         action_days = with_completeness(days[action.pk], completeness_by_day(action))
-        entries.append(action_entry(action, action_days, season_comparison(action, recorded, totals)))
+        entries.append(with_timeliness(action_entry(action, action_days, season_comparison(action, recorded, totals)),
+                                       action))
     return {"actions": entries, "cumulative": overall.metrics(RESCHEDULED_METRICS)}
+
+
+def with_timeliness(entry: dict[str, Any], action: IndustrialAction) -> dict[str, Any]:
+    """Add on time, late, missing and the on-time rate to each day of a national_totals entry, and
+    over the action as "timeliness" (new keys only; one grouped query)."""
+    days = {t.code: t for t in timeliness(action, by="day")}
+    for day in entry["days"]:
+        found = days.get(day["date"])
+        if found is None:
+            continue
+        day.setdefault("returns_on_time", found.on_time)
+        day.update(returns_late=found.late, returns_missing=found.missing, on_time_rate=found.on_time_rate)
+    overall = Timeliness(code=action.slug, name=action.name, expected=sum(t.expected for t in days.values()),
+                         on_time=sum(t.on_time for t in days.values()), late=sum(t.late for t in days.values()))
+    entry["timeliness"] = {"returns_expected": overall.expected, "returns_on_time": overall.on_time,
+                           "returns_late": overall.late, "returns_missing": overall.missing,
+                           "on_time_rate": overall.on_time_rate}
+    return entry

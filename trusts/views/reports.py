@@ -30,6 +30,7 @@ from trusts.exports import publication, to_csv, to_xlsx
 from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
 from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_readable
 from trusts.selectors.completeness import completeness_by_day, missing_trusts
+from trusts.selectors.loop import loop_context
 from trusts.selectors.reports import (
     METRIC_LABELS,
     SORT_KEYS,
@@ -225,7 +226,11 @@ def _figure_cells(totals: RescheduledTotals, peak: Peak) -> SafeString:
 def _with_cells(rows: Sequence[TableRow], *, region: bool = False) -> list[tuple[TableRow, SafeString]]:
     """Region or ICB rows with their cells (with `region`, the ICB's region first, escaped)."""
     return [(row, (format_html('<td class="nhsuk-table__cell">{}</td>', row.region_name) if region else SafeString())
-             + _figure_cells(row.totals, row.peak)) for row in rows]
+             + (NOT_SUBMITTED_CELLS if row.no_returns else _figure_cells(row.totals, row.peak))) for row in rows]
+
+
+# The seven figure cells of an area with no returns at all: missing is never zero (DOMAIN.md).
+NOT_SUBMITTED_CELLS = mark_safe(f'<td class="{NUMERIC_CELL_CLASS}">Not submitted</td>' * 7)  # noqa: S308  # nosec B308 B703 # a constant
 
 
 # Stands in for an ODS code in one reversed URL, the trust links' pattern (see _with_trust_cells).
@@ -359,6 +364,7 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
         "releases": list(action.releases.order_by("-number").values("number", "published_at")),
         **_charts("england", england, "England"),
         **_table_context(request, action, dates, scope.trusts, regions),
+        **loop_context(action, scope.trusts),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
     })
@@ -379,6 +385,7 @@ def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
         "peak": peak_of(days), "completeness": completeness, "missing_total": sum(c.missing for c in completeness),
         **_charts("region", days, region.name),
         **_table_context(request, action, [d.date for d in days], trusts, [region]),
+        **loop_context(action, trusts, levels=("icb",)),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"},
                         {"href": reverse("reports:action", args=[action.slug]), "text": action.name}],
