@@ -104,7 +104,7 @@ class QueryAnswerView(APIView):
         summary="Answer a query",
         description="Confirm the figure with a comment, or revise it (a revision of the return, with the comment "
                     "as its reason: the return's locks and checks apply). Trust administrators of the trust only.",
-        parameters=[OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Query id")],
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Query id")],
         request=QueryAnswerSerializer, responses={200: QuerySerializer, **ex.errors(400, 401, 404, 409, 422, 423)})
     def post(self, request: Request, pk: int) -> Response:
         query = get_object_or_404(ReturnQuery.objects.filter(
