@@ -356,3 +356,23 @@ def test_the_region_table_lists_all_seven_regions_and_the_icb_page(client, nia, 
     assert f"<h1>{rwe.icb.short_name}</h1>" in icb
     assert "On time, late and missing per trust, over the action" in icb
     assert "University Hospitals of Leicester NHS Trust (RWE)" in icb
+
+
+def test_an_action_is_declared_requiring_sign_off_and_its_page_says_so(client, nia) -> None:  # type: ignore[no-untyped-def]
+    from tests.trusts.test_actions_pages import form_data, window
+    from trusts.models import IndustrialAction
+
+    client.force_login(nia)
+    data = form_data(**window(0, dt.date(2023, 6, 14), "07:00", dt.date(2023, 6, 17), "07:00"))
+    client.post("/actions/new/", data)
+    assert IndustrialAction.objects.get().requires_sign_off is False  # default off
+    IndustrialAction.objects.all().delete()
+    client.post("/actions/new/", {**data, "requires_sign_off": "on"})
+    action = IndustrialAction.objects.get()
+    assert action.requires_sign_off is True
+    assert AuditEvent.objects.filter(event="action.created").order_by("id").last().details["requires_sign_off"] is True
+    page = _text(client.get(f"/actions/{action.slug}/"))
+    assert "Each return needs signing off by a second person at the trust" in page
+    edit = _text(client.get(f"/actions/{action.slug}/edit/"))
+    assert 'name="requires_sign_off"' in edit and "checked" in edit[edit.index('name="requires_sign_off"') - 200:
+                                                                     edit.index('name="requires_sign_off"') + 200]

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -82,7 +82,15 @@ class QueryListView(generics.ListAPIView):
     serializer_class = QuerySerializer
 
     def get_queryset(self) -> Any:
+        # A parameter this list does not know is a mistake to say so, not a filter silently dropped.
+        unknown = sorted(set(self.request.query_params) - {"status", "page", "page_size"})
+        if unknown:
+            raise ApiError(status_code=400, code="bad_request", message=f"Unknown parameter: {', '.join(unknown)}",
+                           fields={name: ["Not a parameter of this list"] for name in unknown})
         status = self.request.query_params.get("status", QueryStatus.OPEN)
+        if status not in (*QueryStatus.values, "all"):
+            raise ApiError(status_code=400, code="bad_request", message="status must be open, answered, closed or all",
+                           fields={"status": ["Choose open, answered, closed or all"]})
         queries = (ReturnQuery.objects.filter(daily_return__trust__in=readable_trusts(self.request.user).values("pk"))
                    .select_related("daily_return__trust", "daily_return__action", "raised_by")
                    .order_by("raised_at", "pk"))
@@ -93,7 +101,7 @@ class QueryListView(generics.ListAPIView):
         description="Questions NHS England has raised about one figure of one of your returns. By default the "
                     "open ones (waiting for your answer); `status=answered`, `closed` or `all` for others.",
         parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=["open", "answered", "closed", "all"])],
-        responses={200: QuerySerializer(many=True), **ex.errors(401, 429)})
+        responses={200: QuerySerializer(many=True), **ex.errors(400, 401, 404, 429)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -105,7 +113,11 @@ class QueryAnswerView(APIView):
         description="Confirm the figure with a comment, or revise it (a revision of the return, with the comment "
                     "as its reason: the return's locks and checks apply). Trust administrators of the trust only.",
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Query id")],
-        request=QueryAnswerSerializer, responses={200: QuerySerializer, **ex.errors(400, 401, 404, 409, 422, 423)})
+        request=QueryAnswerSerializer, responses={200: QuerySerializer, **ex.errors(400, 401, 404, 409, 422, 423, 429)},
+        examples=[OpenApiExample("Confirm", value={"answer": "confirmed", "comment": "Two outpatient sites closed"},
+                                 request_only=True),
+                  OpenApiExample("Revise", value={"answer": "revised", "new_value": 430,
+                                                  "comment": "A typing error: 430, not 4,300"}, request_only=True)])
     def post(self, request: Request, pk: int) -> Response:
         query = get_object_or_404(ReturnQuery.objects.filter(
             daily_return__trust__in=admin_trusts(request.user).values("pk")), pk=pk)
@@ -128,7 +140,8 @@ class ReturnSignOffView(APIView):
         description="For actions that require sign-off: a trust administrator other than the person who last "
                     "submitted the return confirms its figures. A later revision needs a new sign-off.",
         parameters=[TRUST_PARAM, SLUG_PARAM, DATE_PARAM],
-        request=SignOffSerializer, responses={200: ReturnSerializer, **ex.errors(400, 401, 404, 409, 422)})
+        request=SignOffSerializer, responses={200: ReturnSerializer, **ex.errors(400, 401, 404, 409, 422, 423, 429)},
+        examples=[OpenApiExample("Sign off version 2", value={"version": 2}, request_only=True)])
     def post(self, request: Request, ods_code: str, slug: str, day: str) -> Response:
         daily_return = _return_queryset().filter(
             trust__in=admin_trusts(request.user).values("pk"), trust__ods_code=ods_code.upper(), action__slug=slug,

@@ -24,8 +24,6 @@ class Release(models.Model):
     # {"previous", "totals": {metric: [old, new]}, "returns": [{ods_code, trust, date, changes, reasons}]}:
     # what moved since the previous release, and the reasons trusts gave (empty for release 1).
     changes_since_previous = models.JSONField(default=dict, blank=True)
-    # Figures from signed-off returns only (actions that require sign-off); recorded so the page says so.
-    signed_off_only = models.BooleanField(default=False)
     # The newest revision included, so that the next release can find the reasons given since.
     last_revision_id = models.PositiveBigIntegerField(default=0)
 
