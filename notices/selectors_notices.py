@@ -37,5 +37,5 @@ def comms_home(trusts: QuerySet[Trust]) -> dict[str, list[Any]]:
         "drafts": list(notices.filter(status=NoticeStatus.DRAFT).order_by("-created_at")),
         "published": list(notices.filter(status=NoticeStatus.PUBLISHED).order_by("-published_at")[:10]),
         "scheduled": list(Campaign.objects.filter(trust__in=trusts.values("pk"), status=CampaignStatus.SCHEDULED)
-                          .select_related("trust", "action").order_by("scheduled_for")),
+                          .select_related("trust", "action", "template").order_by("scheduled_for")),
     }
