@@ -376,3 +376,34 @@ def test_an_action_is_declared_requiring_sign_off_and_its_page_says_so(client, n
     edit = _text(client.get(f"/actions/{action.slug}/edit/"))
     assert 'name="requires_sign_off"' in edit and "checked" in edit[edit.index('name="requires_sign_off"') - 200:
                                                                      edit.index('name="requires_sign_off"') + 200]
+
+
+def test_a_release_can_be_restricted_to_signed_off_returns(client, ada, nia, signed_action, at) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+
+    from trusts.models import Release
+    from trusts.services.releases import release_publish
+
+    bea = _user("bea@rwe.example", Role.TRUST_ADMIN, trust="RWE")
+    rwe_return = _submit(signed_action, "RWE", dt.date(2023, 4, 12), ada)
+    _submit(signed_action, "RX1", dt.date(2023, 4, 12), ada, outpatient_rescheduled=9000)  # not signed off
+    return_sign_off(daily_return=rwe_return, user=bea)
+    client.force_login(nia)
+    form = _text(client.get(f"/reports/actions/{SLUG}/publish/"))
+    assert "Publish figures from signed-off returns only" in form
+    assert client.post(f"/reports/actions/{SLUG}/publish/", {"signed_off_only": "1"}).status_code == 302
+    release = Release.objects.get()
+    day = next(d for d in release.figures["national"]["days"] if d["date"] == "2023-04-12")
+    assert day["outpatient_rescheduled"] == 500 and day["returns_received"] == 1  # RX1's 9,000 left out
+    assert {t["code"] for t in release.figures["trusts"] if any(d["returns"] for d in t["days"])} == {"RWE"}
+    assert release.figures["signed_off_only"] is True
+    assert "Signed-off returns only" in _text(client.get(release.get_absolute_url()))
+    # Without the box: every submitted return.
+    client.post(f"/reports/actions/{SLUG}/publish/", {})
+    second = Release.objects.get(number=2)
+    day = next(d for d in second.figures["national"]["days"] if d["date"] == "2023-04-12")
+    assert day["outpatient_rescheduled"] == 9500 and second.figures["signed_off_only"] is False
+    other = make_action(slug="no-sign-off", name="No sign-off",
+                        windows=[(local(2023, 5, 2, 7), local(2023, 5, 3, 7))])
+    with pytest.raises(ValidationError, match="cannot be restricted to signed-off returns"):
+        release_publish(action=other, user=nia, signed_off_only=True)

@@ -80,11 +80,13 @@ def expected_trusts(action: IndustrialAction, day: StrikeDay | dt.date | None = 
     return Trust.objects.none() if condition is None else Trust.objects.filter(condition)
 
 
-def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> list[DayCompleteness]:
+def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None, *,
+                        signed_off_only: bool = False) -> list[DayCompleteness]:
     """Returns expected, received (submitted) and missing per strike day, in one query.
 
     `trusts` narrows the count to a scope (a region's trusts, say); received counts only
-    returns from trusts that were expected that day, so missing is never negative."""
+    returns from trusts that were expected that day, so missing is never negative.
+    `signed_off_only` counts only signed-off returns as received (a signed-off-only release)."""
     scope = trusts if trusts is not None else Trust.objects.all()
     expected_sq = (
         scope.filter(_active_on(OuterRef("date")))
@@ -99,6 +101,7 @@ def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None
             # on the strike day it runs once per day as a semi-join (BENCHMARKS.md).
             trust__in=scope.filter(_active_on(OuterRef(OuterRef("date")))).values("pk"),
         )
+        .filter(Q(signed_off_at__isnull=False) if signed_off_only else Q())
         .order_by().values("strike_day")
         .annotate(n=Count("pk")).values("n")
     )

@@ -244,8 +244,13 @@ class AreaFigures:
         return list(self.days.items())
 
 
-def submitted_returns(trusts: QuerySet[Trust] | None = None) -> QuerySet[DailyReturn]:
+def submitted_returns(trusts: QuerySet[Trust] | None = None, *, signed_off_only: bool = False
+                      ) -> QuerySet[DailyReturn]:
+    """Submitted returns (in `trusts`); `signed_off_only`: only those signed off (a release of an
+    action that requires sign-off may be restricted to them)."""
     queryset = DailyReturn.objects.filter(status=ReturnStatus.SUBMITTED)
+    if signed_off_only:
+        queryset = queryset.filter(signed_off_at__isnull=False)
     if trusts is not None:
         queryset = queryset.filter(trust__in=trusts.values("pk"))
     return queryset
@@ -260,7 +265,7 @@ def strike_dates(action: IndustrialAction) -> list[dt.date]:
 
 def daily_figures(
     actions: Sequence[IndustrialAction], trusts: QuerySet[Trust] | None = None, *,
-    strike_days: dict[int, Sequence[dt.date]] | None = None,
+    strike_days: dict[int, Sequence[dt.date]] | None = None, signed_off_only: bool = False,
 ) -> dict[int, list[DayFigures]]:
     """Per action, per strike day (every strike day, zeros where nothing came in): two queries
     whatever the number of actions (the strike days, then one grouped query over the returns), or
@@ -275,12 +280,12 @@ def daily_figures(
     for action_id in action_ids:
         for date in strike_days.get(action_id, ()):
             result[action_id][date] = DayFigures(date, Figures())
-    if trusts is None:
+    if trusts is None and not signed_off_only:
         rows = (national_rollups().filter(action_id__in=action_ids)
                 .values("action_id", "date").annotate(**_rollup_aggregates()).order_by())
     else:
         rows = (
-            submitted_returns(trusts).filter(action_id__in=action_ids)
+            submitted_returns(trusts, signed_off_only=signed_off_only).filter(action_id__in=action_ids)
             .values("action_id", "date").annotate(**_aggregates()).order_by()
         )
     for row in rows:
@@ -336,11 +341,11 @@ def _short_icb_name(name: str) -> str:
 
 
 def _area_rows(
-    action: IndustrialAction, keys: dict[str, str], trusts: QuerySet[Trust] | None,
+    action: IndustrialAction, keys: dict[str, str], trusts: QuerySet[Trust] | None, signed_off_only: bool = False,
 ) -> dict[str, AreaFigures]:
     """One grouped query by (area, strike day); the per-day rows roll up into AreaFigures."""
     rows = (
-        submitted_returns(trusts).filter(action=action)
+        submitted_returns(trusts, signed_off_only=signed_off_only).filter(action=action)
         .values("date", *keys.values()).annotate(**_aggregates()).order_by()
     )
     areas: dict[str, AreaFigures] = {}
@@ -353,16 +358,18 @@ def _area_rows(
 
 
 def region_figures(
-    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None, *,
+    signed_off_only: bool = False,
 ) -> list[AreaFigures]:
-    areas = _area_rows(action, REGION_KEYS, trusts)
+    areas = _area_rows(action, REGION_KEYS, trusts, signed_off_only)
     return sorted((a.finish(dates) for a in areas.values()), key=lambda a: a.name)
 
 
 def icb_figures(
-    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None, *,
+    signed_off_only: bool = False,
 ) -> list[AreaFigures]:
-    areas = _area_rows(action, ICB_KEYS, trusts)
+    areas = _area_rows(action, ICB_KEYS, trusts, signed_off_only)
     for area in areas.values():
         area.name = _short_icb_name(area.name)
     return sorted((a.finish(dates) for a in areas.values()), key=lambda a: (a.region_name, a.name))
@@ -380,7 +387,8 @@ def report_trusts(action: IndustrialAction, trusts: QuerySet[Trust] | None = Non
 
 
 def trust_figures(
-    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None, *,
+    signed_off_only: bool = False,
 ) -> list[AreaFigures]:
     """A row for every listed trust, with zeros and days_reported=0 for a trust that sent nothing
     (two queries: the trusts, each flagged with the days it owed a return, then the grouped returns)."""
@@ -402,7 +410,7 @@ def trust_figures(
             owed={date for index, date in enumerate(dates) if getattr(trust, f"owes_{index}")},
         )
     rows = (
-        submitted_returns().filter(action=action, trust_id__in=listed.values("pk"))
+        submitted_returns(signed_off_only=signed_off_only).filter(action=action, trust_id__in=listed.values("pk"))
         .values("trust_id", "date").annotate(**_aggregates()).order_by()
     )
     for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
@@ -55,26 +55,29 @@ def _area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
     return row
 
 
-def release_snapshot(action: IndustrialAction) -> dict[str, Any]:
-    """Everything a release shows, computed now and copied into JSON, so that it never moves."""
+def release_snapshot(action: IndustrialAction, *, signed_off_only: bool = False) -> dict[str, Any]:
+    """Everything a release shows, computed now and copied into JSON, so that it never moves.
+    `signed_off_only`: the action's figures from signed-off returns only (coverage counts only
+    those as received); the season comparison with earlier actions is unchanged."""
     recorded = all_actions()
     action = next(a for a in recorded if a.pk == action.pk)
     totals = per_action_totals()
-    completeness = completeness_by_day(action)
-    days = with_completeness(daily_figures([action])[action.pk], completeness)
+    completeness = completeness_by_day(action, signed_off_only=signed_off_only)
+    days = with_completeness(daily_figures([action], signed_off_only=signed_off_only)[action.pk], completeness)
     dates = [d.date for d in days]
     comparison = season_comparison(action, recorded, totals)
     return {
         "generated_at": clock.now().isoformat(),
+        "signed_off_only": signed_off_only,
         "national": action_entry(action, days, comparison),
         "season_sentence": season_sentence(action, comparison),
         "days": [{"date": d.date.isoformat(), "staff_absent_percent": d.figures.staff_absent_percent,
                   "planned_maintained_percent": d.figures.planned_maintained_percent} for d in days],
         "completeness": [{"date": c.date.isoformat(), "deadline": c.deadline.isoformat(), "expected": c.expected,
                           "received": c.received, "missing": c.missing} for c in completeness],
-        "regions": [_area_json(a) for a in region_figures(action, dates)],
-        "icbs": [_area_json(a) for a in icb_figures(action, dates)],
-        "trusts": [_area_json(a, trust=True) for a in trust_figures(action, dates)],
+        "regions": [_area_json(a) for a in region_figures(action, dates, signed_off_only=signed_off_only)],
+        "icbs": [_area_json(a) for a in icb_figures(action, dates, signed_off_only=signed_off_only)],
+        "trusts": [_area_json(a, trust=True) for a in trust_figures(action, dates, signed_off_only=signed_off_only)],
     }
 
 
@@ -119,17 +122,22 @@ def release_changes(
     }
 
 
-def release_publish(*, action: IndustrialAction, user: User, request: HttpRequest | None = None) -> Release:
-    """Publish the action's figures as they stand now. National managers only."""
+def release_publish(*, action: IndustrialAction, user: User, request: HttpRequest | None = None,
+                    signed_off_only: bool = False) -> Release:
+    """Publish the action's figures as they stand now. National managers only. `signed_off_only`
+    (actions that require sign-off) restricts the figures to signed-off returns."""
     if not is_national_manager(user):
         raise PermissionDenied("Only a national manager can publish figures.")
+    if signed_off_only and not action.requires_sign_off:
+        raise ValidationError(f"Returns for {action.name} are not signed off, so a release cannot be restricted "
+                              "to signed-off returns.")
     with transaction.atomic():
         # Lock the action so that two publishes cannot take the same number or overlap revisions.
         action = IndustrialAction.objects.select_for_update().get(pk=action.pk)
         previous = action.releases.order_by("-number").first()
         action_revisions = ReturnRevision.objects.filter(daily_return__action=action)
         last_revision_id = action_revisions.aggregate(last=Max("pk"))["last"] or 0
-        snapshot = release_snapshot(action)
+        snapshot = release_snapshot(action, signed_off_only=signed_off_only)
         since = previous.last_revision_id if previous else 0
         revisions = list(
             action_revisions.filter(pk__gt=since, pk__lte=last_revision_id).order_by("pk").values(
@@ -144,7 +152,7 @@ def release_publish(*, action: IndustrialAction, user: User, request: HttpReques
         audit_record(
             event="release.published", actor=user, target=release, request=request,
             summary=f"Published release {release.number} of {action.name}",
-            details={"action": action.slug, "number": release.number,
+            details={"action": action.slug, "number": release.number, "signed_off_only": signed_off_only,
                      "acute_rescheduled": snapshot["national"]["totals"]["acute_rescheduled"]},
         )
     return release

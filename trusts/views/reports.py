@@ -498,7 +498,8 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("Only national managers publish figures.")
     action = _action_or_404(slug)
     if request.method == "POST":
-        release = release_publish(action=action, user=request.user, request=request)  # type: ignore[arg-type]
+        release = release_publish(action=action, user=request.user, request=request,  # type: ignore[arg-type]
+                                  signed_off_only=action.requires_sign_off and "signed_off_only" in request.POST)
         messages.success(request, f"Release {release.number} of {action.name} is published.")
         return redirect(release.get_absolute_url())
     days = daily_figures([action])[action.pk]
