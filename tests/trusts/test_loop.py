@@ -407,3 +407,17 @@ def test_a_release_can_be_restricted_to_signed_off_returns(client, ada, nia, sig
                         windows=[(local(2023, 5, 2, 7), local(2023, 5, 3, 7))])
     with pytest.raises(ValidationError, match="cannot be restricted to signed-off returns"):
         release_publish(action=other, user=nia, signed_off_only=True)
+
+
+def test_a_locked_return_cannot_be_revised_through_a_query_but_can_be_confirmed(  # type: ignore[no-untyped-def]
+        client, ada, nia, action, at) -> None:
+    saved = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
+    query = query_raise(daily_return=saved, figure="outpatient_rescheduled", question="Please confirm", user=nia)
+    at(local(2023, 5, 2, 12))  # after the hard close
+    client.force_login(ada)
+    url = DETAIL + f"queries/{query.pk}/answer/"
+    refused = _text(client.post(url, {"answer": "revised", "new_value": "50", "comment": "A typo"}))
+    assert "<title>Error: " in refused and "Returns for Junior doctors, April 2023 are locked" in refused
+    assert DailyReturn.objects.get(pk=saved.pk).outpatient_rescheduled == 500
+    assert client.post(url, {"answer": "confirmed", "comment": "It is right"}).status_code == 302
+    assert ReturnQuery.objects.get(pk=query.pk).status == QueryStatus.ANSWERED

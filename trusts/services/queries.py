@@ -89,7 +89,7 @@ def query_answer(*, query: ReturnQuery, user: User, answer: str, comment: str, n
                 action=daily_return.action, trust=daily_return.trust, day=daily_return.date, figures=figures,
                 user=user, source=ReturnSource.WEB, reason=comment, now=now, request=request,
                 # The trust has just explained the figure: that explanation covers a warning too.
-                warning_comment=daily_return.warning_comment or comment, strike_day=None)
+                warning_comment=daily_return.warning_comment or comment)
             details.update(old=daily_return.figures()[current.figure], new=getattr(revised, current.figure),
                            version=revised.version)
         current.status, current.answer, current.answer_comment = QueryStatus.ANSWERED, answer, comment

@@ -78,9 +78,9 @@ def query_answer_view(request: HttpRequest, ods_code: str, slug: str, day: str, 
         except ValidationError as error:
             _put_errors(form, error)
         except ReturnError as refused:
-            # Locked, a conflicting change, a hard error in the new figure: said as the return form says it.
-            form.add_error("new_value" if "answer" in form.cleaned_data and
-                           form.cleaned_data["answer"] == "revised" else None, refused.message)
+            # Only a revision reaches the return's rules (locked, changed meanwhile, a hard error in the
+            # new figure): said as the return form says it, on the figure's field.
+            form.add_error("new_value", refused.message)
         else:
             messages.success(request, "Answer sent to NHS England.")
             return redirect(ret.url("detail") + "#queries")
