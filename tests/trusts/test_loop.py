@@ -421,3 +421,12 @@ def test_a_locked_return_cannot_be_revised_through_a_query_but_can_be_confirmed(
     assert DailyReturn.objects.get(pk=saved.pk).outpatient_rescheduled == 500
     assert client.post(url, {"answer": "confirmed", "comment": "It is right"}).status_code == 302
     assert ReturnQuery.objects.get(pk=query.pk).status == QueryStatus.ANSWERED
+
+
+def test_the_trust_page_of_an_action_says_how_many_returns_came_on_time(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+    _submit(action, "RWE", dt.date(2023, 4, 11), ada)  # submitted 12 April 09:00: on time
+    late = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
+    DailyReturn.objects.filter(pk=late.pk).update(is_late=True)
+    client.force_login(ada)
+    body = _text(client.get(f"/reports/actions/{SLUG}/trusts/RWE/"))
+    assert "Returns on time: 1 of 4 owed (25.0%); late: 1; missing: 2." in body

@@ -29,7 +29,7 @@ from trusts.charts import Point, bar_chart, line_chart
 from trusts.exports import publication, to_csv, to_xlsx
 from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
 from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_readable
-from trusts.selectors.completeness import completeness_by_day, missing_trusts
+from trusts.selectors.completeness import completeness_by_day, missing_trusts, timeliness
 from trusts.selectors.loop import loop_context
 from trusts.selectors.reports import (
     METRIC_LABELS,
@@ -403,6 +403,7 @@ def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse
     return render(request, "reports/trust.html", {
         "action": action, "trust": trust, "days": days, "totals": totals_of(days), "peak": peak_of(days),
         "row": row, **_charts("trust", days, trust.name),
+        "on_time": next(iter(timeliness(action, by="trust", trusts=own)), None),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("trusts:trust", args=[trust.ods_code]), "text": trust.name}],
     })
