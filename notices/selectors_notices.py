@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from notices.models import Notice, NoticeStatus
+from notices.models import Campaign, CampaignStatus, Notice, NoticeStatus
+from trusts.models import Trust
 
 
 def public_notices() -> QuerySet[Notice]:
@@ -34,3 +37,15 @@ def public_notice_or_404(ods_code: str, slug: str) -> Notice:
     if notice is None:
         raise Http404("No such notice.")
     return notice
+
+
+def comms_home(trusts: QuerySet[Trust]) -> dict[str, list[Any]]:
+    """What a communications officer's home page lists for their trusts: draft notices, scheduled
+    campaigns and published notices (three queries)."""
+    notices = Notice.objects.filter(trust__in=trusts.values("pk")).select_related("trust", "action")
+    return {
+        "drafts": list(notices.filter(status=NoticeStatus.DRAFT).order_by("-created_at")),
+        "published": list(notices.filter(status=NoticeStatus.PUBLISHED).order_by("-published_at")[:10]),
+        "scheduled": list(Campaign.objects.filter(trust__in=trusts.values("pk"), status=CampaignStatus.SCHEDULED)
+                          .select_related("trust", "action", "template").order_by("scheduled_for")),
+    }

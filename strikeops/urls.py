@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from django_otp.admin import OTPAdminSite
 
+from strikeops.home import home
 from trusts.api.docs import SchemaView, docs_page
 from trusts.api.views import not_found as api_not_found
 from trusts.forms import EmailAuthenticationForm, NHSPasswordResetForm, NHSSetPasswordForm
@@ -14,7 +15,7 @@ from trusts.views import organisations as trust_views
 admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
-    path("", trust_views.home, name="home"),
+    path("", home, name="home"),
     path("trusts/", include("trusts.urls")),
     path("actions/", include("trusts.urls_actions")),
     path("returns/", include("trusts.urls_returns")),

@@ -49,6 +49,10 @@ class ActionForm(forms.Form):
         label="Hard close (optional)", subject="Hard close", required=False,
         help_text="Returns lock at the end of this day. Leave empty for the default: five working days after "
                   "the last strike day. For example, 24 4 2023")
+    requires_sign_off = forms.BooleanField(
+        label="Returns need signing off by a second person at the trust", required=False,
+        help_text="A return then counts as final only when a trust administrator other than the person who "
+                  "submitted it signs it off. A change after sign-off needs a new sign-off.")
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,6 +68,7 @@ class ActionForm(forms.Form):
             Field.checkboxes("unions", legend_size=Size.m, small=True),
             Field.textarea("affected", rows=4),
             Field.date("hard_close", legend_size=Size.m),
+            Field.checkbox("requires_sign_off"),
         )
 
     def clean_slug(self) -> str:
@@ -203,12 +208,21 @@ class PublishReleaseForm(forms.Form):
         label="Why publish figures that are incomplete?", required=False, max_length=1000, widget=forms.Textarea,
         help_text="Published on the release, next to its coverage.",
         error_messages={"max_length": "The reason must be 1,000 characters or fewer"})
+    signed_off_only = forms.BooleanField(
+        label="Publish figures from signed-off returns only", required=False,
+        help_text="Returns submitted but not yet signed off by a second person at the trust are left out, "
+                  "and count as not received.")
 
-    def __init__(self, *args: Any, below_threshold: bool, number: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, below_threshold: bool, number: int, requires_sign_off: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.below_threshold = below_threshold
         self.helper = FormHelper()
         parts: list[Any] = [Field.textarea("note", max_characters=1000)]
+        if requires_sign_off:
+            parts.append(Field.checkbox("signed_off_only"))
+        else:
+            del self.fields["signed_off_only"]
         if below_threshold:
             parts += [Field.checkbox("allow_incomplete"), Field.textarea("reason", max_characters=1000)]
         else:

@@ -9,6 +9,7 @@ from trusts.scoping import trusts_visible_to_manager
 from trusts.services.account_notices import account_notice_send
 from trusts.services.password_reset import password_reset_send
 from trusts.services.reminders import reminders_send_due, reminders_send_overdue
+from trusts.services.reopenings import reopening_notify
 
 
 @shared_task(name="trusts.send_return_reminders")
@@ -37,3 +38,9 @@ def send_password_reset(email: str) -> None:
 @shared_task(name="trusts.send_account_notice", ignore_result=True)
 def send_account_notice(user_id: int, kind: str) -> None:
     account_notice_send(user_id=user_id, kind=kind)
+
+
+@shared_task(name="trusts.send_reopening_email", acks_late=True)
+def send_reopening_email(reopening_id: int) -> int:
+    """Queued after a reopening commits (trusts.services.reopenings.returns_reopen)."""
+    return reopening_notify(reopening_id=reopening_id)

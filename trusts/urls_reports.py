@@ -3,6 +3,7 @@
 from django.urls import path
 
 from trusts.views import reports as views
+from trusts.views import reports_loop
 
 app_name = "reports"
 urlpatterns = [
@@ -20,5 +21,8 @@ urlpatterns = [
     path("actions/<slug:slug>/download.xlsx", views.download_xlsx, name="download_xlsx"),
     path("actions/<slug:slug>/coverage.csv", views.download_coverage_csv, name="download_coverage_csv"),
     path("actions/<slug:slug>/regions/<str:code>/", views.region_report, name="region"),
+    path("actions/<slug:slug>/icbs/<str:code>/", reports_loop.icb_report, name="icb"),
+    path("actions/<slug:slug>/outliers/", reports_loop.outliers_view, name="outliers"),
+    path("actions/<slug:slug>/queries/", reports_loop.queries_view, name="queries"),
     path("actions/<slug:slug>/trusts/<str:ods_code>/", views.trust_report, name="trust"),
 ]

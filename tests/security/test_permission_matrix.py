@@ -45,8 +45,19 @@ from tests.conftest import _user
 from tests.factories import local, make_action
 from tests.security.helpers import force_login_verified
 from tests.security.html_checks import untrue_text
-from trusts.models import AuditEvent, DailyReturn, IndustrialAction, Release, ReturnReopening, Role, Trust, User
+from trusts.models import (
+    AuditEvent,
+    DailyReturn,
+    IndustrialAction,
+    Release,
+    ReturnQuery,
+    ReturnReopening,
+    Role,
+    Trust,
+    User,
+)
 from trusts.services.api_tokens import api_token_create
+from trusts.services.queries import query_raise
 from trusts.services.releases import release_publish
 from trusts.services.reopenings import returns_reopen
 from trusts.services.returns import return_submit
@@ -109,6 +120,11 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "returns:edit":                  (LOGIN, 200,   404,   404,   404,   404,   404,   404),
     "returns:check":                 (LOGIN, 302,   404,   404,   404,   404,   404,   404),  # nothing to check
     "returns:submitted":             (LOGIN, 302,   404,   404,   404,   404,   404,   404),  # not just submitted
+    # The loop on a return: managers raise and close queries, the trust's administrators answer and sign off.
+    "returns:sign_off":              (LOGIN, 405,   405,   405,   405,   405,   405,   405),
+    "returns:query_new":             (LOGIN, 404,   404,   404,   404,   200,   404,   200),
+    "returns:query_answer":          (LOGIN, 200,   404,   404,   404,   404,   404,   404),
+    "returns:query_close":           (LOGIN, 405,   405,   405,   405,   405,   405,   405),
     # Reports: managers, within their scope; a trust's own staff see their trust's page.
     "reports:dashboard":             (LOGIN, 404,   404,   404,   404,   200,   200,   200),
     "reports:seasons":               (LOGIN, 404,   404,   404,   404,   200,   200,   200),
@@ -119,6 +135,9 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "reports:download_xlsx":         (LOGIN, 404,   404,   404,   404,   200,   200,   200),
     "reports:download_coverage_csv": (LOGIN, 404,   404,   404,   404,   200,   200,   200),
     "reports:region":                (LOGIN, 404,   404,   404,   404,   200,   404,   200),  # Midlands
+    "reports:icb":                   (LOGIN, 404,   404,   404,   404,   200,   404,   200),  # Leicester's ICB
+    "reports:outliers":              (LOGIN, 404,   404,   404,   404,   200,   200,   200),
+    "reports:queries":               (LOGIN, 404,   404,   404,   404,   200,   200,   200),
     "reports:trust":                 (LOGIN, 200,   404,   200,   404,   200,   404,   200),
     "reports:publish":               (LOGIN, 404,   404,   404,   404,   404,   404,   200),
     # Published releases and open data: public.
@@ -181,6 +200,9 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "api:strike_days":               (401,   200,   200,   200,   200,   200,   200,   200),
     "api:returns":                   (401,   200,   200,   200,   200,   200,   200,   200),  # scoped lists
     "api:return":                    (401,   200,   404,   404,   404,   200,   404,   200),
+    "api:return_sign_off":           (401,   405,   405,   405,   405,   405,   405,   405),
+    "api:queries":                   (401,   200,   200,   200,   200,   200,   200,   200),  # scoped lists
+    "api:query_answer":              (401,   405,   405,   405,   405,   405,   405,   405),
     "api:totals":                    (401,   200,   200,   200,   200,   200,   200,   200),
     "api:totals_action":             (401,   200,   200,   200,   200,   200,   200,   200),
     "api:releases":                  (200,   200,   200,   200,   200,   200,   200,   200),
@@ -199,6 +221,11 @@ POST_ONLY: dict[str, tuple[int | str, ...]] = {
     "logout":                        (302,   302,   302,   302,   302,   302,   302,   302),
     "actions:reopening_close":       (LOGIN, 404,   404,   404,   404,   302,   404,   302),
     "actions:remind":                (LOGIN, 404,   404,   404,   404,   302,   302,   302),  # empty: "choose"
+    # ada submitted the figures, so her own sign-off is refused (back to the return with why).
+    "returns:sign_off":              (LOGIN, 302,   404,   404,   404,   404,   404,   404),
+    "returns:query_close":           (LOGIN, 404,   404,   404,   404,   302,   404,   302),
+    "api:return_sign_off":           (401,   415,   404,   404,   404,   404,   404,   404),  # no JSON body
+    "api:query_answer":              (401,   415,   404,   404,   404,   404,   404,   404),  # no JSON body
     "notices:publish":               (LOGIN, 404,   404,   302,   404,   404,   404,   404),
     "campaigns:template_copy":       (LOGIN, 404,   404,   302,   404,   404,   404,   404),
     "campaigns:template_archive":    (LOGIN, 404,   404,   302,   404,   404,   404,   404),
@@ -221,6 +248,7 @@ class World:
     templates: dict[str, MessageTemplate]
     default_template: MessageTemplate
     reopenings: dict[str, ReturnReopening]
+    queries: dict[str, ReturnQuery]
     subscriptions: dict[str, Subscription]
     release: Release
     tokens: dict[str, str] = field(default_factory=dict)  # role -> API token secret
@@ -259,6 +287,9 @@ def build_world() -> World:
     reopenings = {code: returns_reopen(action=action, trust=trust, user=users["nia"], reason="Late correction")
                   for code, trust in trusts.items()}
     release = release_publish(action=action, user=users["nia"], allow_incomplete=True, reason=PARTIAL)
+    queries = {code: query_raise(daily_return=returns[code], figure="outpatient_rescheduled", user=users["nia"],
+                                 question="Outpatient 500 is 10 times last round: please confirm")
+               for code in trusts}
     drafts, published, campaigns, templates, subscriptions = {}, {}, {}, {}, {}
     default_template = MessageTemplate.objects.filter(trust=None).order_by("pk").first()
     assert default_template is not None, "the shipped default templates are missing"
@@ -281,7 +312,7 @@ def build_world() -> World:
         subscriptions[code] = subscription_request(trust=trust, email=f"reader@{code.lower()}.example")
     world = World(users=users, action=action, trusts=trusts, returns=returns, drafts=drafts, published=published,
                   campaigns=campaigns, templates=templates, default_template=default_template,
-                  reopenings=reopenings, subscriptions=subscriptions, release=release)
+                  reopenings=reopenings, queries=queries, subscriptions=subscriptions, release=release)
     for role, user in users.items():
         created = api_token_create(user=user, name="Matrix")
         world.tokens[role] = created.secret
@@ -329,6 +360,15 @@ def _for(code: str) -> Callable[[World], dict[str, Callable[[], Target]]]:
             "returns:edit": lambda: Target(ret),
             "returns:check": lambda: Target(ret),
             "returns:submitted": lambda: Target(ret),
+            "returns:sign_off": lambda: Target(ret),
+            "returns:query_new": lambda: Target(ret),
+            "returns:query_answer": lambda: Target({**ret, "pk": w.queries[code].pk}),
+            "returns:query_close": lambda: Target({**ret, "pk": w.queries[code].pk}),
+            "reports:icb": lambda: Target({"slug": slug, "code": w.trusts[code].icb.code}),
+            "reports:outliers": lambda: Target({"slug": slug}),
+            "reports:queries": lambda: Target({"slug": slug}),
+            "api:return_sign_off": lambda: Target(ret),
+            "api:query_answer": lambda: Target({"pk": w.queries[code].pk}),
             "reports:release": lambda: Target({"slug": slug, "number": w.release.number}),
             "reports:release_json": lambda: Target({"slug": slug, "number": w.release.number}),
             "reports:action": lambda: Target({"slug": slug}),
@@ -397,6 +437,8 @@ TRUST_SCOPED = frozenset({
     "campaigns:cancel", "campaigns:templates", "campaigns:template_new", "campaigns:template",
     "campaigns:template_copy", "campaigns:template_archive", "account:token_revoke", "api:return",
     "notices_api:campaign", "notices_api:notice", "actions:reopening_close", "trusts:reminders",
+    "returns:sign_off", "returns:query_new", "returns:query_answer", "returns:query_close", "api:return_sign_off",
+    "api:query_answer",
 })
 
 

@@ -112,11 +112,11 @@ def test_exact_json_shape(history) -> None:  # type: ignore[no-untyped-def]
     assert set(data) == {"actions", "cumulative"}
     (entry,) = data["actions"]
     assert set(entry) == {"slug", "name", "strike_days", "days", "totals", "coverage", "previous_action",
-                          "headline", "season"}
+                          "headline", "season", "timeliness"}
     assert entry["strike_days"] == ["2023-04-11", "2023-04-12", "2023-04-13", "2023-04-14"]
     assert set(entry["days"][0]) == {
         "date", "staff_absent", "staff_due", *RESCHEDULED, "acute_rescheduled", "total_rescheduled",
-        "returns_expected", "returns_received", "returns_on_time"}
+        "returns_expected", "returns_received", "returns_on_time", "returns_late", "returns_missing", "on_time_rate"}
     assert set(entry["totals"]) == {*RESCHEDULED, "acute_rescheduled", "total_rescheduled", "peak_staff_absent",
                                     "peak_staff_absent_date", "average_staff_absent",
                                     "planned_care_maintained_percent"}

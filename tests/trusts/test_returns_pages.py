@@ -139,12 +139,14 @@ def test_the_dashboard_pages_through_the_history_newest_action_first(client, ada
     with django_assert_max_num_queries(15):
         first = client.get("/returns/").content.decode()
     captions = [f"Action of month {month} 2022" for month in range(12, 0, -1)]
-    assert [c for c in captions if c in first] == captions[:10]  # the 10 newest, newest first
-    assert first.index(captions[0]) < first.index(captions[9])
-    assert "page 1 of 2, actions 1 to 10 of 12" in first
+    # The current action (the latest begun, December) first on every page, then ten others newest first.
+    assert [c for c in captions if c in first] == captions[:11]
+    assert first.index(captions[0]) < first.index(captions[1]) < first.index(captions[10])
+    assert "The current industrial action, Action of month 12 2022, is listed first" in first
+    assert "page 1 of 2, actions 1 to 10 of 11" in first
     assert 'href="?page=2" rel="next"' in first
     second = client.get("/returns/", {"page": 2}).content.decode()
-    assert [c for c in captions if c in second] == captions[10:]
+    assert [c for c in captions if c in second] == [captions[0], captions[11]]
     assert 'href="?page=1" rel="prev"' in second
     # Not a page number: the first page; past the end: the last page (never an error page).
     assert "page 1 of 2" in client.get("/returns/", {"page": "x"}).content.decode()

@@ -78,7 +78,7 @@ class ActionSerializer(serializers.ModelSerializer):
     class Meta:
         model = IndustrialAction
         fields = ["slug", "name", "staff_group", "staff_group_label", "unions", "first_day", "last_day",
-                  "hard_close", "locks_at", "affects_all_trusts", "affected_trusts"]
+                  "hard_close", "locks_at", "affects_all_trusts", "affected_trusts", "requires_sign_off"]
 
     # Both read the prefetched affected trusts (no query per action).
     @extend_schema_field(OpenApiTypes.BOOL)
@@ -129,7 +129,7 @@ class ReturnSerializer(serializers.ModelSerializer):
         model = DailyReturn
         fields = ["trust", "trust_name", "action", "date", "status", "version", *FIGURE_FIELDS,
                   "acute_rescheduled", "total_rescheduled", "is_nil", "is_late", "warning_comment", "deadline",
-                  "first_submitted_at", "submitted_at", "submitted_by", "source"]
+                  "first_submitted_at", "submitted_at", "submitted_by", "source", "signed_off_at"]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_submitted_by(self, daily_return: DailyReturn) -> str | None:

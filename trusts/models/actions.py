@@ -52,6 +52,9 @@ class IndustrialAction(models.Model):
     hard_close = models.DateField(
         null=True, blank=True,
         help_text="Returns lock at the end of this date. Default: five working days after the last strike day.")
+    requires_sign_off = models.BooleanField(
+        default=False,
+        help_text="A return counts as final only once a second person at the trust has signed it off.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,6 +15,18 @@ RESCHEDULED_FIELDS = (
 PLANNED_FIELDS = ("elective_planned", "outpatient_planned")
 FIGURE_FIELDS = WORKFORCE_FIELDS + RESCHEDULED_FIELDS + PLANNED_FIELDS
 
+# How each figure is named in messages (sentence case, as the form labels say it).
+FIGURE_LABELS: dict[str, str] = {
+    "staff_absent": "Staff absent",
+    "staff_due": "Staff due to work",
+    "elective_rescheduled": "Elective procedures rescheduled",
+    "outpatient_rescheduled": "Outpatient appointments rescheduled",
+    "community_rescheduled": "Community appointments rescheduled",
+    "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled",
+    "elective_planned": "Elective procedures planned",
+    "outpatient_planned": "Outpatient appointments planned",
+}
+
 
 class ReturnStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -58,6 +70,11 @@ class DailyReturn(models.Model):
                                      related_name="+")
     source = models.CharField(max_length=10, choices=ReturnSource.choices, default=ReturnSource.WEB)
     warning_comment = models.TextField(blank=True, help_text="Why figures that raised a warning are right.")
+    # Sign-off by a second person at the trust (actions that require it). A revision clears it, so
+    # a signed-off return always carries the figures that were signed off.
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
     # Optimistic locking: every save increments it; a writer whose copy is older loses, loudly.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -94,6 +111,16 @@ class DailyReturn(models.Model):
                     elective_rescheduled__isnull=False, outpatient_rescheduled__isnull=False,
                     community_rescheduled__isnull=False, mental_health_rescheduled__isnull=False,
                     submitted_at__isnull=False, first_submitted_at__isnull=False),
+            ),
+            # Only a submitted return can be signed off, and never by the person who last submitted it.
+            models.CheckConstraint(
+                name="return_sign_off_needs_submission",
+                condition=Q(signed_off_at__isnull=True) | Q(status="submitted"),
+            ),
+            models.CheckConstraint(
+                name="return_sign_off_by_second_person",
+                condition=Q(signed_off_by__isnull=True) | Q(submitted_by__isnull=True)
+                | ~Q(signed_off_by=F("submitted_by")),
             ),
         ]
         indexes = [
@@ -153,6 +180,8 @@ class ReturnReopening(models.Model):
     reopened_at = models.DateTimeField(auto_now_add=True)
     closes_at = models.DateTimeField(help_text="The returns lock again after this time.")
     closed_early_at = models.DateTimeField(null=True, blank=True)
+    # Set by the one send of the email to the trust's administrators (claimed with a conditional UPDATE).
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-reopened_at"]

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from trusts.models import AuditEvent
+from trusts.models import AuditEvent, DailyReturn
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -116,3 +116,16 @@ def audit_events(
     if date_to:
         events = events.filter(occurred_at__lt=_start_of_day(date_to + timedelta(days=1)))
     return events.order_by("-occurred_at", "-id")
+
+
+# The steps of the loop between NHS England and a trust on one return, as its history shows them.
+LOOP_EVENTS = ("query.raised", "query.answered", "query.closed", "return.signed_off")
+
+
+def return_loop_events(daily_return: DailyReturn) -> QuerySet[AuditEvent]:
+    """Queries raised, answered and closed on a return, and its sign-offs, oldest first, from the
+    audit log (the record of every step), one query. Revisions have their own table."""
+    return (AuditEvent.objects.filter(event__in=LOOP_EVENTS, trust_id=daily_return.trust_id)
+            .filter(Q(details__return=daily_return.pk)
+                    | Q(object_type=DailyReturn._meta.label, object_id=str(daily_return.pk)))
+            .order_by("occurred_at", "id"))

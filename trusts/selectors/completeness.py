@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -29,7 +30,18 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from trusts.models import DailyReturn, IndustrialAction, Membership, ReturnStatus, Role, StrikeDay, Trust, TrustStatus
+from trusts.models import (
+    ICB,
+    DailyReturn,
+    IndustrialAction,
+    Membership,
+    Region,
+    ReturnStatus,
+    Role,
+    StrikeDay,
+    Trust,
+    TrustStatus,
+)
 
 # --- missing is never zero ------------------------------------------------------------------
 
@@ -198,16 +210,19 @@ def expected_trusts(action: IndustrialAction, day: StrikeDay | dt.date | None = 
     return Trust.objects.none() if condition is None else Trust.objects.filter(condition)
 
 
-def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> list[DayCompleteness]:
+def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None, *,
+                        signed_off_only: bool = False) -> list[DayCompleteness]:
     """Returns expected, received (submitted) and missing per strike day, in one query.
 
     `trusts` narrows the count to a scope (a region's trusts, say); received counts only
-    returns from trusts that were expected that day, so missing is never negative."""
-    return completeness_by_action([action], trusts).get(action.pk, [])
+    returns from trusts that were expected that day, so missing is never negative.
+    `signed_off_only` counts only signed-off returns as received (a signed-off-only release)."""
+    return completeness_by_action([action], trusts, signed_off_only=signed_off_only).get(action.pk, [])
 
 
 def completeness_by_action(
-    actions: Iterable[IndustrialAction], trusts: QuerySet[Trust] | None = None,
+    actions: Iterable[IndustrialAction], trusts: QuerySet[Trust] | None = None, *,
+    signed_off_only: bool = False,
 ) -> dict[int, list[DayCompleteness]]:
     """completeness_by_day() of several actions in the same one query (a page listing actions
     with their headlines' coverage), by action id."""
@@ -225,6 +240,8 @@ def completeness_by_action(
             # on the strike day it runs once per day as a semi-join (BENCHMARKS.md).
             trust__in=scope.filter(_active_on(OuterRef(OuterRef("date")))).values("pk"),
         )
+        if signed_off_only:
+            returns = returns.filter(signed_off_at__isnull=False)
         if on_time:
             returns = returns.filter(is_late=False)
         return Subquery(returns.order_by().values("strike_day").annotate(n=Count("pk")).values("n"),
@@ -334,3 +351,99 @@ def strike_days_owed_by(trust: Trust) -> QuerySet[StrikeDay]:
     active = Trust.objects.filter(pk=trust.pk).filter(_active_on(OuterRef("date")))
     return (StrikeDay.objects.filter(Exists(active)).select_related("action")
             .order_by("date", "action__name"))
+
+
+# --- On time, late, missing (DHIS2's "reports on time") ------------------------------------------
+
+TIMELINESS_LEVELS = ("day", "trust", "icb", "region")
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """Returns owed by one strike day, trust, ICB or region over an action: how many came on time
+    (submitted by the deadline), late, or not at all. A draft is missing."""
+
+    code: str
+    name: str
+    expected: int
+    on_time: int
+    late: int
+
+    @property
+    def received(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.received
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Percent of owed returns that came on time, floored to one decimal (99.95 never reads as
+        100); None when nothing was owed (a rate of nothing is not 0%)."""
+        if not self.expected:
+            return None
+        return (self.on_time * 1000 // self.expected) / 10
+
+
+# The grouping columns per level: (code, name) in the SQL below.
+_TIMELINESS_KEYS = {
+    "day": ("d.date", "d.date"),
+    "trust": ("t.ods_code", "t.name"),
+    "icb": ("i.code", "i.name"),
+    "region": ("g.code", "g.name"),
+}
+
+
+def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | None = None) -> list[Timeliness]:
+    """On time, late and missing per strike day, trust, ICB or region (`by`), in one grouped query:
+    every (trust, strike day) a return is owed for (the completeness rule of _active_on), left-joined
+    to its submitted return. `trusts` narrows to a scope. Ordered by date, or by region and name.
+
+    Raw SQL because the owed pairs are a join of trusts and strike days on the activity rule, which
+    the ORM cannot express without a subquery per day."""
+    if by not in _TIMELINESS_KEYS:
+        raise ValueError(f"by must be one of {TIMELINESS_LEVELS}")
+    code, name = _TIMELINESS_KEYS[by]
+    scope_sql, scope_params = "", []
+    if trusts is not None:
+        inner, params = trusts.order_by().values("pk").query.sql_with_params()
+        scope_sql, scope_params = f" AND t.id IN ({inner})", list(params)
+    order = "MIN(d.date)" if by == "day" else f"MIN(g.name), {name}"
+    tables = {model: model._meta.db_table for model in (Trust, StrikeDay, DailyReturn, ICB, Region)}
+    sql = (
+        f"SELECT {code}, {name}, COUNT(*), "  # noqa: S608  # nosec B608 # fixed names; values are parameters
+        "COALESCE(SUM(CASE WHEN r.id IS NOT NULL AND NOT r.is_late THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN r.id IS NOT NULL AND r.is_late THEN 1 ELSE 0 END), 0) "
+        f"FROM {tables[Trust]} t "
+        f"JOIN {tables[ICB]} i ON i.id = t.icb_id JOIN {tables[Region]} g ON g.id = i.region_id "
+        f"JOIN {tables[StrikeDay]} d ON d.action_id = %s "
+        "AND (t.open_date IS NULL OR t.open_date <= d.date) "
+        "AND (t.close_date > d.date OR (t.close_date IS NULL AND t.status = %s)) "
+        f"LEFT JOIN {tables[DailyReturn]} r ON r.trust_id = t.id AND r.strike_day_id = d.id AND r.status = %s "
+        f"WHERE TRUE{scope_sql} GROUP BY {code}, {name} ORDER BY {order}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [action.pk, TrustStatus.ACTIVE.value, ReturnStatus.SUBMITTED.value, *scope_params])
+        rows = cursor.fetchall()
+    return [Timeliness(code=_as_date(row[0]).isoformat() if by == "day" else str(row[0]),
+                       name=_day_name(_as_date(row[1])) if by == "day" else str(row[1]),
+                       expected=int(row[2]), on_time=int(row[3]), late=int(row[4])) for row in rows]
+
+
+def _day_name(day: dt.date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _as_date(value: object) -> dt.date:
+    # SQLite gives the date back as text.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def signed_off_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> dict[dt.date, int]:
+    """{strike day: submitted returns signed off} for an action that requires sign-off, one grouped
+    query; beside completeness_by_day's `received` it gives signed-off coverage."""
+    returns = DailyReturn.objects.filter(action=action, status=ReturnStatus.SUBMITTED, signed_off_at__isnull=False)
+    if trusts is not None:
+        returns = returns.filter(trust__in=trusts.values("pk"))
+    return dict(returns.values("date").annotate(n=Count("pk")).order_by().values_list("date", "n"))

@@ -24,6 +24,7 @@ from trusts.models import (
     ICB,
     DailyReturn,
     IndustrialAction,
+    Region,
     ReturnRollup,
     ReturnStatus,
     StaffGroup,
@@ -36,6 +37,7 @@ from trusts.models.returns import RESCHEDULED_FIELDS
 from trusts.selectors.completeness import (
     DayCompleteness,
     ReportStatus,
+    Timeliness,
     active_between,
     completeness_by_day,
     coverage_clause,
@@ -44,6 +46,7 @@ from trusts.selectors.completeness import (
     owes_return,
     report_status,
     reported,
+    timeliness,
 )
 from trusts.strike_calendar import LONDON, season_of
 
@@ -274,8 +277,13 @@ class AreaFigures:
         return self.totals.status(owed=0)
 
 
-def submitted_returns(trusts: QuerySet[Trust] | None = None) -> QuerySet[DailyReturn]:
+def submitted_returns(trusts: QuerySet[Trust] | None = None, *, signed_off_only: bool = False
+                      ) -> QuerySet[DailyReturn]:
+    """Submitted returns (in `trusts`); `signed_off_only`: only those signed off (a release of an
+    action that requires sign-off may be restricted to them)."""
     queryset = DailyReturn.objects.filter(status=ReturnStatus.SUBMITTED)
+    if signed_off_only:
+        queryset = queryset.filter(signed_off_at__isnull=False)
     if trusts is not None:
         queryset = queryset.filter(trust__in=trusts.values("pk"))
     return queryset
@@ -290,7 +298,7 @@ def strike_dates(action: IndustrialAction) -> list[dt.date]:
 
 def daily_figures(
     actions: Sequence[IndustrialAction], trusts: QuerySet[Trust] | None = None, *,
-    strike_days: dict[int, Sequence[dt.date]] | None = None,
+    strike_days: dict[int, Sequence[dt.date]] | None = None, signed_off_only: bool = False,
 ) -> dict[int, list[DayFigures]]:
     """Per action, per strike day (every strike day, zeros where nothing came in): two queries
     whatever the number of actions (the strike days, then one grouped query over the returns), or
@@ -305,12 +313,12 @@ def daily_figures(
     for action_id in action_ids:
         for date in strike_days.get(action_id, ()):
             result[action_id][date] = DayFigures(date, Figures())
-    if trusts is None:
+    if trusts is None and not signed_off_only:
         rows = (national_rollups().filter(action_id__in=action_ids)
                 .values("action_id", "date").annotate(**_rollup_aggregates()).order_by())
     else:
         rows = (
-            submitted_returns(trusts).filter(action_id__in=action_ids)
+            submitted_returns(trusts, signed_off_only=signed_off_only).filter(action_id__in=action_ids)
             .values("action_id", "date").annotate(**_aggregates()).order_by()
         )
     for row in rows:
@@ -367,11 +375,11 @@ def _short_icb_name(name: str) -> str:
 
 
 def _area_rows(
-    action: IndustrialAction, keys: dict[str, str], trusts: QuerySet[Trust] | None,
+    action: IndustrialAction, keys: dict[str, str], trusts: QuerySet[Trust] | None, signed_off_only: bool = False,
 ) -> dict[str, AreaFigures]:
     """One grouped query by (area, strike day); the per-day rows roll up into AreaFigures."""
     rows = (
-        submitted_returns(trusts).filter(action=action)
+        submitted_returns(trusts, signed_off_only=signed_off_only).filter(action=action)
         .values("date", *keys.values()).annotate(**_aggregates()).order_by()
     )
     areas: dict[str, AreaFigures] = {}
@@ -384,16 +392,18 @@ def _area_rows(
 
 
 def region_figures(
-    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None, *,
+    signed_off_only: bool = False,
 ) -> list[AreaFigures]:
-    areas = _area_rows(action, REGION_KEYS, trusts)
+    areas = _area_rows(action, REGION_KEYS, trusts, signed_off_only)
     return sorted((a.finish(dates) for a in areas.values()), key=lambda a: a.name)
 
 
 def icb_figures(
-    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None, *,
+    signed_off_only: bool = False,
 ) -> list[AreaFigures]:
-    areas = _area_rows(action, ICB_KEYS, trusts)
+    areas = _area_rows(action, ICB_KEYS, trusts, signed_off_only)
     for area in areas.values():
         area.name = _short_icb_name(area.name)
     return sorted((a.finish(dates) for a in areas.values()), key=lambda a: (a.region_name, a.name))
@@ -411,7 +421,8 @@ def report_trusts(action: IndustrialAction, trusts: QuerySet[Trust] | None = Non
 
 
 def trust_figures(
-    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
+    action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None, *,
+    signed_off_only: bool = False,
 ) -> list[AreaFigures]:
     """A row for every listed trust, with zeros and days_reported=0 for a trust that sent nothing
     (two queries: the trusts, each flagged with the days it owed a return, then the grouped returns)."""
@@ -433,7 +444,7 @@ def trust_figures(
             owed={date for index, date in enumerate(dates) if getattr(trust, f"owes_{index}")},
         )
     rows = (
-        submitted_returns().filter(action=action, trust_id__in=listed.values("pk"))
+        submitted_returns(signed_off_only=signed_off_only).filter(action=action, trust_id__in=listed.values("pk"))
         .values("trust_id", "date").annotate(**_aggregates()).order_by()
     )
     for row in rows:
@@ -473,6 +484,8 @@ class TableRow:
     reported: set[dt.date] = field(default_factory=set)
     nil_returns: int = 0
     late_returns: int = 0
+    # A region in scope none of whose trusts sent a return: listed, its figures "Not submitted", never 0.
+    no_returns: bool = False
 
     @property
     def days_reported(self) -> int:
@@ -591,6 +604,10 @@ def action_tables(
         region_rows.setdefault(icb.region_code, TableRow(code=icb.region_code, name=icb.region_name))
     for code, region in region_rows.items():
         area_row(region, region_members[code])
+    # Every region in scope is listed (all seven for England), not only those that sent returns.
+    regions = Region.objects.all() if trusts is None else Region.objects.filter(icbs__trusts__in=trusts.values("pk"))
+    for code, name in regions.distinct().values_list("code", "name"):
+        region_rows.setdefault(code, TableRow(code=code, name=name, no_returns=True))
 
     scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
@@ -683,17 +700,6 @@ def season_key(action: IndustrialAction) -> tuple[str, dt.date, dt.date] | None:
 
 def chronological(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]:
     return sorted((a for a in actions if a.first_day), key=lambda a: (a.first_day, a.pk))
-
-
-def latest_started(actions: Sequence[IndustrialAction], now: dt.datetime) -> IndustrialAction | None:
-    """The current action, or the most recent one that has begun: an action declared for next week has
-    no returns to chase yet, so it is not "the latest" a dashboard reports on. `actions` in
-    chronological order, with their strike days prefetched."""
-    for action in reversed(actions):
-        starts = [day.starts_at for day in action.strike_days.all()]
-        if starts and min(starts) <= now:
-            return action
-    return None
 
 
 def season_peers(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]:
@@ -1018,6 +1024,24 @@ def national_totals(slugs: Sequence[str] | None = None) -> dict[str, Any]:
     for action in chosen:
         # One query per listed action: the command lists a handful of actions, never trusts or days.
         action_days = with_completeness(days[action.pk], completeness_by_day(action))
-        entries.append(action_entry(action, action_days, season_comparison(action, recorded, totals),
-                                    previous_action(action)))
+        entries.append(with_timeliness(action_entry(action, action_days, season_comparison(action, recorded, totals),
+                                                    previous_action(action)), action))
     return {"actions": entries, "cumulative": overall.metrics(RESCHEDULED_METRICS)}
+
+
+def with_timeliness(entry: dict[str, Any], action: IndustrialAction) -> dict[str, Any]:
+    """Add on time, late, missing and the on-time rate to each day of a national_totals entry, and
+    over the action as "timeliness" (new keys only; one grouped query)."""
+    days = {t.code: t for t in timeliness(action, by="day")}
+    for day in entry["days"]:
+        found = days.get(day["date"])
+        if found is None:
+            continue
+        day.setdefault("returns_on_time", found.on_time)
+        day.update(returns_late=found.late, returns_missing=found.missing, on_time_rate=found.on_time_rate)
+    overall = Timeliness(code=action.slug, name=action.name, expected=sum(t.expected for t in days.values()),
+                         on_time=sum(t.on_time for t in days.values()), late=sum(t.late for t in days.values()))
+    entry["timeliness"] = {"returns_expected": overall.expected, "returns_on_time": overall.on_time,
+                           "returns_late": overall.late, "returns_missing": overall.missing,
+                           "on_time_rate": overall.on_time_rate}
+    return entry

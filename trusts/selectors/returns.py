@@ -22,6 +22,7 @@ class DayStatus(models.TextChoices):
     NOT_OPEN = "not_open", "Not open yet"
     NOT_STARTED = "not_started", "Not started"
     DRAFT = "draft", "Draft"
+    OVERDUE = "overdue", "Overdue"
     SUBMITTED = "submitted", "Submitted"
     LATE = "late", "Submitted late"
     LOCKED = "locked", "Locked"
@@ -32,19 +33,24 @@ TAG_CLASSES = {
     DayStatus.NOT_OPEN: "nhsuk-tag--white",
     DayStatus.NOT_STARTED: "nhsuk-tag--grey",
     DayStatus.DRAFT: "nhsuk-tag--blue",
+    DayStatus.OVERDUE: "nhsuk-tag--red",
     DayStatus.SUBMITTED: "nhsuk-tag--green",
     DayStatus.LATE: "nhsuk-tag--orange",
     DayStatus.LOCKED: "nhsuk-tag--red",
 }
 
 
-def day_status(*, status: str | None, is_late: bool, begun: bool, locked: bool) -> DayStatus:
+def day_status(*, status: str | None, is_late: bool, begun: bool, locked: bool, overdue: bool = False) -> DayStatus:
+    """`overdue`: the deadline has passed. A return not submitted by then is Overdue (a draft too:
+    NHS England has not got it), never "Not started"."""
     if status == ReturnStatus.SUBMITTED:
         return DayStatus.LATE if is_late else DayStatus.SUBMITTED
     if locked:
         return DayStatus.LOCKED
     if not begun:
         return DayStatus.NOT_OPEN
+    if overdue:
+        return DayStatus.OVERDUE
     return DayStatus.DRAFT if status == ReturnStatus.DRAFT else DayStatus.NOT_STARTED
 
 
@@ -54,6 +60,7 @@ class DayRow:
     deadline: dt.datetime
     status: DayStatus
     editable: bool
+    has_draft: bool = False
 
     @property
     def tag_class(self) -> str:
@@ -79,9 +86,22 @@ class TrustRows:
     actions: list[ActionRows] = field(default_factory=list)
 
 
+def reopenings_in_force(trusts: Iterable[Trust] | QuerySet[Trust], now: dt.datetime) -> list[ReturnReopening]:
+    """The trusts' reopenings in force now, with the action, for the banner on the trust's pages."""
+    return list(ReturnReopening.objects.filter(trust__in=trusts, closes_at__gt=now, closed_early_at__isnull=True)
+                .select_related("action", "trust").order_by("closes_at"))
+
+
 def open_reopening_keys(now: dt.datetime) -> set[tuple[int, int]]:
     return set(ReturnReopening.objects.filter(closes_at__gt=now, closed_early_at__isnull=True)
                .values_list("action_id", "trust_id"))
+
+
+def current_action(now: dt.datetime) -> IndustrialAction | None:
+    """The action under way or, between actions, the latest that has begun: what a home page and
+    the returns dashboard put first. An action declared for next week has nothing due yet."""
+    return (IndustrialAction.objects.filter(strike_days__starts_at__lte=now).distinct()
+            .order_by("-first_day", "-pk").first())
 
 
 def dashboard_actions() -> QuerySet[IndustrialAction]:
@@ -122,8 +142,9 @@ def returns_dashboard(*, trusts: Iterable[Trust], now: dt.datetime,
                 begun = now >= strike_day.starts_at
                 block.days.append(DayRow(
                     date=strike_day.date, deadline=strike_day.deadline, editable=begun and not locked,
+                    has_draft=saved.get("status") == ReturnStatus.DRAFT,
                     status=day_status(status=saved.get("status"), is_late=bool(saved.get("is_late")),
-                                      begun=begun, locked=locked)))
+                                      begun=begun, locked=locked, overdue=now > strike_day.deadline)))
             rows.actions.append(block)
         result.append(rows)
     return result

@@ -163,10 +163,11 @@ def action_save(
     affected: Iterable[Trust],
     hard_close: dt.date | None,
     user: User | None,
+    requires_sign_off: bool | None = None,
 ) -> IndustrialAction:
     """Create an action (action=None) or change one. Raises ValidationError({field: [...]}) and saves
     nothing when a rule is broken. hard_close=None means the default: five working days after the
-    last strike day."""
+    last strike day. requires_sign_off=None keeps the action's setting (off for a new action)."""
     unions = list(dict.fromkeys(unions))  # keep the order given, drop repeats
     windows = sorted(windows)
     errors = action_validate(action=action, slug=slug, name=name, staff_group=staff_group, unions=unions,
@@ -181,6 +182,8 @@ def action_save(
         else:
             action = IndustrialAction.objects.select_for_update().get(pk=action.pk)
         action.slug, action.name, action.staff_group, action.unions = slug, name.strip(), staff_group, unions
+        if requires_sign_off is not None:
+            action.requires_sign_off = requires_sign_off
         action.save()
         dates = _rebuild_strike_days(action, windows)
         WalkoutWindow.objects.filter(action=action).delete()
@@ -198,6 +201,7 @@ def action_save(
                 "windows": [[s.isoformat(), e.isoformat()] for s, e in windows],
                 "strike_days": [d.isoformat() for d in dates], "hard_close": action.hard_close.isoformat(),
                 "affected": sorted(t.ods_code for t in affected),
+                "requires_sign_off": action.requires_sign_off,
             },
         )
     return action

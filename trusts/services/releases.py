@@ -87,20 +87,27 @@ def _area_json(area: AreaFigures, *, trust: bool = False) -> dict[str, Any]:
 
 
 def release_snapshot(action: IndustrialAction, trusts: QuerySet[Trust] | None = None,
-                     completeness: Sequence[DayCompleteness] | None = None) -> dict[str, Any]:
+                     completeness: Sequence[DayCompleteness] | None = None, *,
+                     signed_off_only: bool = False) -> dict[str, Any]:
     """Everything a release shows, computed now and copied into JSON, so that it never moves.
     `trusts` narrows the region, ICB and trust tables and the completeness to a manager's scope
-    (the manager's XLSX download is built from this too); England's figures stay England's."""
+    (the manager's XLSX download is built from this too); England's figures stay England's.
+    `signed_off_only`: the action's figures from signed-off returns only (coverage counts only
+    those as received); the season comparison with earlier actions is unchanged."""
     recorded = all_actions()
     action = next(a for a in recorded if a.pk == action.pk)
     totals = per_action_totals()
-    england_completeness = list(completeness) if completeness is not None else completeness_by_day(action)
-    completeness = england_completeness if trusts is None else completeness_by_day(action, trusts)
-    days = with_completeness(daily_figures([action])[action.pk], england_completeness)
+    england_completeness = (list(completeness) if completeness is not None
+                            else completeness_by_day(action, signed_off_only=signed_off_only))
+    completeness = (england_completeness if trusts is None
+                    else completeness_by_day(action, trusts, signed_off_only=signed_off_only))
+    days = with_completeness(daily_figures([action], signed_off_only=signed_off_only)[action.pk],
+                             england_completeness)
     dates = [d.date for d in days]
     comparison = season_comparison(action, recorded, totals)
     return {
         "generated_at": clock.now().isoformat(),
+        "signed_off_only": signed_off_only,
         "national": action_entry(action, days, comparison, previous_action(action)),
         "season_sentence": season_sentence(action, comparison),
         "days": [{"date": d.date.isoformat(), "staff_absent_percent": d.figures.staff_absent_percent,
@@ -108,9 +115,10 @@ def release_snapshot(action: IndustrialAction, trusts: QuerySet[Trust] | None = 
         "completeness": [{"date": c.date.isoformat(), "deadline": c.deadline.isoformat(), "expected": c.expected,
                           "received": c.received, "on_time": c.on_time, "missing": c.missing} for c in completeness],
         "coverage": coverage_of(completeness).as_json(),
-        "regions": [_area_json(a) for a in region_figures(action, dates, trusts)],
-        "icbs": [_area_json(a) for a in icb_figures(action, dates, trusts)],
-        "trusts": [_area_json(a, trust=True) for a in trust_figures(action, dates, trusts)],
+        "regions": [_area_json(a) for a in region_figures(action, dates, trusts, signed_off_only=signed_off_only)],
+        "icbs": [_area_json(a) for a in icb_figures(action, dates, trusts, signed_off_only=signed_off_only)],
+        "trusts": [_area_json(a, trust=True)
+                   for a in trust_figures(action, dates, trusts, signed_off_only=signed_off_only)],
     }
 
 
@@ -157,22 +165,27 @@ def release_changes(
 
 def release_publish(
     *, action: IndustrialAction, user: User | None, note: str = "", allow_incomplete: bool = False,
-    reason: str = "", request: HttpRequest | None = None,
+    reason: str = "", request: HttpRequest | None = None, signed_off_only: bool = False,
 ) -> Release:
     """Publish the action's figures as they stand now. National managers only; `user` None is the
     publish_release command, which runs with national authority as import_returns does.
 
     Refused (CoverageBelowThreshold) while any strike day has fewer than RELEASE_COVERAGE_THRESHOLD
     percent of its expected returns, unless `allow_incomplete` with a `reason`, which the release
-    records and shows. ReleaseRefused when allow_incomplete comes without a reason."""
+    records and shows. ReleaseRefused when allow_incomplete comes without a reason.
+    `signed_off_only` (actions that require sign-off) restricts the figures, and the coverage the
+    threshold is checked against, to signed-off returns."""
     if user is not None and not is_national_manager(user):
         raise PermissionDenied("Only a national manager can publish figures.")
+    if signed_off_only and not action.requires_sign_off:
+        raise ReleaseRefused(f"Returns for {action.name} are not signed off, so a release cannot be restricted "
+                             "to signed-off returns.")
     reason, note = reason.strip(), note.strip()
     threshold = settings.RELEASE_COVERAGE_THRESHOLD
     with transaction.atomic():
         # Lock the action so that two publishes cannot take the same number or overlap revisions.
         action = IndustrialAction.objects.select_for_update().get(pk=action.pk)
-        completeness = completeness_by_day(action)
+        completeness = completeness_by_day(action, signed_off_only=signed_off_only)
         below = days_below_threshold(completeness, threshold)
         if below and not allow_incomplete:
             raise CoverageBelowThreshold(below, threshold)
@@ -182,7 +195,7 @@ def release_publish(
         previous = action.releases.order_by("-number").first()
         action_revisions = ReturnRevision.objects.filter(daily_return__action=action)
         last_revision_id = action_revisions.aggregate(last=Max("pk"))["last"] or 0
-        snapshot = release_snapshot(action, completeness=completeness)
+        snapshot = release_snapshot(action, completeness=completeness, signed_off_only=signed_off_only)
         since = previous.last_revision_id if previous else 0
         revisions = list(
             action_revisions.filter(pk__gt=since, pk__lte=last_revision_id).order_by("pk").values(
@@ -200,7 +213,7 @@ def release_publish(
         audit_record(
             event="release.published", actor=user, target=release, request=request,
             summary=f"Published release {release.number} of {action.name}",
-            details={"action": action.slug, "number": release.number,
+            details={"action": action.slug, "number": release.number, "signed_off_only": signed_off_only,
                      "acute_rescheduled": snapshot["national"]["totals"]["acute_rescheduled"],
                      "coverage": snapshot["national"]["coverage"], "incomplete_reason": release.incomplete_reason,
                      "via": "web" if request is not None else "command line"},

@@ -41,6 +41,7 @@ from trusts.models import (
 )
 from trusts.models.returns import (
     FIGURE_FIELDS,
+    FIGURE_LABELS,
     MAX_COUNT,
     RESCHEDULED_FIELDS,
     WORKFORCE_FIELDS,
@@ -48,17 +49,6 @@ from trusts.models.returns import (
 from trusts.services.audit import audit_record
 from trusts.strike_calendar import LONDON
 
-# How each figure is named in messages (sentence case, as the form labels say it).
-FIGURE_LABELS: dict[str, str] = {
-    "staff_absent": "Staff absent",
-    "staff_due": "Staff due to work",
-    "elective_rescheduled": "Elective procedures rescheduled",
-    "outpatient_rescheduled": "Outpatient appointments rescheduled",
-    "community_rescheduled": "Community appointments rescheduled",
-    "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled",
-    "elective_planned": "Elective procedures planned",
-    "outpatient_planned": "Outpatient appointments planned",
-}
 # Each rescheduled count that has a planned denominator.
 PLANNED_FOR = {"elective_rescheduled": "elective_planned", "outpatient_rescheduled": "outpatient_planned"}
 # Figures compared with the trust's earlier strike days for the "3 times the median" warning.
@@ -609,11 +599,15 @@ def return_submit(
             return existing
         if now > strike_day.deadline and not reason.strip():
             raise ReasonRequired(strike_day.deadline)
-        saved = _write(existing, {**values, "submitted_at": now, "submitted_by": user, "source": source})
+        was_signed_off = existing.signed_off_at is not None
+        # A revision after sign-off needs a new sign-off: the figures signed off are no longer these.
+        saved = _write(existing, {**values, "submitted_at": now, "submitted_by": user, "source": source,
+                                  "signed_off_at": None, "signed_off_by": None})
         ReturnRevision.objects.create(daily_return=saved, version=saved.version, changed_by=user, source=source,
                                       reason=reason.strip(), changes=changes)
         audit_record(event="return.revised", actor=user, trust=trust, target=saved, request=request,
                      summary=_summary(trust, action, day, f"revised ({', '.join(changes)})"),
                      details={"action": action.slug, "date": day.isoformat(), "source": source,
-                              "version": saved.version, "changes": changes, "reason": reason.strip()})
+                              "version": saved.version, "changes": changes, "reason": reason.strip(),
+                              "sign_off_withdrawn": was_signed_off})
         return saved

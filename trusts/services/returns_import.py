@@ -610,6 +610,8 @@ def _write(
     cursor.execute(
         f"UPDATE {returns} SET {figures}, is_nil = r.is_nil, submitted_at = %s, submitted_by_id = %s, "  # noqa: S608  # nosec B608 # fixed names
         f"source = %s, updated_at = %s, version = {returns}.version + 1, "
+        # A revision after sign-off needs a new sign-off (as return_submit does).
+        "signed_off_at = NULL, signed_off_by_id = NULL, "
         f"status = CASE WHEN {first} THEN %s ELSE {returns}.status END, "
         f"first_submitted_at = CASE WHEN {first} THEN %s ELSE {returns}.first_submitted_at END, "
         f"is_late = CASE WHEN {first} THEN r.is_late ELSE {returns}.is_late END "

@@ -115,6 +115,7 @@ def _action_form_page(request: HttpRequest, action: IndustrialAction | None) -> 
                     action=action, slug=action.slug if action else values["slug"], name=values["name"],
                     staff_group=values["staff_group"], unions=values["unions"], windows=formset.windows(),
                     affected=values["affected"], hard_close=values["hard_close"], user=request.user,
+                    requires_sign_off=values["requires_sign_off"],
                 )
             except ValidationError as exc:
                 for field, field_messages in exc.message_dict.items():
@@ -129,6 +130,7 @@ def _action_form_page(request: HttpRequest, action: IndustrialAction | None) -> 
     if action:
         initial = {"name": action.name, "slug": action.slug, "staff_group": action.staff_group,
                    "unions": action.unions, "hard_close": action.hard_close,
+                   "requires_sign_off": action.requires_sign_off,
                    "affected": " ".join(action.affected_trusts.order_by("ods_code")
                                         .values_list("ods_code", flat=True))}
     form = ActionForm(initial=initial, editing=editing)

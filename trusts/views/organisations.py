@@ -11,10 +11,6 @@ from trusts.scoping import get_scoped_trust_or_404, trusts_readable
 from trusts.selectors import trusts_by_region
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"trust_count": Trust.objects.count()})
-
-
 def trust_list(request: HttpRequest) -> HttpResponse:
     groups = trusts_by_region()
     return render(request, "trusts/trust_list.html", {

@@ -41,7 +41,9 @@ from trusts.selectors.completeness import (
     coverage_of,
     missing_trusts,
     reported,
+    timeliness,
 )
+from trusts.selectors.loop import loop_context
 from trusts.selectors.reports import (
     METRIC_LABELS,
     RESCHEDULED_METRICS,
@@ -58,7 +60,6 @@ from trusts.selectors.reports import (
     average_staff_absent,
     cumulative,
     daily_figures,
-    latest_started,
     peak_of,
     per_action_totals,
     previous_action,
@@ -70,6 +71,7 @@ from trusts.selectors.reports import (
     trust_figures,
     with_completeness,
 )
+from trusts.selectors.returns import current_action
 from trusts.services.releases import ReleaseRefused, days_below_threshold, release_publish, release_snapshot
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -250,7 +252,11 @@ def _figure_cells(totals: RescheduledTotals, peak: Peak, *, reported: bool = Tru
 def _with_cells(rows: Sequence[TableRow], *, region: bool = False) -> list[tuple[TableRow, SafeString]]:
     """Region or ICB rows with their cells (with `region`, the ICB's region first, escaped)."""
     return [(row, (format_html('<td class="nhsuk-table__cell">{}</td>', row.region_name) if region else SafeString())
-             + _figure_cells(row.totals, row.peak)) for row in rows]
+             + (NOT_SUBMITTED_CELLS if row.no_returns else _figure_cells(row.totals, row.peak))) for row in rows]
+
+
+# The seven figure cells of an area with no returns at all: missing is never zero (DOMAIN.md).
+NOT_SUBMITTED_CELLS = mark_safe(f'<td class="{NUMERIC_CELL_CLASS}">Not submitted</td>' * 7)  # noqa: S308  # nosec B308 B703 # a constant
 
 
 def _status_label(status: ReportStatus | None) -> str:
@@ -351,9 +357,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "headline": action_headline(action, action_days),
             "scoped": scoped_totals.get(action.pk),
         })
-    latest = latest_started(recorded, clock.now())
-    # England's is already read for the headlines; a region's is one more query.
-    completeness = ((coverage.get(latest.pk, []) if scope.national else completeness_by_day(latest, scope.trusts))
+    latest = current_action(clock.now())
+    # England's is usually already read for the headlines; a region's is one more query.
+    completeness = ((coverage[latest.pk] if scope.national and latest.pk in coverage
+                     else completeness_by_day(latest, None if scope.national else scope.trusts))
                     if latest else [])
     return render(request, "reports/dashboard.html", {
         "scope": scope, "rows": rows, "latest": latest, "completeness": completeness,
@@ -401,6 +408,7 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
         "releases": list(action.releases.order_by("-number").values("number", "published_at")),
         **_charts("england", england, "England"),
         **_table_context(request, action, dates, scope.trusts, regions),
+        **loop_context(action, scope.trusts),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
     })
@@ -422,6 +430,7 @@ def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
         "missing_total": sum(c.missing for c in completeness),
         **_charts("region", days, region.name),
         **_table_context(request, action, [d.date for d in days], trusts, [region]),
+        **loop_context(action, trusts, levels=("icb",)),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"},
                         {"href": reverse("reports:action", args=[action.slug]), "text": action.name}],
@@ -439,6 +448,7 @@ def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse
     return render(request, "reports/trust.html", {
         "action": action, "trust": trust, "days": days, "totals": totals_of(days), "peak": peak_of(days),
         "row": row, **_charts("trust", days, trust.name),
+        "on_time": next(iter(timeliness(action, by="trust", trusts=own)), None),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("trusts:trust", args=[trust.ods_code]), "text": trust.name}],
     })
@@ -551,18 +561,20 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     if not is_national_manager(request.user):
         raise Http404("Only national managers publish figures.")
     action = _action_or_404(slug)
-    completeness = completeness_by_day(action)
+    # The box decides which returns the coverage gate counts, so it is read before the form is built.
+    signed_off_only = bool(action.requires_sign_off and request.POST.get("signed_off_only"))
+    completeness = completeness_by_day(action, signed_off_only=signed_off_only)
     below = days_below_threshold(completeness)
     previous = action.releases.order_by("-number").first()
     number = previous.number + 1 if previous else 1
     form = PublishReleaseForm(request.POST if request.method == "POST" else None, below_threshold=bool(below),
-                              number=number)
+                              number=number, requires_sign_off=action.requires_sign_off)
     if request.method == "POST" and form.is_valid():
         try:
             release = release_publish(
                 action=action, user=request.user, note=form.cleaned_data["note"],  # type: ignore[arg-type]
                 allow_incomplete=form.cleaned_data.get("allow_incomplete", False),
-                reason=form.cleaned_data.get("reason", ""), request=request)
+                reason=form.cleaned_data.get("reason", ""), request=request, signed_off_only=signed_off_only)
         except ReleaseRefused as refused:
             # Returns arrived or went between the check page and the post: say why, publish nothing.
             form.add_error(None, str(refused))

@@ -24,10 +24,27 @@ from django.urls import reverse
 
 from trusts import clock
 from trusts.forms_returns import ReturnForm, ReturnsUploadForm
-from trusts.models import DailyReturn, IndustrialAction, ReturnSource, ReturnStatus, Role, StrikeDay, Trust
+from trusts.models import (
+    DailyReturn,
+    IndustrialAction,
+    QueryStatus,
+    ReturnSource,
+    ReturnStatus,
+    Role,
+    StrikeDay,
+    Trust,
+)
 from trusts.models.returns import FIGURE_FIELDS
 from trusts.scoping import get_scoped_trust_or_404, trusts_visible_to_manager, trusts_with_role
-from trusts.selectors.returns import TAG_CLASSES, dashboard_actions, day_status, returns_dashboard
+from trusts.selectors.audit import return_loop_events
+from trusts.selectors.returns import (
+    TAG_CLASSES,
+    current_action,
+    dashboard_actions,
+    day_status,
+    reopenings_in_force,
+    returns_dashboard,
+)
 from trusts.services.returns import (
     FIGURE_LABELS,
     ReasonRequired,
@@ -52,6 +69,7 @@ from trusts.services.returns_import import (
     template_csv,
     template_xlsx,
 )
+from trusts.services.sign_off import sign_off_refusal
 from trusts.tabular import TableError, iter_table
 
 # Actions a page on the returns dashboard (each action is a table of its strike days, per trust).
@@ -151,11 +169,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     trusts = list(_admin_trusts(request))
     if not trusts:
         raise Http404("Returns are entered by trust administrators.")
-    # Newest actions first, a page at a time: every action since 2022 stays reachable without the
-    # page growing with the history.
-    page = Paginator(dashboard_actions(), ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    groups = returns_dashboard(trusts=trusts, now=clock.now(), actions=page.object_list)
-    return render(request, "returns/dashboard.html", {"groups": groups, "page": page})
+    now = clock.now()
+    # The current action first, on every page; then the others newest first, a page at a time:
+    # every action since 2022 stays reachable without the page growing with the history.
+    current = current_action(now)
+    others = dashboard_actions().exclude(pk=current.pk) if current else dashboard_actions()
+    page = Paginator(others, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    groups = returns_dashboard(trusts=trusts, now=now, actions=[*([current] if current else []), *page.object_list])
+    return render(request, "returns/dashboard.html", {"groups": groups, "page": page, "current_action": current,
+                                                      "reopenings": reopenings_in_force(trusts, now)})
 
 
 # --- One return -------------------------------------------------------------------------------------
@@ -167,18 +189,27 @@ def return_detail(request: HttpRequest, ods_code: str, slug: str, day: str) -> H
     lock = ret.lock_reason()
     begun = ret.now >= ret.strike_day.starts_at
     status = day_status(status=saved.status if saved else None, is_late=bool(saved and saved.is_late),
-                        begun=begun, locked=lock is not None and begun)
+                        begun=begun, locked=lock is not None and begun, overdue=ret.now > ret.strike_day.deadline)
     revisions = saved.revisions.select_related("changed_by").order_by("-version") if saved else []
     history = [
         {"revision": r, "changes": _change_rows(r.changes)}
         for r in revisions
     ]
-    rows = [(FIGURE_LABELS[n], getattr(saved, n) if saved else None) for n in FIGURE_FIELDS
+    queries = list(saved.queries.select_related("raised_by", "answered_by", "closed_by")) if saved else []
+    under_query = {q.figure for q in queries if q.status != QueryStatus.CLOSED}
+    rows = [(FIGURE_LABELS[n], getattr(saved, n) if saved else None, n in under_query) for n in FIGURE_FIELDS
             if ret.affected or n not in ("staff_absent", "staff_due")]
+    can_manage = ret.submitted and trusts_visible_to_manager(request.user).filter(pk=ret.trust.pk).exists()
+    sign_off_refusal_text = (sign_off_refusal(daily_return=saved, user=request.user)
+                             if saved is not None and ret.can_edit else None)
     return render(request, "returns/detail.html", ret.context(
         status=status, tag_class=TAG_CLASSES[status], deadline_text=format_time(ret.strike_day.deadline),
         lock_reason=lock if ret.can_edit else None, rows=rows, history=history,
-        editable=ret.can_edit and lock is None))
+        editable=ret.can_edit and lock is None, queries=queries, can_manage=can_manage,
+        loop_history=return_loop_events(saved) if saved else [],
+        reopenings=reopenings_in_force([ret.trust], ret.now) if ret.can_edit else [],
+        can_sign_off=ret.can_edit and saved is not None and sign_off_refusal_text is None,
+        sign_off_refusal=sign_off_refusal_text))
 
 
 def _conflict_context(ret: _Return, conflict: ReturnConflict) -> dict[str, Any]:
