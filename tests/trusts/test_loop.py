@@ -338,6 +338,11 @@ def test_on_time_late_and_missing_per_day_and_area_and_in_national_totals(ada, a
     assert (first["returns_on_time"], first["returns_late"], first["returns_missing"]) == (1, 1, expected - 2)
     assert first["on_time_rate"] == day.on_time_rate
     assert entry["timeliness"]["returns_expected"] == expected * 4
+    # Every level counts by the one rule: days, trusts, ICBs and regions add up to the same numbers.
+    sums = {level: tuple(map(sum, zip(*((t.expected, t.on_time, t.late) for t in timeliness(action, by=level)),
+                                       strict=True)))
+            for level in ("day", "trust", "icb", "region")}
+    assert len(set(sums.values())) == 1, sums
 
 
 def test_the_region_table_lists_all_seven_regions_and_the_icb_page(client, nia, action, at) -> None:  # type: ignore[no-untyped-def]

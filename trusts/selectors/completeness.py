@@ -388,7 +388,6 @@ class Timeliness:
 
 # The grouping columns per level: (code, name) in the SQL below.
 _TIMELINESS_KEYS = {
-    "day": ("d.date", "d.date"),
     "trust": ("t.ods_code", "t.name"),
     "icb": ("i.code", "i.name"),
     "region": ("g.code", "g.name"),
@@ -402,14 +401,19 @@ def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | N
 
     Raw SQL because the owed pairs are a join of trusts and strike days on the activity rule, which
     the ORM cannot express without a subquery per day."""
-    if by not in _TIMELINESS_KEYS:
+    if by not in TIMELINESS_LEVELS:
         raise ValueError(f"by must be one of {TIMELINESS_LEVELS}")
+    if by == "day":
+        # Per strike day the counts are completeness_by_day's (one rule for "on time" per day).
+        return [Timeliness(code=day.date.isoformat(), name=_day_name(day.date), expected=day.expected,
+                           on_time=day.on_time, late=day.received - day.on_time)
+                for day in completeness_by_day(action, trusts)]
     code, name = _TIMELINESS_KEYS[by]
     scope_sql, scope_params = "", []
     if trusts is not None:
         inner, params = trusts.order_by().values("pk").query.sql_with_params()
         scope_sql, scope_params = f" AND t.id IN ({inner})", list(params)
-    order = "MIN(d.date)" if by == "day" else f"MIN(g.name), {name}"
+    order = f"MIN(g.name), {name}"
     tables = {model: model._meta.db_table for model in (Trust, StrikeDay, DailyReturn, ICB, Region)}
     sql = (
         f"SELECT {code}, {name}, COUNT(*), "  # noqa: S608  # nosec B608 # fixed names; values are parameters
@@ -426,24 +430,16 @@ def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | N
     with connection.cursor() as cursor:
         cursor.execute(sql, [action.pk, TrustStatus.ACTIVE.value, ReturnStatus.SUBMITTED.value, *scope_params])
         rows = cursor.fetchall()
-    return [Timeliness(code=_as_date(row[0]).isoformat() if by == "day" else str(row[0]),
-                       name=_day_name(_as_date(row[1])) if by == "day" else str(row[1]),
-                       expected=int(row[2]), on_time=int(row[3]), late=int(row[4])) for row in rows]
+    return [Timeliness(code=str(row[0]), name=str(row[1]), expected=int(row[2]), on_time=int(row[3]),
+                       late=int(row[4])) for row in rows]
 
 
 def _day_name(day: dt.date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
-def _as_date(value: object) -> dt.date:
-    # SQLite gives the date back as text.
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
 def signed_off_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> dict[dt.date, int]:
-    """{strike day: submitted returns signed off} for an action that requires sign-off, one grouped
-    query; beside completeness_by_day's `received` it gives signed-off coverage."""
-    returns = DailyReturn.objects.filter(action=action, status=ReturnStatus.SUBMITTED, signed_off_at__isnull=False)
-    if trusts is not None:
-        returns = returns.filter(trust__in=trusts.values("pk"))
-    return dict(returns.values("date").annotate(n=Count("pk")).order_by().values_list("date", "n"))
+    """{strike day: submitted returns signed off} for an action that requires sign-off: the received
+    count of completeness_by_day(signed_off_only=True), the same rule as a signed-off-only release,
+    so the live signed-off coverage and such a release always agree."""
+    return {day.date: day.received for day in completeness_by_day(action, trusts, signed_off_only=True)}
