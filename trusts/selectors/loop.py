@@ -12,7 +12,9 @@ from trusts.models import IndustrialAction, Trust
 from trusts.selectors.completeness import signed_off_by_day, timeliness
 from trusts.selectors.queries import unresolved_queries
 
-TIMELINESS_HEADINGS = {"region": "NHS England region", "icb": "Integrated care board", "trust": "Trust"}
+TIMELINESS_HEADINGS = {
+    "day": "Strike day", "region": "NHS England region", "icb": "Integrated care board", "trust": "Trust",
+}
 
 
 def loop_context(action: IndustrialAction, trusts: QuerySet[Trust] | None,
@@ -25,8 +27,9 @@ def loop_context(action: IndustrialAction, trusts: QuerySet[Trust] | None,
         "timeliness_days": timeliness(action, by="day", trusts=trusts),
         "open_queries": list(unresolved_queries(scope, action)),
     }
-    context["timeliness_areas"] = [(level, TIMELINESS_HEADINGS[level], timeliness(action, by=level, trusts=trusts))
-                                   for level in levels]
+    # One table shape for every level: per strike day first, then each area level over the action.
+    context["timeliness_tables"] = [("day", TIMELINESS_HEADINGS["day"], context["timeliness_days"]), *(
+        (level, TIMELINESS_HEADINGS[level], timeliness(action, by=level, trusts=trusts)) for level in levels)]
     if action.requires_sign_off:
         signed = signed_off_by_day(action, trusts)
         context["signed_off_days"] = [(day.name, signed.get(_date(day.code), 0), day.received, day.expected)
