@@ -14,9 +14,17 @@ from django.urls import reverse
 
 from notices.models import Campaign, CampaignStatus, DeliveryStatus
 from notices.selectors_delivery import campaign_progress_shared
-from tests.factories import local, make_action
+from tests.factories import local, make_action, make_return
 from tests.notices.delivery_support import make_campaign, make_template, row
-from trusts.models import IndustrialAction
+from trusts.models import IndustrialAction, Trust
+from trusts.selectors.reports import (
+    all_actions,
+    cumulative,
+    per_action_totals,
+    season_comparison,
+    season_sentence,
+    seasons,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +106,85 @@ def test_campaign_progress_is_one_shared_figure_for_two_seconds(rwe, chris, djan
     cache.delete(f"campaign:progress:{campaign.pk}")  # as when the 2 seconds are up
     with django_assert_num_queries(1):
         assert campaign_progress_shared(campaign)["total"] == first["total"]
+
+
+# --- seasons and cumulative: the page's actions only, with the figures of the full computation ---------------
+
+
+def history_with_returns(count: int) -> list[IndustrialAction]:
+    """many_actions() with returns from trusts in two regions (RWE in the Midlands, RJ1 in London), an
+    action now and then without any, and a second action on the first day of the 25th (a tie that
+    the cumulative page's first page boundary falls on)."""
+    actions = many_actions(count)
+    day = actions[24].first_day if count > 24 else actions[-1].first_day
+    actions.append(make_action(slug="same-day", name="Same day", windows=[
+        (local(day.year, day.month, day.day, 7), local(day.year, day.month, day.day + 1, 7))]))
+    for i, action in enumerate(actions):
+        if i % 5 == 3:
+            continue
+        make_return(action, "RWE", action.first_day, elective_rescheduled=i + 1, outpatient_rescheduled=10 * i,
+                    community_rescheduled=i % 3, staff_absent=i, staff_due=100 + i)
+        make_return(action, "RJ1", action.first_day, outpatient_rescheduled=2 * i + 1,
+                    mental_health_rescheduled=i % 4, elective_planned=50 + i)
+    return actions
+
+
+def test_each_seasons_page_has_the_figures_and_sentences_of_the_full_computation(client, nia) -> None:  # type: ignore[no-untyped-def]
+    history_with_returns(30)
+    recorded, totals = all_actions(), per_action_totals()
+    full = seasons(recorded, totals)
+    client.force_login(nia)
+    pages = client.get(reverse("reports:seasons")).context["page"].paginator.num_pages
+    assert pages == 4
+    shown = []
+    for number in range(1, pages + 1):
+        for season in client.get(reverse("reports:seasons"), {"page": number}).context["seasons"]:
+            shown.append((season.name, season.first_day, season.last_day,
+                          [(a.pk, f) for a, f in season.actions], season.totals, season.sentences))
+    assert shown == [(s.name, s.first_day, s.last_day, [(a.pk, f) for a, f in s.actions], s.totals,
+                      [season_sentence(a, season_comparison(a, recorded, totals)) for a, _ in s.actions])
+                     for s in full]
+    assert any(f.returns for s in full for _, f in s.actions)
+
+
+@pytest.mark.parametrize("manager", ["nia", "morgan"])
+def test_each_cumulative_page_has_the_running_totals_of_the_full_computation(client, manager, request) -> None:  # type: ignore[no-untyped-def]
+    history_with_returns(30)
+    recorded = all_actions()
+    full = cumulative(recorded, per_action_totals())
+    client.force_login(request.getfixturevalue(manager))
+    first, second = (client.get(reverse("reports:cumulative"), {"page": n}).context for n in (1, 2))
+    rows = [*first["rows"], *second["rows"]]
+    assert [(r.action.pk, r.figures, r.cumulative) for r in rows] == [
+        (r.action.pk, r.figures, r.cumulative) for r in full]
+    assert rows[25].action.slug == "same-day"  # the page starts on a tie with the one before it
+    assert first["overall"] == second["overall"] == full[-1].cumulative
+    if manager == "morgan":
+        midlands = Trust.objects.filter(icb__region__code="Y60")
+        scoped = cumulative(recorded, per_action_totals(midlands))[-1].cumulative
+        assert first["scoped_overall"] == second["scoped_overall"] == scoped
+        assert scoped.returns and scoped != full[-1].cumulative
+    else:
+        assert first["scoped_overall"] is None
+
+
+@pytest.mark.parametrize("manager", ["nia", "morgan"])
+def test_seasons_and_cumulative_pages_cost_the_same_queries_with_four_times_the_history(
+        client, manager, request) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(request.getfixturevalue(manager))
+
+    def queries(page: str) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(page), {"page": 2}).status_code == 200
+        return [q["sql"] for q in captured.captured_queries]
+
+    history_with_returns(30)
+    small = {page: queries(page) for page in ("reports:seasons", "reports:cumulative")}
+    for action in IndustrialAction.objects.all():
+        action.slug = f"earlier-{action.slug}"  # history_with_returns() below makes the same slugs again
+        action.save(update_fields=["slug"])
+    history_with_returns(120)
+    assert IndustrialAction.objects.count() == 31 + 121
+    for page, before in small.items():
+        after = queries(page)
+        assert len(after) == len(before), page

@@ -58,14 +58,17 @@ from trusts.selectors.reports import (
     all_actions,
     average_sentence,
     average_staff_absent,
-    cumulative,
+    cumulative_of,
     daily_figures,
     peak_of,
     per_action_totals,
     previous_action,
+    recorded_actions,
+    recorded_seasons,
+    scope_overall,
     season_comparison,
     season_sentence,
-    seasons,
+    seasons_of,
     sort_areas,
     totals_of,
     trust_figures,
@@ -486,12 +489,14 @@ def missing(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def season_view(request: HttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
-    recorded = all_actions()
-    totals = per_action_totals()
-    # Newest seasons first, a few at a time: the comparison sentences are worked out for the page only.
-    page = Paginator(seasons(recorded, totals), SEASONS_PER_PAGE).get_page(request.GET.get("page"))
+    # Newest seasons first, a few at a time: the page's seasons are chosen first, and only their
+    # actions are read and summed (their comparison sentences need no other action).
+    chosen = Paginator(recorded_seasons(), SEASONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Page(seasons_of(list(chosen)), chosen.number, chosen.paginator)
     for season in page:
-        season.sentences = [season_sentence(a, season_comparison(a, recorded, totals)) for a, _ in season.actions]
+        actions = [a for a, _ in season.actions]
+        totals = {a.pk: figures for a, figures in season.actions}
+        season.sentences = [season_sentence(a, season_comparison(a, actions, totals)) for a in actions]
     return render(request, "reports/seasons.html", {
         "scope": scope, "seasons": page, "page": page,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
@@ -502,13 +507,14 @@ def season_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def cumulative_view(request: HttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
-    recorded = all_actions()
-    rows = cumulative(recorded, per_action_totals())
-    scoped_rows = cumulative(recorded, per_action_totals(scope.trusts)) if not scope.national else None
-    page = Paginator(rows, CUMULATIVE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    # Oldest first, 25 actions a page: the page's actions are chosen first, then summed with the
+    # total of every action before them (the running total) and after them (All actions).
+    chosen = Paginator(recorded_actions(), CUMULATIVE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    found = cumulative_of(list(chosen))
+    page = Page(found.rows, chosen.number, chosen.paginator)
     return render(request, "reports/cumulative.html", {
-        "scope": scope, "rows": page, "page": page, "overall": rows[-1].cumulative if rows else None,
-        "scoped_overall": scoped_rows[-1].cumulative if scoped_rows else None,
+        "scope": scope, "rows": page, "page": page, "overall": found.overall,
+        "scoped_overall": scope_overall(scope.trusts) if found.overall and scope.trusts is not None else None,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
     })
