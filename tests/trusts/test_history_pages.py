@@ -158,6 +158,8 @@ def test_each_cumulative_page_has_the_running_totals_of_the_full_computation(cli
     assert [(r.action.pk, r.figures, r.cumulative) for r in rows] == [
         (r.action.pk, r.figures, r.cumulative) for r in full]
     assert rows[25].action.slug == "same-day"  # the page starts on a tie with the one before it
+    # The sentence above the table counts every action, not the page's 25.
+    assert "across 31 industrial actions." in client.get(reverse("reports:cumulative")).content.decode()
     assert first["overall"] == second["overall"] == full[-1].cumulative
     if manager == "morgan":
         midlands = Trust.objects.filter(icb__region__code="Y60")
