@@ -190,3 +190,45 @@ def test_seasons_and_cumulative_pages_cost_the_same_queries_with_four_times_the_
     for page, before in small.items():
         after = queries(page)
         assert len(after) == len(before), page
+
+
+def test_campaign_pages_read_no_count_over_a_campaigns_deliveries_once_its_figure_is_shared(
+        client, rwe, chris, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Profiled at 1M deliveries (BENCHMARKS.md): the only read that grows with a campaign is the
+    shared figure's grouped count, made at most once per 2 seconds; each page's own queries are
+    the same, and none counts or groups deliveries, with 3 deliveries or with 300."""
+    # The figure is shared for 2 seconds; long enough here that a slow machine cannot let it lapse.
+    monkeypatch.setattr("notices.selectors_delivery.PROGRESS_CACHE_SECONDS", 300)
+    template = make_template(rwe)
+
+    def campaign_with(count: int) -> Campaign:
+        campaign = make_campaign(rwe, chris, [row(i + 2, email=f"p{i}@example.org") for i in range(count)],
+                                 template=template)
+        Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING,
+                                                       started_at=dt.datetime.now(dt.UTC))
+        failed = campaign.deliveries.order_by("pk").values_list("pk", flat=True)[:count // 3]
+        campaign.deliveries.filter(pk__in=list(failed)).update(status=DeliveryStatus.PERMANENT_FAILURE)
+        return campaign
+
+    client.force_login(chris)
+
+    def reads(campaign: Campaign) -> dict[str, list[str]]:
+        pages = {"progress": reverse("campaigns:progress", args=["RWE", campaign.pk]),
+                 "campaign": reverse("campaigns:campaign", args=["RWE", campaign.pk]),
+                 "list": reverse("campaigns:trust", args=["RWE"])}
+        for sending in Campaign.objects.filter(trust=rwe):  # read once: the next readers share it
+            campaign_progress_shared(sending)
+        found = {}
+        for name, url in pages.items():
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            found[name] = [q["sql"] for q in captured.captured_queries]
+        return found
+
+    small = reads(campaign_with(3))
+    large = reads(campaign_with(300))
+    for name in small:
+        assert len(small[name]) == len(large[name]), name
+        on_deliveries = [sql for sql in large[name] if 'FROM "notices_delivery"' in sql]
+        assert not any("COUNT(" in sql or "GROUP BY" in sql for sql in on_deliveries), name
+        assert all("LIMIT" in sql for sql in on_deliveries), name  # the failures table: the first 100 only
