@@ -49,8 +49,8 @@ from notices.services.templates import (
 )
 from notices.views.message_templates import comms_trust_or_404, posted_data
 from trusts import clock
-from trusts.models import IndustrialAction, Role, Trust
-from trusts.scoping import trusts_with_role
+from trusts.models import IndustrialAction, Trust
+from trusts.scoping import trusts_notices_manageable
 from trusts.tabular import csv_safe
 
 PREVIEW_COUNT = 3
@@ -71,7 +71,7 @@ def _crumbs(trust: Trust, *extra: tuple[str, str]) -> list[dict[str, str]]:
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    trusts = list(trusts_with_role(request.user, Role.TRUST_COMMS).order_by("name"))
+    trusts = list(trusts_notices_manageable(request.user).order_by("name"))
     if not trusts:
         raise Http404("Messages are for trust communications staff.")
     if len(trusts) == 1:
@@ -346,7 +346,7 @@ def action_messages(request: HttpRequest, ods_code: str, slug: str) -> HttpRespo
 @login_required
 def action_messages_redirect(request: HttpRequest, slug: str) -> HttpResponse:
     """/messages/actions/<slug>/ for someone with one trust: that trust's page for the action."""
-    trusts = list(trusts_with_role(request.user, Role.TRUST_COMMS)[:2])
+    trusts = list(trusts_notices_manageable(request.user)[:2])
     if len(trusts) != 1:
         raise Http404("Choose the trust first.")
     return redirect("campaigns:action", trusts[0].ods_code, slug)

@@ -36,8 +36,8 @@ from notices.services.subscriptions import (
     subscription_unsubscribe,
 )
 from strikeops.public_cache import public_page
-from trusts.models import Role, Trust
-from trusts.scoping import get_scoped_trust_or_404, trusts_with_role
+from trusts.models import Trust
+from trusts.scoping import get_scoped_trust_or_404, trusts_notices_manageable
 
 PAGE_SIZE = 20
 
@@ -60,7 +60,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "notices/notice_list.html", {
         "filter_form": form, "page": page, "query": query.urlencode(),
-        "can_manage": request.user.is_authenticated and trusts_with_role(request.user, Role.TRUST_COMMS).exists(),
+        "can_manage": request.user.is_authenticated and trusts_notices_manageable(request.user).exists(),
     })
 
 
@@ -153,7 +153,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- Pages for the trust's communications staff -----------------------------------------------
 
 def _managed_trust(request: HttpRequest, ods_code: str) -> Trust:
-    return get_scoped_trust_or_404(trusts_with_role(request.user, Role.TRUST_COMMS), ods_code)
+    return get_scoped_trust_or_404(trusts_notices_manageable(request.user), ods_code)
 
 
 def _managed_notice(request: HttpRequest, ods_code: str, pk: int) -> Notice:
@@ -164,7 +164,7 @@ def _managed_notice(request: HttpRequest, ods_code: str, pk: int) -> Notice:
 
 @login_required
 def manage(request: HttpRequest) -> HttpResponse:
-    trusts = list(trusts_with_role(request.user, Role.TRUST_COMMS).order_by("name"))
+    trusts = list(trusts_notices_manageable(request.user).order_by("name"))
     if not trusts:
         raise Http404("You do not manage notices for any trust.")
     if len(trusts) == 1:

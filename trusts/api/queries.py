@@ -25,10 +25,9 @@ from trusts.api.views import (
     TRUST_PARAM,
     _parse_day,
     _return_queryset,
-    admin_trusts,
-    readable_trusts,
 )
 from trusts.models import QueryAnswer, QueryStatus, ReturnQuery
+from trusts.scoping import trusts_returns_editable, trusts_returns_readable
 from trusts.services.queries import query_answer
 from trusts.services.returns import ReturnConflict, ReturnError, ReturnLocked
 from trusts.services.sign_off import SignOffRefused, return_sign_off
@@ -91,7 +90,8 @@ class QueryListView(generics.ListAPIView):
         if status not in (*QueryStatus.values, "all"):
             raise ApiError(status_code=400, code="bad_request", message="status must be open, answered, closed or all",
                            fields={"status": ["Choose open, answered, closed or all"]})
-        queries = (ReturnQuery.objects.filter(daily_return__trust__in=readable_trusts(self.request.user).values("pk"))
+        readable = trusts_returns_readable(self.request.user).values("pk")
+        queries = (ReturnQuery.objects.filter(daily_return__trust__in=readable)
                    .select_related("daily_return__trust", "daily_return__action", "raised_by")
                    .order_by("raised_at", "pk"))
         return queries.filter(status=status) if status != "all" else queries
@@ -120,7 +120,7 @@ class QueryAnswerView(APIView):
                                                   "comment": "A typing error: 430, not 4,300"}, request_only=True)])
     def post(self, request: Request, pk: int) -> Response:
         query = get_object_or_404(ReturnQuery.objects.filter(
-            daily_return__trust__in=admin_trusts(request.user).values("pk")), pk=pk)
+            daily_return__trust__in=trusts_returns_editable(request.user).values("pk")), pk=pk)
         incoming = QueryAnswerSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
@@ -144,8 +144,8 @@ class ReturnSignOffView(APIView):
         examples=[OpenApiExample("Sign off version 2", value={"version": 2}, request_only=True)])
     def post(self, request: Request, ods_code: str, slug: str, day: str) -> Response:
         daily_return = _return_queryset().filter(
-            trust__in=admin_trusts(request.user).values("pk"), trust__ods_code=ods_code.upper(), action__slug=slug,
-            date=_parse_day(day)).first()
+            trust__in=trusts_returns_editable(request.user).values("pk"), trust__ods_code=ods_code.upper(),
+            action__slug=slug, date=_parse_day(day)).first()
         if daily_return is None:
             raise Http404("No such return in your organisations.")
         incoming = SignOffSerializer(data=request.data)

@@ -13,8 +13,8 @@ from typing import Any
 from django.db import transaction
 
 from trusts import clock
-from trusts.models import DailyReturn, ReturnStatus, Role, User
-from trusts.scoping import trusts_with_role
+from trusts.models import DailyReturn, ReturnStatus, User
+from trusts.scoping import trusts_returns_editable
 from trusts.services.audit import audit_record
 from trusts.services.returns import ReturnConflict, ReturnError, format_day
 
@@ -31,7 +31,7 @@ def sign_off_refusal(*, daily_return: DailyReturn, user: User) -> str | None:
         return "Only a submitted return can be signed off."
     if daily_return.signed_off_at is not None:
         return "This return has already been signed off."
-    if not trusts_with_role(user, Role.TRUST_ADMIN).filter(pk=daily_return.trust_id).exists():
+    if not trusts_returns_editable(user).filter(pk=daily_return.trust_id).exists():
         return "Only a trust administrator of this trust can sign its returns off."
     if daily_return.submitted_by_id == user.pk:
         return ("You submitted the figures now in this return, so a second person at your trust must sign it "

@@ -27,8 +27,8 @@ from trusts.forms_actions import (
     window_formset_class,
     window_initial,
 )
-from trusts.models import IndustrialAction, Membership, ReturnReopening, Role
-from trusts.scoping import is_manager, is_national_manager, trusts_visible_to_manager, trusts_with_role
+from trusts.models import IndustrialAction, Membership, ReturnReopening
+from trusts.scoping import is_manager, is_national_manager, trusts_returns_editable, trusts_visible_to_manager
 from trusts.selectors.completeness import completeness_by_day, missing_by_day
 from trusts.selectors.reminders import chase_days
 from trusts.services.actions import action_save
@@ -66,7 +66,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(actions, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "actions/action_list.html", {
         "actions": page, "page": page, "can_create": is_national_manager(request.user),
-        "return_trusts": trusts_with_role(request.user, Role.TRUST_ADMIN).order_by("name"),
+        "return_trusts": trusts_returns_editable(request.user).order_by("name"),
     })
 
 

@@ -32,7 +32,7 @@ from trusts.charts import Point, bar_chart, line_chart
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
 from trusts.forms_actions import PublishReleaseForm
 from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
-from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_readable
+from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_figures_readable
 from trusts.selectors.completeness import (
     NOT_SUBMITTED_TEXT,
     ReportStatus,
@@ -440,7 +440,7 @@ def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 @login_required
 def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse:
     """A trust's own figures: its administrators (and communications staff) and its managers."""
-    trust = get_scoped_trust_or_404(trusts_readable(request.user), ods_code)
+    trust = get_scoped_trust_or_404(trusts_figures_readable(request.user), ods_code)
     action = _action_or_404(slug)
     own = Trust.objects.filter(pk=trust.pk)
     days = daily_figures([action], own)[action.pk]

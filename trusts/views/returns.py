@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,12 +30,16 @@ from trusts.models import (
     QueryStatus,
     ReturnSource,
     ReturnStatus,
-    Role,
     StrikeDay,
     Trust,
 )
 from trusts.models.returns import FIGURE_FIELDS
-from trusts.scoping import get_scoped_trust_or_404, trusts_visible_to_manager, trusts_with_role
+from trusts.scoping import (
+    get_scoped_trust_or_404,
+    trusts_returns_editable,
+    trusts_returns_readable,
+    trusts_visible_to_manager,
+)
 from trusts.selectors.audit import return_loop_events
 from trusts.selectors.returns import (
     TAG_CLASSES,
@@ -94,22 +98,17 @@ def _change_rows(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
 
 # --- Scoping ---------------------------------------------------------------------------------------
 
-def _admin_trusts(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return trusts_with_role(request.user, Role.TRUST_ADMIN).select_related("icb__region").order_by("name")
-
-
-def _readable_trusts(request: HttpRequest):  # type: ignore[no-untyped-def]
-    admin = trusts_with_role(request.user, Role.TRUST_ADMIN).values("pk")
-    managed = trusts_visible_to_manager(request.user).values("pk")
-    return Trust.objects.filter(Q(pk__in=admin) | Q(pk__in=managed))
+def _admin_trusts(request: HttpRequest) -> QuerySet[Trust]:
+    return trusts_returns_editable(request.user).select_related("icb__region").order_by("name")
 
 
 class _Return:
     """The (trust, action, strike day) a page is about, scoped to the user, and its stored return."""
 
     def __init__(self, request: HttpRequest, ods_code: str, slug: str, day: str, *, edit: bool) -> None:
-        self.trust = get_scoped_trust_or_404(_admin_trusts(request) if edit else _readable_trusts(request), ods_code)
-        self.can_edit = trusts_with_role(request.user, Role.TRUST_ADMIN).filter(pk=self.trust.pk).exists()
+        scope = _admin_trusts(request) if edit else trusts_returns_readable(request.user)
+        self.trust = get_scoped_trust_or_404(scope, ods_code)
+        self.can_edit = trusts_returns_editable(request.user).filter(pk=self.trust.pk).exists()
         self.action = get_object_or_404(IndustrialAction, slug=slug)
         try:
             date = dt.date.fromisoformat(day)
