@@ -31,7 +31,8 @@ from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
 from trusts.forms_actions import PublishReleaseForm
-from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
+from trusts.forms_reports import MissingDayForm, TableFilterForm
+from trusts.models import ICB, IndustrialAction, Region, Release, Trust
 from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_figures_readable
 from trusts.selectors.completeness import (
     NOT_SUBMITTED_TEXT,
@@ -47,7 +48,6 @@ from trusts.selectors.loop import loop_context
 from trusts.selectors.reports import (
     METRIC_LABELS,
     RESCHEDULED_METRICS,
-    SORT_KEYS,
     DayFigures,
     Peak,
     RescheduledTotals,
@@ -144,34 +144,6 @@ TRUST_COLUMNS = [
 ICB_COLUMNS = [c for c in TRUST_COLUMNS if c[0] not in ("code", "icb", "days_reported", "status")]
 ICB_COLUMNS[0] = ("name", "ICB", False)
 ICB_COLUMNS.insert(1, ("region", "Region", False))
-
-
-class TableFilterForm(forms.Form):
-    """The query string of a report's tables. Anything unrecognised is ignored, never an error page."""
-
-    region = forms.ChoiceField(required=False, label="Region")
-    icb = forms.ChoiceField(required=False, label="Integrated care board")
-    trust_type = forms.ChoiceField(required=False, label="Trust type",
-                                   choices=[("", "All types"), *TrustType.choices])
-    reported = forms.ChoiceField(required=False, label="Returns", choices=[
-        ("", "All trusts"), ("missing", "Missing a return"), ("complete", "Every return sent")])
-    q = forms.CharField(required=False, max_length=100, label="Trust name or ODS code")
-    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORT_KEYS])
-    dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
-    icb_sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORT_KEYS])
-    icb_dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
-
-    def __init__(self, data: Any, *, regions: list[Region], icbs: list[ICB]) -> None:
-        super().__init__(data)
-        self.fields["region"].choices = [("", "All regions")] + [(r.code, r.name) for r in regions]
-        self.fields["icb"].choices = [("", "All ICBs")] + [(i.code, i.short_name) for i in icbs]
-
-    def value(self, name: str) -> str:
-        """The cleaned value, or empty where the field was invalid (a stale link, say)."""
-        if not self.is_bound:
-            return ""
-        self.is_valid()
-        return str(self.cleaned_data.get(name) or "") if name not in self.errors else ""
 
 
 def _filter_trusts(trusts: QuerySet[Trust] | None, form: TableFilterForm) -> QuerySet[Trust] | None:
@@ -454,10 +426,6 @@ def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse
     })
 
 
-class MissingDayForm(forms.Form):
-    date = forms.TypedChoiceField(coerce=dt.date.fromisoformat, label="Strike day")
-
-
 @login_required
 def missing(request: HttpRequest, slug: str) -> HttpResponse:
     """Trusts that owe a return for one strike day, with whom to contact, so they can be chased."""
@@ -466,14 +434,12 @@ def missing(request: HttpRequest, slug: str) -> HttpResponse:
     completeness = completeness_by_day(action, scope.trusts)
     choices = [(c.date.isoformat(), f"{c.date:%A} {c.date.day} {c.date:%B %Y} ({c.missing} missing)")
                for c in completeness]
-    form = MissingDayForm(request.GET or None)
-    form.fields["date"].choices = choices
+    form = MissingDayForm(request.GET or None, choices=choices)
     chosen = form.cleaned_data["date"] if form.is_valid() else next(
         (c.date for c in completeness if c.missing), completeness[0].date if completeness else None)
     if chosen is None:
         raise Http404("This action has no strike days.")
-    form = MissingDayForm(initial={"date": chosen.isoformat()})
-    form.fields["date"].choices = choices
+    form = MissingDayForm(initial={"date": chosen.isoformat()}, choices=choices)
     return render(request, "reports/missing.html", {
         "scope": scope, "action": action, "form": None, "day_form": form, "chosen": chosen,
         "completeness": completeness, "trusts": list(missing_trusts(action, chosen, scope.trusts)),
