@@ -65,6 +65,7 @@ from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_key
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
 from strikeops.redaction import scrub
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, Trust
 from trusts.services.audit import audit_record
 
@@ -219,7 +220,7 @@ def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None
             campaign.scheduled_for = send_at
             campaign.save(update_fields=["status", "scheduled_for"])
             audit_record(event="campaign.scheduled", actor=user, trust=campaign.trust, target=campaign,
-                         request=request, summary=f"Campaign scheduled for {send_at:%d %B %Y %H:%M}",
+                         request=request, summary=f"Campaign scheduled for {formatted(send_at, 'date_time')}",
                          details={"scheduled_for": send_at.isoformat(), "recipients": campaign.recipient_count})
         else:
             _begin_sending(campaign, now)

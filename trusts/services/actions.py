@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, StaffGroup, StrikeDay, Trust, Union, User, WalkoutWindow
 from trusts.services.audit import audit_record
 from trusts.strike_calendar import LONDON, default_hard_close, return_deadline, strike_days
@@ -29,16 +30,6 @@ NAME_MAX = IndustrialAction._meta.get_field("name").max_length
 Window = tuple[dt.datetime, dt.datetime]
 
 
-def format_local(value: dt.datetime) -> str:
-    """'07:00 on 11 April 2023' in UK time, as messages show times."""
-    local = value.astimezone(LONDON)
-    return f"{local:%H:%M} on {local.day} {local:%B %Y}"
-
-
-def format_day(value: dt.date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
 def _validate_windows(windows: list[Window]) -> list[str]:
     """Every problem with the walkout windows, in the words the form and the import show."""
     if not windows:
@@ -49,14 +40,16 @@ def _validate_windows(windows: list[Window]) -> list[str]:
             raise ValueError("walkout window times must be timezone-aware")
         if end <= start:
             problems.append(f"Walkout window {number} must end after it starts "
-                            f"(it starts at {format_local(start)} and ends at {format_local(end)})")
+                            f"(it starts at {formatted(start, 'time_on_date')} and ends at "
+                            f"{formatted(end, 'time_on_date')})")
     if problems:
         return problems
     ordered = sorted(windows)
     for (start_a, end_a), (start_b, _end_b) in itertools.pairwise(ordered):
         if start_b < end_a:
-            problems.append(f"Walkout windows must not overlap: the window from {format_local(start_b)} "
-                            f"starts before the window from {format_local(start_a)} ends at {format_local(end_a)}")
+            problems.append(f"Walkout windows must not overlap: the window from "
+                            f"{formatted(start_b, 'time_on_date')} starts before the window from "
+                            f"{formatted(start_a, 'time_on_date')} ends at {formatted(end_a, 'time_on_date')}")
     if problems:
         return problems
     try:
@@ -68,7 +61,7 @@ def _validate_windows(windows: list[Window]) -> list[str]:
         for start, end in ordered:
             for day in strike_days([(start, end)]):
                 labels[day.date] = labels.get(day.date, 0) + 1
-        clashes = ", ".join(format_day(d) for d, n in sorted(labels.items()) if n > 1)
+        clashes = ", ".join(formatted(d, "date") for d, n in sorted(labels.items()) if n > 1)
         problems.append(f"Two walkout windows would each start a strike day on {clashes}; "
                         "join them into one window or move one of them")
     return problems
@@ -116,7 +109,7 @@ def action_validate(
     if hard_close is not None and "windows" not in errors:
         last_day = strike_days(sorted(windows))[-1].date
         if hard_close < last_day:
-            add("hard_close", f"The hard close must be on or after the last strike day, {format_day(last_day)}")
+            add("hard_close", f"The hard close must be on or after the last strike day, {formatted(last_day, 'date')}")
     return errors
 
 
@@ -131,7 +124,7 @@ def _rebuild_strike_days(action: IndustrialAction, windows: list[Window]) -> lis
             StrikeDay.objects.filter(pk__in=[d.pk for d in to_drop])
             .annotate(n=Count("returns")).filter(n__gt=0).order_by("date").values_list("date", "n")
         )
-        blocked = [f"{format_day(date)} ({n} return{'s' if n != 1 else ''})" for date, n in with_returns]
+        blocked = [f"{formatted(date, 'date')} ({n} return{'s' if n != 1 else ''})" for date, n in with_returns]
         if blocked:
             raise ValidationError({"windows": [
                 "These walkout windows would remove strike days that already have returns: "

@@ -13,14 +13,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import DailyReturn, QueryAnswer, QueryStatus, ReturnQuery, ReturnSource, ReturnStatus, User
 from trusts.models.returns import FIGURE_FIELDS
 from trusts.services.audit import audit_record
-from trusts.services.returns import FIGURE_LABELS, format_day, parse_count, return_submit
+from trusts.services.returns import FIGURE_LABELS, parse_count, return_submit
 
 
 def _where(daily_return: DailyReturn) -> str:
-    return (f"{daily_return.trust.ods_code} return for {format_day(daily_return.date)} "
+    return (f"{daily_return.trust.ods_code} return for {formatted(daily_return.date, 'date')} "
             f"({daily_return.action.name})")
 
 

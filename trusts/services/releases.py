@@ -13,6 +13,7 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, Release, ReturnRevision, Trust, User
 from trusts.models.returns import RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.scoping import is_national_manager
@@ -46,8 +47,8 @@ class ReleaseRefused(Exception):
 class CoverageBelowThreshold(ReleaseRefused):
     def __init__(self, days: Sequence[DayCompleteness], threshold: int) -> None:
         self.days, self.threshold = list(days), threshold
-        listed = "; ".join(f"{d.date:%-d %B %Y}: {d.received:,} of {d.expected:,} returns ({d.percent_received}%)"
-                           for d in self.days)
+        listed = "; ".join(f"{formatted(d.date, 'date')}: {d.received:,} of {d.expected:,} returns "
+                           f"({d.percent_received}%)" for d in self.days)
         super().__init__(f"Coverage is below {threshold}% on {len(self.days)} strike day"
                          f"{'' if len(self.days) == 1 else 's'} ({listed}). Publish anyway only with a reason.")
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, ReturnReopening, Trust, User
 from trusts.selectors.completeness import trust_administrators
 from trusts.services.audit import audit_record
@@ -53,7 +54,7 @@ def returns_reopen(
         errors["reason"] = ["Enter why the returns are being reopened"]
     locks_at = action.locks_at
     if locks_at is None or locks_at > now:
-        when = f" (they lock at the end of {action.hard_close.day} {action.hard_close:%B %Y})" \
+        when = f" (they lock at the end of {formatted(action.hard_close, 'date')})" \
             if action.hard_close else ""
         errors.setdefault("__all__", []).append(f"Returns for {action.name} are not locked yet{when}, "
                                                 "so there is nothing to reopen")
@@ -69,7 +70,7 @@ def returns_reopen(
         if current is not None:
             raise ValidationError({"__all__": [
                 f"{trust.name}'s returns are already reopened until "
-                f"{current.closes_at.astimezone(LONDON):%H:%M on %-d %B %Y}; close that reopening first"]})
+                f"{formatted(current.closes_at, 'time_on_date')}; close that reopening first"]})
         reopening = ReturnReopening.objects.create(action=action, trust=trust, reopened_by=user, reason=reason,
                                                    closes_at=closes_at)
         audit_record(event="returns.reopened",
@@ -90,7 +91,7 @@ def returns_reopen(
 def reopening_banner_text(reopening: ReturnReopening) -> str:
     """What the trust's pages and its email say about a reopening in force."""
     return (f"Your returns for {reopening.action.name} are reopened until "
-            f"{reopening.closes_at.astimezone(LONDON):%H:%M on %A %-d %B %Y}, so you can correct them.")
+            f"{formatted(reopening.closes_at, 'time_on_day')}, so you can correct them.")
 
 
 def reopening_notify(*, reopening_id: int, now: dt.datetime | None = None) -> int:

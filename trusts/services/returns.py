@@ -28,6 +28,7 @@ from django.db.models import Aggregate, F, FloatField
 from django.utils import timezone
 
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import (
     DailyReturn,
     IndustrialAction,
@@ -47,7 +48,6 @@ from trusts.models.returns import (
     WORKFORCE_FIELDS,
 )
 from trusts.services.audit import audit_record
-from trusts.strike_calendar import LONDON
 
 # Each rescheduled count that has a planned denominator.
 PLANNED_FOR = {"elective_rescheduled": "elective_planned", "outpatient_rescheduled": "outpatient_planned"}
@@ -64,22 +64,6 @@ TRACKED_FIELDS = (*FIGURE_FIELDS, "is_nil", "warning_comment")
 
 def format_count(value: int | float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
-def format_day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def format_time(moment: dt.datetime) -> str:
-    """'11am on Thursday 13 April 2023', as NHS.UK writes times."""
-    local = moment.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    clock_text = f"{hour}{local:%p}".lower() if local.minute == 0 else f"{hour}:{local:%M}{local:%p}".lower()
-    if (local.hour, local.minute) == (0, 0):
-        clock_text = "midnight"
-    elif (local.hour, local.minute) == (12, 0):
-        clock_text = "midday"
-    return f"{clock_text} on {local:%A} {format_day(local.date())}"
 
 
 # --- Errors --------------------------------------------------------------------------------------
@@ -144,7 +128,8 @@ class ReturnConflict(ReturnError):
 
 class ReasonRequired(ReturnError):
     def __init__(self, deadline: dt.datetime) -> None:
-        super().__init__(f"Enter a reason for the change: the deadline for this return was {format_time(deadline)}")
+        super().__init__("Enter a reason for the change: the deadline for this return was "
+                         f"{formatted(deadline, 'moment')}")
         self.deadline = deadline
 
 
@@ -297,7 +282,7 @@ def earlier_medians(wanted: Mapping[int, Iterable[dt.date]]) -> dict[tuple[int, 
     latest = max(days[-1] for days in dates_by_trust.values())
     history = (DailyReturn.objects
                .filter(trust_id__in=list(dates_by_trust), status=ReturnStatus.SUBMITTED, date__lt=latest)
-               .order_by("trust_id", "date")
+               .order_by("trust_id", 'date')
                .values_list("trust_id", "date", *MEDIAN_FIELDS))
     return medians_from_history(dates_by_trust, history.iterator(chunk_size=5000))
 
@@ -365,16 +350,16 @@ def lock_reason_for(
     *, action: IndustrialAction, trust: Trust, strike_day: StrikeDay, now: dt.datetime,
 ) -> str | None:
     if now < strike_day.starts_at:
-        return (f"You cannot enter the return for {format_day(strike_day.date)} yet: the strike day begins at "
-                f"{format_time(strike_day.starts_at)}.")
+        return (f"You cannot enter the return for {formatted(strike_day.date, 'date')} yet: the strike day begins at "
+                f"{formatted(strike_day.starts_at, 'moment')}.")
     locks_at = action.locks_at
     if locks_at is None or now < locks_at or _open_reopening(action, trust, now):
         return None
-    reason = (f"Returns for {action.name} are locked: the action hard-closed at {format_time(locks_at)}.")
+    reason = (f"Returns for {action.name} are locked: the action hard-closed at {formatted(locks_at, 'moment')}.")
     last = ReturnReopening.objects.filter(action=action, trust=trust).order_by("-reopened_at").first()
     if last is not None:
         ended = last.closed_early_at or last.closes_at
-        reason += f" They were reopened for {trust.name} until {format_time(ended)}; that reopening has ended."
+        reason += f" They were reopened for {trust.name} until {formatted(ended, 'moment')}; that reopening has ended."
     return reason + " Ask NHS England to reopen your trust's returns if a figure must change."
 
 
@@ -385,7 +370,7 @@ def return_lock_reason(
     now = now or clock.now()
     strike_day = StrikeDay.objects.filter(action=action, date=day).first()
     if strike_day is None:
-        return f"{format_day(day)} is not a strike day of {action.name}."
+        return f"{formatted(day, 'date')} is not a strike day of {action.name}."
     return lock_reason_for(action=action, trust=trust, strike_day=strike_day, now=now)
 
 
@@ -410,10 +395,10 @@ def return_check(
         affected = action_affects(action, trust)
     errors: dict[str, str] = {}
     if strike_day is None:
-        errors["date"] = f"{format_day(day)} is not a strike day of {action.name}"
+        errors["date"] = f"{formatted(day, 'date')} is not a strike day of {action.name}"
     elif now < strike_day.starts_at:
-        errors["date"] = (f"The strike day {format_day(day)} has not begun: you can enter its return from "
-                          f"{format_time(strike_day.starts_at)}")
+        errors["date"] = (f"The strike day {formatted(day, 'date')} has not begun: you can enter its return from "
+                          f"{formatted(strike_day.starts_at, 'moment')}")
     field_errors, values = check_figures(figures=figures, affected=affected, complete=complete)
     errors.update(field_errors)
     warnings: dict[str, str] = {}
@@ -439,7 +424,8 @@ def _strike_day_or_invalid(action: IndustrialAction, trust: Trust, day: dt.date,
                            known: StrikeDay | None = None) -> StrikeDay:
     strike_day = _strike_day(action, day, known=known)
     if strike_day is None:
-        raise ReturnInvalid(ReturnCheck(errors={"date": f"{format_day(day)} is not a strike day of {action.name}"},
+        not_a_strike_day = f"{formatted(day, 'date')} is not a strike day of {action.name}"
+        raise ReturnInvalid(ReturnCheck(errors={"date": not_a_strike_day},
                                         warnings={}, figures={}, affected=action_affects(action, trust)))
     return strike_day
 
@@ -488,7 +474,7 @@ def _write(existing: DailyReturn, values: dict[str, Any]) -> DailyReturn:
 
 
 def _summary(trust: Trust, action: IndustrialAction, day: dt.date, what: str) -> str:
-    return f"{trust.ods_code} return for {format_day(day)} ({action.name}) {what}"
+    return f"{trust.ods_code} return for {formatted(day, 'date')} ({action.name}) {what}"
 
 
 def return_save_draft(

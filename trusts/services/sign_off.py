@@ -13,10 +13,11 @@ from typing import Any
 from django.db import transaction
 
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import DailyReturn, ReturnStatus, User
 from trusts.scoping import trusts_returns_editable
 from trusts.services.audit import audit_record
-from trusts.services.returns import ReturnConflict, ReturnError, format_day
+from trusts.services.returns import ReturnConflict, ReturnError
 
 
 class SignOffRefused(ReturnError):
@@ -56,7 +57,7 @@ def return_sign_off(*, daily_return: DailyReturn, user: User, expected_version: 
             signed_off_at=now, signed_off_by=user, updated_at=now)
         current.signed_off_at, current.signed_off_by = now, user
         audit_record(event="return.signed_off", actor=user, trust=current.trust, target=current, request=request,
-                     summary=(f"{current.trust.ods_code} return for {format_day(current.date)} "
+                     summary=(f"{current.trust.ods_code} return for {formatted(current.date, 'date')} "
                               f"({current.action.name}) signed off"),
                      details={"action": current.action.slug, "date": current.date.isoformat(),
                               "version": current.version, "submitted_by": current.submitted_by_id})

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from trusts.dates import formatted
 from trusts.forms_actions import (
     BLANK_WINDOW_ROWS,
     ActionForm,
@@ -183,7 +184,7 @@ def action_reopen(request: HttpRequest, slug: str) -> HttpResponse:
                     form.add_error(target, message)
         else:
             messages.success(request, f"{reopening.trust.name}'s returns for {action.name} are reopened until "
-                                      f"{timezone.localtime(reopening.closes_at):%H:%M on %-d %B %Y}.")
+                                      f"{formatted(reopening.closes_at, 'time_on_date')}.")
             return redirect("actions:detail", slug=action.slug)
     return render(request, "actions/reopen.html", {"action": action, "form": form})
 

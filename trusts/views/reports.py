@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods
 from strikeops.public_cache import public_page
 from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
+from trusts.dates import formatted
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
 from trusts.forms_actions import PublishReleaseForm
 from trusts.forms_reports import MissingDayForm, TableFilterForm
@@ -116,13 +117,9 @@ def _action_or_404(slug: str) -> IndustrialAction:
     return action
 
 
-def _day_label(date: dt.date) -> str:
-    return f"{date:%a} {date.day} {date:%b}"
-
-
 def _charts(prefix: str, days: list[DayFigures], where: str) -> dict[str, Any]:
-    rescheduled = [Point(_day_label(d.date), d.figures.stated["total_rescheduled"]) for d in days]
-    absent = [Point(_day_label(d.date), d.figures.stated["staff_absent"]) for d in days]
+    rescheduled = [Point(formatted(d.date, "short_day_no_year"), d.figures.stated["total_rescheduled"]) for d in days]
+    absent = [Point(formatted(d.date, "short_day_no_year"), d.figures.stated["staff_absent"]) for d in days]
     return {
         "rescheduled_chart": bar_chart(f"{prefix}-rescheduled", f"Appointments and procedures rescheduled per "
                                        f"strike day, {where}", rescheduled, "rescheduled"),
@@ -216,7 +213,8 @@ def _figure_cells(totals: RescheduledTotals, peak: Peak, *, reported: bool = Tru
     values = [f"{value:,}" for value in (
         totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
         totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)]
-    values.append(f"{peak.staff_absent:,} ({peak.date.day} {peak.date:%b})" if peak.date else f"{peak.staff_absent:,}")
+    values.append(f"{peak.staff_absent:,} ({formatted(peak.date, 'short_day_month')})" if peak.date
+                  else f"{peak.staff_absent:,}")
     return mark_safe("".join(  # noqa: S308  # nosec B308 B703 # integers and dates only, formatted above
         f'<td class="{NUMERIC_CELL_CLASS}">{value}</td>' for value in values))
 
@@ -432,7 +430,7 @@ def missing(request: HttpRequest, slug: str) -> HttpResponse:
     scope = _manager_scope(request)
     action = _action_or_404(slug)
     completeness = completeness_by_day(action, scope.trusts)
-    choices = [(c.date.isoformat(), f"{c.date:%A} {c.date.day} {c.date:%B %Y} ({c.missing} missing)")
+    choices = [(c.date.isoformat(), f"{formatted(c.date, 'day')} ({c.missing} missing)")
                for c in completeness]
     form = MissingDayForm(request.GET or None, choices=choices)
     chosen = form.cleaned_data["date"] if form.is_valid() else next(
@@ -586,7 +584,7 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     release = _release_or_404(slug, number)
     figures = {**release.figures, "trusts": [_stated_trust(a) for a in release.figures.get("trusts", [])]}
     national_days = figures["national"]["days"]
-    labels = [_day_label(dt.date.fromisoformat(d["date"])) for d in national_days]
+    labels = [formatted(dt.date.fromisoformat(d["date"]), "short_day_no_year") for d in national_days]
     rescheduled = [Point(label, reported(d["total_rescheduled"], d["returns_received"]))
                    for label, d in zip(labels, national_days, strict=True)]
     absent = [Point(label, reported(d["staff_absent"], d["returns_received"]))

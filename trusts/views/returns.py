@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from trusts import clock
+from trusts.dates import formatted
 from trusts.forms_returns import ReturnForm, ReturnsUploadForm
 from trusts.models import (
     DailyReturn,
@@ -58,7 +59,6 @@ from trusts.services.returns import (
     ReturnLocked,
     WarningsNeedComment,
     action_affects,
-    format_time,
     lock_reason_for,
     nil_figures,
     return_check,
@@ -202,7 +202,7 @@ def return_detail(request: HttpRequest, ods_code: str, slug: str, day: str) -> H
     sign_off_refusal_text = (sign_off_refusal(daily_return=saved, user=request.user)
                              if saved is not None and ret.can_edit else None)
     return render(request, "returns/detail.html", ret.context(
-        status=status, tag_class=TAG_CLASSES[status], deadline_text=format_time(ret.strike_day.deadline),
+        status=status, tag_class=TAG_CLASSES[status], deadline_text=formatted(ret.strike_day.deadline, "moment"),
         lock_reason=lock if ret.can_edit else None, rows=rows, history=history,
         editable=ret.can_edit and lock is None, queries=queries, can_manage=can_manage,
         loop_history=return_loop_events(saved) if saved else [],
@@ -244,7 +244,7 @@ def return_edit(request: HttpRequest, ods_code: str, slug: str, day: str) -> Htt
                 return _render_conflict(request, ret, conflict)
             else:
                 request.session.pop(ret.session_key, None)
-                messages.success(request, f"Draft saved for {ret.day.day} {ret.day:%B %Y}. It has not been "
+                messages.success(request, f"Draft saved for {formatted(ret.day, 'date')}. It has not been "
                                           "submitted yet.")
                 return redirect("returns:dashboard")
         else:

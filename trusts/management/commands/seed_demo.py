@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from trusts.dates import formatted
 from trusts.models import Membership, Region, Role, Trust, User
 
 DEMO_USERS = [
@@ -80,8 +81,8 @@ def seed_demo_actions(stdout) -> None:  # type: ignore[no-untyped-def]
         # Seeded on an earlier day and returns were entered since: keep it rather than lose them.
         stdout.write(f"Kept the demo current action as it was: {' '.join(error.messages)}")
         return
-    stdout.write(f"Demo current action: {action.name}, strike days {action.first_day:%-d %B} to "
-                 f"{action.last_day:%-d %B %Y} (/actions/{action.slug}/).")
+    stdout.write(f"Demo current action: {action.name}, strike days {formatted(action.first_day, 'day_month')} to "
+                 f"{formatted(action.last_day, 'date')} (/actions/{action.slug}/).")
 
 
 def seed_demo_returns(stdout) -> None:  # type: ignore[no-untyped-def]
