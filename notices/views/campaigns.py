@@ -48,6 +48,7 @@ from notices.services.templates import (
     trust_values,
 )
 from notices.views.message_templates import comms_trust_or_404, posted_data
+from strikeops.errors import show_as_message, show_on_form
 from trusts import clock
 from trusts.models import IndustrialAction, Trust
 from trusts.scoping import trusts_notices_manageable
@@ -216,7 +217,7 @@ def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
                 campaign = delivery_service.campaign_start(campaign=campaign, user=request.user,
                                                            send_at=form.cleaned_data["send_at"], request=request)
             except delivery_service.CampaignError as error:
-                form.add_error(None, str(error))
+                show_on_form(form, error)
             else:
                 messages.success(request, f"{campaign.recipient_count:,} messages scheduled"
                                  if campaign.status == CampaignStatus.SCHEDULED
@@ -320,7 +321,7 @@ def campaign_cancel(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
         try:
             delivery_service.campaign_cancel(campaign=campaign, user=request.user, request=request)
         except delivery_service.CampaignError as error:
-            messages.info(request, str(error))
+            show_as_message(request, error)
         else:
             messages.success(request, "Campaign cancelled: no more messages will be sent")
         return redirect("campaigns:campaign", trust.ods_code, campaign.pk)

@@ -35,6 +35,7 @@ from notices.services.subscriptions import (
     subscription_request,
     subscription_unsubscribe,
 )
+from strikeops.errors import show_as_message, show_on_form
 from strikeops.public_cache import public_page
 from trusts.models import Trust
 from trusts.scoping import get_scoped_trust_or_404, trusts_notices_manageable
@@ -232,7 +233,7 @@ def edit(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
                                   what_to_do=form.cleaned_data["what_to_do"],
                                   change_note=form.cleaned_data.get("change_note", ""), request=request)
                 except NoticeError as exc:
-                    form.add_error(exc.field, exc.message)
+                    show_on_form(form, exc)
                 else:
                     messages.success(request, "Update published." if form.is_update else "Draft saved.")
                     return redirect("notices:manage_notice", trust.ods_code, notice.pk)
@@ -262,7 +263,7 @@ def publish(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
     try:
         notice_publish(notice=notice, user=request.user, request=request)
     except NoticeError as exc:
-        messages.error(request, exc.message)
+        show_as_message(request, exc)
     else:
         messages.success(request, "Notice published. Subscribers are being emailed.")
     return redirect("notices:manage_notice", notice.trust.ods_code, notice.pk)
@@ -279,7 +280,7 @@ def withdraw(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
         try:
             notice_withdraw(notice=notice, user=request.user, reason=form.cleaned_data["reason"], request=request)
         except NoticeError as exc:
-            form.add_error(exc.field, exc.message)
+            show_on_form(form, exc)
         else:
             messages.success(request, "Notice withdrawn. Its page now shows your reason.")
             return redirect("notices:manage_notice", notice.trust.ods_code, notice.pk)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -29,8 +28,7 @@ from trusts.api.views import (
 from trusts.models import QueryAnswer, QueryStatus, ReturnQuery
 from trusts.scoping import trusts_returns_editable, trusts_returns_readable
 from trusts.services.queries import query_answer
-from trusts.services.returns import ReturnConflict, ReturnError, ReturnLocked
-from trusts.services.sign_off import SignOffRefused, return_sign_off
+from trusts.services.sign_off import return_sign_off
 
 
 class QuerySerializer(serializers.ModelSerializer):
@@ -60,20 +58,6 @@ class QueryAnswerSerializer(serializers.Serializer):
 
 class SignOffSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="The version of the return you are signing off.")
-
-
-def _refused(error: Exception) -> ApiError:
-    if isinstance(error, ValidationError):
-        fields = {("non_field_errors" if k == "__all__" else k): v for k, v in error.message_dict.items()}
-        return ApiError(status_code=422, code="invalid", message="; ".join(error.messages), fields=fields)
-    if isinstance(error, ReturnLocked):
-        return ApiError(status_code=423, code="locked", message=error.reason, lock_reason=error.reason)
-    if isinstance(error, ReturnConflict):
-        current = error.current
-        return ApiError(status_code=409, code="conflict", message=error.message,
-                        current_version=current.version if current else 0)
-    assert isinstance(error, ReturnError)
-    return ApiError(status_code=422, code="refused", message=error.message)
 
 
 @extend_schema(tags=["Queries"])
@@ -124,11 +108,9 @@ class QueryAnswerView(APIView):
         incoming = QueryAnswerSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        try:
-            answered = query_answer(query=query, user=request.user, answer=data["answer"], comment=data["comment"],
-                                    new_value=data.get("new_value"), request=request._request)
-        except (ValidationError, ReturnError) as error:
-            raise _refused(error) from None
+        # A refusal (QueryRefused, or the return's own rules on a revision) is answered by the exception handler.
+        answered = query_answer(query=query, user=request.user, answer=data["answer"], comment=data["comment"],
+                                new_value=data.get("new_value"), request=request._request)
         return Response(QuerySerializer(ReturnQuery.objects.select_related(
             "daily_return__trust", "daily_return__action", "raised_by").get(pk=answered.pk)).data)
 
@@ -150,10 +132,7 @@ class ReturnSignOffView(APIView):
             raise Http404("No such return in your organisations.")
         incoming = SignOffSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            return_sign_off(daily_return=daily_return, user=request.user,
-                            expected_version=incoming.validated_data["version"], request=request._request)
-        except (SignOffRefused, ReturnError) as error:
-            raise _refused(error) from None
+        return_sign_off(daily_return=daily_return, user=request.user,
+                        expected_version=incoming.validated_data["version"], request=request._request)
         return Response(ReturnSerializer(_return_queryset().get(pk=daily_return.pk)).data)
 

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from strikeops.public_cache import PublicAPIMixin
 from trusts import clock
 from trusts.api import examples as ex
-from trusts.api.errors import ApiError, check_fields, check_warnings, error_json
+from trusts.api.errors import error_json
 from trusts.api.serializers import (
     ActionDetailSerializer,
     ActionSerializer,
@@ -51,12 +51,6 @@ from trusts.models import (
 from trusts.models.returns import FIGURE_FIELDS
 from trusts.scoping import get_scoped_trust_or_404, trusts_returns_editable, trusts_returns_readable
 from trusts.services.returns import (
-    ReasonRequired,
-    ReturnAlreadySubmitted,
-    ReturnConflict,
-    ReturnInvalid,
-    ReturnLocked,
-    WarningsNeedComment,
     lock_reason_for,
     return_save_draft,
     return_submit,
@@ -143,36 +137,16 @@ def save_return(
     *, request: Request, trust: Trust, action: IndustrialAction, day: dt.date, data: dict[str, Any],
     expected_version: int, strike_day: StrikeDay | None = None,
 ) -> DailyReturn:
-    """The web's own services, with their refusals as API errors. Nothing is saved when they refuse."""
+    """The web's own services; their refusals (ReturnError) are answered by the exception handler
+    (trusts/api/errors.py) with each one's status and code. Nothing is saved when they refuse."""
     figures = {name: data.get(name) for name in FIGURE_FIELDS}
-    try:
-        if data["draft"]:
-            return return_save_draft(action=action, trust=trust, day=day, figures=figures, user=request.user,
-                                     source=ReturnSource.API, expected_version=expected_version)
-        return return_submit(action=action, trust=trust, day=day, figures=figures, user=request.user,
-                             source=ReturnSource.API, reason=data["reason"], warning_comment=data["warning_comment"],
-                             nil=data["nil"], expected_version=expected_version, request=request._request,
-                             strike_day=strike_day)
-    except ReturnLocked as locked:
-        raise ApiError(status_code=423, code="locked", message=locked.reason, lock_reason=locked.reason) from None
-    except ReturnConflict as conflict:
-        current = conflict.current
-        raise ApiError(status_code=409, code="conflict", message=conflict.message,
-                       current_version=current.version if current else 0, changes=conflict.changes,
-                       current=ReturnSerializer(_return_queryset().get(pk=current.pk)).data if current else None,
-                       ) from None
-    except ReturnInvalid as invalid:
-        raise ApiError(status_code=422, code="invalid", message=invalid.message,
-                       fields=check_fields(invalid.check)) from None
-    except WarningsNeedComment as need:
-        raise ApiError(status_code=422, code="warnings", message=need.message, warnings=check_warnings(need.check),
-                       fields={"warning_comment": ["Enter a comment to say why the unusual figures are right"]},
-                       ) from None
-    except ReasonRequired as required:
-        raise ApiError(status_code=422, code="reason_required", message=required.message,
-                       fields={"reason": [required.message]}) from None
-    except ReturnAlreadySubmitted as submitted:
-        raise ApiError(status_code=409, code="already_submitted", message=submitted.message) from None
+    if data["draft"]:
+        return return_save_draft(action=action, trust=trust, day=day, figures=figures, user=request.user,
+                                 source=ReturnSource.API, expected_version=expected_version)
+    return return_submit(action=action, trust=trust, day=day, figures=figures, user=request.user,
+                         source=ReturnSource.API, reason=data["reason"], warning_comment=data["warning_comment"],
+                         nil=data["nil"], expected_version=expected_version, request=request._request,
+                         strike_day=strike_day)
 
 
 LIST_PARAMS = [

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 
+from strikeops.errors import ServiceError
 from trusts.dates import formatted
 from trusts.models import IndustrialAction, StaffGroup, StrikeDay, Trust, Union, User, WalkoutWindow
 from trusts.services.audit import audit_record
@@ -28,6 +28,10 @@ SLUG_MAX = IndustrialAction._meta.get_field("slug").max_length
 NAME_MAX = IndustrialAction._meta.get_field("name").max_length
 
 Window = tuple[dt.datetime, dt.datetime]
+
+
+class ActionInvalid(ServiceError):
+    """An industrial action that breaks a rule; `errors` says which, by field."""
 
 
 def _validate_windows(windows: list[Window]) -> list[str]:
@@ -126,7 +130,7 @@ def _rebuild_strike_days(action: IndustrialAction, windows: list[Window]) -> lis
         )
         blocked = [f"{formatted(date, 'date')} ({n} return{'s' if n != 1 else ''})" for date, n in with_returns]
         if blocked:
-            raise ValidationError({"windows": [
+            raise ActionInvalid(errors={"windows": [
                 "These walkout windows would remove strike days that already have returns: "
                 + "; ".join(blocked) + ". Keep those days in a walkout window."
             ]})
@@ -158,7 +162,7 @@ def action_save(
     user: User | None,
     requires_sign_off: bool | None = None,
 ) -> IndustrialAction:
-    """Create an action (action=None) or change one. Raises ValidationError({field: [...]}) and saves
+    """Create an action (action=None) or change one. Raises ActionInvalid (messages by field) and saves
     nothing when a rule is broken. hard_close=None means the default: five working days after the
     last strike day. requires_sign_off=None keeps the action's setting (off for a new action)."""
     unions = list(dict.fromkeys(unions))  # keep the order given, drop repeats
@@ -166,7 +170,7 @@ def action_save(
     errors = action_validate(action=action, slug=slug, name=name, staff_group=staff_group, unions=unions,
                              windows=windows, hard_close=hard_close)
     if errors:
-        raise ValidationError(errors)
+        raise ActionInvalid(errors=errors)
     affected = list(affected)
     with transaction.atomic():
         creating = action is None
@@ -346,7 +350,7 @@ def actions_import(*, rows: Iterable[Row], user: User | None = None) -> ActionIm
             try:
                 with transaction.atomic():
                     action_save(action=existing, user=user, **values)
-            except ValidationError as exc:
+            except ActionInvalid as exc:
                 for field, messages in exc.message_dict.items():
                     errors.extend(RowError(line, m, _FIELD_COLUMNS.get(field, "")) for m in messages)
                 continue

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
+from strikeops.errors import ServiceError
 from trusts import clock
 from trusts.dates import formatted
 from trusts.models import IndustrialAction, Release, ReturnRevision, Trust, User
@@ -40,7 +41,7 @@ from trusts.services.audit import audit_record
 RETURN_FIGURES = (*WORKFORCE_FIELDS, *RESCHEDULED_FIELDS)
 
 
-class ReleaseRefused(Exception):
+class ReleaseRefused(ServiceError):
     """Publishing was refused: nothing was published. The message says why, in a manager's words."""
 
 

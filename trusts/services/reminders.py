@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from strikeops.errors import ServiceError
 from strikeops.redaction import send_failure_reason
 from trusts.dates import formatted
 from trusts.models import (
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 RESEND_AFTER = dt.timedelta(minutes=10)
 
 
-class ReminderError(ValueError):
+class ReminderError(ServiceError):
     """A manager's reminder that cannot be sent; the message says why, in words for the page."""
 
 

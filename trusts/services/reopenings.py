@@ -9,12 +9,12 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from strikeops.errors import ServiceError
 from trusts.dates import formatted
 from trusts.models import IndustrialAction, ReturnReopening, Trust, User
 from trusts.selectors.completeness import trust_administrators
@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 REOPEN_WORKING_DAYS = 2
 
+
+
+class ReopeningRefused(ServiceError):
+    """Returns that cannot be reopened (or a reopening that cannot be closed); the message says why."""
 
 def default_reopening_closes_at(now: dt.datetime) -> dt.datetime:
     """The end of the second working day from now (today counts as day 0)."""
@@ -46,7 +50,7 @@ def returns_reopen(
     now: dt.datetime | None = None,
 ) -> ReturnReopening:
     """Let one trust correct its returns for a locked action until closes_at.
-    The caller has checked that the user manages the trust. Raises ValidationError({field: [...]})."""
+    The caller has checked that the user manages the trust. Raises ReopeningRefused (messages by field)."""
     now = now or timezone.now()
     reason = reason.strip()
     errors: dict[str, list[str]] = {}
@@ -62,13 +66,13 @@ def returns_reopen(
     if closes_at <= now:
         errors["closes_at"] = ["The reopening must end in the future"]
     if errors:
-        raise ValidationError(errors)
+        raise ReopeningRefused(errors=errors)
     with transaction.atomic():
         # Lock the trust's row so that two managers reopening at once do not both succeed.
         Trust.objects.select_for_update().get(pk=trust.pk)
         current = open_reopenings(now=now).filter(action=action, trust=trust).first()
         if current is not None:
-            raise ValidationError({"__all__": [
+            raise ReopeningRefused(errors={"__all__": [
                 f"{trust.name}'s returns are already reopened until "
                 f"{formatted(current.closes_at, 'time_on_date')}; close that reopening first"]})
         reopening = ReturnReopening.objects.create(action=action, trust=trust, reopened_by=user, reason=reason,
@@ -127,7 +131,7 @@ def reopening_close(*, reopening: ReturnReopening, user: User, now: dt.datetime 
     with transaction.atomic():
         reopening = ReturnReopening.objects.select_for_update().select_related("action", "trust").get(pk=reopening.pk)
         if reopening.closed_early_at is not None or reopening.closes_at <= now:
-            raise ValidationError("This reopening has already ended")
+            raise ReopeningRefused("This reopening has already ended")
         reopening.closed_early_at = now
         reopening.save(update_fields=["closed_early_at"])
         audit_record(event="returns.reopening_closed",

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Aggregate, F, FloatField
 from django.utils import timezone
 
+from strikeops.errors import ServiceError
 from trusts import clock
 from trusts.dates import formatted
 from trusts.models import (
@@ -85,35 +86,49 @@ class ReturnCheck:
         return not self.errors
 
 
-class ReturnError(Exception):
-    """Base of every refusal; str() is a message fit to show the person who tried."""
+class ReturnError(ServiceError):
+    """Base of every refusal to save a return; nothing was saved."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    api_status = 422
 
 
 class ReturnInvalid(ReturnError):
+    api_status, api_code = 422, "invalid"
+
     def __init__(self, check: ReturnCheck) -> None:
-        super().__init__("; ".join(check.errors.values()))
+        super().__init__("; ".join(check.errors.values()),
+                         errors={name: [message] for name, message in check.errors.items()})
         self.check = check
 
 
 class WarningsNeedComment(ReturnError):
+    api_status, api_code = 422, "warnings"
+
     def __init__(self, check: ReturnCheck) -> None:
-        super().__init__("Some figures look unusual. Check them, then say why they are right in a comment.")
+        super().__init__("Some figures look unusual. Check them, then say why they are right in a comment.",
+                         errors={"warning_comment": ["Enter a comment to say why the unusual figures are right"]})
         self.check = check
+
+    def api_warnings(self) -> list[dict[str, str]]:
+        return [{"field": name, "message": message} for name, message in self.check.warnings.items()]
 
 
 class ReturnLocked(ReturnError):
+    api_status, api_code = 423, "locked"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+    def api_extra(self) -> dict[str, Any]:
+        return {"lock_reason": self.reason}
 
 
 class ReturnConflict(ReturnError):
     """Someone saved the return after this writer opened it. `changes` is what they changed
     ({field: [old, new]}) where revisions record it; `current` is the return as it is now."""
+
+    api_status, api_code = 409, "conflict"
 
     def __init__(self, current: DailyReturn | None, changes: dict[str, list[Any]]) -> None:
         who = ""
@@ -125,15 +140,23 @@ class ReturnConflict(ReturnError):
         self.current = current
         self.changes = changes
 
+    def api_extra(self) -> dict[str, Any]:
+        # The API adds "current", the return as it is now in the API's own shape (trusts/api/errors.py).
+        return {"current_version": self.current.version if self.current else 0, "changes": self.changes}
+
 
 class ReasonRequired(ReturnError):
+    api_status, api_code = 422, "reason_required"
+
     def __init__(self, deadline: dt.datetime) -> None:
         super().__init__("Enter a reason for the change: the deadline for this return was "
-                         f"{formatted(deadline, 'moment')}")
+                         f"{formatted(deadline, 'moment')}", field="reason")
         self.deadline = deadline
 
 
 class ReturnAlreadySubmitted(ReturnError):
+    api_status, api_code = 409, "already_submitted"
+
     def __init__(self) -> None:
         super().__init__("This return has been submitted, so it cannot go back to being a draft. "
                          "Change the figures and submit it again instead.")

@@ -23,6 +23,8 @@ from trusts.services.returns import ReturnConflict, ReturnError
 class SignOffRefused(ReturnError):
     """The return cannot be signed off by this person now; the message says why."""
 
+    api_status, api_code = 422, "refused"
+
 
 def sign_off_refusal(*, daily_return: DailyReturn, user: User) -> str | None:
     """Why `user` may not sign this return off, in words for the page; None if they may."""

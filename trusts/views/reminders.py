@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from strikeops.errors import show_as_message
 from strikeops.queueing import enqueue_on_commit
 from trusts.models import IndustrialAction, ReminderStatus, StrikeDay, Trust
 from trusts.scoping import get_scoped_trust_or_404, is_manager, trusts_figures_readable, trusts_visible_to_manager
@@ -51,7 +52,7 @@ def missing_remind(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             row = reminder_send_now(trust=trust, strike_day=strike_day, user=request.user, request=request)
         except ReminderError as error:
-            messages.info(request, str(error))
+            show_as_message(request, error)
         else:
             if row.status == ReminderStatus.SENT:
                 messages.success(request, f"Reminder sent to {trust.name}: {', '.join(row.recipients)}")

@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
+from strikeops.errors import show_on_form
 from strikeops.public_cache import public_page
 from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
@@ -541,7 +542,7 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
                 reason=form.cleaned_data.get("reason", ""), request=request, signed_off_only=signed_off_only)
         except ReleaseRefused as refused:
             # Returns arrived or went between the check page and the post: say why, publish nothing.
-            form.add_error(None, str(refused))
+            show_on_form(form, refused)
         else:
             messages.success(request, f"Release {release.number} of {action.name} is published.")
             return redirect(release.get_absolute_url())

@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from strikeops.errors import show_on_form
 from trusts import clock
 from trusts.dates import formatted
 from trusts.forms_returns import ReturnForm, ReturnsUploadForm
@@ -239,7 +240,7 @@ def return_edit(request: HttpRequest, ods_code: str, slug: str, day: str) -> Htt
             except ReturnInvalid as invalid:
                 form.apply_check(invalid.check, need_comment=False)
             except ReturnAlreadySubmitted as refused:
-                form.add_error(None, refused.message)
+                show_on_form(form, refused)
             except ReturnConflict as conflict:
                 return _render_conflict(request, ret, conflict)
             else:
