@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
+from trusts.dates import date_span, days_list
 from trusts.models import (
     ICB,
     DailyReturn,
@@ -908,17 +909,6 @@ def _last_date(day: StrikeDay) -> dt.date:
     return end.date() - dt.timedelta(days=1) if end.time() == dt.time(0, 0) else end.date()
 
 
-def _format_span(first: dt.date, last: dt.date, *, with_year: bool = True) -> str:
-    year = f" {last.year}" if with_year else ""
-    if first == last:
-        return f"on {first.day} {first:%B}{year}"
-    if (first.year, first.month) == (last.year, last.month):
-        return f"from {first.day} to {last.day} {last:%B}{year}"
-    if first.year == last.year:
-        return f"from {first.day} {first:%B} to {last.day} {last:%B}{year}"
-    return f"from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}"
-
-
 def action_period(strike_days: Sequence[StrikeDay]) -> str:
     """'from 11 to 15 April 2023' (07:00 11 Apr to 07:00 15 Apr), 'on 15 and 20 December 2022'."""
     days = sorted(strike_days, key=lambda d: d.starts_at)
@@ -931,15 +921,10 @@ def action_period(strike_days: Sequence[StrikeDay]) -> str:
         else:
             spans.append([day])
     dates = [(span[0].starts_at.astimezone(LONDON).date(), _last_date(span[-1])) for span in spans]
-    if len(dates) == 1:
-        return _format_span(*dates[0])
-    last_year = dates[-1][1].year
-    if all(first == last for first, last in dates) and all(d[0].year == last_year for d in dates):
-        labels = [f"{first.day}" if first.month == dates[-1][0].month else f"{first.day} {first:%B}"
-                  for first, _ in dates]
-        return f"on {', '.join(labels[:-1])} and {dates[-1][0].day} {dates[-1][0]:%B %Y}"
-    parts = [_format_span(first, last) for first, last in dates]
-    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+    if all(first == last for first, last in dates) and len({first.year for first, _ in dates}) == 1:
+        return f"on {days_list([first for first, _ in dates])}"
+    parts = [f"{'on' if first == last else 'from'} {date_span(first, last)}" for first, last in dates]
+    return f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else parts[0]
 
 
 def headline(action: IndustrialAction, acute_rescheduled: int | None, strike_days: Sequence[StrikeDay],
