@@ -3,7 +3,7 @@
     python bench/bench_fanout.py --recipients 100k --recipients 1M
 
 One Celery worker (prefork, 2 processes) against BENCH_REDIS_URL, with the delivery engine's real
-tasks (notices.tasks_delivery) and the development "log" channel with logging at WARNING: a channel
+tasks (notices.tasks) and the development "log" channel with logging at WARNING: a channel
 that sends nothing and costs nothing, so what is measured is the engine (claims, rendering, rate
 limiter, outcomes, progress). The rate limit is raised out of the way (DELIVERY_RATE_PER_MINUTE
 6,000,000) but still consulted for every message, as in production.
@@ -135,7 +135,7 @@ def make_campaign(count: int, trust_index: int = 0):  # type: ignore[no-untyped-
 
 def run_campaign(count: int, timeout: float) -> dict[str, object]:
     from notices.models import Campaign, Delivery
-    from notices.services.delivery import campaign_start
+    from notices.services.campaigns import campaign_start
 
     setup_started = time.perf_counter()
     campaign = make_campaign(count)
@@ -213,7 +213,7 @@ def run_notify(count: int, threads: int, rate: int, label: str, notify_url: str,
                trust_index: int) -> dict[str, object]:
     """One campaign through the Notify channel, 4 worker processes of `threads` send threads each."""
     from notices.models import Campaign, Delivery
-    from notices.services.delivery import campaign_start
+    from notices.services.campaigns import campaign_start
 
     fake_notify_stats(notify_url, reset=True)
     # Its own trust: an earlier run's opt-outs or template never touch this one.

@@ -35,7 +35,7 @@ class NHSPasswordResetForm(PasswordResetForm):
         # No lookup and no sending here: the same work for every address (trusts/services/password_reset.py).
         from trusts.tasks import send_password_reset
 
-        send_password_reset.delay(email=self.cleaned_data["email"])
+        send_password_reset.delay_on_commit(email=self.cleaned_data["email"])
 
 
 class NHSSetPasswordForm(SetPasswordForm):

@@ -12,9 +12,9 @@ from django.utils import timezone
 from notices.models import SubscriberEmail, Subscription
 from notices.services.notices import notice_create, notice_publish
 from notices.services.subscriptions import subscription_request
-from notices.tasks_delivery import outbox_recover
 from strikeops.celery import app
 from tests.conftest import _forget_connections
+from tests.notices.delivery_support import recover
 
 pytestmark = pytest.mark.django_db
 
@@ -56,10 +56,10 @@ def test_a_notice_published_while_redis_is_down_reaches_subscribers_once_it_is_b
     app.conf.update(task_always_eager=True)
     version.published_at = timezone.now() - dt.timedelta(minutes=11)
     version.save(update_fields=["published_at"])
-    report = outbox_recover.delay().get()
+    report = recover()
     assert (report["subscriber_versions"], report["subscriber_emails"]) == (1, 0)
     assert sorted(m.to[0] for m in mail.outbox) == ["ann@example.com", "bob@example.com"]
-    report = outbox_recover.delay().get()
+    report = recover()
     assert (report["subscriber_versions"], report["subscriber_emails"]) == (0, 0)
     assert len(mail.outbox) == 2
 
@@ -71,7 +71,7 @@ def test_a_late_recovery_does_not_send_an_old_notice_to_a_new_subscriber(rwe, ch
     version.save(update_fields=["published_at"])
     _confirmed(rwe, "new@example.com").__class__.objects.filter(email="new@example.com").update(
         confirmed_at=timezone.now())
-    outbox_recover.delay().get()
+    recover()
     assert mail.outbox == []
 
 

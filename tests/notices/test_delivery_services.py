@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from notices import outbox
+from notices import outbox, tasks
 from notices.models import (
     Campaign,
     CampaignStatus,
@@ -21,6 +21,7 @@ from notices.models import (
 from notices.selectors_delivery import OUTCOME_HEADER, campaign_failures, campaign_progress, deliveries_outcomes_csv
 from notices.services import delivery as service
 from notices.services import opt_outs
+from notices.services.campaigns import campaign_start
 from notices.services.delivery import CampaignError
 from tests.factories import make_action, make_return
 from tests.notices.delivery_support import (
@@ -28,7 +29,9 @@ from tests.notices.delivery_support import (
     email_rows,
     make_campaign,
     make_template,
+    recover,
     row,
+    run_task,
     send_one,
     settle,
     use_fast_delivery,
@@ -46,7 +49,7 @@ def fast_delivery(settings):  # type: ignore[no-untyped-def]
 
 def start_now(campaign, user, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
-        return service.campaign_start(campaign=campaign, user=user)
+        return campaign_start(campaign=campaign, user=user)
 
 
 def statuses(campaign: Campaign) -> dict[str, int]:
@@ -147,10 +150,11 @@ def test_create_start_and_cancel_are_audited_without_contact_details(rwe, chris,
 def test_start_queues_the_fan_out_only_after_commit(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
     campaign = make_campaign(rwe, chris, email_rows(5))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        service.campaign_start(campaign=campaign, user=chris)
+        campaign_start(campaign=campaign, user=chris)
     assert len(callbacks) == 1
     assert statuses(campaign) == {DeliveryStatus.QUEUED: 5}  # nothing sent before commit
-    callbacks[0]()
+    with django_capture_on_commit_callbacks(execute=True):  # the fan-out, then the sends it queues
+        callbacks[0]()
     campaign.refresh_from_db()
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 5}
     assert campaign.status == CampaignStatus.SENT and campaign.finished_at is not None
@@ -197,16 +201,14 @@ def test_trust_figures_are_taken_when_sending_starts(rwe, chris, fast_delivery, 
 
 
 def test_a_second_run_of_every_task_sends_nothing_new(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
-    from notices import tasks_delivery
-
     campaign = make_campaign(rwe, chris, email_rows(12))
     start_now(campaign, chris, django_capture_on_commit_callbacks)
     before = fast_delivery.totals()
     ids = list(campaign.deliveries.values_list("pk", flat=True))
-    assert tasks_delivery.campaign_fan_out.delay(campaign.pk).get() == 0
-    assert tasks_delivery.deliveries_send_range.delay(campaign.pk, min(ids), max(ids)).get() == 0
-    assert tasks_delivery.deliveries_send_ids.delay(ids).get() == 0
-    tasks_delivery.outbox_recover.delay().get()
+    assert run_task(tasks.campaign_fan_out, campaign.pk) == 0
+    assert run_task(tasks.deliveries_send_range, campaign.pk, min(ids), max(ids)) == 0
+    assert run_task(tasks.deliveries_send_ids, ids) == 0
+    recover()
     assert fast_delivery.totals() == before
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 12}
 
@@ -229,7 +231,7 @@ def test_a_claimed_delivery_cannot_be_claimed_again(rwe, chris, fast_delivery, d
 def test_deliveries_of_a_draft_campaign_are_never_sent(rwe, chris, fast_delivery):
     campaign = make_campaign(rwe, chris, email_rows(3))
     ids = list(campaign.deliveries.values_list("pk", flat=True))
-    assert service.deliveries_send_ids(delivery_ids=ids) == 0
+    assert run_task(tasks.deliveries_send_ids, ids) == 0
     assert statuses(campaign) == {DeliveryStatus.QUEUED: 3}
     assert fast_delivery.totals() == ({}, {})
 
@@ -249,21 +251,21 @@ def test_temporary_failures_back_off_exponentially_then_succeed(
 
     # Not due yet: the sweep leaves it alone.
     move_clock(monkeypatch, t0 + dt.timedelta(seconds=59))
-    service.deliveries_recover(now=clock.now())
+    recover()
     delivery.refresh_from_db()
     assert delivery.attempts == 1
 
     # Due: the recovery task's due-retry sweep queues it (no task was queued per retry).
     t1 = t0 + dt.timedelta(seconds=60)
     move_clock(monkeypatch, t1)
-    service.deliveries_recover(now=t1)
+    recover()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.AWAITING_RETRY, 2)
     assert delivery.next_attempt_at == t1 + dt.timedelta(seconds=120)  # doubled
 
     t2 = t1 + dt.timedelta(seconds=120)
     move_clock(monkeypatch, t2)
-    service.deliveries_recover(now=t2)
+    recover()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 3)
     assert delivery.failure_reason == ""
@@ -289,7 +291,7 @@ def test_temporary_failures_become_permanent_after_the_last_attempt(
     for _ in range(5):
         now += dt.timedelta(hours=3)
         move_clock(monkeypatch, now)
-        service.deliveries_recover(now=now)
+        recover()
     delivery = campaign.deliveries.get()
     assert delivery.status == DeliveryStatus.PERMANENT_FAILURE
     assert delivery.attempts == 3
@@ -300,13 +302,14 @@ def test_temporary_failures_become_permanent_after_the_last_attempt(
     assert campaign.status == CampaignStatus.SENT
 
 
-def test_a_permanent_failure_stops_at_once(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
+def test_a_permanent_failure_stops_at_once(rwe, chris, fast_delivery, django_capture_on_commit_callbacks, monkeypatch):
     campaign = make_campaign(rwe, chris, [row(2, email="perm-fail@simulator.notify"), row(3, email="ok@example.com")])
     start_now(campaign, chris, django_capture_on_commit_callbacks)
     failed = Delivery.objects.get(campaign=campaign, recipient__line=2)
     assert (failed.status, failed.attempts) == (DeliveryStatus.PERMANENT_FAILURE, 1)
     assert failed.failure_reason == "Simulated permanent failure"
-    service.deliveries_recover(now=clock.now() + dt.timedelta(days=1))
+    move_clock(monkeypatch, clock.now() + dt.timedelta(days=1))
+    recover()
     failed.refresh_from_db()
     assert failed.attempts == 1
     assert campaign_failures(campaign) == [{"pk": failed.pk, "status": "permanent_failure", "attempts": 1,
@@ -350,12 +353,13 @@ def test_a_stale_claim_already_at_the_provider_is_settled_without_sending_again(
     fast_delivery.attempt(reached.pk)
     fast_delivery.sent(reached.pk)
 
-    service.deliveries_recover(now=now + dt.timedelta(seconds=599))
+    move_clock(monkeypatch, now + dt.timedelta(seconds=599))
+    recover()
     assert statuses(campaign) == {DeliveryStatus.SENDING: 2}  # not stale yet
 
     later = now + dt.timedelta(seconds=601)
     move_clock(monkeypatch, later)
-    report = service.deliveries_recover(now=later)
+    report = recover()
     assert report["released"] == 2
     reached.refresh_from_db()
     lost.refresh_from_db()
@@ -376,7 +380,7 @@ def test_a_stale_claim_on_a_channel_that_cannot_be_asked_is_sent_again(
     assert claim(delivery.pk, now, 0)
     later = now + dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
     move_clock(monkeypatch, later)
-    service.deliveries_recover(now=later)
+    recover()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
     assert len(mailoutbox) == 1
@@ -390,48 +394,46 @@ def test_schedule_up_to_seven_days_ahead_and_the_beat_task_starts_it_on_time(
     now = clock.now()
     move_clock(monkeypatch, now)
     with pytest.raises(CampaignError, match="within 7 days"):
-        service.campaign_start(campaign=campaign, user=chris, send_at=now + dt.timedelta(days=7, minutes=1))
+        campaign_start(campaign=campaign, user=chris, send_at=now + dt.timedelta(days=7, minutes=1))
     with pytest.raises(CampaignError, match="future"):
-        service.campaign_start(campaign=campaign, user=chris, send_at=now - dt.timedelta(minutes=1))
+        campaign_start(campaign=campaign, user=chris, send_at=now - dt.timedelta(minutes=1))
     send_at = now + dt.timedelta(days=7)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        service.campaign_start(campaign=campaign, user=chris, send_at=send_at)
+        campaign_start(campaign=campaign, user=chris, send_at=send_at)
     assert callbacks == []
     campaign.refresh_from_db()
     assert (campaign.status, campaign.scheduled_for) == (CampaignStatus.SCHEDULED, send_at)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        assert service.deliveries_recover(now=send_at - dt.timedelta(seconds=1))["started"] == 0
+    move_clock(monkeypatch, send_at - dt.timedelta(seconds=1))
+    assert recover()["started"] == 0
     assert statuses(campaign) == {DeliveryStatus.QUEUED: 4}
 
     move_clock(monkeypatch, send_at)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert service.deliveries_recover(now=send_at)["started"] == 1
+    assert recover()["started"] == 1
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.started_at == send_at
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 4}
-    with django_capture_on_commit_callbacks(execute=True):
-        assert service.deliveries_recover(now=send_at)["started"] == 0
+    assert recover()["started"] == 0
 
 
 def test_a_campaign_cannot_be_started_twice(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
     campaign = make_campaign(rwe, chris, email_rows(1))
     start_now(campaign, chris, django_capture_on_commit_callbacks)
     with pytest.raises(CampaignError, match="cannot be sent"):
-        service.campaign_start(campaign=campaign, user=chris)
+        campaign_start(campaign=campaign, user=chris)
 
 
 # --- cancel -----------------------------------------------------------------------------------
 
-def test_cancel_before_sending_cancels_every_delivery(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
+def test_cancel_before_sending_cancels_every_delivery(rwe, chris, fast_delivery, monkeypatch):
     campaign = make_campaign(rwe, chris, email_rows(3))
-    service.campaign_start(campaign=campaign, user=chris, send_at=clock.now() + dt.timedelta(hours=1))
+    campaign_start(campaign=campaign, user=chris, send_at=clock.now() + dt.timedelta(hours=1))
     service.campaign_cancel(campaign=campaign, user=chris)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.CANCELLED and campaign.cancelled_at
     assert statuses(campaign) == {DeliveryStatus.CANCELLED: 3}
-    with django_capture_on_commit_callbacks(execute=True):
-        service.deliveries_recover(now=clock.now() + dt.timedelta(hours=2))
+    move_clock(monkeypatch, clock.now() + dt.timedelta(hours=2))
+    recover()
     assert statuses(campaign) == {DeliveryStatus.CANCELLED: 3}
     assert fast_delivery.totals() == ({}, {})
     with pytest.raises(CampaignError, match="cannot be cancelled"):
@@ -451,7 +453,7 @@ def test_cancel_during_sending_lets_in_flight_messages_finish(rwe, chris, fast_d
     # The in-flight one settles normally; the cancelled ones cannot be claimed any more.
     in_flight = Delivery.objects.select_related("recipient").get(pk=second.pk)
     assert settle(in_flight, DeliveryStatus.DELIVERED) is True
-    assert service.deliveries_send_ids(delivery_ids=[third.pk, fourth.pk]) == 0
+    assert run_task(tasks.deliveries_send_ids, [third.pk, fourth.pk]) == 0
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 2, DeliveryStatus.CANCELLED: 2}
 
 
@@ -460,7 +462,7 @@ def test_a_retry_scheduled_as_the_campaign_is_cancelled_is_cancelled_by_the_swee
     now = clock.now()
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CANCELLED, cancelled_at=now)
     Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=now)
-    assert service.deliveries_recover(now=now)["cancelled"] == 1
+    assert service.deliveries_recover(now=now).report["cancelled"] == 1
     assert statuses(campaign) == {DeliveryStatus.CANCELLED: 1}
 
 
@@ -499,7 +501,7 @@ def test_progress_is_one_grouped_query(rwe, chris, fast_delivery, django_assert_
     campaign = make_campaign(rwe, chris, [*email_rows(6), row(99, email="perm-fail@simulator.notify")])
     mark_sending(campaign, clock.now())
     ids = list(campaign.deliveries.order_by("pk").values_list("pk", flat=True))
-    service.deliveries_send_ids(delivery_ids=ids[:3] + ids[-1:])
+    run_task(tasks.deliveries_send_ids, ids[:3] + ids[-1:])
     with django_assert_num_queries(1):
         progress = campaign_progress(campaign)
     assert progress["counts"][DeliveryStatus.DELIVERED] == 3

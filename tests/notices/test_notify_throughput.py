@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from notices import tasks
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
-from notices.services import delivery as service
 from tests.notices.delivery_support import make_campaign, row, use_fast_delivery
 from tests.security.test_faults import closed_port
 from trusts import clock
@@ -75,7 +75,7 @@ def test_a_worker_keeps_the_configured_number_of_notify_calls_in_flight_and_send
     campaign = sending_campaign(rwe, chris, 48)
     ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
     started = time.monotonic()
-    assert service.deliveries_send_ids(delivery_ids=ids) == 48
+    assert tasks.deliveries_send_ids(ids) == 48
     elapsed = time.monotonic() - started
     stats = fake_notify.stats()
     assert (stats["accepted"], stats["duplicates"]) == (48, 0)
@@ -94,7 +94,7 @@ def test_the_rate_limit_holds_across_the_threads(rwe, chris, fake_notify, settin
     campaign = sending_campaign(rwe, chris, 60)
     ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
     started = time.monotonic()
-    assert service.deliveries_send_ids(delivery_ids=ids) == 60
+    assert tasks.deliveries_send_ids(ids) == 60
     elapsed = time.monotonic() - started
     # 20 at once from the full bucket, then 40 more at 20 a second: at least 2 s, whatever the threads.
     assert elapsed >= 1.9, f"{elapsed:.1f} s"
