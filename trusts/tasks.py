@@ -10,7 +10,7 @@ from trusts.scoping import trusts_visible_to_manager
 from trusts.services.account_notices import account_notice_send
 from trusts.services.password_reset import password_reset_send
 from trusts.services.reminders import reminders_send_due, reminders_send_overdue
-from trusts.services.reopenings import reopening_notify
+from trusts.services.reopening_emails import reopening_notify
 
 
 @shared_task(name="trusts.send_return_reminders")
@@ -42,7 +42,8 @@ def send_account_notice(user_id: int, kind: str) -> None:
     account_notice_send(user_id=user_id, kind=kind)
 
 
-@shared_task(name="trusts.send_reopening_email", acks_late=True)
+# A manager has just reopened the returns: if the broker cannot be reached, the email goes in the request.
+@shared_task(name="trusts.send_reopening_email", acks_late=True, run_here_if_unqueued=True)
 def send_reopening_email(reopening_id: int) -> int:
     """Queued after a reopening commits (trusts.services.reopenings.returns_reopen)."""
     return reopening_notify(reopening_id=reopening_id)
