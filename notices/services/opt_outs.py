@@ -90,11 +90,6 @@ def opted_out_keys(*, trust_id: int, keys: Iterable[str]) -> set[str]:
         Q(trust_id=trust_id) | Q(trust__isnull=True), value_hash__in=hashes).values_list("kind", "value_hash")}
 
 
-def is_opted_out(*, trust: Trust | int, kind: str, value: str) -> bool:
-    trust_id = trust.pk if isinstance(trust, Trust) else trust
-    return bool(opted_out_keys(trust_id=trust_id, keys=[f"{kind}:{contact_hash(kind, value)}"]))
-
-
 def opt_out_record(*, email: str | None = None, phone: str | None = None, nhs_number: str | None = None,
                    address_lines: Iterable[str] | None = None, keys: Iterable[str] = (),
                    trust: Trust | None = None, source: str = "") -> int:
