@@ -39,7 +39,7 @@ class Task(DjangoTask):
 
     run_here_if_unqueued: bool = False
 
-    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
         transaction.on_commit(functools.partial(self._publish, args, kwargs))
 
     def _publish(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
