@@ -57,7 +57,7 @@ def test_the_reset_request_does_the_same_work_for_known_and_unknown_addresses(  
     from trusts import tasks
 
     queued: list[str] = []
-    monkeypatch.setattr(tasks.send_password_reset, "delay", lambda email: queued.append(email))
+    monkeypatch.setattr(tasks.send_password_reset, "delay_on_commit", lambda email: queued.append(email))
     timings: dict[str, list[float]] = {"known": [], "unknown": []}
     for _ in range(15):
         for kind, email in (("known", ada.email), ("unknown", "nobody@example.nhs.uk")):
