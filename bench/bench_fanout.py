@@ -13,17 +13,24 @@ campaign_start (which queues the fan-out after commit), and the clock runs until
 "sent". Messages per second end to end, and the peak RSS of each worker process (VmHWM).
 
 In the same run, the bare Celery rate: N no-op tasks (bench/celery_noop.py) published first, then
-timed from the worker's start to the last one's completion, with the same worker settings.
+timed from the worker's start to the last one's completion, with the same worker settings; and the
+like-for-like floor before each campaign: the same database and Redis work without Celery (the rate
+limiter's Redis script for each claim, the same claim statement per group of up to 50 and the same
+outcome write and commit per message) in a plain loop in this one process, on a campaign made the
+same way. The table's title states the production rate limit (3,000 a minute = 50 a second) beside
+the raised one: every figure here is what the engine could do, not what production is allowed to send.
 
     python bench/bench_fanout.py --notify --notify-recipients 6000 --notify-threads 64
 
 GOV.UK Notify throughput: the same engine through the real Notify channel (the official client)
 against bench/fake_notify.py, a fake Notify answering every call after 150 ms, with the default
-worker set (the Procfile's 4 prefork processes). Three runs, one after another, in the same run:
+worker set (the Procfile's 4 prefork processes). First the fake's own rate with a bare asyncio client
+(256 keep-alive connections), to show it is not the limit; then three runs, one after another:
 one call at a time per process (DELIVERY_SEND_THREADS=1, how the channel sent before), the default
 threads at the default rate limit (3,000 a minute), then the limit raised out of the way with
---notify-threads threads per process. Messages per second over the campaign, and the most calls
-the fake server had in flight at once.
+--notify-threads threads per process. Messages per second over the campaign, the most calls the
+fake server had in flight at once, and the CPU milliseconds per message of the worker processes and
+of the fake (from /proc: where the limit is on a machine with few cores).
 """
 
 from __future__ import annotations
