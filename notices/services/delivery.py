@@ -30,15 +30,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from notices import outbox
@@ -51,7 +52,6 @@ from notices.channels import (
     SendResult,
     TemporaryFailure,
     channel_for,
-    channel_name_for,
 )
 from notices.models import (
     Campaign,
@@ -64,7 +64,7 @@ from notices.models import (
 from notices.models.campaigns import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
 from notices.models.templates import Channel as MessageChannel
 from notices.placeholders import MissingPlaceholders, one_line, render
-from notices.ratelimit import get_rate_limiter
+from notices.ratelimit import RateLimiter, get_rate_limiter
 from notices.selectors_delivery import campaign_progress
 from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_keys, opted_out_keys, recipient_keys
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
@@ -80,6 +80,8 @@ logger = logging.getLogger("notices.delivery")
 CREATE_BATCH_SIZE = 1000
 # Deliveries read at once by a sending worker.
 SEND_BATCH_SIZE = 500
+# Deliveries claimed by one statement (after taking as many rate-limit tokens).
+CLAIM_BATCH_SIZE = 50
 # Ids per broker message when the beat task re-queues work.
 RECOVER_LIMIT = 20_000
 FINAL_STATUSES = tuple(s for s in DeliveryStatus.values if s not in PENDING_STATUSES)
@@ -319,69 +321,124 @@ def deliveries_send_ids(*, delivery_ids: list[int]) -> IdsSent:
 
 
 def _send_concurrently(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
-    """_send_each, by DELIVERY_SEND_THREADS threads at once when every message goes through a channel
-    that waits on the network (GOV.UK Notify: 100-200 ms a call), so that a worker process is not held
-    to one call at a time. Each thread runs the same loop over its own share of the ids on its own
-    database connection (one outcome committed before its next send); the rate limiter is shared by
-    the threads as by the processes. A killed worker leaves at most one message per thread unrecorded."""
+    """The send loop over `ids`, on this task's one database connection (see _send_batch). Messages
+    through a channel that waits on the network (GOV.UK Notify: 100-200 ms a call) are sent up to
+    DELIVERY_SEND_THREADS at once by a thread pool whose threads only make the calls: they never touch
+    the database, so a worker needs one connection per process whatever the number of threads.
+    Returns how many were sent and the ids not reached before `deadline` (time.monotonic())."""
     threads = max(1, settings.DELIVERY_SEND_THREADS)
-    kinds = set(Delivery.objects.filter(pk__in=ids).values_list("campaign__channel", flat=True).distinct())
-    if threads == 1 or len(ids) < 2 or not kinds or any(channel_name_for(kind) != "notify" for kind in kinds):
-        return _send_each(ids, deadline=deadline)
-    shares = [share for share in (ids[i::threads] for i in range(threads)) if share]
-    with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="delivery-send") as pool:
-        results = list(pool.map(lambda share: _send_each_in_thread(share, deadline), shares))
-    return sum(sent for sent, _ in results), sorted(pk for _, rest in results for pk in rest)
-
-
-def _send_each_in_thread(ids: list[int], deadline: float | None) -> tuple[int, list[int]]:
-    try:
-        return _send_each(ids, deadline=deadline)
-    finally:
-        connections.close_all()  # this thread's own connection
-
-
-def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
-    """The send loop. For each delivery: wait for the rate limit, then one statement (one commit)
-    writes the previous message's outcome and claims this one; send; and so on, the last outcome
-    written on its own. So every outcome is on record before the next message is sent, and a killed
-    worker leaves at most its one in-flight message unrecorded. Rows and opt-outs are read once per
-    batch. Returns how many were sent and the ids not reached before `deadline` (time.monotonic())."""
     channels: dict[str, Channel] = {}
     limiter = get_rate_limiter()
-    sent = 0
-    pending: outbox.Outcome | None = None
-    rest: list[int] = []
-    with outbox.outcomes_committed_without_flush():
-        try:
-            for start in range(0, len(ids), SEND_BATCH_SIZE):
-                batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
-                                                     status__in=CLAIMABLE_STATUSES)
-                             .select_related("recipient", "campaign__trust").order_by("pk"))
-                opted_out = _opted_out_among(batch)
-                for position, delivery in enumerate(batch):
-                    if deadline is not None and time.monotonic() > deadline:
-                        rest = [d.pk for d in batch[position:]] + ids[start + SEND_BATCH_SIZE:]
-                        break
-                    # The rate limit is waited for before the claim, so that a claim is held only for
-                    # the send and a claim older than the longest send belongs to a dead worker.
-                    limiter.acquire()
-                    now = clock.now()
-                    written, claimed = outbox.write_and_claim(Delivery, pending, pk=delivery.pk,
-                                                              attempts=delivery.attempts, now=now,
-                                                              condition_sql=_CAMPAIGN_SENDING_SQL)
-                    sent += bool(written and pending and pending.status in SUCCESS_STATUSES)
-                    pending = None
-                    if claimed:
-                        _mark_claimed(delivery, now)
-                        pending = _send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels)
-                if rest:
-                    break
-        finally:
-            # Whatever stops the loop, the last message's outcome is written.
-            if pending is not None:
-                sent += bool(outbox.write(Delivery, pending) and pending.status in SUCCESS_STATUSES)
+    sent, rest = 0, []
+    with outbox.outcomes_committed_without_flush(), ExitStack() as stack:
+        pool: ThreadPoolExecutor | None = None
+        for start in range(0, len(ids), SEND_BATCH_SIZE):
+            if deadline is not None and time.monotonic() > deadline:
+                rest = ids[start:]
+                break
+            batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
+                                                 status__in=CLAIMABLE_STATUSES)
+                         .select_related("recipient", "campaign__trust").order_by("pk"))
+            for kind in {d.campaign.channel for d in batch} - set(channels):
+                channels[kind] = channel_for(kind)
+            width = threads if batch and all(getattr(channels[d.campaign.channel], "concurrent", False)
+                                             for d in batch) else 1
+            if width > 1 and pool is None:
+                pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="delivery-send"))
+            batch_sent, not_reached = _send_batch(batch, _opted_out_among(batch), channels=channels, limiter=limiter,
+                                                  pool=pool if width > 1 else None, width=width, deadline=deadline)
+            sent += batch_sent
+            if not_reached:
+                rest = [d.pk for d in not_reached] + ids[start + SEND_BATCH_SIZE:]
+                break
     return sent, rest
+
+
+def _send_batch(batch: list[Delivery], opted_out: set[int], *, channels: dict[str, Channel], limiter: RateLimiter,
+                pool: ThreadPoolExecutor | None, width: int, deadline: float | None) -> tuple[int, list[Delivery]]:
+    """The send loop. Take as many rate-limit tokens as there are (up to CLAIM_BATCH_SIZE), claim that
+    many deliveries in one statement (one commit), then send them in id order, at most `width` at once
+    (1 without a pool: inline), and commit each message's outcome on its own as soon as its send
+    answers, before any further message is sent beyond the `width` already in flight. So a killed
+    worker leaves at most `width` messages unrecorded (1 for SMTP), each the first still-sending rows
+    of its claim (outbox.release_stale marks only those "outcome unknown"). The rate limit is waited
+    for before the claim, so a claim is held only while its messages are sent, and a claim older than
+    the longest send belongs to a dead worker. Returns how many were sent and the deliveries not
+    claimed before `deadline`."""
+    todo: deque[Delivery] = deque(batch)
+    claimed: deque[Delivery] = deque()
+    in_flight: dict[Future[outbox.Outcome], Delivery] = {}
+    sent = 0
+
+    def record(result: outbox.Outcome) -> None:
+        nonlocal sent
+        sent += bool(outbox.write(Delivery, result) and result.status in SUCCESS_STATUSES)
+
+    try:
+        while True:
+            for future in [f for f in in_flight if f.done()]:
+                del in_flight[future]
+                record(future.result())
+            stopping = deadline is not None and time.monotonic() > deadline
+            token_wait = 0.0
+            if todo and not claimed and not stopping:
+                wanted = min(CLAIM_BATCH_SIZE, len(todo))
+                # While sends are in flight, never block here: their outcomes are written first.
+                taken, token_wait = limiter.try_acquire_many(wanted) if in_flight else (limiter.acquire_many(wanted), 0)
+                if taken:
+                    chunk = [todo.popleft() for _ in range(taken)]
+                    now = clock.now()
+                    got = outbox.claim_many(Delivery, [(d.pk, d.attempts) for d in chunk], now=now,
+                                            condition_sql=_CAMPAIGN_SENDING_SQL)
+                    for delivery in chunk:
+                        if delivery.pk in got:
+                            _mark_claimed(delivery, now)
+                            claimed.append(delivery)
+            while claimed and len(in_flight) < width:
+                # Before each send: a claim held for a third of the timeout is renewed (outbox.renew).
+                if outbox.renew_due(claimed[0].claimed_at, clock.now()):
+                    claimed = _renew_claims(claimed, in_flight.values())
+                    if not claimed:
+                        break
+                delivery = claimed.popleft()
+                if pool is None:
+                    record(_send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels))
+                else:
+                    in_flight[pool.submit(_send_claimed, delivery, opted_out=delivery.pk in opted_out,
+                                          channels=channels)] = delivery
+            if not in_flight and not claimed and (not todo or stopping):
+                return sent, list(todo)
+            if in_flight and (claimed or not todo or stopping or token_wait):
+                wait(in_flight, timeout=token_wait or None, return_when=FIRST_COMPLETED)
+    finally:
+        # Whatever stops the loop, the outcome of every send that was started is written.
+        for future, delivery in in_flight.items():
+            try:
+                record(future.result())
+            except Exception:
+                logger.exception("delivery %s: its outcome could not be written; the recovery task will", delivery.pk)
+
+
+def _renew_claims(claimed: deque[Delivery], in_flight: Iterable[Delivery]) -> deque[Delivery]:
+    """outbox.renew for every claim this loop holds that is due: the claimed deliveries not yet sent,
+    and those in flight (so the recovery task never takes a message that is being sent). Returns the
+    claimed deliveries still held, in order: one that the recovery task released while this worker
+    was slow (stopped, starved of CPU) is dropped, not sent, because another worker may send it."""
+    now = clock.now()
+    groups: dict[dt.datetime, list[Delivery]] = defaultdict(list)
+    for delivery in [*claimed, *in_flight]:
+        if delivery.claimed_at is not None and outbox.renew_due(delivery.claimed_at, now):
+            groups[delivery.claimed_at].append(delivery)
+    held: set[int] = set()
+    for claimed_at, group in groups.items():
+        held |= outbox.renew(Delivery, [d.pk for d in group], claimed_at=claimed_at, now=now)
+        for delivery in group:
+            if delivery.pk in held:
+                delivery.claimed_at = now
+    lost = [d.pk for group in groups.values() for d in group if d.pk not in held]
+    if lost:
+        logger.warning("%s claimed deliveries were released while this worker was slow; not sending them", len(lost))
+    return deque(d for d in claimed if d.pk not in lost)
 
 
 def _opted_out_among(deliveries: list[Delivery]) -> set[int]:
@@ -408,7 +465,7 @@ def _mark_claimed(delivery: Delivery, now: dt.datetime) -> None:
 # (not a join), so that PostgreSQL re-checks it with the status after waiting for a concurrent claim's
 # or cancel's lock.
 _CAMPAIGN_SENDING_SQL = (
-    f"EXISTS (SELECT 1 FROM {Campaign._meta.db_table} c WHERE c.id = {Delivery._meta.db_table}.campaign_id"  # noqa: S608  # nosec B608
+    f"EXISTS (SELECT 1 FROM {Campaign._meta.db_table} c WHERE c.id = {{row}}.campaign_id"  # noqa: S608  # nosec B608
     f" AND c.status = '{CampaignStatus.SENDING.value}')"
 )
 
@@ -556,7 +613,7 @@ def deliveries_recover(*, now: dt.datetime | None = None) -> Recovery:
     4. cancel what is still waiting in cancelled campaigns (a retry scheduled during the cancel);
     5. finish campaigns with nothing left to do."""
     now = now or clock.now()
-    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT, outcome_unknown=True)
+    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT, in_flight={"outcome_unknown": True})
     if released_ids:
         logger.warning("released %s deliveries left sending by a stopped worker", len(released_ids))
     campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)

@@ -384,6 +384,95 @@ def test_a_stale_claim_on_a_channel_that_cannot_be_asked_is_sent_again(
     assert len(mailoutbox) == 1
 
 
+def test_of_a_dead_workers_claim_only_the_message_it_had_in_flight_is_recorded_as_possibly_duplicated(
+        rwe, chris, fast_delivery, monkeypatch, settings, mailoutbox):
+    """The send loop claims several deliveries in one statement and sends them in id order, each
+    outcome committed before the next send. A worker killed after recording the first of four had
+    the second in flight and had not started the last two: after the release only the second is
+    "outcome unknown", so on SMTP only it is recorded as possibly duplicated; all three are sent."""
+    settings.DELIVERY_CHANNELS = {**settings.DELIVERY_CHANNELS, "email": "email"}
+    campaign = make_campaign(rwe, chris, email_rows(4))
+    now = clock.now()
+    mark_sending(campaign, now)
+    first, in_flight, *never_started = campaign.deliveries.order_by("pk")
+    claimed = outbox.claim_many(Delivery, [(d.pk, d.attempts) for d in (first, in_flight, *never_started)],
+                                now=now, condition_sql=service._CAMPAIGN_SENDING_SQL)
+    assert claimed == {first.pk, in_flight.pk, *(d.pk for d in never_started)}
+    first.refresh_from_db()
+    assert settle(first, DeliveryStatus.SENT)
+
+    later = now + dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
+    move_clock(monkeypatch, later)
+    released = outbox.release_stale(Delivery, now=later, limit=100, in_flight={"outcome_unknown": True})
+    assert released == [in_flight.pk, *(d.pk for d in never_started)]
+    unknown = dict(Delivery.objects.filter(pk__in=released).values_list("pk", "outcome_unknown"))
+    assert unknown == {in_flight.pk: True, **{d.pk: False for d in never_started}}
+
+    service.deliveries_send_ids(delivery_ids=released)
+    assert len(mailoutbox) == 3
+    rows = dict(Delivery.objects.filter(pk__in=released).values_list("pk", "possibly_duplicated"))
+    assert rows == {in_flight.pk: True, **{d.pk: False for d in never_started}}
+    assert statuses(campaign) == {DeliveryStatus.SENT: 4}
+
+
+def test_a_slow_worker_renews_its_claim_and_never_sends_what_the_recovery_task_released(
+        rwe, chris, fast_delivery, monkeypatch, settings):
+    """A claim of several rows is held while they are sent one by one. A live worker renews it once
+    it is a third of the timeout old, so the recovery task never takes rows from a live worker; and a
+    worker so slow (stopped, starved) that its claim was released anyway drops the released rows
+    instead of sending them, so another worker's send of them is the only one."""
+    campaign = make_campaign(rwe, chris, email_rows(4))
+    start = clock.now()
+    mark_sending(campaign, start)
+    ids = list(campaign.deliveries.order_by("pk").values_list("pk", flat=True))
+    timeout = dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
+    real_write = outbox.write
+    released: dict[int, list[int]] = {}
+    # After each outcome: where the clock is when the next send comes (each send "took" that long).
+    moments = {ids[0]: start + timeout / 2, ids[1]: start + timeout * 1.2, ids[2]: start + timeout * 3}
+
+    def slow_write(model, result):  # type: ignore[no-untyped-def]
+        written = real_write(model, result)
+        if result.pk in moments:
+            move_clock(monkeypatch, moments[result.pk])
+            if result.pk != ids[0]:  # the recovery task runs
+                released[result.pk] = outbox.release_stale(Delivery, now=moments[result.pk], limit=100)
+        return written
+
+    move_clock(monkeypatch, start)
+    monkeypatch.setattr(outbox, "write", slow_write)
+    service.deliveries_send_ids(delivery_ids=ids)
+    # At 1.2 timeouts the claim made at 0 would be stale, but the worker renewed it before the second
+    # send (half a timeout old): nothing released. Then the worker stalled for 1.8 timeouts after the
+    # third send: the last row was released, and the worker dropped it instead of sending it.
+    assert released == {ids[1]: [], ids[2]: [ids[3]]}
+    assert [fast_delivery.sends(pk) for pk in ids] == [1, 1, 1, 0]
+    assert Delivery.objects.get(pk=ids[3]).status == DeliveryStatus.AWAITING_RETRY
+    monkeypatch.setattr(outbox, "write", real_write)
+    service.deliveries_send_ids(delivery_ids=[ids[3]])
+    assert [fast_delivery.sends(pk) for pk in ids] == [1, 1, 1, 1]
+
+
+def test_the_release_takes_whole_claims_so_the_first_of_each_is_judged_on_the_whole_claim(
+        rwe, chris, fast_delivery, settings):
+    """A limit that would cut a claim in two leaves that claim for the next run: released alone,
+    its second half's first row would be marked "outcome unknown" although it was never sent."""
+    campaign = make_campaign(rwe, chris, email_rows(5))
+    now = clock.now()
+    mark_sending(campaign, now)
+    rows = list(campaign.deliveries.order_by("pk"))
+    early, late = now - dt.timedelta(seconds=1), now
+    assert len(outbox.claim_many(Delivery, [(d.pk, 0) for d in rows[:2]], now=early)) == 2
+    assert len(outbox.claim_many(Delivery, [(d.pk, 0) for d in rows[2:]], now=late)) == 3
+    later = now + dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
+    first_run = outbox.release_stale(Delivery, now=later, limit=4, in_flight={"outcome_unknown": True})
+    assert first_run == [rows[0].pk, rows[1].pk]
+    second_run = outbox.release_stale(Delivery, now=later, limit=4, in_flight={"outcome_unknown": True})
+    assert second_run == [d.pk for d in rows[2:]]
+    assert list(campaign.deliveries.order_by("pk").values_list("outcome_unknown", flat=True)) == [
+        True, False, True, False, False]
+
+
 # --- schedule ---------------------------------------------------------------------------------
 
 def test_schedule_up_to_seven_days_ahead_and_the_beat_task_starts_it_on_time(
