@@ -29,8 +29,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet
 
+from trusts.figures import FIGURE_LABELS
 from trusts.models import DailyReturn, IndustrialAction, ReturnStatus, Trust, TrustType
-from trusts.services.returns import FIGURE_LABELS
 
 OUTLIER_FIGURES = ("staff_absent", "elective_rescheduled", "outpatient_rescheduled", "community_rescheduled",
                    "mental_health_rescheduled")

@@ -34,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 
 from trusts.dates import date_span, days_list
+from trusts.figures import ACUTE, DAY_METRICS, RESCHEDULED_METRICS, aggregate, aggregates
 from trusts.models import (
     ICB,
     DailyReturn,
@@ -47,7 +48,6 @@ from trusts.models import (
     TrustStatus,
     TrustType,
 )
-from trusts.models.returns import RESCHEDULED_FIELDS
 from trusts.selectors.completeness import (
     DayCompleteness,
     ReportStatus,
@@ -64,22 +64,6 @@ from trusts.selectors.completeness import (
 )
 from trusts.strike_calendar import LONDON, season_of
 
-# The metrics of the national_totals contract, in its order.
-DAY_METRICS = (
-    "staff_absent", "staff_due", *RESCHEDULED_FIELDS, "acute_rescheduled", "total_rescheduled",
-)
-RESCHEDULED_METRICS = (*RESCHEDULED_FIELDS, "acute_rescheduled", "total_rescheduled")
-METRIC_LABELS = {
-    "staff_absent": "Staff absent",
-    "staff_due": "Staff due",
-    "elective_rescheduled": "Elective procedures rescheduled",
-    "outpatient_rescheduled": "Outpatient appointments rescheduled",
-    "community_rescheduled": "Community appointments rescheduled",
-    "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled",
-    "acute_rescheduled": "Acute rescheduled (elective and outpatient)",
-    "total_rescheduled": "Total rescheduled",
-}
-
 
 def _sum(expression: Any, **extra: Any) -> Coalesce:
     return Coalesce(Sum(expression, **extra), 0)
@@ -90,51 +74,16 @@ PREFIX = "fig_"
 
 
 def _aggregates() -> dict[str, Any]:
-    """The annotations every grouped query computes, so every level reads the same figures."""
-    elective, outpatient = F("elective_rescheduled"), F("outpatient_rescheduled")
-    community, mental_health = F("community_rescheduled"), F("mental_health_rescheduled")
-    return {PREFIX + name: expression for name, expression in {
-        "staff_absent": _sum("staff_absent"),
-        "staff_due": _sum("staff_due"),
-        # % absent is only honest over returns that give both figures.
-        "absent_with_due": _sum("staff_absent", filter=Q(staff_due__isnull=False)),
-        "workforce_returns": Count("pk", filter=Q(staff_due__isnull=False)),
-        "elective_rescheduled": _sum("elective_rescheduled"),
-        "outpatient_rescheduled": _sum("outpatient_rescheduled"),
-        "community_rescheduled": _sum("community_rescheduled"),
-        "mental_health_rescheduled": _sum("mental_health_rescheduled"),
-        "acute_rescheduled": _sum(elective + outpatient),
-        "total_rescheduled": _sum(elective + outpatient + community + mental_health),
-        # % of planned care maintained only where a planned denominator was given.
-        "planned": _sum("elective_planned") + _sum("outpatient_planned"),
-        "planned_rescheduled": _sum("elective_rescheduled", filter=Q(elective_planned__isnull=False))
-        + _sum("outpatient_rescheduled", filter=Q(outpatient_planned__isnull=False)),
-        "returns": Count("pk"),
-        "nil_returns": Count("pk", filter=Q(is_nil=True)),
-        "late_returns": Count("pk", filter=Q(is_late=True)),
-    }.items()}
+    """The annotations every grouped query over returns computes, so every level reads the same
+    figures (trusts.figures defines them)."""
+    return aggregates(FIGURE_NAMES, over="returns", prefix=PREFIX)
 
 
 def _rollup_aggregates() -> dict[str, Any]:
     """_aggregates() read from ReturnRollup (trusts/models/rollups.py, kept by database triggers):
     the same figures, summed over one row per action and strike day instead of every return, so
     national figures cost the same at 10,000 returns as at 5 million (BENCHMARKS.md)."""
-
-    def total(*names: str) -> Coalesce:
-        expression: Any = F(names[0])
-        for name in names[1:]:
-            expression = expression + F(name)
-        return Coalesce(Sum(expression), 0)
-
-    return {PREFIX + name: expression for name, expression in {
-        **{name: total(name) for name in (
-            "staff_absent", "staff_due", "absent_with_due", "workforce_returns", *RESCHEDULED_FIELDS,
-            "returns", "nil_returns", "late_returns")},
-        "acute_rescheduled": total("elective_rescheduled", "outpatient_rescheduled"),
-        "total_rescheduled": total(*RESCHEDULED_FIELDS),
-        "planned": total("elective_planned", "outpatient_planned"),
-        "planned_rescheduled": total("elective_planned_rescheduled", "outpatient_planned_rescheduled"),
-    }.items()}
+    return aggregates(FIGURE_NAMES, over="rollups", prefix=PREFIX)
 
 
 def national_rollups() -> QuerySet[ReturnRollup]:
@@ -526,7 +475,7 @@ class ActionTables:
 
 def _rescheduled_aggregates() -> dict[str, Any]:
     """The rescheduled part of _aggregates() (the same expressions)."""
-    return {key: value for key, value in _aggregates().items() if key.removeprefix(PREFIX) in RESCHEDULED_METRICS}
+    return aggregates(RESCHEDULED_METRICS, over="returns", prefix=PREFIX)
 
 
 def _fetch(queryset: QuerySet[Any]) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
@@ -766,7 +715,7 @@ def action_season_comparison(action: IndustrialAction) -> SeasonComparison | Non
     if season is None:
         return None
     acute = (national_rollups().filter(action_id=OuterRef("pk")).order_by().values("action_id")
-             .annotate(total=Sum(F("elective_rescheduled") + F("outpatient_rescheduled"))).values("total"))
+             .annotate(total=aggregate(ACUTE, over="rollups")).values("total"))
     recorded = chronological(
         IndustrialAction.objects.filter(first_day__range=season[1:]).only("id", "slug", "name", "first_day")
         .annotate(acute=Coalesce(Subquery(acute), 0)))
@@ -995,8 +944,8 @@ def previous_action(action: IndustrialAction) -> dict[str, Any] | None:
     earlier = (
         IndustrialAction.objects.filter(staff_group=action.staff_group, first_day__lt=action.first_day)
         .order_by("-first_day", "-pk")
-        .annotate(acute=rollup(Sum(F("elective_rescheduled") + F("outpatient_rescheduled"))),
-                  absent=rollup(Sum("staff_absent")), reported_days=rollup(Count("pk")))
+        .annotate(acute=rollup(aggregate(ACUTE, over="rollups")),
+                  absent=rollup(aggregate("staff_absent", over="rollups")), reported_days=rollup(Count("pk")))
         .values("slug", "acute", "absent", "reported_days").first()
     )
     if earlier is None:

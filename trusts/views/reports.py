@@ -32,6 +32,7 @@ from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
 from trusts.dates import formatted
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
+from trusts.figures import FIGURE_LABELS, RESCHEDULED_METRICS, SHORT_LABELS
 from trusts.forms_actions import PublishReleaseForm
 from trusts.forms_reports import MissingDayForm, TableFilterForm
 from trusts.models import ICB, IndustrialAction, Region, Release, Trust
@@ -48,8 +49,6 @@ from trusts.selectors.completeness import (
 )
 from trusts.selectors.loop import loop_context
 from trusts.selectors.reports import (
-    METRIC_LABELS,
-    RESCHEDULED_METRICS,
     DayFigures,
     Peak,
     RescheduledTotals,
@@ -136,9 +135,7 @@ def _charts(prefix: str, days: list[DayFigures], where: str) -> dict[str, Any]:
 
 TRUST_COLUMNS = [
     ("name", "Trust", False), ("code", "ODS code", False), ("icb", "ICB", False),
-    ("elective_rescheduled", "Elective", True), ("outpatient_rescheduled", "Outpatient", True),
-    ("community_rescheduled", "Community", True), ("mental_health_rescheduled", "Mental health", True),
-    ("acute_rescheduled", "Acute", True), ("total_rescheduled", "Total", True),
+    *((name, SHORT_LABELS[name], True) for name in RESCHEDULED_METRICS),
     ("peak_staff_absent", "Peak staff absent", True), ("days_reported", "Days reported", True),
     ("status", "Status", False),
 ]
@@ -377,7 +374,6 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
         "own_coverage": coverage_of(own_days) if own_days else None,
         "completeness": completeness,
         "missing_total": sum(c.missing for c in completeness),
-        "metric_labels": METRIC_LABELS,
         "can_publish": scope.national,
         "releases": list(action.releases.order_by("-number").values("number", "published_at")),
         **_charts("england", england, "England"),
@@ -602,7 +598,7 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
         "days": [{**d, **extra, "date": dt.date.fromisoformat(d["date"])}
                  for d, extra in zip(national_days, figures["days"], strict=True)],
         "changes": release.changes_since_previous, "others": others,
-        "total_changes": [(METRIC_LABELS.get(metric, "Peak staff absent"), old, new) for metric, (old, new)
+        "total_changes": [(FIGURE_LABELS.get(metric, "Peak staff absent"), old, new) for metric, (old, new)
                           in release.changes_since_previous.get("totals", {}).items()],
         "latest": others[-1] if others else None,
         "json_url": reverse("reports:release_json", args=[slug, number]),
@@ -616,7 +612,6 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
                                        "day, England", rescheduled, "rescheduled"),
         "absence_chart": line_chart("release-absent", "Staff absent through the action per strike day, England",
                                     absent, "staff absent"),
-        "metric_labels": METRIC_LABELS,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:releases"), "text": "Published figures"}],
     })
