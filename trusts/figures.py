@@ -56,6 +56,7 @@ class Figure:
     short_label: str
     part: Part
     unit: Unit
+    # A hint under the form field, where the label does not say it all.
     help_text: str = ""
     # The derived figures this one is summed into (acute_rescheduled, total_rescheduled).
     totals: tuple[str, ...] = ()
@@ -64,7 +65,7 @@ class Figure:
 
     @property
     def description(self) -> str:
-        """The help text, or the label where the label says it all (API documentation)."""
+        """The help text, or the label where the label says it all (model help_text, API documentation)."""
         return self.help_text or f"{self.label}."
 
 
@@ -74,14 +75,13 @@ FIGURES: tuple[Figure, ...] = (
     Figure("staff_due", "Staff due to work", "Staff due", Part.WORKFORCE, Unit.STAFF,
            "Staff of this group who were due to be at work that day."),
     Figure("elective_rescheduled", "Elective procedures rescheduled", "Elective", Part.RESCHEDULED,
-           Unit.PROCEDURES, "Inpatient and day-case elective procedures.", totals=(ACUTE, TOTAL)),
+           Unit.PROCEDURES, "Inpatient and day-case elective procedures rescheduled.", totals=(ACUTE, TOTAL)),
     Figure("outpatient_rescheduled", "Outpatient appointments rescheduled", "Outpatient", Part.RESCHEDULED,
            Unit.APPOINTMENTS, totals=(ACUTE, TOTAL)),
     Figure("community_rescheduled", "Community appointments rescheduled", "Community", Part.RESCHEDULED,
            Unit.APPOINTMENTS, totals=(TOTAL,)),
     Figure("mental_health_rescheduled", "Mental health and learning disability appointments rescheduled",
-           "Mental health", Part.RESCHEDULED, Unit.APPOINTMENTS, "Mental health and learning disability.",
-           totals=(TOTAL,)),
+           "Mental health", Part.RESCHEDULED, Unit.APPOINTMENTS, totals=(TOTAL,)),
     Figure("elective_planned", "Elective procedures planned", "Elective planned", Part.PLANNED, Unit.PROCEDURES,
            "Elective procedures that were planned for the day (for % of planned care maintained).",
            planned_for="elective_rescheduled"),

@@ -25,7 +25,7 @@ class ReturnSource(models.TextChoices):
 
 
 def _count_field(name: str) -> models.PositiveIntegerField:
-    return models.PositiveIntegerField(null=True, blank=True, help_text=FIGURE[name].help_text)
+    return models.PositiveIntegerField(null=True, blank=True, help_text=FIGURE[name].description)
 
 
 class DailyReturn(models.Model):
