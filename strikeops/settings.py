@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_nhsuk",
     "trusts",
+    "reports",
     "notices",
 ]
 
