@@ -22,8 +22,6 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
 from reports.charts import Point, bar_chart, line_chart
@@ -36,8 +34,6 @@ from reports.selectors.reports import (
     RESCHEDULED_METRICS,
     SORT_KEYS,
     DayFigures,
-    Peak,
-    RescheduledTotals,
     TableRow,
     action_headline,
     action_season_comparison,
@@ -64,7 +60,6 @@ from trusts import clock
 from trusts.models import ICB, IndustrialAction, Region, Trust, TrustType
 from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_readable
 from trusts.selectors.completeness import (
-    NOT_SUBMITTED_TEXT,
     ReportStatus,
     completeness_by_action,
     completeness_by_day,
@@ -229,73 +224,50 @@ def _trust_rows(trusts: list[TableRow], form: TableFilterForm) -> list[TableRow]
 TRUSTS_PER_PAGE = 50
 
 
-NUMERIC_CELL_CLASS = "nhsuk-table__cell nhsuk-table__cell--numeric"
+@dataclass(frozen=True)
+class ShownRow:
+    """A region, ICB or trust row as its table shows it. The figures are None where the area sent no
+    return (its sums over no returns are not zeros): the template's `figure` filter then says "Not
+    submitted", the one place that decides it (completeness.reported_text). The markup of every
+    cell is in the templates (reports/_figure_cells.html and the tables)."""
+
+    row: TableRow
+    rescheduled: tuple[int | None, ...]
+    peak: int | None
+    peak_date: dt.date | None
+    href: str = ""
 
 
-def _figure_cells(totals: RescheduledTotals, peak: Peak, *, reported: bool = True) -> SafeString:
-    """The numeric cells of a region, ICB or trust row (the six rescheduled totals and the peak),
-    formatted once here, with thousands separators as the templates' localisation gives them: one
-    template variable per row instead of a loop, a variable and a number filter per cell (most of
-    the page's rendering time with hundreds of rows). Safe without escaping: every value is an
-    integer formatted here, a day and a month abbreviation, or NOT_SUBMITTED_TEXT (a trust that
-    sent no return: its sums over no returns are not zeros)."""
+def _shown(row: TableRow, *, reported: bool, href: str = "") -> ShownRow:
     if not reported:
-        return mark_safe(  # noqa: S308  # nosec B308 B703 # a constant
-            f'<td class="{NUMERIC_CELL_CLASS}">{NOT_SUBMITTED_TEXT}</td>' * 7)
-    values = [f"{value:,}" for value in (
-        totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
-        totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)]
-    values.append(f"{peak.staff_absent:,} ({peak.date.day} {peak.date:%b})" if peak.date else f"{peak.staff_absent:,}")
-    return mark_safe("".join(  # noqa: S308  # nosec B308 B703 # integers and dates only, formatted above
-        f'<td class="{NUMERIC_CELL_CLASS}">{value}</td>' for value in values))
+        return ShownRow(row, (None,) * 6, None, None, href)
+    totals = row.totals
+    return ShownRow(row, (totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
+                          totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled),
+                    row.peak.staff_absent, row.peak.date, href)
 
 
-def _with_cells(rows: Sequence[TableRow], *, region: bool = False) -> list[tuple[TableRow, SafeString]]:
-    """Region or ICB rows with their cells (with `region`, the ICB's region first, escaped)."""
-    return [(row, (format_html('<td class="nhsuk-table__cell">{}</td>', row.region_name) if region else SafeString())
-             + (NOT_SUBMITTED_CELLS if row.no_returns else _figure_cells(row.totals, row.peak))) for row in rows]
+def _shown_areas(rows: Sequence[TableRow]) -> list[ShownRow]:
+    return [_shown(row, reported=not row.no_returns) for row in rows]
 
 
-# The seven figure cells of an area with no returns at all: missing is never zero (DOMAIN.md).
-NOT_SUBMITTED_CELLS = mark_safe(f'<td class="{NUMERIC_CELL_CLASS}">Not submitted</td>' * 7)  # noqa: S308  # nosec B308 B703 # a constant
-
-
-def _status_label(status: ReportStatus | None) -> str:
-    return status.label if status else ""
-
-
-# Stands in for an ODS code in one reversed URL, the trust links' pattern (see _with_trust_cells).
+# Stands in for an ODS code in one reversed URL, the trust links' pattern (see _shown_trusts).
 ODS_PLACEHOLDER = "ODS-CODE"
 
 
-def _with_trust_cells(action: IndustrialAction, rows: Sequence[TableRow]) -> list[tuple[TableRow, str, SafeString]]:
-    """Each row with the link to its trust page and its cells: ODS code and ICB (escaped),
-    _figure_cells and the days-reported cell ("3 of 5", and a tag when days are missing). The
-    links come from one reverse() with a placeholder for the ODS code rather than one per row (a
-    reverse costs about as much as the rest of a row)."""
+def _shown_trusts(action: IndustrialAction, rows: Sequence[TableRow]) -> list[ShownRow]:
+    """Trust rows with the link to each trust's page. The links come from one reverse() with a
+    placeholder for the ODS code rather than one per row (a reverse costs about as much as the
+    rest of a row)."""
     before, after = reverse("reports:trust", args=[action.slug, ODS_PLACEHOLDER]).split(ODS_PLACEHOLDER)
-    result = []
-    for row in rows:
-        missing = len(row.missing_dates)
-        tag = f' <strong class="nhsuk-tag nhsuk-tag--orange">Missing {missing}</strong>' if missing else ""
-        days = mark_safe(  # noqa: S308  # nosec B308 B703 # integers only
-            f'<td class="{NUMERIC_CELL_CLASS}">{row.days_reported} of {len(row.owed)}{tag}</td>')
-        text = format_html('<td class="nhsuk-table__cell">{}</td><td class="nhsuk-table__cell">{}</td>',
-                           row.code, row.icb_name)
-        status = format_html('<td class="nhsuk-table__cell">{}</td>', _status_label(row.status))
-        result.append((row, f"{before}{row.code}{after}",
-                       text + _figure_cells(row.totals, row.peak, reported=bool(row.reported)) + days + status))
-    return result
+    return [_shown(row, reported=bool(row.reported), href=f"{before}{row.code}{after}") for row in rows]
 
 
 def _select(field: forms.BoundField) -> dict[str, Any]:
-    """A filter's select, its options written (and escaped) once here with the current one
-    selected: one template variable instead of three per option for the 42 ICBs and the rest."""
-    current = str(field.value() or "")
-    options = format_html_join("", '<option value="{}"{}>{}</option>', (
-        (value, mark_safe(" selected") if str(value) == current else "", label)  # nosec B308 B703 # a constant
-        for value, label in field.field.choices))
-    return {"id": field.id_for_label, "name": field.html_name, "label": field.label, "options": options}
+    """A filter's select: its choices as text, and the one to mark selected."""
+    return {"id": field.id_for_label, "name": field.html_name, "label": field.label,
+            "current": str(field.value() or ""),
+            "choices": [(str(value), label) for value, label in field.field.choices]}
 
 
 def _table_context(
@@ -321,15 +293,15 @@ def _table_context(
         "filter_form": form,
         "select_fields": [_select(form[name]) for name in ("region", "icb", "trust_type", "reported")],
         "trust_rows": list(page.object_list),
-        "trust_cells": _with_trust_cells(action, list(page.object_list)),
+        "trust_shown": _shown_trusts(action, list(page.object_list)),
         "trust_page": page,
         "trust_count": page.paginator.count,
         "trust_headers": _sort_headers(request, TRUST_COLUMNS, form.value("sort") or "name",
                                        form.value("dir") == "desc", "sort", "trusts", first_page=True),
         "region_rows": region_rows,
-        "region_cells": _with_cells(region_rows),
+        "region_shown": _shown_areas(region_rows),
         "icb_rows": icb_rows,
-        "icb_cells": _with_cells(icb_rows, region=True),
+        "icb_shown": _shown_areas(icb_rows),
         "icb_headers": _sort_headers(request, ICB_COLUMNS, icb_sort, form.value("icb_dir") == "desc",
                                      "icb_sort", "icbs"),
         "filtered": bool(request.GET.get("region") or request.GET.get("icb") or request.GET.get("trust_type")
