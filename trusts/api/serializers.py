@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from trusts.forms_returns import MAX_TEXT
+from trusts.forms.returns import MAX_TEXT
 from trusts.models import DailyReturn, IndustrialAction, ReturnRevision, StrikeDay, WalkoutWindow
 from trusts.models.returns import FIGURE_FIELDS
 

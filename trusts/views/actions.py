@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from trusts.forms_actions import (
+from trusts.forms.actions import (
     BLANK_WINDOW_ROWS,
     ActionForm,
     ReopenForm,

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from trusts.forms_queries import QueryAnswerForm, QueryRaiseForm
+from trusts.forms.queries import QueryAnswerForm, QueryRaiseForm
 from trusts.models import QueryStatus, ReturnQuery
 from trusts.models.returns import FIGURE_FIELDS, WORKFORCE_FIELDS
 from trusts.scoping import trusts_visible_to_manager

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from trusts import clock
-from trusts.forms_returns import ReturnForm, ReturnsUploadForm
+from trusts.forms.returns import ReturnForm, ReturnsUploadForm
 from trusts.models import (
     DailyReturn,
     IndustrialAction,

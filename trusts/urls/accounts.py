@@ -1,7 +1,7 @@
 from django.urls import path
 
-from trusts.views import account as views
-from trusts.views import tokens as token_views
+from trusts.views import accounts as views
+from trusts.views import api_tokens as token_views
 
 app_name = "account"
 urlpatterns = [

@@ -8,7 +8,7 @@ from django import forms
 
 from crispy_forms_nhsuk.helper import FormHelper
 from crispy_forms_nhsuk.layout import Field, Layout, Submit
-from trusts.forms_account import ConfirmIdentityForm
+from trusts.forms.accounts import ConfirmIdentityForm
 
 
 class ApiTokenForm(ConfirmIdentityForm):

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from trusts.forms_tokens import ApiTokenForm
+from trusts.forms.api_tokens import ApiTokenForm
 from trusts.models import ApiToken
 from trusts.services.api_tokens import TokenLimitReached, api_token_create, api_token_revoke
 from trusts.tasks import send_account_notice

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from trusts.forms_account import ConfirmIdentityForm, TwoFactorCodeForm
+from trusts.forms.accounts import ConfirmIdentityForm, TwoFactorCodeForm
 from trusts.models import Membership
 from trusts.otp import NONE, SESSION_KEY, confirmed_device, is_verified, remember_two_factor_state, two_factor_required
 from trusts.scoping import is_national_manager
