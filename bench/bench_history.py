@@ -108,7 +108,7 @@ def measure(scale_label: str, w: dict[str, Any], repeat: int) -> list[dict[str, 
     from django.test import Client
     from django.urls import reverse
 
-    from notices.selectors_delivery import campaign_progress, campaign_progress_shared
+    from notices.selectors.delivery import campaign_progress, campaign_progress_shared
     from trusts.models import AuditEvent
     from trusts.selectors.audit import _cursor, audit_event_types, audit_events, audit_events_page
 

@@ -550,7 +550,7 @@ def campaign_finish_if_done(*, campaign_id: int) -> bool:
 
 
 def _store_totals(campaign: Campaign) -> None:
-    from notices.selectors_delivery import campaign_progress
+    from notices.selectors.delivery import campaign_progress
 
     progress = campaign_progress(campaign)
     campaign.totals = {**progress["counts"], "succeeded": progress["succeeded"], "failed": progress["failed"]}

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notices.models import Campaign, CampaignStatus, DeliveryStatus
-from notices.selectors_delivery import campaign_progress_shared
+from notices.selectors.delivery import campaign_progress_shared
 from tests.factories import local, make_action
 from tests.notices.delivery_support import make_campaign, make_template, row
 from trusts.models import IndustrialAction
