@@ -66,6 +66,7 @@ from trusts.selectors.completeness import (
     coverage_of,
     missing_trusts,
     reported,
+    reported_text,
     timeliness,
 )
 from trusts.selectors.returns import current_action
@@ -226,25 +227,25 @@ TRUSTS_PER_PAGE = 50
 
 @dataclass(frozen=True)
 class ShownRow:
-    """A region, ICB or trust row as its table shows it. The figures are None where the area sent no
-    return (its sums over no returns are not zeros): the template's `figure` filter then says "Not
-    submitted", the one place that decides it (completeness.reported_text). The markup of every
-    cell is in the templates (reports/_figure_cells.html and the tables)."""
+    """A region, ICB or trust row as its table states it: the texts of its seven figure cells (the
+    six rescheduled totals, then the peak staff absent and its day). An area that sent no return
+    states "Not submitted" for every figure (its sums over no returns are not zeros), through
+    completeness.reported_text, the one place that decides it. Texts, not HTML: the templates
+    write every cell (reports/_figure_cells.html and reports/_tables.html) and escape the texts."""
 
     row: TableRow
-    rescheduled: tuple[int | None, ...]
-    peak: int | None
-    peak_date: dt.date | None
+    figures: tuple[str, ...]
     href: str = ""
 
 
 def _shown(row: TableRow, *, reported: bool, href: str = "") -> ShownRow:
     if not reported:
-        return ShownRow(row, (None,) * 6, None, None, href)
-    totals = row.totals
-    return ShownRow(row, (totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
-                          totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled),
-                    row.peak.staff_absent, row.peak.date, href)
+        return ShownRow(row, (reported_text(None),) * 7, href)
+    totals, peak = row.totals, row.peak
+    peak_text = reported_text(peak.staff_absent) + (f" ({peak.date.day} {peak.date:%b})" if peak.date else "")
+    return ShownRow(row, (*(reported_text(value) for value in (
+        totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
+        totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)), peak_text), href)
 
 
 def _shown_areas(rows: Sequence[TableRow]) -> list[ShownRow]:
