@@ -102,7 +102,7 @@ def _aggregates() -> dict[str, Any]:
 
 
 def _rollup_aggregates() -> dict[str, Any]:
-    """_aggregates() read from ReturnRollup (trusts/models/rollups.py, kept by database triggers):
+    """_aggregates() read from ReturnRollup (reports/models/rollups.py, kept by database triggers):
     the same figures, summed over one row per action and strike day instead of every return, so
     national figures cost the same at 10,000 returns as at 5 million (BENCHMARKS.md)."""
 
@@ -545,7 +545,7 @@ def action_tables(
 ) -> ActionTables:
     """The region, ICB and trust tables of an action's report page, in two queries whatever the
     number of trusts, days and returns, with the figures region_figures(), icb_figures() and
-    trust_figures() give (tests/trusts/test_reports_pagination.py checks that they agree).
+    trust_figures() give (tests/reports/test_reports_pagination.py checks that they agree).
 
     `trusts` is the reader's scope (None: England); `listed` the trusts the trust table may show
     (the scope narrowed by the page's filters; None: the scope). The trust table lists, as

@@ -3,7 +3,7 @@ for everyone. Live figures are never public: anonymous visitors are sent to sign
 without a manager role get 404, like anything outside their organisations.
 
 Views stay thin: scope, validate the query string, call the selectors, render. Each page issues a
-fixed number of queries whatever the number of trusts, days and returns (tests/trusts/test_reports_pages.py).
+fixed number of queries whatever the number of trusts, days and returns (tests/reports/test_reports_pages.py).
 """
 
 from __future__ import annotations
