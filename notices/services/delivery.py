@@ -63,8 +63,10 @@ from notices.placeholders import MissingPlaceholders, one_line, render
 from notices.ratelimit import get_rate_limiter
 from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_keys, opted_out_keys, recipient_keys
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
+from strikeops.errors import ServiceError
 from strikeops.redaction import scrub
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, Trust
 from trusts.services.audit import audit_record
 
@@ -79,12 +81,8 @@ RECOVER_LIMIT = 20_000
 FINAL_STATUSES = tuple(s for s in DeliveryStatus.values if s not in PENDING_STATUSES)
 
 
-class CampaignError(Exception):
-    """A refusal; str() is a message fit to show the person who tried."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class CampaignError(ServiceError):
+    """A campaign that cannot be started, scheduled or cancelled; the message says why."""
 
 
 # --- Redaction for failure reasons ---------------------------------------------------------------
@@ -219,7 +217,7 @@ def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None
             campaign.scheduled_for = send_at
             campaign.save(update_fields=["status", "scheduled_for"])
             audit_record(event="campaign.scheduled", actor=user, trust=campaign.trust, target=campaign,
-                         request=request, summary=f"Campaign scheduled for {send_at:%d %B %Y %H:%M}",
+                         request=request, summary=f"Campaign scheduled for {formatted(send_at, 'date_time')}",
                          details={"scheduled_for": send_at.isoformat(), "recipients": campaign.recipient_count})
         else:
             _begin_sending(campaign, now)

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from notices.figures import trust_action_figures
 from notices.models import Notice, NoticeChange, NoticeRevision, NoticeStatus, NoticeVersion
 from notices.placeholders import TRUST_PLACEHOLDERS, placeholders_in, render
+from strikeops.errors import ServiceError
 from trusts.models import IndustrialAction, Trust, User
 from trusts.services.audit import audit_record
 
@@ -24,13 +25,8 @@ RETURN_FIGURES = ("appointments_rescheduled", "procedures_rescheduled", "peak_st
 ACTION_PLACEHOLDERS = ("action_name", "action_dates", *RETURN_FIGURES)
 
 
-class NoticeError(ValueError):
+class NoticeError(ServiceError):
     """A rule of the notice lifecycle was broken; `field` names the form field to show it on."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from notices.models import (
 )
 from notices.models.outbox import CLAIMABLE_STATUSES
 from notices.models.subscriptions import new_token
+from strikeops.errors import ServiceError
 from trusts.models import Trust
 from trusts.services.audit import audit_record
 
@@ -46,8 +47,8 @@ FAN_OUT_CHUNK = 1000
 RECOVER_LIMIT = 10_000
 
 
-class SubscriptionError(ValueError):
-    pass
+class SubscriptionError(ServiceError):
+    """A subscription link that cannot be used (bad, expired or already used); the message says why."""
 
 
 def absolute_url(path: str) -> str:

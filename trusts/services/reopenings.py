@@ -9,12 +9,13 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from strikeops.errors import ServiceError
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, ReturnReopening, Trust, User
 from trusts.selectors.completeness import trust_administrators
 from trusts.services.audit import audit_record
@@ -24,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 REOPEN_WORKING_DAYS = 2
 
+
+
+class ReopeningRefused(ServiceError):
+    """Returns that cannot be reopened (or a reopening that cannot be closed); the message says why."""
 
 def default_reopening_closes_at(now: dt.datetime) -> dt.datetime:
     """The end of the second working day from now (today counts as day 0)."""
@@ -45,7 +50,7 @@ def returns_reopen(
     now: dt.datetime | None = None,
 ) -> ReturnReopening:
     """Let one trust correct its returns for a locked action until closes_at.
-    The caller has checked that the user manages the trust. Raises ValidationError({field: [...]})."""
+    The caller has checked that the user manages the trust. Raises ReopeningRefused (messages by field)."""
     now = now or timezone.now()
     reason = reason.strip()
     errors: dict[str, list[str]] = {}
@@ -53,7 +58,7 @@ def returns_reopen(
         errors["reason"] = ["Enter why the returns are being reopened"]
     locks_at = action.locks_at
     if locks_at is None or locks_at > now:
-        when = f" (they lock at the end of {action.hard_close.day} {action.hard_close:%B %Y})" \
+        when = f" (they lock at the end of {formatted(action.hard_close, 'date')})" \
             if action.hard_close else ""
         errors.setdefault("__all__", []).append(f"Returns for {action.name} are not locked yet{when}, "
                                                 "so there is nothing to reopen")
@@ -61,15 +66,15 @@ def returns_reopen(
     if closes_at <= now:
         errors["closes_at"] = ["The reopening must end in the future"]
     if errors:
-        raise ValidationError(errors)
+        raise ReopeningRefused(errors=errors)
     with transaction.atomic():
         # Lock the trust's row so that two managers reopening at once do not both succeed.
         Trust.objects.select_for_update().get(pk=trust.pk)
         current = open_reopenings(now=now).filter(action=action, trust=trust).first()
         if current is not None:
-            raise ValidationError({"__all__": [
+            raise ReopeningRefused(errors={"__all__": [
                 f"{trust.name}'s returns are already reopened until "
-                f"{current.closes_at.astimezone(LONDON):%H:%M on %-d %B %Y}; close that reopening first"]})
+                f"{formatted(current.closes_at, 'time_on_date')}; close that reopening first"]})
         reopening = ReturnReopening.objects.create(action=action, trust=trust, reopened_by=user, reason=reason,
                                                    closes_at=closes_at)
         audit_record(event="returns.reopened",
@@ -90,7 +95,7 @@ def returns_reopen(
 def reopening_banner_text(reopening: ReturnReopening) -> str:
     """What the trust's pages and its email say about a reopening in force."""
     return (f"Your returns for {reopening.action.name} are reopened until "
-            f"{reopening.closes_at.astimezone(LONDON):%H:%M on %A %-d %B %Y}, so you can correct them.")
+            f"{formatted(reopening.closes_at, 'time_on_day')}, so you can correct them.")
 
 
 def reopening_notify(*, reopening_id: int, now: dt.datetime | None = None) -> int:
@@ -126,7 +131,7 @@ def reopening_close(*, reopening: ReturnReopening, user: User, now: dt.datetime 
     with transaction.atomic():
         reopening = ReturnReopening.objects.select_for_update().select_related("action", "trust").get(pk=reopening.pk)
         if reopening.closed_early_at is not None or reopening.closes_at <= now:
-            raise ValidationError("This reopening has already ended")
+            raise ReopeningRefused("This reopening has already ended")
         reopening.closed_early_at = now
         reopening.save(update_fields=["closed_early_at"])
         audit_record(event="returns.reopening_closed",
