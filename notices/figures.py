@@ -44,3 +44,10 @@ def trust_action_figures(trust: Trust, action: IndustrialAction) -> dict[str, ob
         "procedures_rescheduled": "" if procedures is None else f"{procedures:,}",
         "peak_staff_absent": "" if peak is None else f"{peak:,}",
     }
+
+
+def notice_figures(*, trust: Trust, action: IndustrialAction | None) -> dict[str, str]:
+    """Placeholder values from the trust's own submitted returns, blank where there is no figure yet."""
+    if action is None:
+        return {"trust_name": trust.name}
+    return {k: str(v) for k, v in trust_action_figures(trust, action).items()}

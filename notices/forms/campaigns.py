@@ -239,7 +239,3 @@ class SendForm(forms.Form):
         else:
             data["send_at"] = send_at
         return data
-
-
-class ConfirmForm(forms.Form):
-    """An empty form: a POST with the CSRF token is the confirmation (cancel, archive, copy)."""

@@ -37,6 +37,7 @@ from notices.selectors.delivery import (
     campaign_progress_shared_many,
     deliveries_outcomes_csv,
 )
+from notices.services import campaigns as campaign_service
 from notices.services import delivery as delivery_service
 from notices.services.opt_outs import opt_out_footer
 from notices.services.recipients import recipients_check, required_contact_columns
@@ -214,7 +215,7 @@ def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
         blocked = delivery_service.campaign_figure_errors(campaign)
         if request.method == "POST" and form.is_valid() and not blocked:
             try:
-                campaign = delivery_service.campaign_start(campaign=campaign, user=request.user,
+                campaign = campaign_service.campaign_start(campaign=campaign, user=request.user,
                                                            send_at=form.cleaned_data["send_at"], request=request)
             except delivery_service.CampaignError as error:
                 show_on_form(form, error)

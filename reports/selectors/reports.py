@@ -275,9 +275,6 @@ class AreaFigures:
         self.days = dict(sorted(self.days.items()))
         return self
 
-    def day_list(self) -> list[tuple[dt.date, Figures]]:
-        return list(self.days.items())
-
     def status_on(self, date: dt.date) -> ReportStatus | None:
         """A trust row's status for one strike day (None: it owed none and sent none)."""
         return self.days.get(date, Figures()).status(owed=int(date in self.owed))

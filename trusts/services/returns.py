@@ -386,17 +386,6 @@ def lock_reason_for(
     return reason + " Ask NHS England to reopen your trust's returns if a figure must change."
 
 
-def return_lock_reason(
-    *, action: IndustrialAction, trust: Trust, day: dt.date, now: dt.datetime | None = None,
-) -> str | None:
-    """Why this return cannot be edited now, in words to show the trust; None if it can be."""
-    now = now or clock.now()
-    strike_day = StrikeDay.objects.filter(action=action, date=day).first()
-    if strike_day is None:
-        return f"{formatted(day, 'date')} is not a strike day of {action.name}."
-    return lock_reason_for(action=action, trust=trust, strike_day=strike_day, now=now)
-
-
 def return_check(
     *,
     action: IndustrialAction,

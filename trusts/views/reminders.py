@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from strikeops.errors import show_as_message
-from strikeops.queueing import enqueue_on_commit
 from trusts.models import IndustrialAction, ReminderStatus, StrikeDay, Trust
 from trusts.scoping import get_scoped_trust_or_404, is_manager, trusts_figures_readable, trusts_visible_to_manager
 from trusts.selectors.completeness import trust_administrators
@@ -64,9 +63,8 @@ def missing_remind(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(f"{missing_url}#day-{strike_day.date.isoformat()}")
     if request.POST.get("all") == "overdue":
         action_id, user_id = action.pk, request.user.pk
-        # Hundreds of emails: a worker sends them. If the broker is down, this request does.
-        enqueue_on_commit(send_overdue_reminders, action_id, user_id, what=f"overdue reminders for {action.slug}",
-                          fallback=lambda: send_overdue_reminders.apply(args=(action_id, user_id)))
+        # Hundreds of emails: a worker sends them. If the broker is down, this request does (run_here_if_unqueued).
+        send_overdue_reminders.delay_on_commit(action_id, user_id)
         messages.success(request, "Reminders to every overdue trust are being sent. The reminder log shows each one: "
                                   "to whom, or that a trust has nobody to email.")
         return redirect(reverse("actions:reminders", args=[action.slug]))
