@@ -19,8 +19,8 @@ from django.conf import settings as django_settings
 from django.db.backends.signals import connection_created
 
 from notices import tasks
-from notices.services import delivery as service
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from notices.services import delivery as service
 from tests.notices.delivery_support import make_campaign, row, use_fast_delivery
 from tests.security.test_faults import closed_port
 from trusts import clock
