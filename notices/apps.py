@@ -6,6 +6,10 @@ class NoticesConfig(AppConfig):
     verbose_name = "Patient notices and messages"
 
     def ready(self) -> None:
+        from notices.tasks_delivery import recover
+        from outbox.registry import register
         from strikeops.public_cache import connect_invalidation
 
         connect_invalidation("notices")
+        # Campaign deliveries and subscriber emails, in the outbox's one recovery task.
+        register("notices", recover=recover)

@@ -4,8 +4,9 @@ carries ids only: never contact details or message text, which would sit in Redi
 Every task can run twice, or at the same time as itself, without sending anything twice: every send
 goes through the claim in the service's send loop. Tasks are acknowledged late and re-queued if
 their worker dies (settings CELERY_TASK_ACKS_LATE / CELERY_TASK_REJECT_ON_WORKER_LOST, and the
-broker's visibility timeout); anything lost anyway is found again by outbox_recover, which beat
-runs every DELIVERY_RECOVER_EVERY_SECONDS. Queues (CELERY_TASK_ROUTES): sends on "bulk", recovery
+broker's visibility timeout); anything lost anyway is found again by the outbox's one recovery task
+(outbox.tasks.outbox_recover, beat every DELIVERY_RECOVER_EVERY_SECONDS), which runs `recover` below
+(registered by notices.apps). Queues (CELERY_TASK_ROUTES): sends on "bulk", recovery
 and purge on "housekeeping".
 """
 
@@ -37,10 +38,9 @@ def deliveries_send_ids(delivery_ids: list[int]) -> int:
     return service.deliveries_send_ids(delivery_ids=delivery_ids)
 
 
-@shared_task(name="notices.outbox_recover")
-def outbox_recover() -> dict[str, int]:
-    """The one recovery task of the outbox (beat, every DELIVERY_RECOVER_EVERY_SECONDS, queue
-    "housekeeping"): campaign deliveries, then emails to subscribers."""
+def recover() -> dict[str, int]:
+    """The notices' part of the outbox recovery (outbox.registry): campaign deliveries, then emails
+    to subscribers."""
     report = service.deliveries_recover()
     work = subscriber_emails_recover(now=clock.now())
     for version_id in work["versions"]:

@@ -1,5 +1,5 @@
 """Celery tasks for notice subscriptions (queue "transactional"). Each task only wraps a service and
-takes ids, never rows. Retries and lost work are the one recovery task's (tasks_delivery.outbox_recover)."""
+takes ids, never rows. Retries and lost work are the one recovery task's (outbox.tasks.outbox_recover)."""
 
 from __future__ import annotations
 

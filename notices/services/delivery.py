@@ -37,15 +37,12 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q
 
-from notices import outbox
 from notices.channels import (
     NOTIFY_STATUSES,
     Channel,
     LookupUnsupported,
-    PermanentFailure,
     RenderedMessage,
     SendResult,
-    TemporaryFailure,
     channel_for,
     channel_name_for,
 )
@@ -63,6 +60,8 @@ from notices.placeholders import MissingPlaceholders, one_line, render
 from notices.ratelimit import get_rate_limiter
 from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_keys, opted_out_keys, recipient_keys
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
+from outbox import engine as outbox
+from outbox.engine import PermanentFailure, TemporaryFailure
 from strikeops.redaction import scrub
 from trusts import clock
 from trusts.models import IndustrialAction, Trust
@@ -577,7 +576,7 @@ def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     report = {"started": len(campaigns_start_due(now=now))}
 
-    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT, outcome_unknown=True)
+    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT)
     report["released"] = len(released_ids)
     if released_ids:
         logger.warning("released %s deliveries left sending by a stopped worker", len(released_ids))

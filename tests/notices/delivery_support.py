@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from notices import outbox
 from notices.channels import MemorySendRecord, recording_channel_record
 from notices.models import Campaign, Channel, Delivery, MessageTemplate
 from notices.services.delivery import _CAMPAIGN_SENDING_SQL, _result, campaign_create, deliveries_send_ids
+from outbox import engine as outbox
 from trusts.models import Trust
 
 FAST = {

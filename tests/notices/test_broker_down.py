@@ -12,7 +12,7 @@ from django.utils import timezone
 from notices.models import SubscriberEmail, Subscription
 from notices.services.notices import notice_create, notice_publish
 from notices.services.subscriptions import subscription_request
-from notices.tasks_delivery import outbox_recover
+from outbox.tasks import outbox_recover
 from strikeops.celery import app
 from tests.conftest import _forget_connections
 

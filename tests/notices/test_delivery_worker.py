@@ -77,6 +77,7 @@ def finished(campaign: Campaign) -> bool:
 
 def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe, chris, celery_worker_process):
     from notices import tasks_delivery
+    from outbox.tasks import outbox_recover
 
     record = RedisSendRecord(django_settings.TEST_REDIS_URL)
     rows = []
@@ -120,7 +121,7 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
                for first in range(delivery_ids[0], delivery_ids[-1] + 1, 100)]
     results += [tasks_delivery.deliveries_send_ids.delay(delivery_ids[i:i + 100])
                 for i in range(0, len(delivery_ids), 100)]
-    results.append(tasks_delivery.outbox_recover.delay())
+    results.append(outbox_recover.delay())
     assert sum(r.get(timeout=30) or 0 for r in results[:-1]) == 0
     results[-1].get(timeout=30)
     assert record.totals() == before

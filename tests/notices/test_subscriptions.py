@@ -350,7 +350,7 @@ def test_subscribing_again_after_unsubscribing_starts_a_new_opt_in(client, rwe, 
 
 def recover_later(seconds: int) -> None:
     """The outbox recovery task (beat) run `seconds` from now: due retries are queued and sent."""
-    from notices.tasks_delivery import outbox_recover
+    from outbox.tasks import outbox_recover
 
     later = timezone.now() + dt.timedelta(seconds=seconds)
     with mock.patch("django.utils.timezone.now", return_value=later), \

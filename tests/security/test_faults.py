@@ -96,7 +96,8 @@ def point_broker_at(url: str) -> None:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chris, worker, caplog) -> None:  # type: ignore[no-untyped-def]
-    from notices.tasks_delivery import campaign_fan_out, outbox_recover
+    from notices.tasks_delivery import campaign_fan_out
+    from outbox.tasks import outbox_recover
 
     record = RedisSendRecord(django_settings.TEST_REDIS_URL)
     record.clear()
@@ -185,7 +186,7 @@ def recover_later(seconds: int) -> None:
     """The outbox recovery task (beat) run `seconds` from now, in-process."""
     from unittest import mock
 
-    from notices.tasks_delivery import outbox_recover
+    from outbox.tasks import outbox_recover
 
     later = timezone.now() + dt.timedelta(seconds=seconds)
     with mock.patch("django.utils.timezone.now", return_value=later), \

@@ -25,7 +25,7 @@ from django.utils import timezone
 import strikeops
 from notices.models import CampaignStatus, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
 from notices.services.notices import notice_create
-from notices.tasks_delivery import outbox_recover
+from outbox.tasks import outbox_recover
 from strikeops.celery import app
 from tests.conftest import _forget_connections
 from tests.factories import make_action
