@@ -6,21 +6,17 @@ reopening exists for its action and trust (closes_at in the future, not closed e
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from trusts.models import IndustrialAction, ReturnReopening, Trust, User
+from trusts.models import IndustrialAction, ReturnReopening, Trust, TrustEmailKind, User
 from trusts.selectors.completeness import trust_administrators
 from trusts.services.audit import audit_record
+from trusts.services.trust_emails import trust_emails_create
 from trusts.strike_calendar import LONDON, add_working_days, end_of_day
-
-logger = logging.getLogger(__name__)
 
 REOPEN_WORKING_DAYS = 2
 
@@ -76,48 +72,13 @@ def returns_reopen(
                      summary=f"Reopened {trust.ods_code} returns for {action.name}",
                      actor=user, trust=trust, target=reopening,
                      details={"action": action.slug, "reason": reason, "closes_at": closes_at.isoformat()})
-        # Imported here, as notices' services do: the task module imports this one.
-        from strikeops.queueing import enqueue_on_commit
-        from trusts.tasks import send_reopening_email
-
-        # One small email: with the broker down, send it in this request rather than lose it.
-        reopening_pk = reopening.pk
-        enqueue_on_commit(send_reopening_email, reopening_pk, what=f"reopening {reopening_pk}",
-                          fallback=lambda: send_reopening_email.apply(args=(reopening_pk,)))
+        # One email per administrator, outbox rows committed with the reopening and queued after commit.
+        administrators = Trust.objects.prefetch_related(trust_administrators()).get(pk=trust.pk)
+        recipients = [m.user.email for m in administrators.administrator_memberships]  # type: ignore[attr-defined]
+        trust_emails_create(kind=TrustEmailKind.REOPENING, to=recipients, reopening=reopening)
+        reopening.notified_at = now
+        reopening.save(update_fields=["notified_at"])
     return reopening
-
-
-def reopening_banner_text(reopening: ReturnReopening) -> str:
-    """What the trust's pages and its email say about a reopening in force."""
-    return (f"Your returns for {reopening.action.name} are reopened until "
-            f"{reopening.closes_at.astimezone(LONDON):%H:%M on %A %-d %B %Y}, so you can correct them.")
-
-
-def reopening_notify(*, reopening_id: int, now: dt.datetime | None = None) -> int:
-    """Email the trust's administrators, once, that its returns are reopened: the row is claimed
-    with a conditional UPDATE first, so a second run (a retried task) sends nothing. Returns the
-    number of emails sent. A transport error is logged and the claim kept (no second email)."""
-    now = now or timezone.now()
-    if not ReturnReopening.objects.filter(pk=reopening_id, notified_at__isnull=True).update(notified_at=now):
-        return 0
-    reopening = ReturnReopening.objects.select_related("action", "trust").get(pk=reopening_id)
-    trust = Trust.objects.prefetch_related(trust_administrators()).get(pk=reopening.trust_id)
-    recipients = [m.user.email for m in trust.administrator_memberships]  # type: ignore[attr-defined]
-    body = (f"{reopening_banner_text(reopening)}\n\n"
-            f"NHS England's reason: {reopening.reason}\n\n"
-            f"Sign in to {settings.SERVICE_NAME} and choose Returns to change a figure. Each change needs a "
-            "reason. After that time the returns lock again.\n\n"
-            "You are receiving this because you are a trust administrator for this trust.\n")
-    subject = f"{trust.ods_code} returns for {reopening.action.name} reopened"
-    try:
-        with get_connection() as connection:
-            # One message per person: administrators of a trust need not see each other's addresses.
-            connection.send_messages([EmailMessage(subject=subject, body=body, to=[to],
-                                                   from_email=settings.DEFAULT_FROM_EMAIL) for to in recipients])
-    except Exception:  # recorded in the log; the claim stays, so nobody gets it twice
-        logger.exception("Reopening email for reopening %s failed", reopening_id)
-        return 0
-    return len(recipients)
 
 
 def reopening_close(*, reopening: ReturnReopening, user: User, now: dt.datetime | None = None) -> ReturnReopening:
