@@ -180,16 +180,16 @@ def retry_or_fail(model: type[models.Model], pk: int, *, attempts: int, now: dt.
     return result.status if write(model, result) else None
 
 
-def release_stale(model: type[models.Model], *, now: dt.datetime, limit: int) -> list[int]:
+def release_stale(model: type[models.Model], *, now: dt.datetime, limit: int, **extra: Any) -> list[int]:
     """Claims older than DELIVERY_SENDING_TIMEOUT_SECONDS belong to a worker that died mid-send:
-    back to awaiting_retry, due now, outcome_unknown (the sender decides, on the next claim, whether
-    to ask the provider first). Returns the ids released; the caller queues them."""
+    back to awaiting_retry, due now (the sender decides, on the next claim, whether to ask the
+    provider first). Returns the ids released; the caller queues them."""
     cutoff = now - dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
     ids = list(model._default_manager.filter(status=OutboxStatus.SENDING, claimed_at__lt=cutoff)
                .order_by("pk").values_list("pk", flat=True)[:limit])
     released = model._default_manager.filter(pk__in=ids, status=OutboxStatus.SENDING, claimed_at__lt=cutoff).update(
         status=OutboxStatus.AWAITING_RETRY, next_attempt_at=now, enqueued_at=now, failure_reason=RELEASED_REASON,
-        outcome_unknown=True)
+        **extra)
     return ids if released else []
 
 
@@ -274,7 +274,7 @@ def recover_table(model: type[OutboxMessage], *, now: dt.datetime, queue: Callab
     """The recovery of a table of one-message-per-task rows: release claims of dead workers, take
     rows due (retries whose time has come, and queued rows no broker message carries any more), and
     queue each with `queue(pk)`."""
-    released = release_stale(model, now=now, limit=limit)
+    released = release_stale(model, now=now, limit=limit, outcome_unknown=True)
     workable = take_workable(model, now=now, limit=limit)
     for pk in released + workable:
         queue(pk)

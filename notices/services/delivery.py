@@ -576,7 +576,7 @@ def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     report = {"started": len(campaigns_start_due(now=now))}
 
-    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT)
+    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT, outcome_unknown=True)
     report["released"] = len(released_ids)
     if released_ids:
         logger.warning("released %s deliveries left sending by a stopped worker", len(released_ids))

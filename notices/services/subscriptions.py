@@ -267,7 +267,7 @@ def subscriber_emails_recover(*, now: dt.datetime, stale_after: dt.timedelta = d
         notice__withdrawn_at__gte=now - window, notice__withdrawn_at__lte=now - stale_after,
     ).filter(~Exists(SubscriberEmail.objects.filter(version=OuterRef("pk"), kind=SubscriberEmailKind.WITHDRAWAL)))
         .values_list("pk", flat=True))
-    released = outbox.release_stale(SubscriberEmail, now=now, limit=RECOVER_LIMIT)
+    released = outbox.release_stale(SubscriberEmail, now=now, limit=RECOVER_LIMIT, outcome_unknown=True)
     workable = outbox.take_workable(SubscriberEmail, now=now, limit=RECOVER_LIMIT)
     return {"versions": versions, "withdrawals": withdrawals, "emails": released + workable}
 
