@@ -6,7 +6,7 @@ class NoticesConfig(AppConfig):
     verbose_name = "Patient notices and messages"
 
     def ready(self) -> None:
-        from notices.tasks_delivery import recover
+        from notices.tasks import recover
         from outbox.registry import register
         from strikeops.public_cache import connect_invalidation
 

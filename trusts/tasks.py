@@ -1,4 +1,5 @@
-"""Celery tasks of the trusts app (autodiscovered). Tasks only wrap services."""
+"""Celery tasks of the trusts app (found by autodiscovery). Tasks only wrap services, take ids (or the
+address typed, for a password reset) and are queued with `delay_on_commit` (strikeops.celery.Task)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def send_return_reminders() -> dict[str, int]:
     return {"days": run.days, "claimed": run.claimed, "emails": run.emails, "no_contact": run.no_contact}
 
 
-@shared_task(name="trusts.send_overdue_reminders")
+# A manager waits for these: if the broker cannot be reached, they are sent in the request.
+@shared_task(name="trusts.send_overdue_reminders", run_here_if_unqueued=True)
 def send_overdue_reminders(action_id: int, user_id: int) -> dict[str, int]:
     """A manager's "send a reminder now to every overdue trust": one email per (trust, day) can be
     hundreds, too many for a request. The manager's scope is read again here, when the work runs."""

@@ -13,7 +13,6 @@ or the database fails (issue 7).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import socket
@@ -44,7 +43,7 @@ from notices.models import (
 from notices.services.notices import notice_create, notice_publish
 from outbox.models import OutboxStatus
 from tests.factories import local, make_action
-from tests.notices.delivery_support import make_campaign, row
+from tests.notices.delivery_support import make_campaign, recover_later, row
 from trusts.models import AuditEvent, DailyReturn, ReminderSent, ReminderStatus, ReturnRevision, TrustEmail
 from trusts.services import returns as returns_service
 from trusts.services.reminders import reminders_send_due
@@ -97,7 +96,7 @@ def point_broker_at(url: str) -> None:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chris, worker, caplog) -> None:  # type: ignore[no-untyped-def]
-    from notices.tasks_delivery import campaign_fan_out
+    from notices.tasks import campaign_fan_out
     from outbox.tasks import outbox_recover
 
     record = RedisSendRecord(django_settings.TEST_REDIS_URL)
@@ -189,19 +188,6 @@ def test_return_reminders_wait_out_a_refused_connection_and_fail_only_after_the_
     failed = ReminderSent.objects.filter(trust__ods_code__in=["RWE", "RX1"])
     assert {r.status for r in failed} == {ReminderStatus.FAILED}
     assert all("refused" in r.error.lower() and "gave up after 2 attempts" in r.error for r in failed)
-
-
-@pytest.mark.django_db
-def recover_later(seconds: int) -> None:
-    """The outbox recovery task (beat) run `seconds` from now, in-process."""
-    from unittest import mock
-
-    from outbox.tasks import outbox_recover
-
-    later = timezone.now() + dt.timedelta(seconds=seconds)
-    with mock.patch("django.utils.timezone.now", return_value=later), \
-            mock.patch("trusts.clock.now", return_value=later):
-        outbox_recover.delay().get()
 
 
 def test_a_subscription_request_when_smtp_refuses_records_it_and_sends_the_link_once_the_server_is_back(

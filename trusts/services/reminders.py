@@ -22,6 +22,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from strikeops.errors import ServiceError
+from trusts.dates import formatted
 from trusts.models import (
     IndustrialAction,
     ReminderSent,
@@ -35,14 +37,13 @@ from trusts.models import (
 from trusts.selectors.completeness import missing_trusts
 from trusts.services.audit import audit_record
 from trusts.services.trust_emails import trust_emails_create
-from trusts.strike_calendar import LONDON
 
 # A second "send a reminder now" for the same trust and day within this time is refused: a double
 # click, or two managers chasing at once, must not send the trust two emails.
 RESEND_AFTER = dt.timedelta(minutes=10)
 
 
-class ReminderError(ValueError):
+class ReminderError(ServiceError):
     """A manager's reminder that cannot be sent; the message says why, in words for the page."""
 
 
@@ -144,7 +145,7 @@ def _remind(*, trust: Trust, strike_day: StrikeDay, user: User, now: dt.datetime
     """The reminder row and its emails (queued after commit), audited: `reminder.sent` when it is on
     its way to someone, `reminder.no_contact` when nobody can be emailed. Each email's outcome is
     the reminder log's."""
-    day = f"{strike_day.date.day} {strike_day.date:%B %Y}"
+    day = formatted(strike_day.date, "date")
     recipients = reminder_recipients(trust)
     with transaction.atomic():
         # The trust's row lock makes "reminded a moment ago?" and the new row one step: of two managers
@@ -152,8 +153,7 @@ def _remind(*, trust: Trust, strike_day: StrikeDay, user: User, now: dt.datetime
         Trust.objects.select_for_update().filter(pk=trust.pk).values_list("pk", flat=True).first()
         recent = _recently_reminded(trust, strike_day, now)
         if recent is not None:
-            at = timezone.localtime(recent.claimed_at, LONDON)
-            raise ReminderError(f"{trust.name} was reminded about {day} at {at:%H:%M}; "
+            raise ReminderError(f"{trust.name} was reminded about {day} at {formatted(recent.claimed_at, 'time')}; "
                                 f"wait {RESEND_AFTER.seconds // 60} minutes before reminding it again")
         row = ReminderSent.objects.create(
             trust=trust, strike_day=strike_day, trigger=ReminderTrigger.MANAGER, sent_by=user, recipients=recipients,

@@ -21,8 +21,8 @@ from outbox import engine
 from outbox.email import send_email
 from outbox.models import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
 from outbox.tasks import outbox_send
+from trusts.dates import formatted
 from trusts.models import ReminderSent, ReminderStatus, ReturnReopening, StrikeDay, Trust, TrustEmail, TrustEmailKind
-from trusts.strike_calendar import LONDON
 
 # The name this table is registered under (trusts.apps) for the outbox's send and recovery tasks.
 TABLE = "trusts.TrustEmail"
@@ -47,9 +47,8 @@ def trust_emails_create(*, kind: str, to: Iterable[str], reminder: ReminderSent 
 
 def reminder_message(trust: Trust, strike_day: StrikeDay, to: str, now: dt.datetime) -> EmailMessage:
     """A reminder to one person, worded for the time it is sent (due, or already overdue)."""
-    deadline = strike_day.deadline.astimezone(LONDON)
-    when = f"{deadline:%H:%M} on {deadline:%A} {deadline.day} {deadline:%B %Y}"
-    day = f"{strike_day.date:%A} {strike_day.date.day} {strike_day.date:%B %Y}"
+    when = formatted(strike_day.deadline, "time_on_day")
+    day = formatted(strike_day.date, "day")
     overdue = strike_day.deadline <= now
     due = (f"The return was due by {when} and is now overdue. Please submit it as soon as you can: late returns "
            "are accepted, and marked late." if overdue else
@@ -70,7 +69,7 @@ def reminder_message(trust: Trust, strike_day: StrikeDay, to: str, now: dt.datet
 def reopening_banner_text(reopening: ReturnReopening) -> str:
     """What the trust's email says about a reopening in force."""
     return (f"Your returns for {reopening.action.name} are reopened until "
-            f"{reopening.closes_at.astimezone(LONDON):%H:%M on %A %-d %B %Y}, so you can correct them.")
+            f"{formatted(reopening.closes_at, 'time_on_day')}, so you can correct them.")
 
 
 def reopening_message(reopening: ReturnReopening, to: str) -> EmailMessage:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from trusts.dates import formatted
 from trusts.forms_account import ConfirmIdentityForm, TwoFactorCodeForm
 from trusts.models import Membership
 from trusts.otp import NONE, SESSION_KEY, confirmed_device, is_verified, remember_two_factor_state, two_factor_required
@@ -133,7 +134,7 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None,
     if sign_in_failure_audit_allowed(request):
         audit_record(event="auth.locked_out", summary=f"Sign-in locked for {username} after repeated failures",
                      details={"email": username, "locked_until": locked_until.isoformat()}, request=request)
-    day = "today" if local.date() == timezone.localdate() else f"on {local:%-d %B %Y}"
+    day = "today" if local.date() == timezone.localdate() else f"on {formatted(local, 'date')}"
     return render(request, "account/locked_out.html", {
         "try_again_at": f"{_time_of_day(local)} {day}",
         "cool_off_minutes": int(cool_off.total_seconds() // 60),
