@@ -15,7 +15,7 @@ def close_claims_made_before_the_outbox(apps, schema_editor):  # type: ignore[no
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trusts', '0016_i16_manager_trust_loop'),
+        ('trusts', '0017_i17_figure_help_text'),
     ]
 
     operations = [
