@@ -18,6 +18,7 @@ from outbox import registry
 from outbox.models import OutboxStatus
 from outbox.tasks import outbox_recover, outbox_send
 from tests.factories import local, make_action
+from tests.notices.delivery_support import run_task
 from tests.smtp_sink import Mailbox, smtp_sink
 from trusts.models import ReminderSent, ReminderStatus, ReturnReopening, Trust, TrustEmail, TrustEmailKind
 from trusts.services.reminders import reminders_send_due
@@ -51,7 +52,7 @@ def recover_later(seconds: int) -> dict[str, int]:
     later = timezone.now() + dt.timedelta(seconds=seconds)
     with mock.patch("django.utils.timezone.now", return_value=later), \
             mock.patch("trusts.clock.now", return_value=later):
-        return outbox_recover.delay().get()
+        return run_task(outbox_recover)  # type: ignore[no-any-return]
 
 
 def rwe_reminder() -> ReminderSent:

@@ -140,7 +140,8 @@ def trust_emails_recover() -> dict[str, int]:
     """The trusts' part of the outbox recovery (registered in trusts.apps): claims left by dead
     workers, due retries and lost broker messages of TrustEmail rows, queued again; and reminders
     whose last email's outcome was written by a worker that died before settling the reminder."""
-    report = engine.recover_table(TrustEmail, now=timezone.now(), queue=lambda pk: outbox_send.delay(TABLE, pk))
+    report = engine.recover_table(TrustEmail, now=timezone.now(),
+                                  queue=lambda pk: outbox_send.delay_on_commit(TABLE, pk))
     pending = TrustEmail.objects.filter(reminder_id=OuterRef("pk"), status__in=PENDING_STATUSES)
     unsettled = (ReminderSent.objects.filter(status=ReminderStatus.CLAIMED).filter(~Exists(pending))
                  .filter(Exists(TrustEmail.objects.filter(reminder_id=OuterRef("pk"))))
