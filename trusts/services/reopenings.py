@@ -2,7 +2,8 @@
 
 The returns side decides locks: after the hard close a return may be edited only while an open
 reopening exists for its action and trust (closes_at in the future, not closed early). The email
-to the trust's administrators is trusts/services/reopening_emails.py, run by a task queued here."""
+to the trust's administrators is one outbox row per administrator (trusts/services/trust_emails.py),
+written in the reopening's transaction and queued after commit."""
 
 from __future__ import annotations
 
