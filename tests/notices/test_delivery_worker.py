@@ -128,7 +128,7 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
 
 
 def service_progress(campaign: Campaign) -> dict:  # type: ignore[type-arg]
-    from notices.selectors_delivery import campaign_progress
+    from notices.selectors.delivery import campaign_progress
 
     return campaign_progress(campaign)
 
