@@ -219,10 +219,10 @@ def run_floor(count: int) -> dict[str, object]:
     (synchronous_commit off), on a campaign made the same way. No rendering, no channel, no task."""
     from django.utils import timezone
 
-    from notices import outbox
     from notices.models import Campaign, Delivery
     from notices.ratelimit import get_rate_limiter
     from notices.services.delivery import _CAMPAIGN_SENDING_SQL, CLAIM_BATCH_SIZE
+    from outbox import engine as outbox
 
     campaign = make_campaign(count, trust_index=4)
     Campaign.objects.filter(pk=campaign.pk).update(status="sending", started_at=timezone.now())

@@ -9,6 +9,8 @@
 `lookup` is what lets a delivery left in "sending" by a killed worker be settled without sending
 it twice: GOV.UK Notify is asked for the notification whose reference is the delivery id.
 
+Failures are the outbox's (outbox.engine: TemporaryFailure, PermanentFailure) and emails go through
+its email channel (outbox.email.send_email), shared with every other table of the outbox.
 Failure reasons must never contain contact details: they are shown on the campaign page, kept after
 the purge and logged. Channels build them from status codes and provider error names, never from
 str(exception) (smtplib puts the refused address in its exceptions), and the delivery service
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import smtplib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,11 +28,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 
 from notices.models.campaigns import DeliveryStatus
-from strikeops.redaction import send_failure_reason
+from outbox.email import send_email
+from outbox.engine import PermanentFailure, SendFailure, TemporaryFailure
 
 if TYPE_CHECKING:
     from notices.models.campaigns import Delivery
@@ -72,20 +74,6 @@ class SendResult:
     provider_reference: str
     # SENT: handed to a provider that may still report the outcome; DELIVERED: nothing further to learn.
     status: str = DeliveryStatus.SENT
-
-
-class SendFailure(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class TemporaryFailure(SendFailure):
-    """Could work later: provider rate limit or outage, network trouble."""
-
-
-class PermanentFailure(SendFailure):
-    """Will never work: refused recipient, bad request, no channel for this kind of message."""
 
 
 class LookupUnsupported(Exception):
@@ -227,27 +215,6 @@ class NotifyChannel:
 
 
 # --- Django's email backend (SMTP in production) ---------------------------------------------
-
-def send_email(email: EmailMessage) -> None:
-    """Send one email through Django's backend, classifying what goes wrong (the one SMTP error
-    classification of the outbox: campaign emails and subscriber emails alike)."""
-    try:
-        get_connection(fail_silently=False).send_messages([email])
-    except smtplib.SMTPRecipientsRefused as error:
-        # The wording is strikeops/redaction.py's (codes only: servers quote the address in replies).
-        if all(400 <= code < 500 for code, _ in error.recipients.values()) and error.recipients:
-            raise TemporaryFailure(send_failure_reason(error)) from None
-        raise PermanentFailure(send_failure_reason(error)) from None
-    except smtplib.SMTPResponseException as error:
-        # 5xx on the message itself will fail again; 4xx and authentication or sender
-        # problems are the server's or our configuration's, worth retrying after a fix.
-        if error.smtp_code >= 500 and isinstance(error, smtplib.SMTPDataError):
-            raise PermanentFailure(send_failure_reason(error)) from None
-        raise TemporaryFailure(send_failure_reason(error)) from None
-    except (ConnectionError, TimeoutError, OSError) as error:
-        # OSError covers refused connections, DNS failures, timeouts and a dropped connection.
-        raise TemporaryFailure(send_failure_reason(error)) from None
-
 
 class EmailBackendChannel:
     name = "email"

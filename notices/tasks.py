@@ -6,10 +6,11 @@ imported back. Queues (CELERY_TASK_ROUTES): sends on "bulk", subscriber emails o
 recovery and purges on "housekeeping".
 
 Every task can run twice, or at the same time as itself, without sending anything twice: every send
-goes through a claim (notices/outbox.py). Tasks are acknowledged late and re-queued if their worker
+goes through a claim (outbox/engine.py). Tasks are acknowledged late and re-queued if their worker
 dies (settings CELERY_TASK_ACKS_LATE / CELERY_TASK_REJECT_ON_WORKER_LOST, and the broker's visibility
-timeout); anything lost anyway is found again by outbox_recover, which beat runs every
-DELIVERY_RECOVER_EVERY_SECONDS.
+timeout); anything lost anyway is found again by the outbox's one recovery task (outbox.tasks,
+"outbox.recover", beat every DELIVERY_RECOVER_EVERY_SECONDS), which runs `recover` below (registered
+by notices.apps).
 """
 
 from __future__ import annotations
@@ -80,13 +81,13 @@ def purge_bounced_subscriptions() -> dict[str, int]:
     return subscriber_emails.subscriptions_purge_bounced()
 
 
-# --- The one recovery task of the outbox ------------------------------------------------------
+# --- The notices' part of the outbox recovery ---------------------------------------------------
 
 
-@shared_task(name="notices.outbox_recover")
-def outbox_recover() -> dict[str, int]:
-    """Beat, every DELIVERY_RECOVER_EVERY_SECONDS, queue "housekeeping": campaign deliveries, then
-    emails to subscribers; queues the work each recovery returns."""
+def recover() -> dict[str, int]:
+    """Run by the outbox's one recovery task (outbox.registry; beat, every
+    DELIVERY_RECOVER_EVERY_SECONDS, queue "housekeeping"): campaign deliveries, then emails to
+    subscribers; queues the work each recovery returns."""
     recovery = delivery.deliveries_recover()
     for campaign_id in recovery.started:
         campaign_fan_out.delay_on_commit(campaign_id)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_forms_nhsuk",
+    "outbox",
     "trusts",
     "reports",
     "notices",
@@ -166,7 +167,8 @@ CELERY_TASK_ROUTES = {
     "notices.notify_subscribers": {"queue": "transactional"},
     "notices.send_subscriber_email": {"queue": "transactional"},
     "trusts.send_return_reminders": {"queue": "transactional"},
-    "notices.outbox_recover": {"queue": "housekeeping"},
+    "outbox.send": {"queue": "transactional"},
+    "outbox.recover": {"queue": "housekeeping"},
     "notices.campaigns_purge": {"queue": "housekeeping"},
     "strikeops.health": {"queue": "housekeeping"},
 }
@@ -467,9 +469,9 @@ DELIVERY_TEST_CHANNEL_DELAY_MS = env_int("DELIVERY_TEST_CHANNEL_DELAY_MS", 0)
 # so production must set it explicitly (strikeops/checks.py refuses to start without it); only a
 # DEBUG machine derives one from SECRET_KEY.
 MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or (f"opt-out:{SECRET_KEY}" if DEBUG else "")
-# The one recovery task of the outbox: campaign deliveries and emails to subscribers.
-CELERY_BEAT_SCHEDULE["notices.outbox_recover"] = {"task": "notices.outbox_recover",
-                                                  "schedule": DELIVERY_RECOVER_EVERY_SECONDS}
+# The one recovery task of the outbox, over every registered table (outbox.registry): campaign
+# deliveries, emails to subscribers, emails to trusts (reminders, reopened returns).
+CELERY_BEAT_SCHEDULE["outbox.recover"] = {"task": "outbox.recover", "schedule": DELIVERY_RECOVER_EVERY_SECONDS}
 CELERY_BEAT_SCHEDULE["notices.campaigns_purge"] = {"task": "notices.campaigns_purge", "schedule": 60 * 60}
 # Subscriber addresses that never worked (unconfirmed, or bounced for good) are deleted this long after.
 SUBSCRIBER_BOUNCED_RETENTION_DAYS = env_int("SUBSCRIBER_BOUNCED_RETENTION_DAYS", 7)

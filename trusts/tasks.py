@@ -10,14 +10,14 @@ from trusts.scoping import trusts_visible_to_manager
 from trusts.services.account_notices import account_notice_send
 from trusts.services.password_reset import password_reset_send
 from trusts.services.reminders import reminders_send_due, reminders_send_overdue
-from trusts.services.reopening_emails import reopening_notify
 
 
 @shared_task(name="trusts.send_return_reminders")
 def send_return_reminders() -> dict[str, int]:
-    """Run by beat every 15 minutes (CELERY_BEAT_SCHEDULE)."""
+    """Run by beat every 15 minutes (CELERY_BEAT_SCHEDULE): reminders and their emails as outbox rows,
+    each email queued (outbox.send) once its reminder commits."""
     run = reminders_send_due()
-    return {"days": run.days, "claimed": run.claimed, "sent": run.sent, "failed": run.failed}
+    return {"days": run.days, "claimed": run.claimed, "emails": run.emails, "no_contact": run.no_contact}
 
 
 # A manager waits for these: if the broker cannot be reached, they are sent in the request.
@@ -28,7 +28,7 @@ def send_overdue_reminders(action_id: int, user_id: int) -> dict[str, int]:
     user = User.objects.get(pk=user_id)
     action = IndustrialAction.objects.get(pk=action_id)
     run = reminders_send_overdue(action=action, trusts=trusts_visible_to_manager(user), user=user)
-    return {"days": run.days, "sent": run.sent, "failed": run.failed, "no_contact": run.no_contact,
+    return {"days": run.days, "claimed": run.claimed, "emails": run.emails, "no_contact": run.no_contact,
             "skipped": run.skipped}
 
 
@@ -40,10 +40,3 @@ def send_password_reset(email: str) -> None:
 @shared_task(name="trusts.send_account_notice", ignore_result=True)
 def send_account_notice(user_id: int, kind: str) -> None:
     account_notice_send(user_id=user_id, kind=kind)
-
-
-# A manager has just reopened the returns: if the broker cannot be reached, the email goes in the request.
-@shared_task(name="trusts.send_reopening_email", acks_late=True, run_here_if_unqueued=True)
-def send_reopening_email(reopening_id: int) -> int:
-    """Queued after a reopening commits (trusts.services.reopenings.returns_reopen)."""
-    return reopening_notify(reopening_id=reopening_id)

@@ -18,7 +18,6 @@ from notices.models.notices import (  # noqa: F401
     NoticeStatus,
     NoticeVersion,
 )
-from notices.models.outbox import OutboxStatus  # noqa: F401
 from notices.models.subscriptions import (  # noqa: F401
     SubscriberEmail,
     SubscriberEmailKind,
@@ -27,3 +26,4 @@ from notices.models.subscriptions import (  # noqa: F401
     SubscriptionStatus,
 )
 from notices.models.templates import Channel, MessageTemplate  # noqa: F401
+from outbox.models import OutboxStatus  # noqa: F401  (the statuses of every outbox table)

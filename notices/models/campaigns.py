@@ -15,14 +15,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from notices.models.outbox import (  # noqa: F401  (re-exported: deliveries' statuses)
+from notices.models.templates import Channel
+from outbox.models import (  # noqa: F401  (re-exported: deliveries' statuses)
     CLAIMABLE_STATUSES,
     FAILURE_STATUSES,
     PENDING_STATUSES,
     SUCCESS_STATUSES,
+    OutboxMessage,
     OutboxStatus,
 )
-from notices.models.templates import Channel
 
 MAX_SCHEDULE_DAYS = 7
 DEFAULT_PURGE_AFTER_DAYS = 7
@@ -117,40 +118,20 @@ class Recipient(models.Model):
         return f"Recipient on line {self.line}"
 
 
-# A campaign delivery is an outbox row: the statuses are the outbox's (notices/models/outbox.py).
+# A campaign delivery is an outbox row: the statuses are the outbox's (outbox/models.py).
 DeliveryStatus = OutboxStatus
 
 
-class Delivery(models.Model):
-    """One message to one recipient: the outbox row that workers claim, send and settle."""
+class Delivery(OutboxMessage):
+    """One message to one recipient: the outbox row that workers claim, send and settle (the columns
+    the engine reads and writes are outbox.models.OutboxMessage's)."""
 
     # No index of its own: the (campaign, status) index and the (campaign, recipient) constraint lead
     # with it, and every index costs a write on each claim and outcome.
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="deliveries")
-    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker claimed it to send.")
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # When this row was last put in a broker message; queued rows whose message was lost (a broker or
-    # worker crash) are put in a new one by the beat task after DELIVERY_REQUEUE_AFTER_SECONDS.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    # When a worker claimed it; a row still sending long after this was left by a killed worker.
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    # Released by the recovery task after its worker died mid-send: whether the provider got it is not
-    # known, so the next attempt asks the provider before sending (or, if it cannot be asked, sends
-    # again and sets possibly_duplicated).
-    outcome_unknown = models.BooleanField(default=False, db_default=False)
-    # Database defaults too: rows written by COPY or by a previous release's code during a deploy.
-    possibly_duplicated = models.BooleanField(
-        default=False, db_default=False,
-        help_text="Sent again after a worker stopped mid-send, through a channel that cannot be asked whether it "
-                  "had the first copy (SMTP).")
     provider_reference = models.CharField(max_length=255, blank=True,
                                           help_text="The provider's id for the message (Notify's notification id).")
-    failure_reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"

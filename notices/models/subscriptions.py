@@ -7,7 +7,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 
-from notices.models.outbox import OutboxStatus
+from outbox.models import OutboxMessage, OutboxStatus
 
 
 def new_token() -> str:
@@ -47,7 +47,7 @@ class Subscription(models.Model):
         return f"subscription {self.pk} to {self.trust_id} ({self.status})"
 
 
-# Emails to subscribers are outbox rows: the statuses are the outbox's (notices/models/outbox.py).
+# Emails to subscribers are outbox rows: the statuses are the outbox's (outbox/models.py).
 SubscriberEmailStatus = OutboxStatus
 
 
@@ -57,9 +57,9 @@ class SubscriberEmailKind(models.TextChoices):
     WITHDRAWAL = "withdrawal", "The notice was withdrawn"
 
 
-class SubscriberEmail(models.Model):
+class SubscriberEmail(OutboxMessage):
     """One email to one subscriber: the confirmation link of a subscription, or one published version
-    of a notice (or its withdrawal). An outbox row like a campaign delivery (notices/outbox.py: the
+    of a notice (or its withdrawal). An outbox row like a campaign delivery (outbox/engine.py: the
     same claim, outcome write, retries and recovery), unique per (version, subscription, kind) so that
     "exactly once" holds however often the fan-out or the send task runs."""
 
@@ -68,15 +68,6 @@ class SubscriberEmail(models.Model):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=12, choices=SubscriberEmailKind.choices, default=SubscriberEmailKind.NOTICE,
                             db_default=SubscriberEmailKind.NOTICE)
-    status = models.CharField(max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    failure_reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

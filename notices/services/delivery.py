@@ -42,15 +42,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q
 
-from notices import outbox
 from notices.channels import (
     NOTIFY_STATUSES,
     Channel,
     LookupUnsupported,
-    PermanentFailure,
     RenderedMessage,
     SendResult,
-    TemporaryFailure,
     channel_for,
 )
 from notices.models import (
@@ -68,6 +65,8 @@ from notices.ratelimit import RateLimiter, get_rate_limiter
 from notices.selectors.delivery import campaign_progress
 from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_keys, opted_out_keys, recipient_keys
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
+from outbox import engine as outbox
+from outbox.engine import PermanentFailure, TemporaryFailure
 from strikeops.errors import ServiceError
 from strikeops.redaction import scrub
 from trusts import clock
@@ -600,7 +599,7 @@ class Recovery:
 def deliveries_recover(*, now: dt.datetime | None = None) -> Recovery:
     """Everything that keeps a campaign moving when messages or workers are lost. Safe to run at any
     time and as often as wanted: every step is a conditional update, every send a claim. Beat runs
-    it (notices.outbox_recover) every DELIVERY_RECOVER_EVERY_SECONDS on the housekeeping queue.
+    it (outbox.recover, through notices.tasks.recover) every DELIVERY_RECOVER_EVERY_SECONDS on the housekeeping queue.
 
     1. release claims left "sending" past DELIVERY_SENDING_TIMEOUT_SECONDS (the worker died mid-send):
        back to awaiting_retry, due now, marked outcome_unknown; the next attempt asks the provider

@@ -22,8 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from notices import outbox
-from notices.channels import PermanentFailure, TemporaryFailure, send_email, unsubscribe_headers
+from notices.channels import unsubscribe_headers
 from notices.models import (
     NoticeStatus,
     NoticeVersion,
@@ -33,7 +32,9 @@ from notices.models import (
     Subscription,
     SubscriptionStatus,
 )
-from notices.models.outbox import CLAIMABLE_STATUSES
+from outbox import engine as outbox
+from outbox.email import send_email
+from outbox.models import CLAIMABLE_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -148,43 +149,16 @@ def _skip_reason(row: SubscriberEmail) -> str:
 
 
 def subscriber_email_send(*, email_id: int) -> str | None:
-    """Send one outbox row at most once, through the outbox engine: claim it (a conditional UPDATE
-    only one caller can win), send outside any transaction, write the one outcome. Temporary failures
-    wait for the recovery task's due-retry sweep. Returns the status recorded, or None when this call
-    did nothing (someone else holds or has finished the row, or it is not due)."""
+    """Send one outbox row at most once, through the outbox engine (outbox.engine.send_one: claim,
+    send outside any transaction, the one outcome write; temporary failures wait for the recovery
+    task's due-retry sweep). Returns the status recorded, or None when this call did nothing."""
     row = (SubscriberEmail.objects.select_related("subscription__trust", "version__notice__trust")
            .filter(pk=email_id, status__in=CLAIMABLE_STATUSES).first())
     if row is None:
         return None
-    now = timezone.now()
-    if not outbox.claim(SubscriberEmail, row.pk, attempts=row.attempts, now=now):
-        return None
-    row.attempts += 1
-    reason = _skip_reason(row)
-    if reason:
-        outbox.settle(SubscriberEmail, row.pk, attempts=row.attempts, status=OutboxStatus.CANCELLED, now=now,
-                      reason=reason)
-        return OutboxStatus.CANCELLED
-    try:
-        send_email(_subscriber_message(row))
-    except TemporaryFailure as failure:
-        logger.warning("Subscriber email %s failed (attempt %s): %s", row.pk, row.attempts, failure.reason)
-        return outbox.retry_or_fail(SubscriberEmail, row.pk, attempts=row.attempts, now=timezone.now(),
-                                    reason=failure.reason)
-    except PermanentFailure as failure:
-        logger.warning("Subscriber email %s failed for good: %s", row.pk, failure.reason)
-        outbox.settle(SubscriberEmail, row.pk, attempts=row.attempts, status=OutboxStatus.PERMANENT_FAILURE,
-                      now=timezone.now(), reason=failure.reason)
-        return OutboxStatus.PERMANENT_FAILURE
-    except Exception as error:
-        # Unclassified (a bad header, a template error): recorded, never left "sending"; retried like a
-        # temporary failure, so it ends as a permanent failure after the last attempt. Only the class
-        # is logged: the message of an unknown error may quote the address.
-        logger.error("Subscriber email %s: unexpected %s while sending", row.pk, type(error).__name__)
-        return outbox.retry_or_fail(SubscriberEmail, row.pk, attempts=row.attempts, now=timezone.now(),
-                                    reason=f"Unexpected error while sending ({type(error).__name__})")
-    outbox.settle(SubscriberEmail, row.pk, attempts=row.attempts, status=OutboxStatus.SENT, now=timezone.now())
-    return OutboxStatus.SENT
+    # send_email looked up at call time: tests replace it.
+    return outbox.send_one(SubscriberEmail, row, lambda: send_email(_subscriber_message(row)),
+                           label=f"Subscriber email {row.pk}", skip_reason=_skip_reason(row))
 
 
 def subscriber_emails_recover(*, now: dt.datetime, stale_after: dt.timedelta = dt.timedelta(minutes=10),
@@ -205,7 +179,7 @@ def subscriber_emails_recover(*, now: dt.datetime, stale_after: dt.timedelta = d
         notice__withdrawn_at__gte=now - window, notice__withdrawn_at__lte=now - stale_after,
     ).filter(~Exists(SubscriberEmail.objects.filter(version=OuterRef("pk"), kind=SubscriberEmailKind.WITHDRAWAL)))
         .values_list("pk", flat=True))
-    released = outbox.release_stale(SubscriberEmail, now=now, limit=RECOVER_LIMIT)
+    released = outbox.release_stale(SubscriberEmail, now=now, limit=RECOVER_LIMIT, in_flight={"outcome_unknown": True})
     workable = outbox.take_workable(SubscriberEmail, now=now, limit=RECOVER_LIMIT)
     return {"versions": versions, "withdrawals": withdrawals, "emails": released + workable}
 

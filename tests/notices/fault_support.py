@@ -28,9 +28,9 @@ from typing import Any
 
 from django.db.models import Count
 
-from notices import tasks
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from notices.services.campaigns import campaign_start
+from outbox.tasks import outbox_recover
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -164,7 +164,7 @@ def _claimed_before_still_sending(moment: Any) -> bool:
 
 def run_kills(*, workers: Workers, kinds: list[str], campaigns: list[Campaign], sink: SmtpSink, notify: Any,
               rng: random.Random, gap: tuple[float, float], recover_every: float, timeout: float,
-              recover: Callable[[], object] = tasks.outbox_recover) -> FaultRun:
+              recover: Callable[[], object] = outbox_recover) -> FaultRun:
     """Start the campaigns, kill as `kinds` says at random gaps, run the recovery task every
     `recover_every` seconds (beat's job), wait until every campaign has finished, and count."""
     from trusts import clock

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from notices import outbox, tasks
+from notices import tasks
 from notices.models import (
     Campaign,
     CampaignStatus,
@@ -23,6 +23,7 @@ from notices.services import delivery as service
 from notices.services import opt_outs
 from notices.services.campaigns import campaign_start
 from notices.services.delivery import CampaignError
+from outbox import engine as outbox
 from tests.factories import make_action, make_return
 from tests.notices.delivery_support import (
     claim,

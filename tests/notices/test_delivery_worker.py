@@ -17,6 +17,7 @@ from notices import tasks
 from notices.channels import RedisSendRecord
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from notices.services.campaigns import campaign_start
+from outbox.tasks import outbox_recover
 from tests.notices.delivery_support import make_campaign, row
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -88,7 +89,7 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
 
     def recovered_and_finished() -> bool:
         # Beat's job, every second here: the due-retry sweep queues the retries (no task per retry).
-        tasks.outbox_recover()
+        outbox_recover()
         return finished(campaign)
 
     wait_for(recovered_and_finished, 120, "the campaign to finish", every=1, campaign=campaign)
@@ -119,7 +120,7 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
                for first in range(delivery_ids[0], delivery_ids[-1] + 1, 100)]
     results += [tasks.deliveries_send_ids.delay(delivery_ids[i:i + 100])
                 for i in range(0, len(delivery_ids), 100)]
-    results.append(tasks.outbox_recover.delay())
+    results.append(outbox_recover.delay())
     assert sum(r.get(timeout=30) or 0 for r in results[:-1]) == 0
     results[-1].get(timeout=30)
     assert record.totals() == before
@@ -180,7 +181,7 @@ def test_a_worker_killed_mid_campaign_and_restarted_neither_loses_nor_repeats_a_
 
     def recovered() -> bool:
         nonlocal released
-        released += tasks.outbox_recover()["released"]
+        released += outbox_recover()["released"]
         return finished(campaign)
 
     wait_for(recovered, 60, "the campaign to finish after the restart", every=1, campaign=campaign)

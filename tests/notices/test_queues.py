@@ -28,7 +28,7 @@ def tasks_loaded() -> None:
     ("notices.notify_subscribers", "transactional"),
     ("notices.send_subscriber_email", "transactional"),
     ("trusts.send_return_reminders", "transactional"),
-    ("notices.outbox_recover", "housekeeping"),
+    ("outbox.recover", "housekeeping"),
     ("notices.campaigns_purge", "housekeeping"),
 ])
 def test_each_task_is_routed_to_its_queue(task: str, queue: str) -> None:

@@ -41,9 +41,10 @@ from notices.models import (
     SubscriptionStatus,
 )
 from notices.services.notices import notice_create, notice_publish
+from outbox.models import OutboxStatus
 from tests.factories import local, make_action
 from tests.notices.delivery_support import make_campaign, recover_later, row
-from trusts.models import AuditEvent, DailyReturn, ReminderSent, ReminderStatus, ReturnRevision
+from trusts.models import AuditEvent, DailyReturn, ReminderSent, ReminderStatus, ReturnRevision, TrustEmail
 from trusts.services import returns as returns_service
 from trusts.services.reminders import reminders_send_due
 
@@ -95,7 +96,8 @@ def point_broker_at(url: str) -> None:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chris, worker, caplog) -> None:  # type: ignore[no-untyped-def]
-    from notices.tasks import campaign_fan_out, outbox_recover
+    from notices.tasks import campaign_fan_out
+    from outbox.tasks import outbox_recover
 
     record = RedisSendRecord(django_settings.TEST_REDIS_URL)
     record.clear()
@@ -167,16 +169,25 @@ def smtp_refusing() -> Iterator[None]:
 
 
 @pytest.mark.django_db
-def test_return_reminders_record_a_refused_connection_and_carry_on(ada, tom, smtp_refusing) -> None:  # type: ignore[no-untyped-def]
+def test_return_reminders_wait_out_a_refused_connection_and_fail_only_after_the_last_attempt(  # type: ignore[no-untyped-def]
+        ada, tom, smtp_refusing, settings, django_capture_on_commit_callbacks) -> None:
+    settings.DELIVERY_MAX_ATTEMPTS = 2
     make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))], affected=["RWE", "RX1"])
-    run = reminders_send_due(now=local(2023, 4, 12, 9, 0))
-    # Every trust that owes the return was tried (one refusal does not stop the others) and each
-    # failure is recorded; the claim stays, so the next run does not send it again.
-    assert run.claimed > 1 and run.failed == run.claimed and run.sent == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        run = reminders_send_due(now=local(2023, 4, 12, 9, 0))
+    # Every trust that owes the return was tried (one refusal does not stop the others); each email is an
+    # outbox row waiting for a retry, and the reminder stays, so the next run writes no second one.
+    assert run.claimed == 2
+    emails = TrustEmail.objects.filter(reminder__trust__ods_code__in=["RWE", "RX1"])
+    assert {e.status for e in emails} == {OutboxStatus.AWAITING_RETRY}
+    assert {r.status for r in ReminderSent.objects.filter(trust__ods_code__in=["RWE", "RX1"])} == {
+        ReminderStatus.CLAIMED}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_send_due(now=local(2023, 4, 12, 9, 15)).claimed == 0
+    recover_later(settings.DELIVERY_RETRY_MAX_SECONDS)  # the last attempt, refused too
     failed = ReminderSent.objects.filter(trust__ods_code__in=["RWE", "RX1"])
     assert {r.status for r in failed} == {ReminderStatus.FAILED}
-    assert all("refused" in r.error.lower() for r in failed)
-    assert reminders_send_due(now=local(2023, 4, 12, 9, 15)).claimed == 0
+    assert all("refused" in r.error.lower() and "gave up after 2 attempts" in r.error for r in failed)
 
 
 def test_a_subscription_request_when_smtp_refuses_records_it_and_sends_the_link_once_the_server_is_back(

@@ -75,5 +75,5 @@ def test_a_worker_finds_every_task_by_autodiscovery_alone() -> None:
     registered = set(result.stdout.split())
     assert set(settings.CELERY_TASK_ROUTES) <= registered
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= registered
-    assert {"notices.send_subscriber_email", "trusts.send_reopening_email", "strikeops.health"} <= registered
+    assert {"notices.send_subscriber_email", "outbox.send", "outbox.recover", "strikeops.health"} <= registered
     assert settings.CELERY_IMPORTS == ["strikeops.tasks"]

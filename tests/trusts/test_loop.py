@@ -11,17 +11,19 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 
+from outbox.models import OutboxStatus
+from outbox.tasks import outbox_recover, outbox_send
 from reports.selectors.reports import national_totals
 from tests.conftest import _user
 from tests.factories import local, make_action, make_return
-from trusts.models import AuditEvent, DailyReturn, QueryStatus, ReturnQuery, ReturnRevision, Role, Trust
+from trusts.models import AuditEvent, DailyReturn, QueryStatus, ReturnQuery, ReturnRevision, Role, Trust, TrustEmail
 from trusts.selectors.completeness import expected_trusts, timeliness
 from trusts.selectors.outliers import outliers
 from trusts.services.queries import QueryRefused, query_answer, query_close, query_raise
 from trusts.services.reopenings import returns_reopen
 from trusts.services.returns import return_submit
 from trusts.services.sign_off import SignOffRefused, return_sign_off
-from trusts.tasks import send_reopening_email
+from trusts.services.trust_emails import TABLE
 
 pytestmark = pytest.mark.django_db
 
@@ -123,8 +125,11 @@ def test_a_reopening_emails_the_administrators_once_after_commit_and_shows_a_ban
     message = mail.outbox[0]
     assert "RWE returns for Junior doctors, April 2023 reopened" in message.subject
     assert "NHS England's reason: Outpatient figures were doubled" in message.body
-    # A retried task sends nothing more.
-    assert send_reopening_email.apply(args=(reopening.pk,)).get() == 0
+    # A retried task, and the outbox's recovery, send nothing more.
+    [row] = TrustEmail.objects.filter(reopening=reopening)
+    assert (row.status, row.to) == (OutboxStatus.SENT, ada.email)
+    assert outbox_send.apply(args=(TABLE, row.pk)).get() is None
+    outbox_recover.apply().get()
     assert len(mail.outbox) == 1
     client.force_login(ada)
     for page in ("/", "/returns/", DETAIL):

@@ -1,4 +1,6 @@
-"""Return reminders: sent at the lead time before the deadline, once per (trust, strike day), never twice."""
+"""Return reminders: sent at the lead time before the deadline, once per (trust, strike day), never twice.
+Each email is an outbox row queued after its reminder commits (tests/trusts/test_reminders_outbox.py
+sends them through a real SMTP server, with failures, retries and a dead worker)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from django.db import connection
 from django.test import override_settings
 
 from tests.factories import local, make_action, make_return
-from trusts.models import ReminderSent, ReminderStatus, Trust
+from trusts.models import ReminderSent, ReminderStatus, Trust, TrustEmail
 from trusts.selectors import completeness
 from trusts.services import reminders
 from trusts.services.reminders import reminders_send_due
@@ -27,16 +29,26 @@ def to(address: str) -> list[mail.EmailMessage]:
 
 
 @pytest.fixture
+def remind(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """reminders_send_due, its queued emails sent after each commit (tasks run in-process in tests)."""
+    def run(now):  # type: ignore[no-untyped-def]
+        with django_capture_on_commit_callbacks(execute=True):
+            return reminders_send_due(now=now)
+    return run
+
+
+@pytest.fixture
 def april(db):  # type: ignore[no-untyped-def]
     return make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
 
 
 @pytest.mark.django_db
-def test_sent_at_the_lead_time_to_administrators_of_trusts_that_owe_it(april, ada, tom) -> None:  # type: ignore[no-untyped-def]
+def test_sent_at_the_lead_time_to_administrators_of_trusts_that_owe_it(april, ada, tom, remind) -> None:  # type: ignore[no-untyped-def]
     make_return(april, "RX1", april.first_day)  # Nottingham has submitted
-    assert reminders_send_due(now=BEFORE).claimed == 0
+    assert remind(BEFORE).claimed == 0
     assert mail.outbox == []
-    run = reminders_send_due(now=DUE)
+    with mock.patch("django.utils.timezone.now", return_value=DUE):  # worded when sent: due, not yet overdue
+        run = remind(DUE)
     assert run.days == 1
     [message] = to(ada.email)
     assert message.subject == ("Reminder: RWE return for Tuesday 11 April 2023 is due by 11:00 on "
@@ -48,18 +60,19 @@ def test_sent_at_the_lead_time_to_administrators_of_trusts_that_owe_it(april, ad
 
 
 @pytest.mark.django_db
-def test_never_twice_however_often_beat_ticks(april, ada) -> None:  # type: ignore[no-untyped-def]
-    first = reminders_send_due(now=DUE)
-    second = reminders_send_due(now=local(2023, 4, 12, 9, 15))
-    assert first.claimed > 0
-    assert (second.claimed, second.sent) == (0, 0)
+def test_never_twice_however_often_beat_ticks(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
+    first = remind(DUE)
+    second = remind(local(2023, 4, 12, 9, 15))
+    assert (first.claimed, first.emails) == (1, 1)
+    assert (second.claimed, second.emails) == (0, 0)
     assert len(to(ada.email)) == 1
+    assert TrustEmail.objects.count() == 1
     # After the deadline nothing is sent either.
-    assert reminders_send_due(now=local(2023, 4, 12, 11, 0)).days == 0
+    assert remind(local(2023, 4, 12, 11, 0)).days == 0
 
 
 @pytest.mark.django_db
-def test_a_claim_taken_by_another_worker_is_left_alone(april, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_claim_taken_by_another_worker_is_left_alone(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
     """The race in slow motion: another worker claims RWE after this run has listed the trusts that owe."""
     listed = completeness.missing_trusts
 
@@ -69,7 +82,7 @@ def test_a_claim_taken_by_another_worker_is_left_alone(april, ada) -> None:  # t
         return queryset
 
     with mock.patch.object(reminders, "missing_trusts", listed_then_claimed_elsewhere):
-        reminders_send_due(now=DUE)
+        remind(DUE)
     assert to(ada.email) == []
     assert ReminderSent.objects.filter(trust__ods_code="RWE").count() == 1
 
@@ -112,33 +125,36 @@ def test_two_workers_racing_send_each_reminder_once(ada) -> None:  # type: ignor
     # Each trust that owes was recorded once, by one of the two workers: only Leicester has someone to
     # tell, so one reminder was sent and every other trust is recorded as having nobody to email.
     assert owing == sum(r.claimed + r.no_contact for r in runs) > 1
-    assert sum(r.sent for r in runs) == sum(r.claimed for r in runs) == 1
+    assert sum(r.emails for r in runs) == sum(r.claimed for r in runs) == 1
     assert sum(r.no_contact for r in runs) == owing - 1
     assert ReminderSent.objects.filter(status=ReminderStatus.SENT).count() == 1
     assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
-def test_a_failed_send_is_recorded_and_not_retried(april, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_send_is_retried_by_the_outbox_not_by_a_second_reminder(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
     with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("refused")):
-        run = reminders_send_due(now=DUE)
-    assert run.failed == run.claimed > 0
-    assert ReminderSent.objects.get(trust__ods_code="RWE").error == "Could not reach the mail server (OSError)"
-    reminders_send_due(now=local(2023, 4, 12, 9, 15))
-    assert to(ada.email) == []
+        run = remind(DUE)
+    assert run.claimed == 1
+    reminder = ReminderSent.objects.get(trust__ods_code="RWE")
+    assert reminder.status == ReminderStatus.CLAIMED  # still on its way: its email waits for a retry
+    email = reminder.emails.get()
+    assert (email.status, email.failure_reason) == ("awaiting_retry", "Could not reach the mail server (OSError)")
+    remind(local(2023, 4, 12, 9, 15))  # the timer again: no second reminder, no second email row
+    assert to(ada.email) == [] and TrustEmail.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_a_trust_without_administrators_hears_at_its_contact_address(april) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_without_administrators_hears_at_its_contact_address(april, remind) -> None:  # type: ignore[no-untyped-def]
     Trust.objects.filter(ods_code="RX1").update(contact_email="returns@rx1.example")
-    reminders_send_due(now=DUE)
+    remind(DUE)
     assert len(to("returns@rx1.example")) == 1
 
 
 @pytest.mark.django_db
-def test_the_lead_time_is_a_setting(april, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_lead_time_is_a_setting(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
     with override_settings(RETURN_REMINDER_LEAD=4):
-        reminders_send_due(now=local(2023, 4, 12, 7, 0))
+        remind(local(2023, 4, 12, 7, 0))
     assert len(to(ada.email)) == 1
 
 
@@ -152,10 +168,11 @@ def test_beat_runs_the_registered_task_every_15_minutes() -> None:
 
 
 @pytest.mark.django_db
-def test_the_task_wraps_the_service(april, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_task_wraps_the_service(april, ada, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     from trusts.tasks import send_return_reminders
 
-    with mock.patch("trusts.services.reminders.timezone.now", return_value=DUE):
+    with mock.patch("trusts.services.reminders.timezone.now", return_value=DUE), \
+            django_capture_on_commit_callbacks(execute=True):
         result = send_return_reminders.delay().get()
-    assert result["days"] == 1 and result["sent"] >= 1
+    assert result["days"] == 1 and result["emails"] == 1
     assert len(to(ada.email)) == 1

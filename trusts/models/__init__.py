@@ -4,6 +4,7 @@ from trusts.models.accounts import Membership, Role, User
 from trusts.models.actions import IndustrialAction, StaffGroup, StrikeDay, Union, WalkoutWindow
 from trusts.models.api_tokens import ApiToken
 from trusts.models.audit import AuditEvent
+from trusts.models.emails import TrustEmail, TrustEmailKind
 from trusts.models.organisations import ICB, Region, Trust, TrustStatus, TrustType
 from trusts.models.queries import QueryAnswer, QueryStatus, ReturnQuery
 from trusts.models.reminders import ReminderSent, ReminderStatus, ReminderTrigger
@@ -13,6 +14,7 @@ __all__ = [
     "ICB", "ApiToken", "AuditEvent", "DailyReturn", "IndustrialAction", "Membership", "QueryAnswer", "QueryStatus",
     "Region", "ReminderSent", "ReminderStatus", "ReminderTrigger", "ReturnQuery", "ReturnReopening",
     "ReturnRevision",
-    "ReturnSource", "ReturnStatus", "Role", "StaffGroup", "StrikeDay", "Trust", "TrustStatus", "TrustType",
+    "ReturnSource", "ReturnStatus", "Role", "StaffGroup", "StrikeDay", "Trust", "TrustEmail", "TrustEmailKind",
+    "TrustStatus", "TrustType",
     "Union", "User", "WalkoutWindow",
 ]

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 
 class ReminderStatus(models.TextChoices):
-    CLAIMED = "claimed", "Claimed (sending)"
+    CLAIMED = "claimed", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     NO_CONTACT = "no_contact", "Not sent: nobody to email"
@@ -21,10 +21,13 @@ class ReminderTrigger(models.TextChoices):
 
 
 class ReminderSent(models.Model):
-    """The timer inserts its row BEFORE it sends anything; the conditional unique constraint lets exactly
-    one of two racing workers (or beat ticks) win, so the timer never reminds a trust twice for a day.
-    A failed send is recorded, not retried: a missed reminder is better than a double one, and the
-    missing-returns page still lists the trust for a manager to chase.
+    """One reminder (a line of the reminder log): to one trust, about one strike day, by the timer or a
+    manager. The timer inserts its row BEFORE anything is sent; the conditional unique constraint lets
+    exactly one of two racing workers (or beat ticks) win, so the timer never reminds a trust twice for
+    a day. Its emails, one per person, are outbox rows (TrustEmail, created in the same transaction):
+    sent exactly once each, temporary failures retried. The reminder stays `claimed` ("Sending") while
+    any of them is pending, then becomes `sent` (someone got it; recipient_count says how many) or
+    `failed` (nobody did; error says why) - see trusts.services.reminders.reminder_settle.
 
     A trust with nobody to email gets a `no_contact` row, never `sent`: the timer takes that row back
     (a conditional UPDATE) and sends once the trust has a contact, while the deadline is still ahead."""
@@ -37,8 +40,8 @@ class ReminderSent(models.Model):
                                 related_name="+", help_text="The manager who chased; empty for the timer.")
     claimed_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    recipient_count = models.PositiveIntegerField(default=0)
-    recipients = models.JSONField(default=list, blank=True, help_text="The addresses the reminder went to.")
+    recipient_count = models.PositiveIntegerField(default=0, help_text="People whose email was sent.")
+    recipients = models.JSONField(default=list, blank=True, help_text="The addresses the reminder is for.")
     error = models.TextField(blank=True)
 
     class Meta:

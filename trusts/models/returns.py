@@ -164,7 +164,7 @@ class ReturnReopening(models.Model):
     reopened_at = models.DateTimeField(auto_now_add=True)
     closes_at = models.DateTimeField(help_text="The returns lock again after this time.")
     closed_early_at = models.DateTimeField(null=True, blank=True)
-    # Set by the one send of the email to the trust's administrators (claimed with a conditional UPDATE).
+    # When the trust's administrators were told: their emails (TrustEmail rows) were created and queued.
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -3,26 +3,26 @@ manager who chases now from the missing-returns page.
 
 The timer claims each (trust, strike day) with a ReminderSent row before anything is sent: the
 conditional unique constraint makes the claim atomic across beat ticks and workers, so the timer
-reminds a trust at most once a day. A reminder is `sent` only when an email went to at least one
-person; a trust with nobody to email is recorded as `no_contact`, shown as such to managers, and is
-reminded (by the timer, or by a manager) once it has a contact.
+reminds a trust at most once a day. In the same transaction each person to tell gets an outbox row
+(trusts.services.trust_emails: one TrustEmail per address), queued after commit and sent exactly once
+by the outbox engine, temporary failures retried. A reminder is `sent` only when an email went to at
+least one person (reminder_settle, once every email has an outcome); a trust with nobody to email is
+recorded as `no_contact`, shown as such to managers, and is reminded (by the timer, or by a manager)
+once it has a contact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from strikeops.errors import ServiceError
-from strikeops.redaction import send_failure_reason
 from trusts.dates import formatted
 from trusts.models import (
     IndustrialAction,
@@ -31,12 +31,12 @@ from trusts.models import (
     ReminderTrigger,
     StrikeDay,
     Trust,
+    TrustEmailKind,
     User,
 )
 from trusts.selectors.completeness import missing_trusts
 from trusts.services.audit import audit_record
-
-logger = logging.getLogger(__name__)
+from trusts.services.trust_emails import trust_emails_create
 
 # A second "send a reminder now" for the same trust and day within this time is refused: a double
 # click, or two managers chasing at once, must not send the trust two emails.
@@ -50,9 +50,8 @@ class ReminderError(ServiceError):
 @dataclass
 class ReminderRun:
     days: int = 0
-    claimed: int = 0
-    sent: int = 0
-    failed: int = 0
+    claimed: int = 0  # reminders with someone to email: their emails are queued
+    emails: int = 0  # emails queued (one per person)
     no_contact: int = 0
     skipped: int = 0  # a manager's run: reminded a moment ago
 
@@ -75,76 +74,34 @@ def strike_days_due_reminders(now: dt.datetime) -> list[StrikeDay]:
                 .select_related("action").order_by("deadline", "pk"))
 
 
-def reminder_claim(*, trust: Trust, strike_day: StrikeDay, has_contact: bool = True) -> ReminderSent | None:
-    """The timer's claim on (trust, strike day), committed on its own; None when another run got there
-    first. For a trust with nobody to email the row is created as `no_contact` (nothing to send).
+def reminder_claim(*, trust: Trust, strike_day: StrikeDay, recipients: list[str]) -> ReminderSent | None:
+    """The timer's claim on (trust, strike day) and its emails (one outbox row per person, queued
+    after commit), committed together; None when another run got there first. For a trust with
+    nobody to email the row is created as `no_contact` (nothing to send).
 
     A `no_contact` row is taken back with a conditional UPDATE once the trust has someone to email,
     so that trust is reminded after all (once: only one run's UPDATE matches the row)."""
-    status = ReminderStatus.CLAIMED if has_contact else ReminderStatus.NO_CONTACT
+    status = ReminderStatus.CLAIMED if recipients else ReminderStatus.NO_CONTACT
     try:
         with transaction.atomic():
-            row = ReminderSent.objects.create(trust=trust, strike_day=strike_day, status=status)
+            row = ReminderSent.objects.create(trust=trust, strike_day=strike_day, status=status,
+                                              recipients=recipients)
+            trust_emails_create(kind=TrustEmailKind.REMINDER, to=recipients, reminder=row)
     except IntegrityError:
-        if not has_contact:
+        if not recipients:
             return None
-        waiting = ReminderSent.objects.filter(trust=trust, strike_day=strike_day, trigger=ReminderTrigger.TIMER,
-                                              status=ReminderStatus.NO_CONTACT)
-        if waiting.update(status=ReminderStatus.CLAIMED, claimed_at=timezone.now()) != 1:
-            return None
-        return ReminderSent.objects.get(trust=trust, strike_day=strike_day, trigger=ReminderTrigger.TIMER)
+        with transaction.atomic():
+            waiting = ReminderSent.objects.filter(trust=trust, strike_day=strike_day, trigger=ReminderTrigger.TIMER,
+                                                  status=ReminderStatus.NO_CONTACT)
+            if waiting.update(status=ReminderStatus.CLAIMED, claimed_at=timezone.now(), recipients=recipients) != 1:
+                return None
+            row = ReminderSent.objects.get(trust=trust, strike_day=strike_day, trigger=ReminderTrigger.TIMER)
+            trust_emails_create(kind=TrustEmailKind.REMINDER, to=recipients, reminder=row)
     return row
 
 
-def _message(trust: Trust, strike_day: StrikeDay, to: str, now: dt.datetime) -> EmailMessage:
-    when = formatted(strike_day.deadline, "time_on_day")
-    day = formatted(strike_day.date, "day")
-    overdue = strike_day.deadline <= now
-    due = (f"The return was due by {when} and is now overdue. Please submit it as soon as you can: late returns "
-           "are accepted, and marked late." if overdue else
-           f"The return is due by {when}. Returns submitted after the deadline are accepted but marked late.")
-    body = (
-        f"{trust.name} ({trust.ods_code}) has not yet submitted its return for {strike_day.action.name}, "
-        f"strike day {day}.\n\n{due}\n\n"
-        f"Sign in to {settings.SERVICE_NAME} and choose Returns to submit it. If the action had no impact on "
-        "your trust that day, submit a nil return (0, confirmed).\n\n"
-        "You are receiving this because you are a trust administrator for this trust, or this is the "
-        "trust's contact address for returns.\n"
-    )
-    subject = (f"Overdue: {trust.ods_code} return for {day} was due by {when}" if overdue
-               else f"Reminder: {trust.ods_code} return for {day} is due by {when}")
-    return EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
-
-
-def _deliver(claim: ReminderSent, trust: Trust, strike_day: StrikeDay, recipients: list[str],
-             now: dt.datetime) -> str:
-    """Send outside any transaction and record the outcome on the claimed row; the status it ends in."""
-    try:
-        with get_connection() as connection:
-            # One message per person: administrators of a trust need not see each other's addresses.
-            connection.send_messages([_message(trust, strike_day, to, now) for to in recipients])
-    except Exception as exc:  # any transport failure is recorded; the row stays, so no resend
-        logger.exception("Reminder to %s for %s failed", trust.ods_code, strike_day.date)
-        ReminderSent.objects.filter(pk=claim.pk).update(status=ReminderStatus.FAILED,
-                                                        error=send_failure_reason(exc)[:500],
-                                                        recipients=recipients)
-        return ReminderStatus.FAILED
-    ReminderSent.objects.filter(pk=claim.pk).update(
-        status=ReminderStatus.SENT, sent_at=timezone.now(), recipient_count=len(recipients), recipients=recipients)
-    return ReminderStatus.SENT
-
-
-def _count(run: ReminderRun, status: str) -> None:
-    if status == ReminderStatus.SENT:
-        run.sent += 1
-    elif status == ReminderStatus.FAILED:
-        run.failed += 1
-    elif status == ReminderStatus.NO_CONTACT:
-        run.no_contact += 1
-
-
 def reminders_send_due(*, now: dt.datetime | None = None) -> ReminderRun:
-    """Send the reminders that are due now. Safe to run at any time, any number of times."""
+    """Queue the reminders that are due now. Safe to run at any time, any number of times."""
     now = now or timezone.now()
     run = ReminderRun()
     for strike_day in strike_days_due_reminders(now):
@@ -155,14 +112,14 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> ReminderRun:
         owing = list(missing_trusts(strike_day.action, strike_day.date).exclude(pk__in=done.values("trust_id")))
         for trust in owing:
             recipients = reminder_recipients(trust)
-            claim = reminder_claim(trust=trust, strike_day=strike_day, has_contact=bool(recipients))
+            claim = reminder_claim(trust=trust, strike_day=strike_day, recipients=recipients)
             if claim is None:
                 continue
             if claim.status == ReminderStatus.NO_CONTACT:
                 run.no_contact += 1
                 continue
             run.claimed += 1
-            _count(run, _deliver(claim, trust, strike_day, recipients, now))
+            run.emails += len(recipients)
     return run
 
 
@@ -185,6 +142,9 @@ def _recently_reminded(trust: Trust, strike_day: StrikeDay, now: dt.datetime) ->
 
 def _remind(*, trust: Trust, strike_day: StrikeDay, user: User, now: dt.datetime,
             request: HttpRequest | None) -> ReminderSent:
+    """The reminder row and its emails (queued after commit), audited: `reminder.sent` when it is on
+    its way to someone, `reminder.no_contact` when nobody can be emailed. Each email's outcome is
+    the reminder log's."""
     day = formatted(strike_day.date, "date")
     recipients = reminder_recipients(trust)
     with transaction.atomic():
@@ -196,18 +156,21 @@ def _remind(*, trust: Trust, strike_day: StrikeDay, user: User, now: dt.datetime
             raise ReminderError(f"{trust.name} was reminded about {day} at {formatted(recent.claimed_at, 'time')}; "
                                 f"wait {RESEND_AFTER.seconds // 60} minutes before reminding it again")
         row = ReminderSent.objects.create(
-            trust=trust, strike_day=strike_day, trigger=ReminderTrigger.MANAGER, sent_by=user,
+            trust=trust, strike_day=strike_day, trigger=ReminderTrigger.MANAGER, sent_by=user, recipients=recipients,
             status=ReminderStatus.CLAIMED if recipients else ReminderStatus.NO_CONTACT)
-    status = _deliver(row, trust, strike_day, recipients, now) if recipients else ReminderStatus.NO_CONTACT
-    summary = {
-        ReminderStatus.SENT: f"Reminder sent to {trust.ods_code} for {day} ({len(recipients)} "
-                             f"{'person' if len(recipients) == 1 else 'people'})",
-        ReminderStatus.FAILED: f"Reminder to {trust.ods_code} for {day} failed to send",
-        ReminderStatus.NO_CONTACT: f"Reminder to {trust.ods_code} for {day} not sent: nobody to email",
-    }[status]
-    audit_record(event=f"reminder.{status}", summary=summary, actor=user, trust=trust, target=row, request=request,
-                 details={"action": strike_day.action.slug, "date": strike_day.date.isoformat(),
-                          "recipients": len(recipients)})
+        trust_emails_create(kind=TrustEmailKind.REMINDER, to=recipients, reminder=row)
+        if recipients:
+            people = f"{len(recipients)} {'person' if len(recipients) == 1 else 'people'}"
+            audit_record(event="reminder.sent", summary=f"Reminder sent to {trust.ods_code} for {day} ({people})",
+                         actor=user, trust=trust, target=row, request=request,
+                         details={"action": strike_day.action.slug, "date": strike_day.date.isoformat(),
+                                  "recipients": len(recipients)})
+        else:
+            audit_record(event="reminder.no_contact", summary=f"Reminder to {trust.ods_code} for {day} not sent: "
+                         "nobody to email", actor=user, trust=trust, target=row, request=request,
+                         details={"action": strike_day.action.slug, "date": strike_day.date.isoformat(),
+                                  "recipients": 0})
+    # The emails were queued on commit (and, where tasks run in-process, sent already).
     row.refresh_from_db()
     return row
 
@@ -230,5 +193,9 @@ def reminders_send_overdue(*, action: IndustrialAction, trusts: QuerySet[Trust],
             except ReminderError:
                 run.skipped += 1
                 continue
-            _count(run, row.status)
+            if row.status == ReminderStatus.NO_CONTACT:
+                run.no_contact += 1
+            else:
+                run.claimed += 1
+                run.emails += len(row.recipients)
     return run

@@ -2,7 +2,8 @@
 
 The returns side decides locks: after the hard close a return may be edited only while an open
 reopening exists for its action and trust (closes_at in the future, not closed early). The email
-to the trust's administrators is trusts/services/reopening_emails.py, run by a task queued here."""
+to the trust's administrators is one outbox row per administrator (trusts/services/trust_emails.py),
+written in the reopening's transaction and queued after commit."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from django.utils import timezone
 
 from strikeops.errors import ServiceError
 from trusts.dates import formatted
-from trusts.models import IndustrialAction, ReturnReopening, Trust, User
+from trusts.models import IndustrialAction, ReturnReopening, Trust, TrustEmailKind, User
+from trusts.selectors.completeness import trust_administrators
 from trusts.services.audit import audit_record
+from trusts.services.trust_emails import trust_emails_create
 from trusts.strike_calendar import LONDON, add_working_days, end_of_day
-from trusts.tasks import send_reopening_email
 
 REOPEN_WORKING_DAYS = 2
 
@@ -77,8 +79,12 @@ def returns_reopen(
                      summary=f"Reopened {trust.ods_code} returns for {action.name}",
                      actor=user, trust=trust, target=reopening,
                      details={"action": action.slug, "reason": reason, "closes_at": closes_at.isoformat()})
-        # One small email: with the broker down, it is sent in this request (run_here_if_unqueued).
-        send_reopening_email.delay_on_commit(reopening.pk)
+        # One email per administrator, outbox rows committed with the reopening and queued after commit.
+        administrators = Trust.objects.prefetch_related(trust_administrators()).get(pk=trust.pk)
+        recipients = [m.user.email for m in administrators.administrator_memberships]  # type: ignore[attr-defined]
+        trust_emails_create(kind=TrustEmailKind.REOPENING, to=recipients, reopening=reopening)
+        reopening.notified_at = now
+        reopening.save(update_fields=["notified_at"])
     return reopening
 
 

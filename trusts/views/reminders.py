@@ -55,6 +55,9 @@ def missing_remind(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             if row.status == ReminderStatus.SENT:
                 messages.success(request, f"Reminder sent to {trust.name}: {', '.join(row.recipients)}")
+            elif row.status == ReminderStatus.CLAIMED:
+                messages.success(request, f"Reminder on its way to {trust.name}: {', '.join(row.recipients)}. "
+                                          "The reminder log shows when it has been sent.")
             elif row.status == ReminderStatus.NO_CONTACT:
                 messages.info(request, f"{trust.name} has nobody to email: the reminder was not sent. Add a trust "
                                        "administrator or the trust's contact email, then send it again.")

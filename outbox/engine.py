@@ -1,20 +1,25 @@
-"""The outbox engine: one status machine, one claim, one outcome write, one retry policy and one
-recovery sweep for every table of outgoing messages. Each such table has the same shape (status,
-attempts, claimed_at, next_attempt_at, enqueued_at, failure_reason, sent_at, completed_at): campaign
-deliveries (Delivery) and emails to subscribers (SubscriberEmail: confirmation links, notices, withdrawals).
-The services that send them (services/delivery.py, services/subscriptions.py) decide only what a
-message says and who may get it; how it moves from queued to an outcome is decided here, once.
+"""The outbox engine: one status machine, one claim, one outcome write, one retry policy, one failure
+classification and one recovery sweep for every table of outgoing messages. Each such table inherits
+outbox.models.OutboxMessage (status, attempts, claimed_at, next_attempt_at, enqueued_at,
+outcome_unknown, possibly_duplicated, failure_reason, sent_at, completed_at): campaign deliveries
+(notices.Delivery), emails to subscribers (notices.SubscriberEmail: confirmation links, notices,
+withdrawals) and emails to trusts (trusts.TrustEmail: return reminders, reopened returns). The
+services that send them decide only what a message says and who may get it; how it moves from queued
+to an outcome is decided here, once. Senders of one message per task use `send_one`; the campaign
+send loop (notices/services/delivery.py) claims up to 50 rows at once (`claim_many`, renewed by `renew`) and
+writes each outcome before its next send.
 
     queued --claim--> sending --outcome--> sent / delivered / permanent_failure / cancelled
                          |  \\--temporary failure--> awaiting_retry --(due; the sweep)--> claimable again
                          \\--worker died (claim older than DELIVERY_SENDING_TIMEOUT_SECONDS)--> released:
-                             awaiting_retry, due now, outcome_unknown where the table records it
+                             awaiting_retry, due now, outcome_unknown
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,10 +28,29 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
 
-from notices.models.outbox import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES, OutboxStatus
+from outbox.models import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES, OutboxMessage, OutboxStatus
+
+logger = logging.getLogger("outbox")
 
 RELEASED_REASON = "Sending state unknown: the worker stopped while sending"
+
+
+class SendFailure(Exception):
+    """A send that did not go; `reason` is fit to store and show (no contact details)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TemporaryFailure(SendFailure):
+    """Could work later: provider rate limit or outage, network trouble. Retried with back-off."""
+
+
+class PermanentFailure(SendFailure):
+    """Will never work: refused recipient, bad request, no channel for this kind of message."""
 
 
 def due(now: dt.datetime) -> Q:
@@ -253,3 +277,58 @@ def outcomes_committed_without_flush() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO DEFAULT")
+
+
+def send_one(model: type[OutboxMessage], row: OutboxMessage, send: Callable[[], None], *, label: str,
+             skip_reason: str = "") -> str | None:
+    """Send one row at most once, for senders of one message per task (emails to subscribers and to
+    trusts): claim it (a conditional UPDATE only one caller can win), cancel it if `skip_reason`, else
+    call `send` outside any transaction and write the one outcome. `send` raises TemporaryFailure
+    (retried after the back-off by the recovery task's sweep), PermanentFailure, or anything else
+    (unclassified: retried like a temporary failure, so it ends as a permanent failure after the last
+    attempt, and is never left "sending"). These rows go by email, which cannot be asked whether it
+    had a message: a row released after its worker died mid-send is sent again and recorded as
+    possibly duplicated. `label` names the row in log lines (ids only, never an address).
+    Returns the status recorded, or None when this call did nothing (someone else holds or has
+    finished the row, or it is not due)."""
+    now = timezone.now()
+    if not claim(model, row.pk, attempts=row.attempts, now=now):
+        return None
+    attempts = row.attempts + 1
+    if skip_reason:
+        settle(model, row.pk, attempts=attempts, status=OutboxStatus.CANCELLED, now=now, reason=skip_reason,
+               outcome_unknown=False)
+        return OutboxStatus.CANCELLED
+    try:
+        send()
+    except TemporaryFailure as failure:
+        logger.warning("%s failed (attempt %s): %s", label, attempts, failure.reason)
+        return retry_or_fail(model, row.pk, attempts=attempts, now=timezone.now(), reason=failure.reason)
+    except PermanentFailure as failure:
+        logger.warning("%s failed for good: %s", label, failure.reason)
+        settle(model, row.pk, attempts=attempts, status=OutboxStatus.PERMANENT_FAILURE, now=timezone.now(),
+               reason=failure.reason, outcome_unknown=False)
+        return OutboxStatus.PERMANENT_FAILURE
+    except Exception as error:
+        # Only the class is logged: the message of an unknown error may quote the address.
+        logger.error("%s: unexpected %s while sending", label, type(error).__name__)
+        return retry_or_fail(model, row.pk, attempts=attempts, now=timezone.now(),
+                             reason=f"Unexpected error while sending ({type(error).__name__})")
+    duplicated = row.outcome_unknown
+    if duplicated:
+        logger.warning("%s: sent again after a stopped worker; possibly duplicated", label)
+    settle(model, row.pk, attempts=attempts, status=OutboxStatus.SENT, now=timezone.now(), outcome_unknown=False,
+           possibly_duplicated=duplicated)
+    return OutboxStatus.SENT
+
+
+def recover_table(model: type[OutboxMessage], *, now: dt.datetime, queue: Callable[[int], None],
+                  limit: int = 10_000) -> dict[str, int]:
+    """The recovery of a table of one-message-per-task rows: release claims of dead workers, take
+    rows due (retries whose time has come, and queued rows no broker message carries any more), and
+    queue each with `queue(pk)`."""
+    released = release_stale(model, now=now, limit=limit, in_flight={"outcome_unknown": True})
+    workable = take_workable(model, now=now, limit=limit)
+    for pk in released + workable:
+        queue(pk)
+    return {"released": len(released), "requeued": len(workable)}
