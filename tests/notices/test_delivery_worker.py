@@ -40,7 +40,7 @@ def worker_env(**env: str) -> Callable:  # type: ignore[type-arg]
 
 
 @pytest.fixture(autouse=True)
-def delivery_env(request, monkeypatch, settings):  # type: ignore[no-untyped-def]
+def delivery_env(request, monkeypatch, settings):
     """The worker reads its settings from the environment when it starts (autouse: before the
     worker fixture copies the environment); this process gets the same through the settings fixture."""
     url = django_settings.TEST_REDIS_URL

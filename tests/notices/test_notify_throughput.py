@@ -47,7 +47,7 @@ class FakeNotifyProcess:
 
 
 @pytest.fixture
-def fake_notify(settings) -> Iterator[FakeNotifyProcess]:  # type: ignore[no-untyped-def]
+def fake_notify(settings) -> Iterator[FakeNotifyProcess]:
     for _ in use_fast_delivery(settings):
         fake = FakeNotifyProcess()
         settings.DELIVERY_CHANNELS = {"email": "notify", "sms": "notify", "letter": "notify"}
@@ -59,7 +59,7 @@ def fake_notify(settings) -> Iterator[FakeNotifyProcess]:  # type: ignore[no-unt
             fake.stop()
 
 
-def sending_campaign(trust, user, count: int) -> Campaign:  # type: ignore[no-untyped-def]
+def sending_campaign(trust, user, count: int) -> Campaign:
     campaign = make_campaign(trust, user, [row(i + 2, phone=f"+4477009{i:05d}") for i in range(count)],
                              channel="sms")
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, started_at=clock.now(),
@@ -70,7 +70,7 @@ def sending_campaign(trust, user, count: int) -> Campaign:  # type: ignore[no-un
 # A send thread has its own connection: the claims it works on must be committed, as in a worker.
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_keeps_the_configured_number_of_notify_calls_in_flight_and_sends_each_once(
-        rwe, chris, fake_notify, settings) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, fake_notify, settings) -> None:
     settings.DELIVERY_SEND_THREADS = 8
     campaign = sending_campaign(rwe, chris, 48)
     ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
@@ -88,7 +88,7 @@ def test_a_worker_keeps_the_configured_number_of_notify_calls_in_flight_and_send
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_rate_limit_holds_across_the_threads(rwe, chris, fake_notify, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_rate_limit_holds_across_the_threads(rwe, chris, fake_notify, settings) -> None:
     settings.DELIVERY_SEND_THREADS = 8
     settings.DELIVERY_RATE_PER_MINUTE = 1200  # 20 a second, a bucket of 20
     campaign = sending_campaign(rwe, chris, 60)

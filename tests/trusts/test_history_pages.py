@@ -36,7 +36,7 @@ def names_on(html: str, count: int) -> list[str]:
     return [f"Action {i:03d}" for i in range(count) if f"Action {i:03d}<" in html]
 
 
-def test_the_actions_list_is_paginated_newest_first(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_actions_list_is_paginated_newest_first(client, ada) -> None:
     many_actions(30)
     client.force_login(ada)
     first = client.get(reverse("actions:list")).content.decode()
@@ -46,7 +46,7 @@ def test_the_actions_list_is_paginated_newest_first(client, ada) -> None:  # typ
     assert names_on(second, 30) == [f"Action {i:03d}" for i in range(5)]
 
 
-def test_the_upload_page_lists_ten_actions_a_page(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_upload_page_lists_ten_actions_a_page(client, ada) -> None:
     many_actions(12)
     client.force_login(ada)
     first = client.get(reverse("returns:upload")).content.decode()
@@ -55,7 +55,7 @@ def test_the_upload_page_lists_ten_actions_a_page(client, ada) -> None:  # type:
     assert names_on(second, 12) == ["Action 000", "Action 001"]
 
 
-def test_seasons_and_cumulative_pages_are_paginated(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_seasons_and_cumulative_pages_are_paginated(client, nia) -> None:
     many_actions(30)  # 2000 to 2007: 16 seasons
     client.force_login(nia)
     seasons = client.get(reverse("reports:seasons"))
@@ -68,7 +68,7 @@ def test_seasons_and_cumulative_pages_are_paginated(client, nia) -> None:  # typ
     assert last.context["overall"] == cumulative.context["overall"]  # "All actions" on every page
 
 
-def test_a_trusts_campaign_list_is_paginated_and_reads_stored_totals(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_a_trusts_campaign_list_is_paginated_and_reads_stored_totals(client, rwe, chris) -> None:
     template = make_template(rwe)
     campaigns = [make_campaign(rwe, chris, [row(1, email="a@example.org")], template=template) for _ in range(22)]
     finished = campaigns[-1]  # the newest: on the first page
@@ -88,7 +88,7 @@ def test_a_trusts_campaign_list_is_paginated_and_reads_stored_totals(client, rwe
     assert len(second.context["rows"]) == 2
 
 
-def test_campaign_progress_is_one_shared_figure_for_two_seconds(rwe, chris, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_progress_is_one_shared_figure_for_two_seconds(rwe, chris, django_assert_num_queries) -> None:
     from django.core.cache import cache
 
     campaign = make_campaign(rwe, chris, [row(1, email="a@example.org"), row(2, email="b@example.org")])

@@ -24,7 +24,7 @@ DUE = local(2023, 4, 12, 9, 0)
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
 
 
@@ -32,7 +32,7 @@ def to(address: str) -> list[mail.EmailMessage]:
     return [m for m in mail.outbox if address in m.to]
 
 
-def signed_in(user) -> Client:  # type: ignore[no-untyped-def]
+def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -44,7 +44,7 @@ def page(client: Client, url: str) -> str:
     return " ".join(html.unescape(response.content.decode()).split())
 
 
-def test_a_trust_with_nobody_to_email_is_recorded_as_no_contact_not_sent(april, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_with_nobody_to_email_is_recorded_as_no_contact_not_sent(april, ada) -> None:
     run = reminders_send_due(now=DUE)
     rx1 = ReminderSent.objects.get(trust__ods_code="RX1")  # Nottingham: no administrator, no contact email
     assert (rx1.status, rx1.recipient_count, rx1.recipients) == (ReminderStatus.NO_CONTACT, 0, [])
@@ -55,13 +55,13 @@ def test_a_trust_with_nobody_to_email_is_recorded_as_no_contact_not_sent(april, 
     assert ReminderSent.objects.filter(status=ReminderStatus.SENT).count() == 1
 
 
-def test_the_database_refuses_a_sent_reminder_that_reached_nobody(april) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_refuses_a_sent_reminder_that_reached_nobody(april) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         ReminderSent.objects.create(trust=Trust.objects.get(ods_code="RX1"), strike_day=april.strike_days.get(),
                                     status=ReminderStatus.SENT, recipient_count=0)
 
 
-def test_the_timer_reminds_a_trust_once_it_has_a_contact(april) -> None:  # type: ignore[no-untyped-def]
+def test_the_timer_reminds_a_trust_once_it_has_a_contact(april) -> None:
     reminders_send_due(now=DUE)
     assert to("returns@rx1.example") == []
     Trust.objects.filter(ods_code="RX1").update(contact_email="returns@rx1.example")
@@ -74,7 +74,7 @@ def test_the_timer_reminds_a_trust_once_it_has_a_contact(april) -> None:  # type
     assert len(to("returns@rx1.example")) == 1
 
 
-def test_the_missing_returns_page_lists_no_contact_with_what_to_do(april, morgan, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_missing_returns_page_lists_no_contact_with_what_to_do(april, morgan, ada) -> None:
     text = page(signed_in(morgan), reverse("actions:missing", args=[april.slug]))
     rwe, rx1 = (text.split(f"({code})</td>")[1].split("</tr>")[0] for code in ("RWE", "RX1"))
     assert "No contact" in rx1 and "add a trust administrator" in rx1
@@ -82,7 +82,7 @@ def test_the_missing_returns_page_lists_no_contact_with_what_to_do(april, morgan
     assert "None" not in text.split("<table")[1]
 
 
-def test_a_manager_sends_a_reminder_now_and_it_is_logged_and_audited(april, morgan, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_sends_a_reminder_now_and_it_is_logged_and_audited(april, morgan, ada) -> None:
     client = signed_in(morgan)
     response = client.post(reverse("actions:remind", args=[april.slug]), {"trust": "RWE", "date": "2023-04-11"},
                            follow=True)
@@ -113,7 +113,7 @@ def test_a_manager_sends_a_reminder_now_and_it_is_logged_and_audited(april, morg
     assert "Nobody to remind" not in own
 
 
-def test_a_reminder_to_a_trust_with_nobody_to_email_says_so_and_works_once_it_has_one(  # type: ignore[no-untyped-def]
+def test_a_reminder_to_a_trust_with_nobody_to_email_says_so_and_works_once_it_has_one(
         april, nia) -> None:
     client = signed_in(nia)
     url = reverse("actions:remind", args=[april.slug])
@@ -131,7 +131,7 @@ def test_a_reminder_to_a_trust_with_nobody_to_email_says_so_and_works_once_it_ha
                 .values_list("status", flat=True)) == [ReminderStatus.NO_CONTACT, ReminderStatus.SENT]
 
 
-def test_remind_every_overdue_trust_in_the_managers_scope(morgan, ada,  # type: ignore[no-untyped-def]
+def test_remind_every_overdue_trust_in_the_managers_scope(morgan, ada,
                                                           django_capture_on_commit_callbacks) -> None:
     action = make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 13, 7))])
     make_return(action, "RWE", action.first_day)  # RWE owes only 12 April
@@ -162,7 +162,7 @@ def test_remind_every_overdue_trust_in_the_managers_scope(morgan, ada,  # type: 
     assert rows.filter(status=ReminderStatus.SENT).count() == 3
 
 
-def test_a_manager_cannot_chase_a_trust_outside_their_region(april, sam) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_cannot_chase_a_trust_outside_their_region(april, sam) -> None:
     response = signed_in(sam).post(reverse("actions:remind", args=[april.slug]), {"trust": "RWE",
                                                                                  "date": "2023-04-11"})
     assert response.status_code == 404
