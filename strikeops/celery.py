@@ -10,8 +10,8 @@ from celery.signals import beat_init, worker_init
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strikeops.settings")
 
 
-class Task(DjangoTask):
-    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+class Task(DjangoTask[Any, Any]):
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]  # None, as Celery's
         """Celery's delay_on_commit, except that an unreachable Redis is logged, not raised into a
         request whose work has committed (strikeops.queueing). Ids and names only, never personal data."""
         from strikeops.queueing import enqueue_on_commit

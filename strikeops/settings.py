@@ -7,6 +7,7 @@ DEBUG for local use. Test-only overrides live in tests/settings.py.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -187,7 +188,7 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # those results, and the result backend is one more Redis call that can fail.
 # Project-level tasks live outside any app, so autodiscovery would not find them.
 CELERY_IMPORTS = ["strikeops.tasks"]
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 
 if REDIS_URL:
     # Short socket time-outs: public pages fail open (served uncached) and API throttling counts
