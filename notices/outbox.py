@@ -51,6 +51,7 @@ def _update_sql(model: type[models.Model], values: dict[str, Any], where: str) -
     assignments, args = [], []
     for name, value in values.items():
         model_field = meta.get_field(name)
+        assert isinstance(model_field, models.Field) and model_field.column, f"{name} is not a column"
         assignments.append(f"{connection.ops.quote_name(model_field.column)} = %s")
         args.append(model_field.get_db_prep_save(value, connection))
     # Table and column names come from the model's metadata and `where` from this module's callers;
@@ -88,7 +89,8 @@ def claim(model: type[models.Model], pk: int, *, attempts: int, now: dt.datetime
     read it), and meets `condition_sql` (SQL on the row's table). True for exactly one of any number of
     racing callers: PostgreSQL re-checks the WHERE clause on the row after waiting for a concurrent
     claim's lock. Committed at once (autocommit): the claim is on record before anything is sent."""
-    return _execute(*_claim_sql(model, pk, attempts, now, condition_sql)) == 1
+    claimed: int = _execute(*_claim_sql(model, pk, attempts, now, condition_sql))
+    return claimed == 1
 
 
 def outcome(pk: int, *, attempts: int, status: str, now: dt.datetime, reason: str = "", **extra: Any) -> Outcome:
@@ -103,8 +105,10 @@ def outcome(pk: int, *, attempts: int, status: str, now: dt.datetime, reason: st
 
 def backoff_seconds(attempts: int) -> int:
     """Seconds to wait after the n-th failed attempt: base, 2 x base, 4 x base... up to the cap."""
-    base = max(1, settings.DELIVERY_RETRY_BASE_SECONDS)
-    return min(settings.DELIVERY_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
+    base: int = max(1, settings.DELIVERY_RETRY_BASE_SECONDS)
+    cap: int = settings.DELIVERY_RETRY_MAX_SECONDS
+    factor: int = 2 ** max(0, attempts - 1)
+    return min(cap, base * factor)
 
 
 def retry_outcome(pk: int, *, attempts: int, now: dt.datetime, reason: str, **extra: Any) -> Outcome:
@@ -123,7 +127,8 @@ def retry_outcome(pk: int, *, attempts: int, now: dt.datetime, reason: str, **ex
 def write(model: type[models.Model], result: Outcome) -> bool:
     """The one outcome write: only if the row is still this attempt's (sending, same attempts), so a
     late or duplicate worker can never overwrite someone else's outcome."""
-    return _execute(*_outcome_sql(model, result)) == 1
+    written: int = _execute(*_outcome_sql(model, result))
+    return written == 1
 
 
 def write_and_claim(model: type[models.Model], previous: Outcome | None, *, pk: int, attempts: int,

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q
 
 from notices.models import Campaign, Delivery, DeliveryStatus
-from notices.models.campaigns import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
+from notices.models.outbox import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
 from strikeops.cache import cached_or_computed
 from trusts import clock
 
@@ -93,11 +93,12 @@ def campaign_failures(campaign: Campaign | int, *, limit: int = 200) -> list[dic
     """Failed and cancelled deliveries by line number of the file, with the reason (no contact
     details: reasons are redacted when stored)."""
     campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
-    return list(
+    return [
+        dict(row) for row in
         Delivery.objects.filter(campaign_id=campaign_id, status__in=[*FAILURE_STATUSES, DeliveryStatus.CANCELLED])
         .order_by("recipient__line")
         .values("pk", "status", "attempts", "failure_reason", line=F("recipient__line"))[:limit]
-    )
+    ]
 
 
 OUTCOME_HEADER = ["line", "status", "attempts", "failure reason", "sent at", "completed at"]

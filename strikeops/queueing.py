@@ -27,7 +27,7 @@ def redis_errors() -> tuple[type[BaseException], ...]:
 
 
 def enqueue_on_commit(task: Any, *args: Any, kwargs: dict[str, Any] | None = None,
-                      fallback: Callable[[], None] | None = None, what: str = "") -> None:
+                      fallback: Callable[[], object] | None = None, what: str = "") -> None:
     """`task` with `args` (ids only) once the transaction commits, published without a result
     (nothing reads one, and the Redis result backend would be one more call that can fail). If Redis
     cannot be reached, run `fallback` or leave the work to a recovery beat task. Only the task,

@@ -10,9 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from strikeops.env import env_bool, env_float, env_int, env_list, env_str
+
+# Lets Django's generic classes take type arguments at run time (admin.ModelAdmin[Notice], Feed[...]),
+# as django-stubs declares them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -15,13 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from notices.models.outbox import (  # noqa: F401  (re-exported: deliveries' statuses)
-    CLAIMABLE_STATUSES,
-    FAILURE_STATUSES,
-    PENDING_STATUSES,
-    SUCCESS_STATUSES,
-    OutboxStatus,
-)
+from notices.models.outbox import OutboxStatus
 from notices.models.templates import Channel
 
 MAX_SCHEDULE_DAYS = 7

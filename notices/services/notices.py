@@ -118,7 +118,7 @@ def _notify_after_commit(version: NoticeVersion) -> None:
     from notices.tasks_subscriptions import notify_subscribers
 
     # If Redis is down, the outbox recovery task (beat) sends them once it is back.
-    notify_subscribers.delay_on_commit(version.pk)
+    notify_subscribers.delay_on_commit(version.pk)  # type: ignore[attr-defined]  # on strikeops.celery.Task, the app's task_cls
 
 
 def _notify_withdrawal_after_commit(version: NoticeVersion) -> None:
@@ -245,6 +245,7 @@ def notice_withdraw(*, notice: Notice, user: User, reason: str, request: HttpReq
     audit_record(event="notice.withdrawn", summary=f"Notice withdrawn: {notice.title}", actor=user,
                  trust=notice.trust, target=notice, details={"reason": reason}, request=request)
     # Its subscribers are told once, with the reason, through the outbox (as for a publication).
+    assert notice.current_version is not None, "only a published notice is withdrawn"
     _notify_withdrawal_after_commit(notice.current_version)
     return notice
 

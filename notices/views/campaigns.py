@@ -20,15 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from notices.forms_campaigns import CampaignStartForm, RecipientFileForm, SendForm
-from notices.models.campaigns import (
-    FAILURE_STATUSES,
-    PENDING_STATUSES,
-    Campaign,
-    CampaignStatus,
-    Delivery,
-    DeliveryStatus,
-    Recipient,
-)
+from notices.models.campaigns import Campaign, CampaignStatus, Delivery, DeliveryStatus, Recipient
+from notices.models.outbox import FAILURE_STATUSES, PENDING_STATUSES
 from notices.models.templates import Channel, MessageTemplate
 from notices.placeholders import render_keeping_missing
 from notices.selectors_campaigns import action_reconciliation, campaign_opted_out_count
@@ -50,7 +43,7 @@ from notices.services.templates import (
 from notices.views.message_templates import comms_trust_or_404, posted_data
 from trusts import clock
 from trusts.models import IndustrialAction, Role, Trust
-from trusts.scoping import trusts_with_role
+from trusts.scoping import AuthenticatedHttpRequest, trusts_with_role
 from trusts.tabular import csv_safe
 
 PREVIEW_COUNT = 3
@@ -298,7 +291,7 @@ def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
 
 
 @login_required
-def campaign_outcomes(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def campaign_outcomes(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> StreamingHttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     campaign = _campaign_or_404(trust, pk)
     delivery_service.campaign_outcomes_exported(campaign=campaign, user=request.user, request=request)

@@ -37,7 +37,7 @@ from notices.services.subscriptions import (
 )
 from strikeops.public_cache import public_page
 from trusts.models import Role, Trust
-from trusts.scoping import get_scoped_trust_or_404, trusts_with_role
+from trusts.scoping import AuthenticatedHttpRequest, get_scoped_trust_or_404, trusts_with_role
 
 PAGE_SIZE = 20
 
@@ -188,7 +188,7 @@ def _preview(trust: Trust, form: NoticeForm) -> object:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest, ods_code: str) -> HttpResponse:
+def create(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = _managed_trust(request, ods_code)
     preview = None
     if request.method == "POST":
@@ -214,7 +214,7 @@ def create(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     notice = _managed_notice(request, ods_code, pk)
     if notice.status == NoticeStatus.WITHDRAWN:
         raise Http404("A withdrawn notice cannot be edited.")
@@ -257,7 +257,7 @@ def manage_notice(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def publish(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def publish(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     notice = _managed_notice(request, ods_code, pk)
     try:
         notice_publish(notice=notice, user=request.user, request=request)
@@ -270,7 +270,7 @@ def publish(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def withdraw(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def withdraw(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     notice = _managed_notice(request, ods_code, pk)
     if notice.status != NoticeStatus.PUBLISHED:
         raise Http404("Only a published notice can be withdrawn.")
