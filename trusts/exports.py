@@ -19,6 +19,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from trusts.models import IndustrialAction
 from trusts.selectors.completeness import Coverage, reported
@@ -125,7 +126,7 @@ class WorkbookMeta:
     changes: dict[str, Any] = field(default_factory=dict)
 
 
-def _append(sheet, row: Sequence[Cell], *, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _append(sheet: Worksheet, row: Sequence[Cell], *, bold: bool = False) -> None:
     sheet.append(_safe_row(row))
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):

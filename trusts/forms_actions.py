@@ -116,7 +116,8 @@ class WindowForm(forms.Form):
         ))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         raw = {name: self.data.get(self.add_prefix(name), "") for name in ("start_time", "end_time")}
         dates_given = any(self.data.get(f"{self.add_prefix(n)}-{p}", "").strip()
                           for n in ("start_date", "end_date") for p in ("day", "month", "year"))
@@ -230,7 +231,8 @@ class PublishReleaseForm(forms.Form):
         self.helper.layout = Layout(*parts, Submit("publish", f"Publish release {number}"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.below_threshold:
             if not data.get("allow_incomplete"):
                 self.add_error("allow_incomplete", "Confirm that you are publishing incomplete figures, or wait "

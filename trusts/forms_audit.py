@@ -45,7 +45,8 @@ class AuditFilterForm(forms.Form):
         return code
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "To date must be the same as or after the from date")

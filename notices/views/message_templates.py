@@ -71,7 +71,7 @@ def _preview_context(*, trust: Trust, channel: str, subject: str, body: str, col
 
 
 @login_required
-def template_list(request: HttpRequest, ods_code: str) -> HttpResponse:
+def template_list(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     templates = list(templates_for_trust(trust))
     return render(request, "message_templates/template_list.html", {

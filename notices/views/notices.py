@@ -163,7 +163,7 @@ def _managed_notice(request: HttpRequest, ods_code: str, pk: int) -> Notice:
 
 
 @login_required
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     trusts = list(trusts_with_role(request.user, Role.TRUST_COMMS).order_by("name"))
     if not trusts:
         raise Http404("You do not manage notices for any trust.")
@@ -173,7 +173,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def manage_trust(request: HttpRequest, ods_code: str) -> HttpResponse:
+def manage_trust(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = _managed_trust(request, ods_code)
     notices = Notice.objects.filter(trust=trust).select_related("current_version", "action").order_by(
         "status", "-published_at", "-created_at")
@@ -245,7 +245,7 @@ def edit(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpRespo
 
 
 @login_required
-def manage_notice(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def manage_notice(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     notice = _managed_notice(request, ods_code, pk)
     preview = notice_render(trust=notice.trust, action=notice.action, title=notice.title, body=notice.body,
                             what_to_do=notice.what_to_do)

@@ -107,12 +107,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 # --- the shape, for the OpenAPI schema -----------------------------------------------------------
 
-class WarningSerializer(serializers.Serializer):
+class WarningSerializer(serializers.Serializer[Any]):
     field = serializers.CharField()
     message = serializers.CharField()
 
 
-class ErrorBodySerializer(serializers.Serializer):
+class ErrorBodySerializer(serializers.Serializer[Any]):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text="invalid_request, invalid, warnings, reason_required, locked, conflict, "
                                            "already_submitted, not_authenticated, not_found, throttled, ...")
@@ -127,5 +127,5 @@ class ErrorBodySerializer(serializers.Serializer):
     current = serializers.DictField(required=False, allow_null=True, help_text="The return as it is now (409).")
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     error = ErrorBodySerializer()

@@ -56,19 +56,19 @@ class StrictCharField(serializers.CharField):
 
 # --- actions ------------------------------------------------------------------------------------
 
-class WindowSerializer(serializers.ModelSerializer):
+class WindowSerializer(serializers.ModelSerializer[WalkoutWindow]):
     class Meta:
         model = WalkoutWindow
         fields = ["starts_at", "ends_at"]
 
 
-class StrikeDaySerializer(serializers.ModelSerializer):
+class StrikeDaySerializer(serializers.ModelSerializer[StrikeDay]):
     class Meta:
         model = StrikeDay
         fields = ["date", "starts_at", "ends_at", "deadline"]
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(serializers.ModelSerializer[IndustrialAction]):
     staff_group_label = serializers.CharField(source="get_staff_group_display")
     unions = serializers.ListField(child=serializers.CharField())
     locks_at = serializers.DateTimeField(allow_null=True, help_text="Returns lock after this time (hard close).")
@@ -101,7 +101,7 @@ class ActionDetailSerializer(ActionSerializer):
 
 # --- returns --------------------------------------------------------------------------------------
 
-class RevisionSerializer(serializers.ModelSerializer):
+class RevisionSerializer(serializers.ModelSerializer[ReturnRevision]):
     changed_by = serializers.SerializerMethodField()
     changes = serializers.DictField(child=serializers.ListField(allow_null=True),
                                     help_text="{field: [old, new]} for every figure or flag that changed.")
@@ -115,7 +115,7 @@ class RevisionSerializer(serializers.ModelSerializer):
         return str(revision.changed_by) if revision.changed_by else None
 
 
-class ReturnSerializer(serializers.ModelSerializer):
+class ReturnSerializer(serializers.ModelSerializer[DailyReturn]):
     trust = serializers.CharField(source="trust.ods_code", help_text="ODS code.")
     trust_name = serializers.CharField(source="trust.name")
     action = serializers.CharField(source="action.slug")
@@ -159,7 +159,7 @@ def _figure_field(name: str) -> serializers.IntegerField:
                                     help_text=FIGURE_HELP[name] + RANGE_HELP)
 
 
-class ReturnWriteSerializer(serializers.Serializer):
+class ReturnWriteSerializer(serializers.Serializer[Any]):
     """A submission (or, with draft=true, a draft). Missing figures are null."""
 
     version = StrictIntegerField(
@@ -196,7 +196,7 @@ class ReturnCreateSerializer(ReturnWriteSerializer):
     version = StrictIntegerField(min_value=0, max_value=0, default=0, help_text="Always 0 for a new return.")
 
 
-class QueryFilterSerializer(serializers.Serializer):
+class QueryFilterSerializer(serializers.Serializer[Any]):
     """Filters from the query string. A filter given with no value is an error, not "no filter"."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
@@ -244,19 +244,19 @@ ActionTotalsSerializer = _metrics_serializer(
 )
 
 
-class CoverageSerializer(serializers.Serializer):
+class CoverageSerializer(serializers.Serializer[Any]):
     returns_expected = serializers.IntegerField()
     returns_received = serializers.IntegerField()
     percent = serializers.FloatField(help_text="Floored to one decimal: never 100 while a return is missing.")
 
 
-class PreviousActionSerializer(serializers.Serializer):
+class PreviousActionSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     acute_rescheduled = serializers.IntegerField(allow_null=True)
     average_staff_absent = serializers.FloatField(allow_null=True)
 
 
-class AreaSerializer(serializers.Serializer):
+class AreaSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Region code, or the trust's ODS code.")
     name = serializers.CharField()
     region_code = serializers.CharField()
@@ -268,7 +268,7 @@ class AreaSerializer(serializers.Serializer):
                                          help_text="Trusts: strike days it owed a return and sent none.")
 
 
-class EnglandSerializer(serializers.Serializer):
+class EnglandSerializer(serializers.Serializer[Any]):
     headline = serializers.CharField()
     days = DayFiguresSerializer(many=True)
     totals = ActionTotalsSerializer()
@@ -276,13 +276,13 @@ class EnglandSerializer(serializers.Serializer):
     previous_action = PreviousActionSerializer(allow_null=True)
 
 
-class ScopeSerializer(serializers.Serializer):
+class ScopeSerializer(serializers.Serializer[Any]):
     level = serializers.ChoiceField(choices=["england", "region", "trust"])
     regions = serializers.ListField(child=serializers.CharField())
     trusts = serializers.ListField(child=serializers.CharField(), help_text="ODS codes (trust level only).")
 
 
-class TotalsDetailSerializer(serializers.Serializer):
+class TotalsDetailSerializer(serializers.Serializer[Any]):
     action = serializers.CharField()
     name = serializers.CharField()
     scope = ScopeSerializer()
@@ -291,7 +291,7 @@ class TotalsDetailSerializer(serializers.Serializer):
     trusts = AreaSerializer(many=True)
 
 
-class TotalsRowSerializer(serializers.Serializer):
+class TotalsRowSerializer(serializers.Serializer[Any]):
     action = serializers.CharField()
     name = serializers.CharField()
     first_day = serializers.DateField(allow_null=True)
@@ -302,14 +302,14 @@ class TotalsRowSerializer(serializers.Serializer):
                                             "for managers, your trusts' for trust staff.")
 
 
-class TotalsListSerializer(serializers.Serializer):
+class TotalsListSerializer(serializers.Serializer[Any]):
     scope = ScopeSerializer()
     actions = TotalsRowSerializer(many=True)
 
 
 # --- releases ---------------------------------------------------------------------------------------
 
-class ReleaseSerializer(serializers.ModelSerializer):
+class ReleaseSerializer(serializers.ModelSerializer[Release]):
     action = serializers.CharField(source="action.slug")
     action_name = serializers.CharField(source="action.name")
     headline = serializers.SerializerMethodField()

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from trusts.forms_account import ConfirmIdentityForm, TwoFactorCodeForm
 from trusts.models import Membership
 from trusts.otp import NONE, SESSION_KEY, confirmed_device, is_verified, remember_two_factor_state, two_factor_required
-from trusts.scoping import is_national_manager
+from trusts.scoping import AuthenticatedHttpRequest, is_national_manager
 from trusts.services import two_factor as services
 from trusts.services.audit import audit_record
 from trusts.services.two_factor import CodeResult
@@ -42,7 +42,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 @login_required
-def account_detail(request: HttpRequest) -> HttpResponse:
+def account_detail(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("trust", "region").order_by("role")
     return render(request, "account/detail.html", {
         "memberships": memberships,
@@ -54,7 +54,7 @@ def account_detail(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if confirmed_device(request.user) is not None:
         return redirect("account:detail")
     device = services.two_factor_pending_device(user=request.user)
@@ -77,7 +77,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     if confirmed_device(request.user) is None:  # turned off in another session since sign-in
         remember_two_factor_state(request, request.user)
         return redirect("account:two_factor_setup" if two_factor_required(request.user) else "account:detail")
@@ -94,7 +94,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
+def two_factor_turn_off(request: AuthenticatedHttpRequest) -> HttpResponse:
     if confirmed_device(request.user) is None:
         return redirect("account:detail")
     if two_factor_required(request.user):

@@ -32,7 +32,13 @@ from trusts.charts import Point, bar_chart, line_chart
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
 from trusts.forms_actions import PublishReleaseForm
 from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
-from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_readable
+from trusts.scoping import (
+    AuthenticatedHttpRequest,
+    get_scoped_trust_or_404,
+    is_national_manager,
+    managed_regions,
+    trusts_readable,
+)
 from trusts.selectors.completeness import (
     NOT_SUBMITTED_TEXT,
     ReportStatus,
@@ -340,7 +346,7 @@ def _table_context(
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every recorded action, latest first, with its headline and (for the latest) completeness."""
     scope = _manager_scope(request)
     recorded = all_actions()
@@ -371,7 +377,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def action_report(request: HttpRequest, slug: str) -> HttpResponse:
+def action_report(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     scope = _manager_scope(request)
     action = _action_or_404(slug)
     # Only this action's days (one query, from the rollups; its strike days are prefetched) and its
@@ -415,7 +421,7 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def region_report(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     scope = _manager_scope(request)
     region = get_object_or_404(Region, code=code.upper())
     if not scope.national and region not in scope.regions:
@@ -438,7 +444,7 @@ def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 
 @login_required
-def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse:
+def trust_report(request: AuthenticatedHttpRequest, slug: str, ods_code: str) -> HttpResponse:
     """A trust's own figures: its administrators (and communications staff) and its managers."""
     trust = get_scoped_trust_or_404(trusts_readable(request.user), ods_code)
     action = _action_or_404(slug)
@@ -459,7 +465,7 @@ class MissingDayForm(forms.Form):
 
 
 @login_required
-def missing(request: HttpRequest, slug: str) -> HttpResponse:
+def missing(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Trusts that owe a return for one strike day, with whom to contact, so they can be chased."""
     scope = _manager_scope(request)
     action = _action_or_404(slug)
@@ -484,7 +490,7 @@ def missing(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def season_view(request: HttpRequest) -> HttpResponse:
+def season_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
     recorded = all_actions()
     totals = per_action_totals()
@@ -500,7 +506,7 @@ def season_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def cumulative_view(request: HttpRequest) -> HttpResponse:
+def cumulative_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
     recorded = all_actions()
     rows = cumulative(recorded, per_action_totals())
@@ -538,24 +544,24 @@ def _download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 
 
 @login_required
-def download_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def download_csv(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _download(request, slug, "csv")
 
 
 @login_required
-def download_coverage_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def download_coverage_csv(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Coverage per strike day in the manager's scope: beside the CSV, which stays rectangular."""
     return _download(request, slug, "coverage.csv")
 
 
 @login_required
-def download_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
+def download_xlsx(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _download(request, slug, "xlsx")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def publish(request: HttpRequest, slug: str) -> HttpResponse:
+def publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Check, then publish the figures as they stand as the next numbered release; below the
     coverage threshold only with the box ticked and a reason (release_publish checks it again)."""
     if not is_national_manager(request.user):

@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,7 +35,12 @@ from trusts.models import (
     Trust,
 )
 from trusts.models.returns import FIGURE_FIELDS
-from trusts.scoping import get_scoped_trust_or_404, trusts_visible_to_manager, trusts_with_role
+from trusts.scoping import (
+    AuthenticatedHttpRequest,
+    get_scoped_trust_or_404,
+    trusts_visible_to_manager,
+    trusts_with_role,
+)
 from trusts.selectors.audit import return_loop_events
 from trusts.selectors.returns import (
     TAG_CLASSES,
@@ -94,11 +99,11 @@ def _change_rows(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
 
 # --- Scoping ---------------------------------------------------------------------------------------
 
-def _admin_trusts(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _admin_trusts(request: AuthenticatedHttpRequest) -> QuerySet[Trust]:
     return trusts_with_role(request.user, Role.TRUST_ADMIN).select_related("icb__region").order_by("name")
 
 
-def _readable_trusts(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _readable_trusts(request: AuthenticatedHttpRequest) -> QuerySet[Trust]:
     admin = trusts_with_role(request.user, Role.TRUST_ADMIN).values("pk")
     managed = trusts_visible_to_manager(request.user).values("pk")
     return Trust.objects.filter(Q(pk__in=admin) | Q(pk__in=managed))
@@ -107,7 +112,7 @@ def _readable_trusts(request: HttpRequest):  # type: ignore[no-untyped-def]
 class _Return:
     """The (trust, action, strike day) a page is about, scoped to the user, and its stored return."""
 
-    def __init__(self, request: HttpRequest, ods_code: str, slug: str, day: str, *, edit: bool) -> None:
+    def __init__(self, request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str, *, edit: bool) -> None:
         self.trust = get_scoped_trust_or_404(_admin_trusts(request) if edit else _readable_trusts(request), ods_code)
         self.can_edit = trusts_with_role(request.user, Role.TRUST_ADMIN).filter(pk=self.trust.pk).exists()
         self.action = get_object_or_404(IndustrialAction, slug=slug)
@@ -165,7 +170,7 @@ def _initial(ret: _Return) -> dict[str, Any]:
 # --- Dashboard --------------------------------------------------------------------------------------
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     trusts = list(_admin_trusts(request))
     if not trusts:
         raise Http404("Returns are entered by trust administrators.")
@@ -183,7 +188,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # --- One return -------------------------------------------------------------------------------------
 
 @login_required
-def return_detail(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def return_detail(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=False)
     saved = ret.daily_return
     lock = ret.lock_reason()
@@ -218,7 +223,7 @@ def _conflict_context(ret: _Return, conflict: ReturnConflict) -> dict[str, Any]:
 
 
 @login_required
-def return_edit(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def return_edit(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
     if ret.lock_reason():
         # The return's page says exactly why it cannot be edited.
@@ -276,7 +281,7 @@ def _render_conflict(request: HttpRequest, ret: _Return, conflict: ReturnConflic
 
 
 @login_required
-def return_check_answers(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def return_check_answers(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
     pending = request.session.get(ret.session_key)
     if not pending:
@@ -315,7 +320,7 @@ def return_check_answers(request: HttpRequest, ods_code: str, slug: str, day: st
 
 
 @login_required
-def return_submitted(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def return_submitted(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
     if ret.daily_return is None or request.session.get("returns:submitted") != ret.daily_return.pk:
         return redirect(ret.url("detail"))
@@ -325,7 +330,7 @@ def return_submitted(request: HttpRequest, ods_code: str, slug: str, day: str) -
 # --- Bulk upload and templates -----------------------------------------------------------------------
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     trusts = _admin_trusts(request)
     if not trusts.exists():
         raise Http404("Returns are entered by trust administrators.")
@@ -359,7 +364,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def template_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+def template_download(request: AuthenticatedHttpRequest, slug: str, fmt: str) -> HttpResponse:
     trusts = _admin_trusts(request)
     if not trusts.exists() or fmt not in ("csv", "xlsx"):
         raise Http404("No such template.")
