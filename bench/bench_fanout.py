@@ -34,6 +34,10 @@ import json
 import os
 import subprocess
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notices.models import Campaign
 import time
 from pathlib import Path
 
@@ -92,7 +96,7 @@ def wait_ready(worker: subprocess.Popen, timeout: float = 60, processes: int = 2
     raise SystemExit(f"The worker did not start its {processes} processes in time.")
 
 
-def make_campaign(count: int, trust_index: int = 0):  # type: ignore[no-untyped-def]
+def make_campaign(count: int, trust_index: int = 0) -> Campaign:
     """A draft campaign of `count` email recipients, written with COPY."""
     from django.db import connection, transaction
     from django.utils import timezone

@@ -21,13 +21,17 @@ import argparse
 import io
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trusts.models import User
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import median_p95, print_table, setup_django, timed, write_results
 
 
-def national_manager():  # type: ignore[no-untyped-def]
+def national_manager() -> User:
     from trusts.models import Membership, Role, User
 
     user, _ = User.objects.get_or_create(email="bench-national@bench.invalid")
