@@ -12,13 +12,14 @@ RUN_PORT ?= 8000
 WITH_SERVICES_RUN := $(BIN)/python scripts/local_services.py run -- $(MAKE) --no-print-directory
 WITH_SERVICES_TEST := $(BIN)/python scripts/local_services.py test -- $(MAKE) --no-print-directory
 
-.PHONY: help install run serve worker beat migrate migrate-here test test-here lint format collectstatic check-deploy clean audit
+.PHONY: help install run serve worker beat migrate migrate-here test test-here lint typecheck format collectstatic check-deploy clean audit
 
 help:
 	@echo "make run     - set up everything and serve http://127.0.0.1:8000 (with demo data), a worker and beat"
 	@echo "make test    - set up everything and run ruff and the whole test suite"
 	@echo "make worker  - run a Celery worker (needs REDIS_URL; make run starts one)"
 	@echo "make lint    - ruff check"
+	@echo "make typecheck - mypy (strict, django-stubs) over the app, scripts, bench and tests"
 	@echo "make audit   - known vulnerabilities in dependencies (pip-audit, npm audit) and bandit"
 	@echo "make bench   - benchmarks at BENCH_SCALES (default 10k 100k 1M 5M returns); see BENCHMARKS.md"
 
@@ -67,10 +68,14 @@ beat: install
 lint: install
 	$(BIN)/ruff check .
 
+# Strict for the app (pyproject.toml [tool.mypy]): an unannotated def, or any type error, fails the run.
+typecheck: install
+	$(BIN)/mypy
+
 format: install
 	$(BIN)/ruff format .
 
-test: install audit
+test: install audit typecheck
 	$(BIN)/ruff check .
 	$(WITH_SERVICES_TEST) test-here
 
