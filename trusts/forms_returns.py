@@ -13,8 +13,8 @@ from django import forms
 
 from crispy_forms_nhsuk.helper import FormHelper
 from crispy_forms_nhsuk.layout import HTML, Field, Fieldset, Layout, Size
-from trusts.models.returns import PLANNED_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
-from trusts.services.returns import FIGURE_LABELS, ReturnCheck, format_time
+from trusts.models.returns import FIGURE_LABELS, PLANNED_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
+from trusts.services.returns import ReturnCheck, format_time
 
 HINTS = {
     "staff_absent": "Staff of this group taking part in the action that day.",

@@ -30,7 +30,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from trusts.models import DailyReturn, IndustrialAction, ReturnStatus, Trust, TrustType
-from trusts.services.returns import FIGURE_LABELS
+from trusts.models.returns import FIGURE_LABELS
 
 OUTLIER_FIGURES = ("staff_absent", "elective_rescheduled", "outpatient_rescheduled", "community_rescheduled",
                    "mental_health_rescheduled")

@@ -14,9 +14,9 @@ from django.db import transaction
 
 from trusts import clock
 from trusts.models import DailyReturn, QueryAnswer, QueryStatus, ReturnQuery, ReturnSource, ReturnStatus, User
-from trusts.models.returns import FIGURE_FIELDS
+from trusts.models.returns import FIGURE_FIELDS, FIGURE_LABELS
 from trusts.services.audit import audit_record
-from trusts.services.returns import FIGURE_LABELS, format_day, parse_count, return_submit
+from trusts.services.returns import format_day, parse_count, return_submit
 
 
 def _where(daily_return: DailyReturn) -> str:
