@@ -14,7 +14,7 @@ from rest_framework import serializers
 from trusts.api.links import release_links
 from trusts.forms_returns import MAX_TEXT
 from trusts.models import DailyReturn, IndustrialAction, Release, ReturnRevision, StrikeDay, WalkoutWindow
-from trusts.models.returns import FIGURE_FIELDS
+from trusts.models.returns import FIGURE_FIELDS, ReturnStatus
 from trusts.selectors.completeness import ReportStatus
 from trusts.selectors.reports import DAY_METRICS, RESCHEDULED_METRICS
 
@@ -177,7 +177,7 @@ class ReturnWriteSerializer(serializers.Serializer[Any]):
         help_text="Why a submitted return changed (required after the deadline).",
         error_messages={"max_length": f"The reason must be {MAX_TEXT:,} characters or fewer"})
 
-    def get_fields(self) -> dict[str, serializers.Field]:
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         for name in FIGURE_FIELDS:
             fields[name] = _figure_field(name)
@@ -200,23 +200,24 @@ class QueryFilterSerializer(serializers.Serializer[Any]):
     """Filters from the query string. A filter given with no value is an error, not "no filter"."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        empty = {name: ["Enter a value, or leave the parameter out"] for name in self.fields
+        empty = {name: ["Enter a value, or leave the parameter out"] for name, _ in self.fields.items()
                  if name in data and data.get(name) == ""}
         if empty:
             raise serializers.ValidationError(empty)
-        return super().to_internal_value(data)
+        values: dict[str, Any] = super().to_internal_value(data)
+        return values
 
 
 class ReturnFilterSerializer(QueryFilterSerializer):
     action = serializers.SlugField(required=False, max_length=80)
     trust = serializers.CharField(required=False, max_length=10)
     date = serializers.DateField(required=False)
-    status = serializers.ChoiceField(required=False, choices=DailyReturn._meta.get_field("status").choices)
+    status = serializers.ChoiceField(required=False, choices=ReturnStatus.choices)
 
 
 # --- totals ---------------------------------------------------------------------------------------
 
-def _metrics_serializer(name: str, metrics: tuple[str, ...], **extra: serializers.Field) -> type:
+def _metrics_serializer(name: str, metrics: tuple[str, ...], **extra: serializers.Field[Any, Any, Any, Any]) -> type:
     # null: nobody reported the figure (DOMAIN.md, "Missing is never zero"); 0 is a reported 0.
     attrs: dict[str, Any] = {metric: serializers.IntegerField(allow_null=True) for metric in metrics}
     attrs.update(extra)

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from strikeops.public_cache import PublicAPIMixin
 from trusts import clock
 from trusts.api import examples as ex
+from trusts.api.authentication import api_user
 from trusts.api.errors import ApiError, check_fields, check_warnings, error_json
 from trusts.api.serializers import (
     ActionDetailSerializer,
@@ -104,7 +105,7 @@ def _actions() -> QuerySet[IndustrialAction]:
 
 
 @extend_schema(tags=["Actions"])
-class ActionListView(generics.ListAPIView):
+class ActionListView(generics.ListAPIView[IndustrialAction]):
     serializer_class = ActionSerializer
 
     def get_queryset(self) -> QuerySet[IndustrialAction]:
@@ -119,7 +120,7 @@ class ActionListView(generics.ListAPIView):
 
 
 @extend_schema(tags=["Actions"], parameters=[SLUG_PARAM])
-class ActionDetailView(generics.RetrieveAPIView):
+class ActionDetailView(generics.RetrieveAPIView[IndustrialAction]):
     serializer_class = ActionDetailSerializer
     lookup_field = "slug"
 
@@ -135,7 +136,7 @@ class ActionDetailView(generics.RetrieveAPIView):
 
 
 @extend_schema(tags=["Actions"], parameters=[SLUG_PARAM])
-class StrikeDayListView(generics.ListAPIView):
+class StrikeDayListView(generics.ListAPIView[StrikeDay]):
     serializer_class = StrikeDaySerializer
     pagination_class = None
 
@@ -162,9 +163,9 @@ def save_return(
     figures = {name: data.get(name) for name in FIGURE_FIELDS}
     try:
         if data["draft"]:
-            return return_save_draft(action=action, trust=trust, day=day, figures=figures, user=request.user,
+            return return_save_draft(action=action, trust=trust, day=day, figures=figures, user=api_user(request),
                                      source=ReturnSource.API, expected_version=expected_version)
-        return return_submit(action=action, trust=trust, day=day, figures=figures, user=request.user,
+        return return_submit(action=action, trust=trust, day=day, figures=figures, user=api_user(request),
                              source=ReturnSource.API, reason=data["reason"], warning_comment=data["warning_comment"],
                              nil=data["nil"], expected_version=expected_version, request=request._request,
                              strike_day=strike_day)
@@ -199,14 +200,14 @@ LIST_PARAMS = [
 
 
 @extend_schema(tags=["Returns"])
-class ReturnListView(generics.ListCreateAPIView):
+class ReturnListView(generics.ListCreateAPIView[DailyReturn]):
     serializer_class = ReturnSerializer
 
     def get_queryset(self) -> QuerySet[DailyReturn]:
         filters = ReturnFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        trusts = readable_trusts(self.request.user)
+        trusts = readable_trusts(api_user(self.request))
         if "trust" in wanted:
             trusts = Trust.objects.filter(pk=get_scoped_trust_or_404(trusts, wanted["trust"]).pk)
         queryset = _return_queryset().filter(trust__in=trusts.values("pk"))
@@ -247,14 +248,14 @@ class ReturnListView(generics.ListCreateAPIView):
         incoming = ReturnCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        trust = get_scoped_trust_or_404(admin_trusts(request.user), data["trust"])
+        trust = get_scoped_trust_or_404(admin_trusts(api_user(request)), data["trust"])
         action = get_object_or_404(IndustrialAction, slug=data["action"])
         saved = save_return(request=request, trust=trust, action=action, day=data["date"], data=data,
                             expected_version=0)
         return Response(_detail(saved, editable=True), status=status.HTTP_201_CREATED)
 
 
-def _revisions() -> Prefetch:
+def _revisions() -> Prefetch[Any, Any, Any]:
     return Prefetch("revisions", queryset=ReturnRevision.objects.select_related("changed_by").order_by("-version"))
 
 
@@ -273,7 +274,7 @@ def _saved_detail(saved: DailyReturn, *, trust: Trust, action: IndustrialAction,
         saved.submitted_by = user
     if saved.version == 1:
         # The first write of a return (version 1) has no revisions yet: nothing to read.
-        saved._prefetched_objects_cache = {"revisions": ReturnRevision.objects.none()}
+        saved._prefetched_objects_cache = {"revisions": ReturnRevision.objects.none()}  # type: ignore[attr-defined]
     else:
         prefetch_related_objects([saved], _revisions())
     return _detail_of(saved, editable=True)
@@ -289,7 +290,7 @@ def _detail_of(fresh: DailyReturn, *, editable: bool) -> dict[str, Any]:
 @extend_schema(tags=["Returns"], parameters=[TRUST_PARAM, SLUG_PARAM, DATE_PARAM])
 class ReturnDetailView(APIView):
     def _scoped(self, request: Request, ods_code: str, slug: str, day: str, *, edit: bool) -> tuple[Any, ...]:
-        trust = get_scoped_trust_or_404(admin_trusts(request.user) if edit else readable_trusts(request.user),
+        trust = get_scoped_trust_or_404(admin_trusts(api_user(request)) if edit else readable_trusts(api_user(request)),
                                         ods_code)
         # The strike day with its action: one query for both (404 if either does not exist).
         strike_day = get_object_or_404(StrikeDay.objects.select_related("action"), action__slug=slug,
@@ -307,7 +308,7 @@ class ReturnDetailView(APIView):
         saved = DailyReturn.objects.filter(action=action, trust=trust, date=strike_day.date).first()
         if saved is None:
             raise Http404("No return yet.")
-        editable = admin_trusts(request.user).filter(pk=trust.pk).exists()
+        editable = admin_trusts(api_user(request)).filter(pk=trust.pk).exists()
         return Response(_detail(saved, editable=editable))
 
     @extend_schema(
@@ -333,14 +334,14 @@ class ReturnDetailView(APIView):
         saved = save_return(request=request, trust=trust, action=action, day=strike_day.date, data=data,
                             expected_version=data["version"], strike_day=strike_day)
         created = data["version"] == 0
-        return Response(_saved_detail(saved, trust=trust, action=action, strike_day=strike_day, user=request.user),
+        return Response(_saved_detail(saved, trust=trust, action=action, strike_day=strike_day, user=api_user(request)),
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 # --- totals ----------------------------------------------------------------------------------------
 
 def _scope_or_404(request: Request) -> Scope:
-    scope = totals_scope(request.user)
+    scope = totals_scope(api_user(request))
     if scope is None:
         raise Http404("Figures are for managers and trust staff.")
     return scope
@@ -376,7 +377,7 @@ class TotalsDetailView(APIView):
 # --- published releases (public) -------------------------------------------------------------------
 
 @extend_schema(tags=["Published figures"])
-class ReleaseListView(PublicAPIMixin, generics.ListAPIView):
+class ReleaseListView(PublicAPIMixin, generics.ListAPIView[Release]):
     serializer_class = ReleaseSerializer
     permission_classes = [AllowAny]
 
@@ -386,12 +387,12 @@ class ReleaseListView(PublicAPIMixin, generics.ListAPIView):
     @extend_schema(summary="Published releases", description="Every published release, newest first. Public: no "
                    "token needed. Figures under the Open Government Licence v3.0.",
                    auth=[], responses={200: ReleaseSerializer(many=True), **ex.errors(400, 404, 429)})
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]  # a cache hit
         return super().get(request, *args, **kwargs)
 
 
 @extend_schema(tags=["Published figures"], parameters=[SLUG_PARAM, NUMBER_PARAM])
-class ReleaseDetailView(PublicAPIMixin, generics.RetrieveAPIView):
+class ReleaseDetailView(PublicAPIMixin, generics.RetrieveAPIView[Release]):
     serializer_class = ReleaseDetailSerializer
     permission_classes = [AllowAny]
 
@@ -402,7 +403,7 @@ class ReleaseDetailView(PublicAPIMixin, generics.RetrieveAPIView):
     @extend_schema(summary="One published release", description="The figures exactly as published (frozen), and "
                    "what changed since the previous release and why. Public.",
                    auth=[], responses={200: ReleaseDetailSerializer, **ex.errors(404, 429)})
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]  # a cache hit
         return super().get(request, *args, **kwargs)
 
 
