@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -149,7 +149,7 @@ class Figures:
     late_returns: int = 0
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Figures:
+    def from_row(cls, row: Mapping[str, Any]) -> Figures:
         return cls(**{name: row[PREFIX + name] for name in FIGURE_NAMES})
 
     def add(self, other: Figures) -> None:
@@ -298,7 +298,7 @@ def strike_dates(action: IndustrialAction) -> list[dt.date]:
 
 def daily_figures(
     actions: Sequence[IndustrialAction], trusts: QuerySet[Trust] | None = None, *,
-    strike_days: dict[int, Sequence[dt.date]] | None = None, signed_off_only: bool = False,
+    strike_days: Mapping[int, Sequence[dt.date]] | None = None, signed_off_only: bool = False,
 ) -> dict[int, list[DayFigures]]:
     """Per action, per strike day (every strike day, zeros where nothing came in): two queries
     whatever the number of actions (the strike days, then one grouped query over the returns), or
@@ -313,6 +313,7 @@ def daily_figures(
     for action_id in action_ids:
         for date in strike_days.get(action_id, ()):
             result[action_id][date] = DayFigures(date, Figures())
+    rows: Iterable[Mapping[str, Any]]
     if trusts is None and not signed_off_only:
         rows = (national_rollups().filter(action_id__in=action_ids)
                 .values("action_id", "date").annotate(**_rollup_aggregates()).order_by())
@@ -353,6 +354,7 @@ def national_totals_of(action_ids: Sequence[int]) -> dict[int, Figures]:
 def per_action_totals(trusts: QuerySet[Trust] | None = None) -> dict[int, Figures]:
     """Action totals of every recorded action, in one grouped query (England's from the rollups,
     a scope's from its returns)."""
+    rows: Iterable[Mapping[str, Any]]
     if trusts is None:
         rows = national_rollups().values("action_id").annotate(**_rollup_aggregates()).order_by()
     else:
@@ -612,7 +614,7 @@ def action_tables(
     scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
 
-    def always_active(trust: dict[str, Any]) -> bool:
+    def always_active(trust: Mapping[str, Any]) -> bool:
         # active_between()'s answer for every day, for the usual trust: never opened or closed.
         return trust["open_date"] is None and trust["close_date"] is None and trust["status"] == TrustStatus.ACTIVE
 
@@ -705,7 +707,7 @@ def chronological(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]
 def season_peers(actions: Iterable[IndustrialAction]) -> list[IndustrialAction]:
     """Every recorded action of the seasons of `actions`, in order (one query): all that
     season_comparison needs to compare them, without every action ever recorded."""
-    seasons_wanted = {season_key(a) for a in actions} - {None}
+    seasons_wanted = {key for a in actions if (key := season_key(a)) is not None}
     if not seasons_wanted:
         return []
     condition = Q()
@@ -746,7 +748,8 @@ def action_season_comparison(action: IndustrialAction) -> SeasonComparison | Non
         IndustrialAction.objects.filter(first_day__range=season[1:]).only("id", "slug", "name", "first_day")
         .annotate(acute=Coalesce(Subquery(acute), 0)))
     # Figures carrying the acute count only: season_comparison reads nothing else.
-    return season_comparison(action, recorded, {a.pk: Figures(acute_rescheduled=a.acute) for a in recorded})
+    return season_comparison(action, recorded,
+                             {a.pk: Figures(acute_rescheduled=a.acute) for a in recorded})  # type: ignore[attr-defined]  # annotated
 
 
 @dataclass

@@ -169,8 +169,10 @@ class TableFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, regions: list[Region], icbs: list[ICB]) -> None:
         super().__init__(data)
-        self.fields["region"].choices = [("", "All regions")] + [(r.code, r.name) for r in regions]
-        self.fields["icb"].choices = [("", "All ICBs")] + [(i.code, i.short_name) for i in icbs]
+        region, icb = self.fields["region"], self.fields["icb"]
+        assert isinstance(region, forms.ChoiceField) and isinstance(icb, forms.ChoiceField)
+        region.choices = [("", "All regions")] + [(r.code, r.name) for r in regions]
+        icb.choices = [("", "All ICBs")] + [(i.code, i.short_name) for i in icbs]
 
     def value(self, name: str) -> str:
         """The cleaned value, or empty where the field was invalid (a stale link, say)."""
@@ -299,7 +301,7 @@ def _select(field: forms.BoundField) -> dict[str, Any]:
     current = str(field.value() or "")
     options = format_html_join("", '<option value="{}"{}>{}</option>', (
         (value, mark_safe(" selected") if str(value) == current else "", label)  # nosec B308 B703 # a constant
-        for value, label in field.field.choices))
+        for value, label in getattr(field.field, "choices", ())))
     return {"id": field.id_for_label, "name": field.html_name, "label": field.label, "options": options}
 
 
@@ -316,7 +318,7 @@ def _table_context(
     tables = action_tables(action, dates, trusts, _filter_trusts(trusts, form))
     trust_rows = _trust_rows(tables.trusts, form)
     # Every row is summed and sorted (a sort is over the whole table); only one page is rendered.
-    page: Page = Paginator(trust_rows, TRUSTS_PER_PAGE).get_page(request.GET.get("page"))
+    page: Page[TableRow] = Paginator(trust_rows, TRUSTS_PER_PAGE).get_page(request.GET.get("page"))
     region_rows, icb_rows = tables.regions, tables.icbs
     if form.value("region"):
         icb_rows = [row for row in icb_rows if row.region_code == form.value("region")]
@@ -450,7 +452,8 @@ def trust_report(request: AuthenticatedHttpRequest, slug: str, ods_code: str) ->
     action = _action_or_404(slug)
     own = Trust.objects.filter(pk=trust.pk)
     days = daily_figures([action], own)[action.pk]
-    (row,) = trust_figures(action, [d.date for d in days], own) or [None]
+    rows = trust_figures(action, [d.date for d in days], own)
+    row = rows[0] if rows else None
     return render(request, "reports/trust.html", {
         "action": action, "trust": trust, "days": days, "totals": totals_of(days), "peak": peak_of(days),
         "row": row, **_charts("trust", days, trust.name),
@@ -463,6 +466,12 @@ def trust_report(request: AuthenticatedHttpRequest, slug: str, ods_code: str) ->
 class MissingDayForm(forms.Form):
     date = forms.TypedChoiceField(coerce=dt.date.fromisoformat, label="Strike day")
 
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        date = self.fields["date"]
+        assert isinstance(date, forms.ChoiceField)
+        date.choices = choices
+
 
 @login_required
 def missing(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
@@ -472,14 +481,12 @@ def missing(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     completeness = completeness_by_day(action, scope.trusts)
     choices = [(c.date.isoformat(), f"{c.date:%A} {c.date.day} {c.date:%B %Y} ({c.missing} missing)")
                for c in completeness]
-    form = MissingDayForm(request.GET or None)
-    form.fields["date"].choices = choices
+    form = MissingDayForm(request.GET or None, choices=choices)
     chosen = form.cleaned_data["date"] if form.is_valid() else next(
         (c.date for c in completeness if c.missing), completeness[0].date if completeness else None)
     if chosen is None:
         raise Http404("This action has no strike days.")
-    form = MissingDayForm(initial={"date": chosen.isoformat()})
-    form.fields["date"].choices = choices
+    form = MissingDayForm(initial={"date": chosen.isoformat()}, choices=choices)
     return render(request, "reports/missing.html", {
         "scope": scope, "action": action, "form": None, "day_form": form, "chosen": chosen,
         "completeness": completeness, "trusts": list(missing_trusts(action, chosen, scope.trusts)),
@@ -578,7 +585,7 @@ def publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             release = release_publish(
-                action=action, user=request.user, note=form.cleaned_data["note"],  # type: ignore[arg-type]
+                action=action, user=request.user, note=form.cleaned_data["note"],
                 allow_incomplete=form.cleaned_data.get("allow_incomplete", False),
                 reason=form.cleaned_data.get("reason", ""), request=request, signed_off_only=signed_off_only)
         except ReleaseRefused as refused:

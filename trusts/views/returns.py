@@ -34,7 +34,7 @@ from trusts.models import (
     StrikeDay,
     Trust,
 )
-from trusts.models.returns import FIGURE_FIELDS
+from trusts.models.returns import FIGURE_FIELDS, FIGURE_LABELS
 from trusts.scoping import (
     AuthenticatedHttpRequest,
     get_scoped_trust_or_404,
@@ -51,7 +51,6 @@ from trusts.selectors.returns import (
     returns_dashboard,
 )
 from trusts.services.returns import (
-    FIGURE_LABELS,
     ReasonRequired,
     ReturnAlreadySubmitted,
     ReturnConflict,
@@ -349,8 +348,8 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
         except TableError as error:
             file_errors = error.errors
         else:
-            rows = "1 row" if result.skipped == 1 else f"{result.skipped} rows"
-            skipped = (f" {rows} with no figures (strike days not filled in) "
+            skipped_rows = "1 row" if result.skipped == 1 else f"{result.skipped} rows"
+            skipped = (f" {skipped_rows} with no figures (strike days not filled in) "
                        f"{'was' if result.skipped == 1 else 'were'} left as they are." if result.skipped else "")
             messages.success(request, f"File uploaded: {result.created} returns submitted, {result.revised} changed "
                                       f"and {result.unchanged} unchanged.{skipped}")
