@@ -26,7 +26,7 @@ from trusts.selectors.completeness import Coverage, reported
 from trusts.selectors.reports import DAY_METRICS, METRIC_LABELS, RESCHEDULED_METRICS, AreaFigures
 from trusts.tabular import csv_safe
 
-Cell = str | int | None
+Cell = str | int | float | None
 
 
 def safe_text(value: str) -> str:
@@ -138,7 +138,7 @@ def _append(sheet: Worksheet, row: Sequence[Cell], *, bold: bool = False) -> Non
 
 def _total(rows: Sequence[Sequence[Cell]], column: int) -> int | None:
     """A total row's cell: the sum of the figures reported, empty when none was."""
-    values = [r[column] for r in rows if isinstance(r[column], int)]
+    values = [value for r in rows if isinstance(value := r[column], int)]
     return sum(values) if values else None
 
 
@@ -165,7 +165,7 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     each level, a status column on each trust, empty cells where nobody reported."""
     national = figures["national"]
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     metadata = workbook.create_sheet("Metadata")
     coverage = national["coverage"]
     strike_days = ", ".join(dt.date.fromisoformat(d).strftime("%-d %B %Y") for d in national["strike_days"])
@@ -187,12 +187,12 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     _append(metadata, ["Coverage per strike day (England)"], bold=True)
     _append(metadata, ["Strike day", "Returns expected", "Returns received", "Returns on time", "% received"],
             bold=True)
-    for row in coverage_rows(national["days"]):
-        _append(metadata, row)
+    for coverage in coverage_rows(national["days"]):
+        _append(metadata, coverage)
     _append(metadata, [])
     _append(metadata, ["Status"], bold=True)
-    for row in STATUS_NOTES:
-        _append(metadata, list(row))
+    for note in STATUS_NOTES:
+        _append(metadata, list(note))
     _append(metadata, [])
     _append(metadata, ["Revision notes"], bold=True)
     changes = meta.changes or {}

@@ -26,7 +26,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, event_types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event"].choices = [("", "All events"), *((e, e) for e in event_types)]
+        event = self.fields["event"]
+        assert isinstance(event, forms.ChoiceField)
+        event.choices = [("", "All events"), *((e, e) for e in event_types)]
         self.helper = FormHelper(legend_size=Size.s)
         self.helper.form_method = "get"
         self.helper.layout = Layout(
@@ -39,7 +41,7 @@ class AuditFilterForm(forms.Form):
         )
 
     def clean_trust(self) -> str:
-        code = self.cleaned_data["trust"].strip().upper()
+        code: str = self.cleaned_data["trust"].strip().upper()
         if code and not ODS_CODE.match(code):
             raise forms.ValidationError("Trust ODS code must be 3 to 5 letters and numbers, like RWE")
         return code

@@ -40,7 +40,7 @@ class ReturnSource(models.TextChoices):
     API = "api", "API"
 
 
-def _count_field(help_text: str = "") -> models.PositiveIntegerField:
+def _count_field(help_text: str = "") -> models.PositiveIntegerField[int | None, int | None]:
     return models.PositiveIntegerField(null=True, blank=True, help_text=help_text)
 
 

@@ -200,12 +200,13 @@ def _remind(*, trust: Trust, strike_day: StrikeDay, user: User, now: dt.datetime
             trust=trust, strike_day=strike_day, trigger=ReminderTrigger.MANAGER, sent_by=user,
             status=ReminderStatus.CLAIMED if recipients else ReminderStatus.NO_CONTACT)
     status = _deliver(row, trust, strike_day, recipients, now) if recipients else ReminderStatus.NO_CONTACT
-    summary = {
+    summaries: dict[str, str] = {
         ReminderStatus.SENT: f"Reminder sent to {trust.ods_code} for {day} ({len(recipients)} "
                              f"{'person' if len(recipients) == 1 else 'people'})",
         ReminderStatus.FAILED: f"Reminder to {trust.ods_code} for {day} failed to send",
         ReminderStatus.NO_CONTACT: f"Reminder to {trust.ods_code} for {day} not sent: nobody to email",
-    }[status]
+    }
+    summary = summaries[status]
     audit_record(event=f"reminder.{status}", summary=summary, actor=user, trust=trust, target=row, request=request,
                  details={"action": strike_day.action.slug, "date": strike_day.date.isoformat(),
                           "recipients": len(recipients)})
