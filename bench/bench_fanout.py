@@ -210,7 +210,8 @@ def fake_notify_stats(url: str, reset: bool = False) -> dict[str, int]:
     path, method = ("/_reset", "POST") if reset else ("/_stats", "GET")
     request = urllib.request.Request(f"{url}{path}", method=method)  # noqa: S310 (the local fake)
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the local fake)
-        return json.loads(response.read())
+        stats: dict[str, int] = json.loads(response.read())
+        return stats
 
 
 def run_notify(count: int, threads: int, rate: int, label: str, notify_url: str, timeout: float,

@@ -83,6 +83,8 @@ def world() -> dict[str, Any]:
     from trusts.models import Membership, Role, Trust, User
 
     trust = Trust.objects.order_by("ods_code").first()
+    if trust is None:
+        raise SystemExit("No trusts: run bench/generate.py first.")
     nia, _ = User.objects.get_or_create(email="bench-nia@example.nhs.uk")
     Membership.objects.get_or_create(user=nia, role=Role.NATIONAL_MANAGER)
     chris, _ = User.objects.get_or_create(email="bench-chris@example.nhs.uk")

@@ -18,6 +18,7 @@ Against the bench database as it stands (bench/generate.py grows it). For the la
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import sys
@@ -105,7 +106,7 @@ def main() -> None:
             fn()
         statements = [query["sql"] for query in captured.captured_queries
                       if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))]
-        own_samples = timed(lambda statements=statements: replay(statements), args.repeat)
+        own_samples = timed(functools.partial(replay, statements), args.repeat)
         median, p95 = median_p95(samples)
         own_median, _ = median_p95(own_samples)
         rows.append({"scale": args.label, "returns": returns, "what": name, "median_ms": median, "p95_ms": p95,
