@@ -31,9 +31,9 @@ WORKER_ENV = {
 }
 
 
-def worker_env(**env: str) -> Callable:  # type: ignore[type-arg]
+def worker_env(**env: str) -> Callable:
     """Extra environment for the worker of one test."""
-    def mark(test: Callable) -> Callable:  # type: ignore[type-arg]
+    def mark(test: Callable) -> Callable:
         test.worker_env = env  # type: ignore[attr-defined]
         return test
     return mark
@@ -127,7 +127,7 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
     assert service_progress(campaign)["counts"][DeliveryStatus.DELIVERED] == 1900
 
 
-def service_progress(campaign: Campaign) -> dict:  # type: ignore[type-arg]
+def service_progress(campaign: Campaign) -> dict:
     from notices.selectors_delivery import campaign_progress
 
     return campaign_progress(campaign)

@@ -228,7 +228,7 @@ class Browser:
 
 def query(database_url: str, sql: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(database_url) as db:
-        return db.execute(sql).fetchall()  # type: ignore[arg-type]
+        return db.execute(sql).fetchall()
 
 
 # --- The test -------------------------------------------------------------------------------------

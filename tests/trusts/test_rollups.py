@@ -154,8 +154,8 @@ def figures(draw: st.DrawFn) -> dict[str, int | None]:
         "elective_rescheduled": draw(counts), "outpatient_rescheduled": draw(counts),
         "community_rescheduled": draw(counts), "mental_health_rescheduled": draw(counts),
     }
-    values["elective_planned"] = draw(st.none() | st.integers(values["elective_rescheduled"], 2000))  # type: ignore[arg-type]
-    values["outpatient_planned"] = draw(st.none() | st.integers(values["outpatient_rescheduled"], 2000))  # type: ignore[arg-type]
+    values["elective_planned"] = draw(st.none() | st.integers(values["elective_rescheduled"], 2000))
+    values["outpatient_planned"] = draw(st.none() | st.integers(values["outpatient_rescheduled"], 2000))
     return values
 
 
