@@ -62,7 +62,7 @@ WORKER_ENV = {
 NOOP_TASKS = 20_000
 
 
-def start_worker(concurrency: int = 2, **env: str) -> subprocess.Popen:  # type: ignore[type-arg]
+def start_worker(concurrency: int = 2, **env: str) -> subprocess.Popen[str]:
     command = [str(Path(sys.executable).parent / "celery"), "-A", "strikeops", "worker", "--pool=prefork",
                f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
                "--without-mingle", "--include", "celery_noop", "-n", f"bench-{os.getpid()}@%h"]
@@ -70,13 +70,13 @@ def start_worker(concurrency: int = 2, **env: str) -> subprocess.Popen:  # type:
                             stderr=subprocess.PIPE, text=True)
 
 
-def worker_pids(worker: subprocess.Popen) -> list[int]:  # type: ignore[type-arg]
+def worker_pids(worker: subprocess.Popen[str]) -> list[int]:
     children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
     kids = [int(p) for p in children.read_text().split()] if children.exists() else []
     return [worker.pid, *kids]
 
 
-def stop_worker(worker: subprocess.Popen) -> None:  # type: ignore[type-arg]
+def stop_worker(worker: subprocess.Popen[str]) -> None:
     worker.terminate()
     try:
         worker.wait(timeout=30)
@@ -85,7 +85,7 @@ def stop_worker(worker: subprocess.Popen) -> None:  # type: ignore[type-arg]
         worker.wait()
 
 
-def wait_ready(worker: subprocess.Popen, timeout: float = 60, processes: int = 2) -> None:  # type: ignore[type-arg]
+def wait_ready(worker: subprocess.Popen[str], timeout: float = 60, processes: int = 2) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
