@@ -187,8 +187,8 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     _append(metadata, ["Coverage per strike day (England)"], bold=True)
     _append(metadata, ["Strike day", "Returns expected", "Returns received", "Returns on time", "% received"],
             bold=True)
-    for coverage in coverage_rows(national["days"]):
-        _append(metadata, coverage)
+    for coverage_row in coverage_rows(national["days"]):
+        _append(metadata, coverage_row)
     _append(metadata, [])
     _append(metadata, ["Status"], bold=True)
     for note in STATUS_NOTES:
