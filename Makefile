@@ -12,11 +12,12 @@ RUN_PORT ?= 8000
 WITH_SERVICES_RUN := $(BIN)/python scripts/local_services.py run -- $(MAKE) --no-print-directory
 WITH_SERVICES_TEST := $(BIN)/python scripts/local_services.py test -- $(MAKE) --no-print-directory
 
-.PHONY: help install run serve worker beat migrate migrate-here test test-here lint typecheck format collectstatic check-deploy clean audit
+.PHONY: help install run serve worker beat migrate migrate-here test test-fast test-here lint format collectstatic check-deploy clean audit
 
 help:
 	@echo "make run     - set up everything and serve http://127.0.0.1:8000 (with demo data), a worker and beat"
 	@echo "make test    - set up everything and run ruff and the whole test suite"
+	@echo "make test-fast - the same without the browser, real-worker and Procfile smoke tests"
 	@echo "make worker  - run a Celery worker (needs REDIS_URL; make run starts one)"
 	@echo "make lint    - ruff check"
 	@echo "make typecheck - mypy (strict, django-stubs) over the app, scripts, bench and tests"
@@ -78,6 +79,12 @@ format: install
 test: install audit typecheck
 	$(BIN)/ruff check .
 	$(WITH_SERVICES_TEST) test-here
+
+# The edit-test loop: every test except those marked browser (Chromium), worker (a real Celery worker)
+# and smoke (the Procfile's processes); `make test` and CI run them all.
+test-fast: install
+	$(BIN)/ruff check .
+	$(WITH_SERVICES_TEST) test-here PYTEST_ARGS='-m "not browser and not worker and not smoke"'
 
 test-here:
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings

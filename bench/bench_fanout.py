@@ -3,7 +3,7 @@
     python bench/bench_fanout.py --recipients 100k --recipients 1M
 
 One Celery worker (prefork, 2 processes) against BENCH_REDIS_URL, with the delivery engine's real
-tasks (notices.tasks_delivery) and the development "log" channel with logging at WARNING: a channel
+tasks (notices.tasks) and the development "log" channel with logging at WARNING: a channel
 that sends nothing and costs nothing, so what is measured is the engine (claims, rendering, rate
 limiter, outcomes, progress). The rate limit is raised out of the way (DELIVERY_RATE_PER_MINUTE
 6,000,000) but still consulted for every message, as in production.
@@ -13,17 +13,24 @@ campaign_start (which queues the fan-out after commit), and the clock runs until
 "sent". Messages per second end to end, and the peak RSS of each worker process (VmHWM).
 
 In the same run, the bare Celery rate: N no-op tasks (bench/celery_noop.py) published first, then
-timed from the worker's start to the last one's completion, with the same worker settings.
+timed from the worker's start to the last one's completion, with the same worker settings; and the
+like-for-like floor before each campaign: the same database and Redis work without Celery (the rate
+limiter's Redis script for each claim, the same claim statement per group of up to 50 and the same
+outcome write and commit per message) in a plain loop in this one process, on a campaign made the
+same way. The table's title states the production rate limit (3,000 a minute = 50 a second) beside
+the raised one: every figure here is what the engine could do, not what production is allowed to send.
 
     python bench/bench_fanout.py --notify --notify-recipients 6000 --notify-threads 64
 
 GOV.UK Notify throughput: the same engine through the real Notify channel (the official client)
 against bench/fake_notify.py, a fake Notify answering every call after 150 ms, with the default
-worker set (the Procfile's 4 prefork processes). Three runs, one after another, in the same run:
+worker set (the Procfile's 4 prefork processes). First the fake's own rate with a bare asyncio client
+(256 keep-alive connections), to show it is not the limit; then three runs, one after another:
 one call at a time per process (DELIVERY_SEND_THREADS=1, how the channel sent before), the default
 threads at the default rate limit (3,000 a minute), then the limit raised out of the way with
---notify-threads threads per process. Messages per second over the campaign, and the most calls
-the fake server had in flight at once.
+--notify-threads threads per process. Messages per second over the campaign, the most calls the
+fake server had in flight at once, and the CPU milliseconds per message of the worker processes and
+of the fake (from /proc: where the limit is on a machine with few cores).
 """
 
 from __future__ import annotations
@@ -34,12 +41,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from notices.models import Campaign
-import time
-from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
@@ -60,14 +68,22 @@ WORKER_ENV = {
     "PYTHONPATH": str(ROOT / "bench"),
 }
 NOOP_TASKS = 20_000
+WORKER_LOGS: dict[int, Path] = {}
+# What production sends at: GOV.UK Notify's 3,000 messages a minute per key (settings default).
+PRODUCTION_RATE_PER_MINUTE = 3000
 
 
 def start_worker(concurrency: int = 2, **env: str) -> subprocess.Popen[str]:
     command = [str(Path(sys.executable).parent / "celery"), "-A", "strikeops", "worker", "--pool=prefork",
                f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
                "--without-mingle", "--include", "celery_noop", "-n", f"bench-{os.getpid()}@%h"]
-    return subprocess.Popen(command, cwd=ROOT, env=bench_env(**{**WORKER_ENV, **env}), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    # Its log goes to a file: a pipe nobody reads fills up (64 KB) and stops the worker mid-run.
+    log = Path(tempfile.mkstemp(prefix="bench-worker-", suffix=".log")[1])
+    with log.open("w") as handle:
+        worker = subprocess.Popen(command, cwd=ROOT, env=bench_env(**{**WORKER_ENV, **env}),
+                                  stdout=subprocess.DEVNULL, stderr=handle, text=True)
+    WORKER_LOGS[worker.pid] = log
+    return worker
 
 
 def worker_pids(worker: subprocess.Popen[str]) -> list[int]:
@@ -89,7 +105,7 @@ def wait_ready(worker: subprocess.Popen[str], timeout: float = 60, processes: in
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
-            raise SystemExit(f"The worker stopped:\n{worker.stderr.read() if worker.stderr else ''}")
+            raise SystemExit(f"The worker stopped:\n{WORKER_LOGS[worker.pid].read_text()[-4000:]}")
         if len(worker_pids(worker)) >= processes + 1:
             return
         time.sleep(0.2)
@@ -139,7 +155,7 @@ def make_campaign(count: int, trust_index: int = 0) -> Campaign:
 
 def run_campaign(count: int, timeout: float) -> dict[str, object]:
     from notices.models import Campaign, Delivery
-    from notices.services.delivery import campaign_start
+    from notices.services.campaigns import campaign_start
 
     setup_started = time.perf_counter()
     campaign = make_campaign(count)
@@ -200,8 +216,56 @@ def run_noop(count: int, timeout: float) -> dict[str, object]:
             "rss_child2_mb": rss[2]}
 
 
+def run_floor(count: int) -> dict[str, object]:
+    """The like-for-like floor: the database and Redis work of the send loop without Celery, in a
+    plain loop in this one process: the rate-limit tokens (the same Redis script, raised limit), the
+    same claim statement per group and the same outcome write per message, committed the same way
+    (synchronous_commit off), on a campaign made the same way. No rendering, no channel, no task."""
+    from django.utils import timezone
+
+    from notices import outbox
+    from notices.models import Campaign, Delivery
+    from notices.ratelimit import get_rate_limiter
+    from notices.services.delivery import _CAMPAIGN_SENDING_SQL, CLAIM_BATCH_SIZE
+
+    campaign = make_campaign(count, trust_index=4)
+    Campaign.objects.filter(pk=campaign.pk).update(status="sending", started_at=timezone.now())
+    rows = list(Delivery.objects.filter(campaign=campaign).order_by("pk").values_list("pk", "attempts"))
+    limiter = get_rate_limiter()
+    sent = 0
+    started = time.perf_counter()
+    with outbox.outcomes_committed_without_flush():
+        position = 0
+        while position < len(rows):
+            taken = limiter.acquire_many(min(CLAIM_BATCH_SIZE, len(rows) - position))
+            chunk, position = rows[position:position + taken], position + taken
+            now = timezone.now()
+            claimed = outbox.claim_many(Delivery, chunk, now=now, condition_sql=_CAMPAIGN_SENDING_SQL)
+            for pk, attempts in chunk:
+                if pk in claimed:
+                    result = outbox.outcome(pk, attempts=attempts + 1, status="delivered", now=timezone.now(),
+                                            provider_reference=f"log-{pk}", outcome_unknown=False)
+                    sent += outbox.write(Delivery, result)
+    seconds = time.perf_counter() - started
+    return {"what": "floor: same SQL + Redis, plain loop, 1 process", "recipients": count, "delivered": sent,
+            "seconds": round(seconds, 1), "per_second": round(sent / seconds), "setup_s": "", "rss_main_mb": "",
+            "rss_child1_mb": "", "rss_child2_mb": ""}
+
+
 NOTIFY_API_KEY = "bench-3a1f8c8e-6f0e-4c0c-9a53-2f0e5d3b8a11-c5f1a8d2-8b7e-4b8e-9d3c-7f2a1e6b4c90"
 NOTIFY_PROCESSES = 4  # the Procfile's default --concurrency
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (/proc/<pid>/stat, clock ticks)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def fake_notify_stats(url: str, reset: bool = False) -> dict[str, int]:
@@ -215,10 +279,10 @@ def fake_notify_stats(url: str, reset: bool = False) -> dict[str, int]:
 
 
 def run_notify(count: int, threads: int, rate: int, label: str, notify_url: str, timeout: float,
-               trust_index: int) -> dict[str, object]:
+               trust_index: int, fake_pid: int) -> dict[str, object]:
     """One campaign through the Notify channel, 4 worker processes of `threads` send threads each."""
     from notices.models import Campaign, Delivery
-    from notices.services.delivery import campaign_start
+    from notices.services.campaigns import campaign_start
 
     fake_notify_stats(notify_url, reset=True)
     # Its own trust: an earlier run's opt-outs or template never touch this one.
@@ -228,6 +292,8 @@ def run_notify(count: int, threads: int, rate: int, label: str, notify_url: str,
                           DELIVERY_SEND_THREADS=str(threads), DELIVERY_RATE_PER_MINUTE=str(rate))
     try:
         wait_ready(worker, processes=NOTIFY_PROCESSES)
+        pids = worker_pids(worker)
+        cpu_before, fake_before = cpu_seconds(pids), cpu_seconds([fake_pid])
         started = time.perf_counter()
         campaign_start(campaign=campaign, user=None)
         while Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).get() != "sent":
@@ -236,13 +302,54 @@ def run_notify(count: int, threads: int, rate: int, label: str, notify_url: str,
                 raise SystemExit(f"Timed out after {timeout:.0f} s with {done:,} of {count:,} sent.")
             time.sleep(0.1)
         seconds = time.perf_counter() - started
+        worker_cpu, fake_cpu = cpu_seconds(pids) - cpu_before, cpu_seconds([fake_pid]) - fake_before
     finally:
         stop_worker(worker)
     sent = Delivery.objects.filter(campaign=campaign, status="sent").count()
     stats = fake_notify_stats(notify_url)
     return {"what": label, "processes": NOTIFY_PROCESSES, "threads": threads, "limit_per_min": f"{rate:,}",
             "recipients": count, "sent": sent, "duplicates": stats["duplicates"], "seconds": round(seconds, 1),
-            "per_second": round(sent / seconds), "peak_in_flight": stats["peak_in_flight"]}
+            "per_second": round(sent / seconds), "peak_in_flight": stats["peak_in_flight"],
+            "worker_cpu_ms_per_msg": round(1000 * worker_cpu / max(1, sent), 2),
+            "fake_cpu_ms_per_msg": round(1000 * fake_cpu / max(1, sent), 2)}
+
+
+def run_fake_alone(url: str, count: int, concurrency: int, fake_pid: int) -> dict[str, object]:
+    """The fake Notify's own capacity: `count` POSTs from `concurrency` keep-alive connections of a
+    bare asyncio client (no Notify client, no database), so that the fake is shown not to be the limit."""
+    import asyncio
+
+    fake_notify_stats(url, reset=True)
+    host, port = url.removeprefix("http://").split(":")
+    body = json.dumps({"phone_number": "+447700900000", "template_id": "t", "reference": "r",
+                       "personalisation": {"body": "x" * 200}}).encode()
+    request = (f"POST /v2/notifications/sms HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+    async def client(share: int) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        for _ in range(share):
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")))
+            await reader.readexactly(length)
+        writer.close()
+
+    async def everyone() -> None:
+        await asyncio.gather(*(client(count // concurrency) for _ in range(concurrency)))
+
+    fake_before = cpu_seconds([fake_pid])
+    started = time.perf_counter()
+    asyncio.run(everyone())
+    seconds = time.perf_counter() - started
+    done = (count // concurrency) * concurrency
+    fake_cpu = cpu_seconds([fake_pid]) - fake_before
+    return {"what": f"fake Notify alone ({concurrency} connections, bare client)", "processes": 1,
+            "threads": "", "limit_per_min": "", "recipients": done, "sent": done, "duplicates": "",
+            "seconds": round(seconds, 1), "per_second": round(done / seconds),
+            "peak_in_flight": fake_notify_stats(url)["peak_in_flight"], "worker_cpu_ms_per_msg": "",
+            "fake_cpu_ms_per_msg": round(1000 * fake_cpu / done, 2)}
 
 
 def notify_main(args: argparse.Namespace) -> None:
@@ -256,17 +363,21 @@ def notify_main(args: argparse.Namespace) -> None:
     try:
         assert fake.stdout is not None and fake.stdout.readline().startswith("fake Notify")
         small = max(1, args.notify_recipients // 4)
-        rows = [
-            run_notify(small, 1, 3000, "before: one call at a time", url, args.timeout, 1),
-            run_notify(args.notify_recipients, 8, 3000, "default threads, default limit", url, args.timeout, 2),
-            run_notify(args.notify_recipients, args.notify_threads, 6_000_000, "limit raised", url, args.timeout, 3),
-        ]
+        rows = [run_fake_alone(url, 2 * args.notify_recipients, 256, fake.pid)]
+        if not args.notify_raised_only:
+            rows += [
+                run_notify(small, 1, 3000, "before: one call at a time", url, args.timeout, 1, fake.pid),
+                run_notify(args.notify_recipients, 8, 3000, "default threads, production limit 3,000/min = 50/s",
+                           url, args.timeout, 2, fake.pid),
+            ]
+        rows.append(run_notify(args.notify_recipients, args.notify_threads, 6_000_000,
+                               "limit raised (6,000,000/min)", url, args.timeout, 3, fake.pid))
     finally:
         fake.terminate()
         fake.wait(timeout=10)
     print_table(f"Notify throughput (fake Notify at {args.notify_latency_ms:.0f} ms; {dt.datetime.now():%H:%M})",
                 ["what", "processes", "threads", "limit_per_min", "recipients", "sent", "duplicates", "seconds",
-                 "per_second", "peak_in_flight"], rows)
+                 "per_second", "peak_in_flight", "worker_cpu_ms_per_msg", "fake_cpu_ms_per_msg"], rows)
     write_results("fanout_notify", {"rows": rows, "latency_ms": args.notify_latency_ms})
 
 
@@ -274,11 +385,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", action="append", default=None, help="Campaign size: 100k, 1M (repeatable).")
     parser.add_argument("--timeout", type=float, default=1800, help="Seconds per campaign before giving up.")
+    parser.add_argument("--floor-recipients", type=int, default=50_000, help="Messages in each floor loop (at most).")
     parser.add_argument("--notify", action="store_true", help="GOV.UK Notify throughput against the fake Notify.")
     parser.add_argument("--notify-recipients", type=int, default=6000, help="Campaign size for --notify.")
     parser.add_argument("--notify-threads", type=int, default=64, help="Send threads per process, limit raised.")
     parser.add_argument("--notify-latency-ms", type=float, default=150, help="The fake Notify's answer time.")
     parser.add_argument("--notify-port", type=int, default=8141, help="Where the fake Notify listens.")
+    parser.add_argument("--notify-raised-only", action="store_true", help="Only the fake alone and the raised run.")
     args = parser.parse_args()
     os.environ.update({k: v for k, v in WORKER_ENV.items() if k != "PYTHONPATH"})
     setup_django()
@@ -289,15 +402,23 @@ def main() -> None:
 
     redis.Redis.from_url(REDIS_URL).flushdb()  # the benchmark's own Redis db: broker, results, rate bucket
     rows = [run_noop(NOOP_TASKS, args.timeout)]
+    floors = []
     for label in args.recipients or ["100k", "1M"]:
-        rows.append(run_campaign(parse_scale(label), args.timeout))
+        count = parse_scale(label)
+        floor = run_floor(min(count, args.floor_recipients))
+        floors.append(floor)
+        campaign = run_campaign(count, args.timeout)
+        campaign["of_floor"] = f"{100 * campaign['per_second'] / floor['per_second']:.0f}%"  # type: ignore[operator]
+        rows += [floor, campaign]
     bare = rows[0]["per_second"]
     for row in rows[1:]:
         row["of_bare"] = f"{100 * row['per_second'] / bare:.0f}%"  # type: ignore[operator]
-    print_table(f"fan-out (2 worker processes; {dt.datetime.now():%H:%M})",
-                ["what", "recipients", "delivered", "seconds", "per_second", "of_bare", "setup_s", "rss_main_mb",
-                 "rss_child1_mb", "rss_child2_mb"], rows)
-    write_results("fanout", {"rows": rows})
+    print_table(f"fan-out (2 worker processes; limit raised to {WORKER_ENV['DELIVERY_RATE_PER_MINUTE']}/min, "
+                f"production limit {PRODUCTION_RATE_PER_MINUTE:,}/min = {PRODUCTION_RATE_PER_MINUTE // 60}/s; "
+                f"{dt.datetime.now():%H:%M})",
+                ["what", "recipients", "delivered", "seconds", "per_second", "of_bare", "of_floor", "setup_s",
+                 "rss_main_mb", "rss_child1_mb", "rss_child2_mb"], rows)
+    write_results("fanout", {"rows": rows, "production_rate_per_minute": PRODUCTION_RATE_PER_MINUTE})
 
 
 if __name__ == "__main__":

@@ -37,6 +37,9 @@ BENCH_ENV = {
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
     "REDIS_URL": REDIS_URL,
+    # The start-up checks (strikeops/checks.py) refuse a worker without these.
+    "MESSAGING_HASH_KEY": "bench-only-messaging-hash-key-0123456789-not-for-production",
+    "SITE_URL": "https://strikeops.bench.invalid",
     # Signed-in benchmark users have no authenticator app; the two-factor step is not what we measure.
     "OTP_REQUIRED_FOR_NATIONAL_MANAGERS": "false",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Max, Sum
 
+from trusts.dates import date_span, days_list
 from trusts.models import DailyReturn, IndustrialAction, ReturnStatus, Trust
 from trusts.selectors.completeness import reported
 
@@ -13,18 +14,8 @@ def format_action_dates(action: IndustrialAction) -> str:
     days = list(action.strike_days.values_list("date", flat=True).order_by("date"))
     if not days:
         return ""
-    first, last = days[0], days[-1]
-    contiguous = (last - first).days == len(days) - 1
-    if len(days) == 1:
-        return f"{first.day} {first:%B %Y}"
-    if not contiguous:
-        parts = [f"{d.day}" + ("" if d.month == last.month and d.year == last.year else f" {d:%B}") for d in days]
-        return ", ".join(parts[:-1]) + f" and {last.day} {last:%B %Y}"
-    if first.year != last.year:
-        return f"{first.day} {first:%B %Y} to {last.day} {last:%B %Y}"
-    if first.month != last.month:
-        return f"{first.day} {first:%B} to {last.day} {last:%B %Y}"
-    return f"{first.day} to {last.day} {last:%B %Y}"
+    contiguous = (days[-1] - days[0]).days == len(days) - 1
+    return date_span(days[0], days[-1]) if contiguous else days_list(days)
 
 
 def trust_action_figures(trust: Trust, action: IndustrialAction) -> dict[str, object]:
@@ -53,3 +44,10 @@ def trust_action_figures(trust: Trust, action: IndustrialAction) -> dict[str, ob
         "procedures_rescheduled": "" if procedures is None else f"{procedures:,}",
         "peak_staff_absent": "" if peak is None else f"{peak:,}",
     }
+
+
+def notice_figures(*, trust: Trust, action: IndustrialAction | None) -> dict[str, str]:
+    """Placeholder values from the trust's own submitted returns, blank where there is no figure yet."""
+    if action is None:
+        return {"trust_name": trust.name}
+    return {k: str(v) for k, v in trust_action_figures(trust, action).items()}

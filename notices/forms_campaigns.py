@@ -24,6 +24,7 @@ from notices.services.templates import (
     unknown_placeholders,
 )
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, Trust
 from trusts.strike_calendar import LONDON
 
@@ -239,12 +240,8 @@ class SendForm(forms.Form):
             self.add_error("send_date", "The date and time must be in the future")
         elif send_at > self.now + dt.timedelta(days=SCHEDULE_MAX_DAYS):
             latest = (self.now + dt.timedelta(days=SCHEDULE_MAX_DAYS)).astimezone(LONDON)
-            self.add_error("send_date", f"The date and time must be within 7 days: by {latest:%-d %B %Y} "
-                                        f"at {latest:%H:%M}")
+            self.add_error("send_date", f"The date and time must be within 7 days: by {formatted(latest, 'date')} "
+                                        f"at {formatted(latest, 'time')}")
         else:
             data["send_at"] = send_at
         return data
-
-
-class ConfirmForm(forms.Form):
-    """An empty form: a POST with the CSRF token is the confirmation (cancel, archive, copy)."""

@@ -12,6 +12,7 @@ from crispy_forms_nhsuk.layout import HTML, Field, Layout, Size, Submit
 from notices.models import Notice, NoticeStatus
 from notices.placeholders import TRUST_PLACEHOLDERS
 from notices.services.notices import NoticeError, check_placeholders
+from strikeops.errors import show_on_form
 from trusts.models import IndustrialAction, Region, Trust
 from trusts.text import PublicTextField
 
@@ -89,7 +90,7 @@ class NoticeForm(forms.Form):
             try:
                 check_placeholders(action=data["action"], **texts)
             except NoticeError as exc:
-                self.add_error(exc.field, exc.message)
+                show_on_form(self, exc)
         return data
 
 

@@ -17,11 +17,12 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 
 from notices.models.outbox import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES, OutboxStatus
 
@@ -42,22 +43,23 @@ class Outcome:
     fields: dict[str, Any]
 
 
-def _update_sql(model: type[models.Model], values: dict[str, Any], where: str) -> tuple[str, list[Any]]:
-    """An UPDATE of `model` written directly: the send loop runs one or two per message, and building
-    them through the ORM cost more than the database's work (BENCHMARKS.md, "Message fan-out").
-    `values` are field names and Python values, prepared as the ORM would; `where` is SQL with %s
-    placeholders whose parameters the caller appends."""
+@lru_cache(maxsize=64)
+def _update_text(model: type[models.Model], names: tuple[str, ...], where: str) -> str:
     meta = model._meta
-    assignments, args = [], []
-    for name, value in values.items():
-        model_field = meta.get_field(name)
-        assert isinstance(model_field, models.Field) and model_field.column, f"{name} is not a column"
-        assignments.append(f"{connection.ops.quote_name(model_field.column)} = %s")
-        args.append(model_field.get_db_prep_save(value, connection))
+    assignments = ", ".join(f"{connection.ops.quote_name(meta.get_field(name).column)} = %s" for name in names)
     # Table and column names come from the model's metadata and `where` from this module's callers;
     # every value is a parameter.
-    sql = f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {', '.join(assignments)} WHERE {where}"  # noqa: S608  # nosec B608
-    return sql, args
+    return f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608  # nosec B608
+
+
+def _update_sql(model: type[models.Model], values: dict[str, Any], where: str) -> tuple[str, list[Any]]:
+    """An UPDATE of `model` written directly: the send loop runs one per message, and building it
+    through the ORM cost more than the database's work (BENCHMARKS.md, "Message fan-out"); the text
+    is built once per shape. `values` are field names and Python values, prepared as the ORM would;
+    `where` is SQL with %s placeholders whose parameters the caller appends."""
+    meta = model._meta
+    args = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
+    return _update_text(model, tuple(values), where), args
 
 
 def _execute(sql: str, params: list[Any]) -> Any:
@@ -66,31 +68,82 @@ def _execute(sql: str, params: list[Any]) -> Any:
         return cursor.fetchone() if cursor.description else int(cursor.rowcount)
 
 
-_CLAIM_WHERE = ("id = %s AND attempts = %s AND status IN (%s, %s)"
-                " AND (next_attempt_at IS NULL OR next_attempt_at <= %s)")
 _OUTCOME_WHERE = "id = %s AND status = %s AND attempts = %s"
 
 
-def _claim_sql(model: type[models.Model], pk: int, attempts: int, now: dt.datetime,
-               condition_sql: str) -> tuple[str, list[Any]]:
-    sql, args = _update_sql(model, {"status": OutboxStatus.SENDING, "claimed_at": now, "attempts": attempts + 1,
-                                    "next_attempt_at": None},
-                            _CLAIM_WHERE + (f" AND {condition_sql}" if condition_sql else ""))
-    return sql, [*args, pk, attempts, *CLAIMABLE_STATUSES, connection.ops.adapt_datetimefield_value(now)]
+@lru_cache(maxsize=16)
+def _claim_text(model: type[models.Model], condition_sql: str) -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
+    # One statement claims many rows, each only at the attempts its caller read (the pairs are
+    # unnested side by side). The table, the statuses and `condition_sql` are this module's and its
+    # callers' constants; ids, attempts and times are parameters.
+    return (
+        f"UPDATE {table} AS target SET status = %s, claimed_at = %s, attempts = target.attempts + 1,"  # noqa: S608  # nosec B608
+        " next_attempt_at = NULL"
+        " FROM unnest(%s::bigint[], %s::integer[]) AS wanted(id, attempts)"
+        " WHERE target.id = wanted.id AND target.attempts = wanted.attempts AND target.status = ANY(%s)"
+        " AND (target.next_attempt_at IS NULL OR target.next_attempt_at <= %s)"
+        + (f" AND {condition_sql.format(row='target')}" if condition_sql else "")
+        + " RETURNING target.id"
+    )
+
+
+def claim_many(model: type[models.Model], rows: list[tuple[int, int]], *, now: dt.datetime,
+               condition_sql: str = "") -> set[int]:
+    """queued/awaiting_retry -> sending for each (pk, attempts) in `rows`, only if the row is due and
+    still at those attempts (as the caller read it), and meets `condition_sql` (SQL on the row, which
+    it names "{row}"). One statement and one commit (autocommit) for them all, before anything is
+    sent; they share one claimed_at, which makes them one claim (release_stale relies on it). Exactly
+    one of any number of racing callers gets each row: PostgreSQL re-checks the WHERE clause on the
+    row after waiting for a concurrent claim's lock. Returns the ids claimed."""
+    if not rows:
+        return set()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_text(model, condition_sql), [
+            OutboxStatus.SENDING, stamp, [pk for pk, _ in rows], [attempts for _, attempts in rows],
+            list(CLAIMABLE_STATUSES), stamp])
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+@lru_cache(maxsize=16)
+def _renew_text(model: type[models.Model]) -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
+    # Our table name only; ids, statuses and times are parameters.
+    return (f"UPDATE {table} SET claimed_at = %s"  # noqa: S608  # nosec B608 # our table name only
+            " WHERE id = ANY(%s) AND status = %s AND claimed_at = %s RETURNING id")
+
+
+def renew(model: type[models.Model], pks: list[int], *, claimed_at: dt.datetime, now: dt.datetime) -> set[int]:
+    """Keep a live claim from looking stale: the rows of the claim made at `claimed_at` that are still
+    sending under it get claimed_at = now (so they stay one claim, for release_stale). Returns the ids
+    still held; a row missing from the answer was released by the recovery task (its worker looked
+    dead) and may be anyone's now, so the caller must not send it. A sender that holds a claim of
+    several rows calls this before a send once the claim is a third of DELIVERY_SENDING_TIMEOUT_SECONDS
+    old: a claim is then never older than the timeout while its worker lives, however many rows it
+    holds, provided no single send takes two thirds of the timeout (the timeout exceeds the longest
+    send with room to spare, docs/delivery.md)."""
+    if not pks:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(_renew_text(model), [connection.ops.adapt_datetimefield_value(now), pks,
+                                            OutboxStatus.SENDING, connection.ops.adapt_datetimefield_value(claimed_at)])
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+def renew_due(claimed_at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a claim made at `claimed_at` should be renewed before its next send (see renew)."""
+    return now - claimed_at >= dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS / 3)
+
+
+def claim(model: type[models.Model], pk: int, *, attempts: int, now: dt.datetime, condition_sql: str = "") -> bool:
+    """claim_many for one row (senders that send one message per task)."""
+    return pk in claim_many(model, [(pk, attempts)], now=now, condition_sql=condition_sql)
 
 
 def _outcome_sql(model: type[models.Model], outcome: Outcome) -> tuple[str, list[Any]]:
     sql, args = _update_sql(model, outcome.fields, _OUTCOME_WHERE)
     return sql, [*args, outcome.pk, OutboxStatus.SENDING, outcome.attempts]
-
-
-def claim(model: type[models.Model], pk: int, *, attempts: int, now: dt.datetime, condition_sql: str = "") -> bool:
-    """queued/awaiting_retry -> sending, only if the row is due and still at `attempts` (as the caller
-    read it), and meets `condition_sql` (SQL on the row's table). True for exactly one of any number of
-    racing callers: PostgreSQL re-checks the WHERE clause on the row after waiting for a concurrent
-    claim's lock. Committed at once (autocommit): the claim is on record before anything is sent."""
-    claimed: int = _execute(*_claim_sql(model, pk, attempts, now, condition_sql))
-    return claimed == 1
 
 
 def outcome(pk: int, *, attempts: int, status: str, now: dt.datetime, reason: str = "", **extra: Any) -> Outcome:
@@ -126,26 +179,9 @@ def retry_outcome(pk: int, *, attempts: int, now: dt.datetime, reason: str, **ex
 
 def write(model: type[models.Model], result: Outcome) -> bool:
     """The one outcome write: only if the row is still this attempt's (sending, same attempts), so a
-    late or duplicate worker can never overwrite someone else's outcome."""
-    written: int = _execute(*_outcome_sql(model, result))
-    return written == 1
-
-
-def write_and_claim(model: type[models.Model], previous: Outcome | None, *, pk: int, attempts: int,
-                    now: dt.datetime, condition_sql: str = "") -> tuple[bool, bool]:
-    """The send loop's step: the previous message's outcome and the next message's claim in one
-    statement, so one commit (one round trip) records the one and takes the other, and an outcome is
-    always on record before the next message is sent. Returns (outcome written, claimed)."""
-    if previous is None:
-        return False, claim(model, pk, attempts=attempts, now=now, condition_sql=condition_sql)
-    outcome_sql, outcome_params = _outcome_sql(model, previous)
-    claim_sql, claim_params = _claim_sql(model, pk, attempts, now, condition_sql)
-    # Two data-modifying CTEs: both run, on different rows, in one statement and one commit.
-    written, claimed = _execute(
-        f"WITH outcome AS ({outcome_sql} RETURNING 1), claimed AS ({claim_sql} RETURNING 1) "  # noqa: S608  # nosec B608
-        "SELECT (SELECT count(*) FROM outcome), (SELECT count(*) FROM claimed)",
-        [*outcome_params, *claim_params])
-    return written == 1, claimed == 1
+    late or duplicate worker can never overwrite someone else's outcome. One single-row statement by
+    primary key, committed at once (autocommit): the send loop runs it before its next send."""
+    return _execute(*_outcome_sql(model, result)) == 1
 
 
 def settle(model: type[models.Model], pk: int, *, attempts: int, status: str, now: dt.datetime,
@@ -161,17 +197,31 @@ def retry_or_fail(model: type[models.Model], pk: int, *, attempts: int, now: dt.
     return result.status if write(model, result) else None
 
 
-def release_stale(model: type[models.Model], *, now: dt.datetime, limit: int, **extra: Any) -> list[int]:
+def release_stale(model: type[models.Model], *, now: dt.datetime, limit: int,
+                  in_flight: dict[str, Any] | None = None) -> list[int]:
     """Claims older than DELIVERY_SENDING_TIMEOUT_SECONDS belong to a worker that died mid-send:
     back to awaiting_retry, due now (the sender decides, on the next claim, whether to ask the
-    provider first). Returns the ids released; the caller queues them."""
+    provider first). Returns the ids released; the caller queues them.
+
+    A sender claims several rows in one claim (one claimed_at) and sends them in id order, each
+    outcome committed before the next send; so of a dead worker's claim only the first row still
+    "sending" can have been in flight, and the rest were never sent. `in_flight` (field values) is
+    written on that first row only; the others keep theirs. Whole claims are released together (a
+    claim cut by `limit` waits for the next run), so that "first" is always judged on the whole claim."""
     cutoff = now - dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
-    ids = list(model._default_manager.filter(status=OutboxStatus.SENDING, claimed_at__lt=cutoff)
-               .order_by("pk").values_list("pk", flat=True)[:limit])
-    released = model._default_manager.filter(pk__in=ids, status=OutboxStatus.SENDING, claimed_at__lt=cutoff).update(
+    stale = model._default_manager.filter(status=OutboxStatus.SENDING, claimed_at__lt=cutoff)
+    rows = list(stale.order_by("claimed_at", "pk").values_list("pk", "claimed_at")[:limit + 1])
+    if len(rows) > limit:
+        cut = rows[limit][1]
+        rows = [row for row in rows[:limit] if row[1] != cut] or rows[:limit]
+    ids = [pk for pk, _ in rows]
+    first_of_claim = list({claimed_at: pk for pk, claimed_at in reversed(rows)}.values())
+    marks = {name: Case(When(pk__in=first_of_claim, then=Value(value)), default=F(name))
+             for name, value in (in_flight or {}).items()}
+    released = stale.filter(pk__in=ids).update(
         status=OutboxStatus.AWAITING_RETRY, next_attempt_at=now, enqueued_at=now, failure_reason=RELEASED_REASON,
-        **extra)
-    return ids if released else []
+        **marks)
+    return sorted(ids) if released else []
 
 
 def take_workable(model: type[models.Model], *, now: dt.datetime, limit: int, condition: Q | None = None) -> list[int]:

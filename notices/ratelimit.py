@@ -9,6 +9,11 @@ The bucket refills continuously at rate/60 tokens a second and holds at most one
 (rate/60, at least 1), so a quiet minute cannot be saved up into a burst that the provider would
 refuse. Redis's own clock (TIME) is used, so workers with skewed clocks agree.
 
+A sender may take several tokens in one call (`acquire_many`): as many as the bucket holds, up to what
+it asks for, so that a fast loop pays one Redis round trip per claim of several messages instead of
+one per message (BENCHMARKS.md, "Message fan-out"). It sends exactly as many messages as it took
+tokens, so the limit is the same; the tokens are taken just before the messages are claimed.
+
 Without Redis (eager tasks on a laptop, unit tests) the same bucket lives in the process.
 """
 
@@ -20,12 +25,13 @@ from typing import Protocol
 
 from django.conf import settings
 
-# KEYS[1] bucket key; ARGV[1] tokens per second; ARGV[2] capacity.
-# Returns 0 when a token was taken, otherwise the milliseconds to wait before trying again.
+# KEYS[1] bucket key; ARGV[1] tokens per second; ARGV[2] capacity; ARGV[3] tokens wanted (at least 1).
+# Returns {tokens taken, milliseconds to wait before trying again (0 when some were taken)}.
 _BUCKET_SCRIPT_LUA = """
 local key = KEYS[1]
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local state = redis.call('HMGET', key, 'tokens', 'ts')
@@ -36,31 +42,51 @@ if tokens == nil then
   ts = now
 end
 tokens = math.min(capacity, tokens + (now - ts) * rate / 1000)
+local taken = math.min(wanted, math.floor(tokens))
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if taken >= 1 then
+  tokens = tokens - taken
 else
+  taken = 0
   wait = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', key, 'tokens', tokens, 'ts', now)
 redis.call('PEXPIRE', key, math.ceil(capacity * 1000 / rate) + 1000)
-return wait
+return {taken, wait}
 """
 
 BUCKET_KEY = "strikeops:delivery:rate"
 
 
 class RateLimiter(Protocol):
+    def try_acquire_many(self, wanted: int) -> tuple[int, float]:
+        """Take up to `wanted` tokens, as many as there are; (tokens taken, 0), or (0, seconds to wait)."""
+
     def try_acquire(self) -> float:
         """Take one token if there is one and return 0; otherwise return the seconds to wait."""
 
     def acquire(self) -> None:
         """Block until a token is taken."""
 
+    def acquire_many(self, wanted: int) -> int:
+        """Block until at least one token is taken; up to `wanted`. Returns how many."""
+
 
 class _Blocking:
+    def try_acquire_many(self, wanted: int) -> tuple[int, float]:
+        raise NotImplementedError
+
+    def try_acquire(self) -> float:
+        return self.try_acquire_many(1)[1]
+
     def acquire(self) -> None:
-        while (wait := self.try_acquire()) > 0:  # type: ignore[attr-defined]
+        self.acquire_many(1)
+
+    def acquire_many(self, wanted: int) -> int:
+        while True:
+            taken, wait = self.try_acquire_many(wanted)
+            if taken:
+                return taken
             time.sleep(wait)
 
 
@@ -80,9 +106,9 @@ class RedisRateLimiter(_Blocking):
         self.capacity = _capacity(rate_per_minute)
         self.key = key
 
-    def try_acquire(self) -> float:
-        wait_ms = int(self.script(keys=[self.key], args=[self.rate_per_second, self.capacity]))
-        return wait_ms / 1000
+    def try_acquire_many(self, wanted: int) -> tuple[int, float]:
+        taken, wait_ms = self.script(keys=[self.key], args=[self.rate_per_second, self.capacity, max(1, wanted)])
+        return int(taken), int(wait_ms) / 1000
 
 
 class LocalRateLimiter(_Blocking):
@@ -97,15 +123,16 @@ class LocalRateLimiter(_Blocking):
         self.stamp = time.monotonic()
         self.lock = threading.Lock()
 
-    def try_acquire(self) -> float:
+    def try_acquire_many(self, wanted: int) -> tuple[int, float]:
         with self.lock:
             now = time.monotonic()
             self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate_per_second)
             self.stamp = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return 0.0
-            return (1 - self.tokens) / self.rate_per_second
+            taken = min(max(1, wanted), int(self.tokens))
+            if taken >= 1:
+                self.tokens -= taken
+                return taken, 0.0
+            return 0, (1 - self.tokens) / self.rate_per_second
 
 
 def delivery_redis_url() -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 
 from notices.models import Campaign, Delivery, DeliveryStatus
 from notices.models.outbox import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
@@ -87,18 +87,6 @@ def campaign_progress_shared(campaign: Campaign | int) -> dict[str, Any]:
 def campaign_progress_shared_many(campaigns: Iterable[Campaign]) -> dict[int, dict[str, Any]]:
     """campaign_progress_shared for each of a list of campaigns (a page of them)."""
     return {campaign.pk: campaign_progress_shared(campaign) for campaign in campaigns}
-
-
-def campaign_failures(campaign: Campaign | int, *, limit: int = 200) -> list[dict[str, Any]]:
-    """Failed and cancelled deliveries by line number of the file, with the reason (no contact
-    details: reasons are redacted when stored)."""
-    campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
-    return [
-        dict(row) for row in
-        Delivery.objects.filter(campaign_id=campaign_id, status__in=[*FAILURE_STATUSES, DeliveryStatus.CANCELLED])
-        .order_by("recipient__line")
-        .values("pk", "status", "attempts", "failure_reason", line=F("recipient__line"))[:limit]
-    ]
 
 
 OUTCOME_HEADER = ["line", "status", "attempts", "failure reason", "sent at", "completed at"]

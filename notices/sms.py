@@ -42,10 +42,6 @@ class SmsLength:
         return single if self.fragments <= 1 else part
 
 
-def is_gsm7(text: str) -> bool:
-    return all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text)
-
-
 def sms_length(text: str) -> SmsLength:
     non_gsm = tuple(dict.fromkeys(c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENDED))
     if non_gsm:

@@ -11,8 +11,8 @@ from django.shortcuts import render
 
 from notices.selectors_notices import comms_home
 from trusts import clock
-from trusts.models import Role, Trust
-from trusts.scoping import is_manager, trusts_visible_to_manager, trusts_with_role
+from trusts.models import Trust
+from trusts.scoping import is_manager, trusts_notices_manageable, trusts_returns_editable, trusts_visible_to_manager
 from trusts.selectors.home import manager_home, trust_admin_home
 
 
@@ -21,10 +21,10 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_authenticated:
         now = clock.now()
-        admin_trusts = trusts_with_role(user, Role.TRUST_ADMIN)
+        admin_trusts = trusts_returns_editable(user)
         if admin_trusts.exists():
             context["admin"] = trust_admin_home(trusts=admin_trusts, user=user, now=now)
-        comms_trusts = trusts_with_role(user, Role.TRUST_COMMS)
+        comms_trusts = trusts_notices_manageable(user)
         if comms_trusts.exists():
             context["comms"] = comms_home(comms_trusts)
         if is_manager(user):

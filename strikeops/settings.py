@@ -189,9 +189,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                                     "interval_max": 0.2}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
-# Work queued from requests is published with ignore_result (strikeops/queueing.py): nothing reads
+# Work queued with delay_on_commit is published with ignore_result (strikeops/celery.py): nothing reads
 # those results, and the result backend is one more Redis call that can fail.
-# Project-level tasks live outside any app, so autodiscovery would not find them.
+# Each app's tasks.py is found by autodiscovery; project-level tasks live outside any app, so are listed.
 CELERY_IMPORTS = ["strikeops.tasks"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 
@@ -392,7 +392,6 @@ FILE_UPLOAD_HANDLERS = [
 # Links in emails (confirm, unsubscribe, read the notice) are absolute; set to the https origin in production.
 # Production must set it to its https origin (strikeops/checks.py refuses to start otherwise).
 SITE_URL = env_str("SITE_URL", "http://localhost:8000" if DEBUG else "")
-CELERY_IMPORTS += ["notices.tasks_subscriptions"]
 
 # --- Releases (docs/reports.md, "The publish gate") -----------------------------------------
 # Publishing is refused while any strike day has fewer than this percentage of its expected
@@ -473,7 +472,6 @@ DELIVERY_TEST_CHANNEL_DELAY_MS = env_int("DELIVERY_TEST_CHANNEL_DELAY_MS", 0)
 # so production must set it explicitly (strikeops/checks.py refuses to start without it); only a
 # DEBUG machine derives one from SECRET_KEY.
 MESSAGING_HASH_KEY = env_str("MESSAGING_HASH_KEY") or (f"opt-out:{SECRET_KEY}" if DEBUG else "")
-CELERY_IMPORTS += ["notices.tasks_delivery"]
 # The one recovery task of the outbox: campaign deliveries and emails to subscribers.
 CELERY_BEAT_SCHEDULE["notices.outbox_recover"] = {"task": "notices.outbox_recover",
                                                   "schedule": DELIVERY_RECOVER_EVERY_SECONDS}

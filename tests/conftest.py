@@ -15,9 +15,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import call_command
 
@@ -37,6 +39,18 @@ REPO = Path(__file__).resolve().parent.parent
 TRUSTS_CSV = REPO / "trusts" / "data" / "trusts.csv"
 PASSWORD = "correct-horse-battery-staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+# A test that uses one of these fixtures gets the marker, so that `make test-fast` (-m "not browser and
+# not worker and not smoke") leaves it out even if its module forgot to say so.
+MARKED_BY_FIXTURE = {"celery_worker_process": "worker", "page": "browser", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in MARKED_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -67,11 +81,10 @@ def chromium_path() -> str | None:
 
 
 def load_reference_data() -> None:
-    """The 7 regions and 209 real trusts, loaded by the real import command."""
-    from trusts.services.organisations import regions_load
-
+    """The 7 regions (by migration 0002's own function, as a deployment gets them) and 209 real
+    trusts, loaded by the real import command."""
     if Trust.objects.count() < 209:
-        regions_load()
+        import_module("trusts.migrations.0002_load_regions").load_regions(django_apps, None)
         with open(os.devnull, "w") as devnull:
             call_command("import_trusts", str(TRUSTS_CSV), stdout=devnull)
     _load_shipped_rows()

@@ -33,9 +33,8 @@ if os.environ.get("STRIKEOPS_TEST_WORKER") == "1":
     CELERY_BROKER_URL = CELERY_RESULT_BACKEND = TEST_REDIS_URL
 else:
     CELERY_TASK_ALWAYS_EAGER = True
-# Sends one at a time: a send thread has its own database connection, which cannot see (and would
-# wait on the locks of) a test's uncommitted transaction. Tests of the concurrent Notify sends raise
-# it in a transactional test (tests/notices/test_notify_throughput.py).
+# Sends one at a time, so that send order is predictable in tests; tests of the concurrent Notify
+# sends raise it (tests/notices/test_notify_throughput.py).
 DELIVERY_SEND_THREADS = 1
 # National managers need two-factor in production. Tests sign people in with
 # client.force_login(nia), which has no OTP step, so the requirement is off by default here;

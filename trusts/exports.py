@@ -21,6 +21,7 @@ from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from trusts.dates import formatted
 from trusts.models import IndustrialAction
 from trusts.selectors.completeness import Coverage, reported
 from trusts.selectors.reports import DAY_METRICS, METRIC_LABELS, RESCHEDULED_METRICS, AreaFigures
@@ -48,7 +49,8 @@ def publication(action: IndustrialAction, dates: Sequence[dt.date], trusts: Sequ
     and figures. A figure nobody reported is an empty cell (completeness.reported), never 0."""
     header = ["ODS code", "Trust", "ICB", "Region", "Status"]
     for date in dates:
-        header += [f"{date:%d %b %Y} status", *(f"{date:%d %b %Y} {METRIC_LABELS[m].lower()}" for m in DAY_METRICS)]
+        label = formatted(date, "column_date")
+        header += [f"{label} status", *(f"{label} {METRIC_LABELS[m].lower()}" for m in DAY_METRICS)]
     header += [f"Total {METRIC_LABELS[m].lower()}" for m in RESCHEDULED_METRICS]
     header += ["Peak staff absent", "Peak day", "Days reported"]
     rows: list[list[Cell]] = []
@@ -168,7 +170,7 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     workbook.remove(workbook.worksheets[0])
     metadata = workbook.create_sheet("Metadata")
     coverage = national["coverage"]
-    strike_days = ", ".join(dt.date.fromisoformat(d).strftime("%-d %B %Y") for d in national["strike_days"])
+    strike_days = ", ".join(formatted(dt.date.fromisoformat(d), "date") for d in national["strike_days"])
     for key, value in [
         ("Title", meta.title), ("Industrial action", national["name"]), ("Strike days", strike_days),
         ("Headline", national["headline"]), ("Scope of the area tables", meta.scope),
@@ -237,7 +239,7 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     dates = [d["date"] for d in national["days"]]
     trust_header = ["ODS code", "Trust", "Trust type", "ICB", "Region", "Status"]
     for date in dates:
-        label = dt.date.fromisoformat(date).strftime("%d %b %Y")
+        label = formatted(dt.date.fromisoformat(date), "column_date")
         trust_header += [f"{label} status", *(f"{label} {METRIC_LABELS[m].lower()}" for m in DAY_METRICS)]
     trust_header += [*area_header, "Days reported"]
     trust_rows: list[list[Cell]] = []

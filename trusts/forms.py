@@ -7,6 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 
+from trusts.services.password_reset import password_reset_completed
+from trusts.tasks import send_password_reset
+
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
@@ -34,15 +37,11 @@ class NHSPasswordResetForm(PasswordResetForm):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # No lookup and no sending here: the same work for every address (trusts/services/password_reset.py).
-        from trusts.tasks import send_password_reset
-
-        send_password_reset.delay(email=self.cleaned_data["email"])
+        send_password_reset.delay_on_commit(email=self.cleaned_data["email"])
 
 
 class NHSSetPasswordForm(SetPasswordForm):  # type: ignore[type-arg]  # not subscriptable at run time
     def save(self, commit: bool = True) -> Any:
-        from trusts.services.password_reset import password_reset_completed
-
         user = super().save(commit=commit)
         password_reset_completed(user=user)
         return user

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from crispy_forms_nhsuk.fields import DateInputField
 from crispy_forms_nhsuk.helper import FormHelper
 from crispy_forms_nhsuk.layout import Field, Fieldset, Layout, Size, Submit
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, StaffGroup, Trust, Union
 from trusts.services.actions import parse_local_datetime
 from trusts.strike_calendar import LONDON
@@ -166,8 +167,8 @@ def window_initial(action: IndustrialAction) -> list[dict[str, Any]]:
     rows = []
     for window in action.windows.all():
         start, end = window.starts_at.astimezone(LONDON), window.ends_at.astimezone(LONDON)
-        rows.append({"start_date": start.date(), "start_time": f"{start:%H:%M}",
-                     "end_date": end.date(), "end_time": f"{end:%H:%M}"})
+        rows.append({"start_date": start.date(), "start_time": formatted(start, "time"),
+                     "end_date": end.date(), "end_time": formatted(end, "time")})
     return rows
 
 

@@ -13,8 +13,9 @@ from django import forms
 
 from crispy_forms_nhsuk.helper import FormHelper
 from crispy_forms_nhsuk.layout import HTML, Field, Fieldset, Layout, Size
+from trusts.dates import formatted
 from trusts.models.returns import FIGURE_LABELS, PLANNED_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
-from trusts.services.returns import ReturnCheck, format_time
+from trusts.services.returns import ReturnCheck
 
 HINTS = {
     "staff_absent": "Staff of this group taking part in the action that day.",
@@ -62,7 +63,7 @@ class ReturnForm(forms.Form):
         self.reason_required = revising and now > deadline
         if revising:
             self.fields["reason"].help_text = (
-                f"Required: the deadline for this return was {format_time(deadline)}." if self.reason_required
+                f"Required: the deadline for this return was {formatted(deadline, 'moment')}." if self.reason_required
                 else "Optional before the deadline. Say why the figures changed, for example "
                      "\"late shift counted\".")
         else:
@@ -109,7 +110,7 @@ class ReturnForm(forms.Form):
                                       "or untick \"No impact\"")
         if self.reason_required and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", f"Enter a reason for the change: the deadline for this return was "
-                                     f"{format_time(self.deadline)}")
+                                     f"{formatted(self.deadline, 'moment')}")
         return cleaned
 
     def apply_check(self, check: ReturnCheck, *, need_comment: bool) -> None:

@@ -18,9 +18,8 @@ from django.conf import settings
 from django.urls import reverse
 from icalendar import Calendar, Event
 
+from trusts.dates import formatted
 from trusts.models import StrikeDay, Trust
-from trusts.services.actions import format_local
-from trusts.services.returns import format_time
 
 PRODID = "-//strikeops//Strike calendar//EN"
 
@@ -59,8 +58,9 @@ def _strike_day_event(day: StrikeDay, extra: str = "") -> Event:
     event.add("dtstart", day.date)
     event.add("dtend", day.date + dt.timedelta(days=1))
     event.add("summary", f"Strike day: {day.action.name}")
-    event.add("description", f"Industrial action: {day.action.name}. Walkout from {format_local(day.starts_at)} "
-                             f"to {format_local(day.ends_at)}.{extra}")
+    event.add("description", f"Industrial action: {day.action.name}. Walkout from "
+                             f"{formatted(day.starts_at, 'time_on_date')} to {formatted(day.ends_at, 'time_on_date')}."
+                             f"{extra}")
     event.add("transp", "TRANSPARENT")  # a strike day does not make the reader busy
     event.add("categories", ["Industrial action"])
     return event
@@ -73,9 +73,9 @@ def _deadline_event(day: StrikeDay, trust: Trust) -> Event:
     deadline = day.deadline.astimezone(dt.UTC)
     event.add("dtstart", deadline)
     event.add("dtend", deadline + dt.timedelta(minutes=15))
-    event.add("summary", f"Return due: {day.action.name}, strike day {day.date.day} {day.date:%B}")
-    event.add("description", f"{trust.name}'s daily return for {day.date.day} {day.date:%B %Y} "
-                             f"({day.action.name}) is due by {format_time(day.deadline)}.")
+    event.add("summary", f"Return due: {day.action.name}, strike day {formatted(day.date, 'day_month')}")
+    event.add("description", f"{trust.name}'s daily return for {formatted(day.date, 'date')} "
+                             f"({day.action.name}) is due by {formatted(day.deadline, 'moment')}.")
     event.add("url", _absolute(reverse("returns:detail", args=[trust.ods_code, day.action.slug, day.date.isoformat()])))
     event.add("categories", ["Daily return"])
     return event
@@ -93,7 +93,8 @@ def trust_returns_calendar(trust: Trust, days: Iterable[StrikeDay]) -> bytes:
     calendar = _calendar(f"Strike days and returns: {trust.name}",
                          f"The strike days on which {trust.name} owes a daily return, and each return's deadline.")
     for day in days:
-        calendar.add_component(_strike_day_event(day, f" {trust.name}'s return is due by {format_time(day.deadline)}."))
+        due = f" {trust.name}'s return is due by {formatted(day.deadline, 'moment')}."
+        calendar.add_component(_strike_day_event(day, due))
         calendar.add_component(_deadline_event(day, trust))
     ical: bytes = calendar.to_ical()
     return ical

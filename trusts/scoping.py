@@ -53,8 +53,24 @@ def trusts_visible_to_manager(user: AnyUser) -> QuerySet[Trust]:
     return Trust.objects.filter(icb__region__in=managed_regions(user))
 
 
-def trusts_readable(user: AnyUser) -> QuerySet[Trust]:
-    """Trusts whose internal figures the user may read: their own trusts, or those they manage."""
+# One function per meaning of "which trusts": name the meaning at the call site, never rebuild it.
+
+def trusts_returns_editable(user: AnyUser) -> QuerySet[Trust]:
+    """Trusts whose daily returns the user may enter and change: where they are a trust administrator."""
+    return trusts_with_role(user, Role.TRUST_ADMIN)
+
+
+def trusts_returns_readable(user: AnyUser) -> QuerySet[Trust]:
+    """Trusts whose daily returns (and their history) the user may read: those they administer and those
+    they manage. Communications staff do not read returns."""
+    editable = trusts_returns_editable(user).values("pk")
+    managed = trusts_visible_to_manager(user).values("pk")
+    return Trust.objects.filter(Q(pk__in=editable) | Q(pk__in=managed))
+
+
+def trusts_figures_readable(user: AnyUser) -> QuerySet[Trust]:
+    """Trusts whose own pages (figures report, reminder log) the user may read: any of its staff
+    (administrators and communications), and its managers."""
     if is_national_manager(user):
         return Trust.objects.all()
     if not user.is_authenticated:
@@ -62,6 +78,12 @@ def trusts_readable(user: AnyUser) -> QuerySet[Trust]:
     own = Q(memberships__user=user, memberships__role__in=[Role.TRUST_ADMIN, Role.TRUST_COMMS])
     regional = Q(icb__region__in=managed_regions(user))
     return Trust.objects.filter(own | regional).distinct()
+
+
+def trusts_notices_manageable(user: AnyUser) -> QuerySet[Trust]:
+    """Trusts whose public notices, message templates and patient campaigns the user may manage: where
+    they are communications staff."""
+    return trusts_with_role(user, Role.TRUST_COMMS)
 
 
 def get_scoped_trust_or_404(queryset: QuerySet[Trust], ods_code: str) -> Trust:

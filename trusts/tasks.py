@@ -1,15 +1,15 @@
-"""Celery tasks of the trusts app (autodiscovered). Tasks only wrap services."""
+"""Celery tasks of the trusts app (found by autodiscovery). Tasks only wrap services, take ids (or the
+address typed, for a password reset) and are queued with `delay_on_commit` (strikeops.celery.Task)."""
 
 from __future__ import annotations
 
-from celery import shared_task
-
+from strikeops.celery import shared_task
 from trusts.models import IndustrialAction, User
 from trusts.scoping import trusts_visible_to_manager
 from trusts.services.account_notices import account_notice_send
 from trusts.services.password_reset import password_reset_send
 from trusts.services.reminders import reminders_send_due, reminders_send_overdue
-from trusts.services.reopenings import reopening_notify
+from trusts.services.reopening_emails import reopening_notify
 
 
 @shared_task(name="trusts.send_return_reminders")
@@ -19,7 +19,8 @@ def send_return_reminders() -> dict[str, int]:
     return {"days": run.days, "claimed": run.claimed, "sent": run.sent, "failed": run.failed}
 
 
-@shared_task(name="trusts.send_overdue_reminders")
+# A manager waits for these: if the broker cannot be reached, they are sent in the request.
+@shared_task(name="trusts.send_overdue_reminders", run_here_if_unqueued=True)
 def send_overdue_reminders(action_id: int, user_id: int) -> dict[str, int]:
     """A manager's "send a reminder now to every overdue trust": one email per (trust, day) can be
     hundreds, too many for a request. The manager's scope is read again here, when the work runs."""
@@ -40,7 +41,8 @@ def send_account_notice(user_id: int, kind: str) -> None:
     account_notice_send(user_id=user_id, kind=kind)
 
 
-@shared_task(name="trusts.send_reopening_email", acks_late=True)
+# A manager has just reopened the returns: if the broker cannot be reached, the email goes in the request.
+@shared_task(name="trusts.send_reopening_email", acks_late=True, run_here_if_unqueued=True)
 def send_reopening_email(reopening_id: int) -> int:
     """Queued after a reopening commits (trusts.services.reopenings.returns_reopen)."""
     return reopening_notify(reopening_id=reopening_id)

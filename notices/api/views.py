@@ -23,8 +23,8 @@ from notices.selectors_notices import public_notice_or_404, public_notices
 from strikeops.public_cache import PublicAPIMixin
 from trusts.api import examples as ex
 from trusts.api.serializers import QueryFilterSerializer
-from trusts.models import Role, Trust
-from trusts.scoping import get_scoped_trust_or_404, trusts_with_role
+from trusts.models import Trust
+from trusts.scoping import get_scoped_trust_or_404, trusts_notices_manageable
 
 NOTICE_EXAMPLE = {
     "trust": "RWE", "trust_name": "University Hospitals of Leicester NHS Trust", "action": "junior-doctors-2023-04",
@@ -106,7 +106,7 @@ class NoticeDetailView(PublicAPIMixin, generics.RetrieveAPIView[Notice]):
 # --- campaign status (communications staff) --------------------------------------------------------
 
 def comms_trusts(request: Request) -> QuerySet[Trust]:
-    return trusts_with_role(request.user, Role.TRUST_COMMS)
+    return trusts_notices_manageable(request.user)
 
 
 class CampaignFilterSerializer(QueryFilterSerializer):

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from trusts.dates import formatted
+
 # The standard advice during industrial action (DOMAIN.md).
 DEFAULT_WHAT_TO_DO = (
     "Please come to your appointment as planned unless we have contacted you to rearrange it.\n\n"
@@ -139,4 +141,4 @@ class NoticeRevision(models.Model):
         ordering = ["notice", "created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.notice_id} {self.change} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.notice_id} {self.change} {formatted(self.created_at, 'stamp')}"

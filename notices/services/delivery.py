@@ -1,4 +1,7 @@
-"""Campaign delivery, the write side: create, start, schedule, cancel, send, settle, recover, purge.
+"""Campaign delivery, the write side: create, begin sending, cancel, fan out, send, settle, recover,
+receipts, purge. The Celery tasks (notices/tasks.py) run these functions and queue the work they
+return (the rest of a range, ids to send, campaigns to fan out), so nothing here imports a task;
+starting a campaign from a page, which queues its fan-out, is notices/services/campaigns.py.
 
 The guarantees (docs/delivery.md has the long version):
 - Every message is a Delivery row, committed with its Recipient before anything is queued; the
@@ -27,14 +30,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from notices import outbox
@@ -47,7 +52,6 @@ from notices.channels import (
     SendResult,
     TemporaryFailure,
     channel_for,
-    channel_name_for,
 )
 from notices.models import (
     Campaign,
@@ -57,13 +61,14 @@ from notices.models import (
     MessageTemplate,
     Recipient,
 )
-from notices.models.campaigns import MAX_SCHEDULE_DAYS
 from notices.models.outbox import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
 from notices.models.templates import Channel as MessageChannel
 from notices.placeholders import MissingPlaceholders, one_line, render
-from notices.ratelimit import get_rate_limiter
+from notices.ratelimit import RateLimiter, get_rate_limiter
+from notices.selectors_delivery import campaign_progress
 from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_keys, opted_out_keys, recipient_keys
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
+from strikeops.errors import ServiceError
 from strikeops.redaction import scrub
 from trusts import clock
 from trusts.models import IndustrialAction, Trust
@@ -75,17 +80,15 @@ logger = logging.getLogger("notices.delivery")
 CREATE_BATCH_SIZE = 1000
 # Deliveries read at once by a sending worker.
 SEND_BATCH_SIZE = 500
+# Deliveries claimed by one statement (after taking as many rate-limit tokens).
+CLAIM_BATCH_SIZE = 50
 # Ids per broker message when the beat task re-queues work.
 RECOVER_LIMIT = 20_000
 FINAL_STATUSES = tuple(s for s in DeliveryStatus.values if s not in PENDING_STATUSES)
 
 
-class CampaignError(Exception):
-    """A refusal; str() is a message fit to show the person who tried."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class CampaignError(ServiceError):
+    """A campaign that cannot be started, scheduled or cancelled; the message says why."""
 
 
 # --- Redaction for failure reasons ---------------------------------------------------------------
@@ -126,7 +129,8 @@ def campaign_create(
 
     `rows` are checked recipient dicts (notices.services.recipients.recipients_check): keys line,
     email, phone, nhs_number, address_lines, personalisation. They are read in batches, so a file of
-    100,000 rows never exists as 100,000 ORM objects at once. Nothing is queued: see campaign_start."""
+    100,000 rows never exists as 100,000 ORM objects at once. Nothing is queued: see
+    notices.services.campaigns.campaign_start."""
     if channel not in MessageChannel.values:
         raise CampaignError("Choose how to send the messages: email, text message or letter")
     if template.channel != channel:
@@ -176,16 +180,17 @@ def _figures(campaign: Campaign) -> dict[str, str]:
 def campaign_figure_errors(campaign: Campaign) -> list[str]:
     """Why the campaign cannot be sent as it stands: its text uses a trust figure the trust has not
     reported (a message would otherwise tell patients "0 appointments" for a trust that sent nothing).
-    The check page shows this; campaign_start refuses with it."""
+    The check page shows this; campaign_begin_sending refuses with it."""
     texts = [campaign.body] + ([campaign.subject] if campaign.subject else [])
     empty = unreported_figures(texts, trust_values(campaign.trust, campaign.action))
     return [unreported_figures_message(empty, campaign.action)] if empty else []
 
 
-def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
-    """Inside the caller's transaction, with the campaign row locked."""
-    from notices.tasks_delivery import campaign_fan_out
-
+def campaign_begin_sending(campaign: Campaign, now: dt.datetime) -> None:
+    """A draft or scheduled campaign becomes sending, with its figures frozen; inside the caller's
+    transaction, with the campaign row locked. The caller queues its fan-out after commit. If Redis
+    is down then, the campaign is committed as sending and its deliveries wait in the database, never
+    handed to the broker (enqueued_at empty): deliveries_recover finds them."""
     problems = campaign_figure_errors(campaign)
     if problems:
         raise CampaignError(problems[0])
@@ -193,45 +198,11 @@ def _begin_sending(campaign: Campaign, now: dt.datetime) -> None:
     campaign.started_at = now
     campaign.figures = _figures(campaign)
     campaign.save(update_fields=["status", "started_at", "figures"])
-    # If Redis is down, the campaign is committed as sending and its deliveries wait in the database,
-    # never handed to the broker (enqueued_at empty): deliveries_recover (beat) queues them.
-    campaign_fan_out.delay_on_commit(campaign.pk)  # type: ignore[attr-defined]  # on strikeops.celery.Task, the app's task_cls
-
-
-def campaign_start(*, campaign: Campaign, user: Any, send_at: dt.datetime | None = None,
-                   request: Any = None) -> Campaign:
-    """Send now (send_at None) or at send_at, up to 7 days ahead. A scheduled campaign can be started
-    now or scheduled again. The fan-out is queued only after the transaction commits."""
-    now = clock.now()
-    with transaction.atomic():
-        campaign = (Campaign.objects.select_for_update(of=("self",)).select_related("trust", "action")
-                    .get(pk=campaign.pk))
-        if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
-            raise CampaignError(f"This campaign cannot be sent: it is {campaign.get_status_display().lower()}")
-        problems = campaign_figure_errors(campaign)
-        if problems:
-            raise CampaignError(problems[0])
-        if send_at is not None:
-            if send_at <= now:
-                raise CampaignError("The time to send must be in the future")
-            if send_at > now + dt.timedelta(days=MAX_SCHEDULE_DAYS):
-                raise CampaignError(f"The time to send must be within {MAX_SCHEDULE_DAYS} days")
-            campaign.status = CampaignStatus.SCHEDULED
-            campaign.scheduled_for = send_at
-            campaign.save(update_fields=["status", "scheduled_for"])
-            audit_record(event="campaign.scheduled", actor=user, trust=campaign.trust, target=campaign,
-                         request=request, summary=f"Campaign scheduled for {send_at:%d %B %Y %H:%M}",
-                         details={"scheduled_for": send_at.isoformat(), "recipients": campaign.recipient_count})
-        else:
-            _begin_sending(campaign, now)
-            audit_record(event="campaign.started", actor=user, trust=campaign.trust, target=campaign,
-                         request=request, summary=f"Campaign sending to {campaign.recipient_count:,} recipients",
-                         details={"recipients": campaign.recipient_count})
-    return campaign
 
 
 def campaigns_start_due(*, now: dt.datetime | None = None) -> list[int]:
-    """Start every scheduled campaign whose time has come (the beat task)."""
+    """Start every scheduled campaign whose time has come (the recovery task); returns their ids,
+    whose fan-out the caller queues."""
     now = now or clock.now()
     started = []
     for campaign_id in Campaign.objects.filter(status=CampaignStatus.SCHEDULED, scheduled_for__lte=now
@@ -252,7 +223,7 @@ def campaigns_start_due(*, now: dt.datetime | None = None) -> list[int]:
                              summary=f"Scheduled campaign not sent: {problems[0]}"[:300],
                              details={"recipients": campaign.recipient_count})
                 continue
-            _begin_sending(campaign, now)
+            campaign_begin_sending(campaign, now)
             audit_record(event="campaign.started", trust=campaign.trust, target=campaign,
                          summary=f"Scheduled campaign sending to {campaign.recipient_count:,} recipients",
                          details={"recipients": campaign.recipient_count, "scheduled_for":
@@ -285,9 +256,21 @@ def campaign_cancel(*, campaign: Campaign, user: Any, request: Any = None) -> Ca
 
 # --- Fan-out and sending ----------------------------------------------------------------------
 
+class RangeSent(NamedTuple):
+    sent: int
+    # The part of the range not reached in time, stamped as queued: the task queues it as a new task.
+    rest: tuple[int, int] | None
+
+
+class IdsSent(NamedTuple):
+    sent: int
+    # The ids not reached in time, stamped as queued: the task queues them as a new task.
+    rest: list[int]
+
+
 def campaign_fan_out(*, campaign_id: int) -> list[tuple[int, int]]:
-    """Split a sending campaign's queued deliveries into id ranges and queue one message per range.
-    Only the bounds are read (one aggregate), never the rows. Returns the ranges queued."""
+    """Split a sending campaign's queued deliveries into id ranges, one broker message each (the
+    task queues them). Only the bounds are read (one aggregate), never the rows. Returns the ranges."""
     if not Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).exists():
         return []
     bounds = Delivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.QUEUED).aggregate(
@@ -299,21 +282,18 @@ def campaign_fan_out(*, campaign_id: int) -> list[tuple[int, int]]:
     ranges = []
     for first in range(bounds["first"], bounds["last"] + 1, size):
         last = min(first + size - 1, bounds["last"])
-        _enqueue_range(campaign_id, first, last)
+        _stamp_enqueued(campaign_id, first, last)
         ranges.append((first, last))
     return ranges
 
 
-def _enqueue_range(campaign_id: int, first_id: int, last_id: int) -> None:
-    from notices.tasks_delivery import deliveries_send_range
-
+def _stamp_enqueued(campaign_id: int, first_id: int, last_id: int) -> None:
     # Marked before publishing: if the publish is lost, the recovery task finds them by this stamp.
     Delivery.objects.filter(campaign_id=campaign_id, pk__range=(first_id, last_id), status=DeliveryStatus.QUEUED
                             ).update(enqueued_at=clock.now())
-    deliveries_send_range.delay(campaign_id, first_id, last_id)
 
 
-def deliveries_send_range(*, campaign_id: int, first_id: int, last_id: int) -> int:
+def deliveries_send_range(*, campaign_id: int, first_id: int, last_id: int) -> RangeSent:
     """Send every claimable, due delivery of one campaign with an id in [first_id, last_id]. After
     DELIVERY_TASK_SECONDS the rest of the range goes back to the queue as a new task: every task
     stays far shorter than the broker's visibility timeout (so a healthy task is never handed to a
@@ -323,88 +303,142 @@ def deliveries_send_range(*, campaign_id: int, first_id: int, last_id: int) -> i
                .order_by("pk").values_list("pk", flat=True))
     sent, rest = _send_concurrently(ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
     if rest:
-        _enqueue_range(campaign_id, rest[0], last_id)
-    else:
-        campaign_finish_if_done(campaign_id=campaign_id)
-    return sent
+        _stamp_enqueued(campaign_id, rest[0], last_id)
+        return RangeSent(sent, (rest[0], last_id))
+    campaign_finish_if_done(campaign_id=campaign_id)
+    return RangeSent(sent, None)
 
 
-def deliveries_send_ids(*, delivery_ids: list[int]) -> int:
+def deliveries_send_ids(*, delivery_ids: list[int]) -> IdsSent:
     """Send the given deliveries (due retries, released claims, lost messages), then finish their
     campaigns if nothing is left. Like a range, it hands what is left after its time to a new task."""
     sent, rest = _send_concurrently(delivery_ids, deadline=time.monotonic() + settings.DELIVERY_TASK_SECONDS)
     if rest:
         Delivery.objects.filter(pk__in=rest).update(enqueued_at=clock.now())
-        _enqueue_ids(rest)
     for campaign_id in set(Delivery.objects.filter(pk__in=delivery_ids).values_list("campaign_id", flat=True)):
         campaign_finish_if_done(campaign_id=campaign_id)
-    return sent
+    return IdsSent(sent, rest)
 
 
 def _send_concurrently(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
-    """_send_each, by DELIVERY_SEND_THREADS threads at once when every message goes through a channel
-    that waits on the network (GOV.UK Notify: 100-200 ms a call), so that a worker process is not held
-    to one call at a time. Each thread runs the same loop over its own share of the ids on its own
-    database connection (one outcome committed before its next send); the rate limiter is shared by
-    the threads as by the processes. A killed worker leaves at most one message per thread unrecorded."""
+    """The send loop over `ids`, on this task's one database connection (see _send_batch). Messages
+    through a channel that waits on the network (GOV.UK Notify: 100-200 ms a call) are sent up to
+    DELIVERY_SEND_THREADS at once by a thread pool whose threads only make the calls: they never touch
+    the database, so a worker needs one connection per process whatever the number of threads.
+    Returns how many were sent and the ids not reached before `deadline` (time.monotonic())."""
     threads = max(1, settings.DELIVERY_SEND_THREADS)
-    kinds = set(Delivery.objects.filter(pk__in=ids).values_list("campaign__channel", flat=True).distinct())
-    if threads == 1 or len(ids) < 2 or not kinds or any(channel_name_for(kind) != "notify" for kind in kinds):
-        return _send_each(ids, deadline=deadline)
-    shares = [share for share in (ids[i::threads] for i in range(threads)) if share]
-    with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="delivery-send") as pool:
-        results = list(pool.map(lambda share: _send_each_in_thread(share, deadline), shares))
-    return sum(sent for sent, _ in results), sorted(pk for _, rest in results for pk in rest)
-
-
-def _send_each_in_thread(ids: list[int], deadline: float | None) -> tuple[int, list[int]]:
-    try:
-        return _send_each(ids, deadline=deadline)
-    finally:
-        connections.close_all()  # this thread's own connection
-
-
-def _send_each(ids: list[int], *, deadline: float | None) -> tuple[int, list[int]]:
-    """The send loop. For each delivery: wait for the rate limit, then one statement (one commit)
-    writes the previous message's outcome and claims this one; send; and so on, the last outcome
-    written on its own. So every outcome is on record before the next message is sent, and a killed
-    worker leaves at most its one in-flight message unrecorded. Rows and opt-outs are read once per
-    batch. Returns how many were sent and the ids not reached before `deadline` (time.monotonic())."""
     channels: dict[str, Channel] = {}
     limiter = get_rate_limiter()
-    sent = 0
-    pending: outbox.Outcome | None = None
-    rest: list[int] = []
-    with outbox.outcomes_committed_without_flush():
-        try:
-            for start in range(0, len(ids), SEND_BATCH_SIZE):
-                batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
-                                                     status__in=CLAIMABLE_STATUSES)
-                             .select_related("recipient", "campaign__trust").order_by("pk"))
-                opted_out = _opted_out_among(batch)
-                for position, delivery in enumerate(batch):
-                    if deadline is not None and time.monotonic() > deadline:
-                        rest = [d.pk for d in batch[position:]] + ids[start + SEND_BATCH_SIZE:]
-                        break
-                    # The rate limit is waited for before the claim, so that a claim is held only for
-                    # the send and a claim older than the longest send belongs to a dead worker.
-                    limiter.acquire()
-                    now = clock.now()
-                    written, claimed = outbox.write_and_claim(Delivery, pending, pk=delivery.pk,
-                                                              attempts=delivery.attempts, now=now,
-                                                              condition_sql=_CAMPAIGN_SENDING_SQL)
-                    sent += bool(written and pending and pending.status in SUCCESS_STATUSES)
-                    pending = None
-                    if claimed:
-                        _mark_claimed(delivery, now)
-                        pending = _send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels)
-                if rest:
-                    break
-        finally:
-            # Whatever stops the loop, the last message's outcome is written.
-            if pending is not None:
-                sent += bool(outbox.write(Delivery, pending) and pending.status in SUCCESS_STATUSES)
+    sent, rest = 0, []
+    with outbox.outcomes_committed_without_flush(), ExitStack() as stack:
+        pool: ThreadPoolExecutor | None = None
+        for start in range(0, len(ids), SEND_BATCH_SIZE):
+            if deadline is not None and time.monotonic() > deadline:
+                rest = ids[start:]
+                break
+            batch = list(Delivery.objects.filter(pk__in=ids[start:start + SEND_BATCH_SIZE],
+                                                 status__in=CLAIMABLE_STATUSES)
+                         .select_related("recipient", "campaign__trust").order_by("pk"))
+            for kind in {d.campaign.channel for d in batch} - set(channels):
+                channels[kind] = channel_for(kind)
+            width = threads if batch and all(getattr(channels[d.campaign.channel], "concurrent", False)
+                                             for d in batch) else 1
+            if width > 1 and pool is None:
+                pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="delivery-send"))
+            batch_sent, not_reached = _send_batch(batch, _opted_out_among(batch), channels=channels, limiter=limiter,
+                                                  pool=pool if width > 1 else None, width=width, deadline=deadline)
+            sent += batch_sent
+            if not_reached:
+                rest = [d.pk for d in not_reached] + ids[start + SEND_BATCH_SIZE:]
+                break
     return sent, rest
+
+
+def _send_batch(batch: list[Delivery], opted_out: set[int], *, channels: dict[str, Channel], limiter: RateLimiter,
+                pool: ThreadPoolExecutor | None, width: int, deadline: float | None) -> tuple[int, list[Delivery]]:
+    """The send loop. Take as many rate-limit tokens as there are (up to CLAIM_BATCH_SIZE), claim that
+    many deliveries in one statement (one commit), then send them in id order, at most `width` at once
+    (1 without a pool: inline), and commit each message's outcome on its own as soon as its send
+    answers, before any further message is sent beyond the `width` already in flight. So a killed
+    worker leaves at most `width` messages unrecorded (1 for SMTP), each the first still-sending rows
+    of its claim (outbox.release_stale marks only those "outcome unknown"). The rate limit is waited
+    for before the claim, so a claim is held only while its messages are sent, and a claim older than
+    the longest send belongs to a dead worker. Returns how many were sent and the deliveries not
+    claimed before `deadline`."""
+    todo: deque[Delivery] = deque(batch)
+    claimed: deque[Delivery] = deque()
+    in_flight: dict[Future[outbox.Outcome], Delivery] = {}
+    sent = 0
+
+    def record(result: outbox.Outcome) -> None:
+        nonlocal sent
+        sent += bool(outbox.write(Delivery, result) and result.status in SUCCESS_STATUSES)
+
+    try:
+        while True:
+            for future in [f for f in in_flight if f.done()]:
+                del in_flight[future]
+                record(future.result())
+            stopping = deadline is not None and time.monotonic() > deadline
+            token_wait = 0.0
+            if todo and not claimed and not stopping:
+                wanted = min(CLAIM_BATCH_SIZE, len(todo))
+                # While sends are in flight, never block here: their outcomes are written first.
+                taken, token_wait = limiter.try_acquire_many(wanted) if in_flight else (limiter.acquire_many(wanted), 0)
+                if taken:
+                    chunk = [todo.popleft() for _ in range(taken)]
+                    now = clock.now()
+                    got = outbox.claim_many(Delivery, [(d.pk, d.attempts) for d in chunk], now=now,
+                                            condition_sql=_CAMPAIGN_SENDING_SQL)
+                    for delivery in chunk:
+                        if delivery.pk in got:
+                            _mark_claimed(delivery, now)
+                            claimed.append(delivery)
+            while claimed and len(in_flight) < width:
+                # Before each send: a claim held for a third of the timeout is renewed (outbox.renew).
+                if outbox.renew_due(claimed[0].claimed_at, clock.now()):
+                    claimed = _renew_claims(claimed, in_flight.values())
+                    if not claimed:
+                        break
+                delivery = claimed.popleft()
+                if pool is None:
+                    record(_send_claimed(delivery, opted_out=delivery.pk in opted_out, channels=channels))
+                else:
+                    in_flight[pool.submit(_send_claimed, delivery, opted_out=delivery.pk in opted_out,
+                                          channels=channels)] = delivery
+            if not in_flight and not claimed and (not todo or stopping):
+                return sent, list(todo)
+            if in_flight and (claimed or not todo or stopping or token_wait):
+                wait(in_flight, timeout=token_wait or None, return_when=FIRST_COMPLETED)
+    finally:
+        # Whatever stops the loop, the outcome of every send that was started is written.
+        for future, delivery in in_flight.items():
+            try:
+                record(future.result())
+            except Exception:
+                logger.exception("delivery %s: its outcome could not be written; the recovery task will", delivery.pk)
+
+
+def _renew_claims(claimed: deque[Delivery], in_flight: Iterable[Delivery]) -> deque[Delivery]:
+    """outbox.renew for every claim this loop holds that is due: the claimed deliveries not yet sent,
+    and those in flight (so the recovery task never takes a message that is being sent). Returns the
+    claimed deliveries still held, in order: one that the recovery task released while this worker
+    was slow (stopped, starved of CPU) is dropped, not sent, because another worker may send it."""
+    now = clock.now()
+    groups: dict[dt.datetime, list[Delivery]] = defaultdict(list)
+    for delivery in [*claimed, *in_flight]:
+        if delivery.claimed_at is not None and outbox.renew_due(delivery.claimed_at, now):
+            groups[delivery.claimed_at].append(delivery)
+    held: set[int] = set()
+    for claimed_at, group in groups.items():
+        held |= outbox.renew(Delivery, [d.pk for d in group], claimed_at=claimed_at, now=now)
+        for delivery in group:
+            if delivery.pk in held:
+                delivery.claimed_at = now
+    lost = [d.pk for group in groups.values() for d in group if d.pk not in held]
+    if lost:
+        logger.warning("%s claimed deliveries were released while this worker was slow; not sending them", len(lost))
+    return deque(d for d in claimed if d.pk not in lost)
 
 
 def _opted_out_among(deliveries: list[Delivery]) -> set[int]:
@@ -431,7 +465,7 @@ def _mark_claimed(delivery: Delivery, now: dt.datetime) -> None:
 # (not a join), so that PostgreSQL re-checks it with the status after waiting for a concurrent claim's
 # or cancel's lock.
 _CAMPAIGN_SENDING_SQL = (
-    f"EXISTS (SELECT 1 FROM {Campaign._meta.db_table} c WHERE c.id = {Delivery._meta.db_table}.campaign_id"  # noqa: S608  # nosec B608
+    f"EXISTS (SELECT 1 FROM {Campaign._meta.db_table} c WHERE c.id = {{row}}.campaign_id"  # noqa: S608  # nosec B608
     f" AND c.status = '{CampaignStatus.SENDING.value}')"
 )
 
@@ -527,12 +561,6 @@ def _retry(delivery: Delivery, reason: str) -> outbox.Outcome:
     return result
 
 
-def _enqueue_ids(ids: list[int]) -> None:
-    from notices.tasks_delivery import deliveries_send_ids
-
-    deliveries_send_ids.delay(ids)
-
-
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
     """Mark a sending campaign finished when none of its deliveries needs more work."""
     pending = Delivery.objects.filter(campaign_id=OuterRef("pk"), status__in=PENDING_STATUSES)
@@ -551,8 +579,6 @@ def campaign_finish_if_done(*, campaign_id: int) -> bool:
 
 
 def _store_totals(campaign: Campaign) -> None:
-    from notices.selectors_delivery import campaign_progress
-
     progress = campaign_progress(campaign)
     campaign.totals = {**progress["counts"], "succeeded": progress["succeeded"], "failed": progress["failed"]}
     campaign.save(update_fields=["totals"])
@@ -560,45 +586,55 @@ def _store_totals(campaign: Campaign) -> None:
 
 # --- Recovery (the beat task) -----------------------------------------------------------------
 
-def deliveries_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
+@dataclass(frozen=True)
+class Recovery:
+    """What one recovery pass did (counts) and the work it leaves for the task to queue."""
+
+    report: dict[str, int]
+    # Campaigns it started: one fan-out each.
+    started: list[int] = field(default_factory=list)
+    # Deliveries to send, each list one broker message (at most DELIVERY_CHUNK_SIZE ids, stamped as queued).
+    to_send: list[list[int]] = field(default_factory=list)
+
+
+def deliveries_recover(*, now: dt.datetime | None = None) -> Recovery:
     """Everything that keeps a campaign moving when messages or workers are lost. Safe to run at any
     time and as often as wanted: every step is a conditional update, every send a claim. Beat runs
-    it every DELIVERY_RECOVER_EVERY_SECONDS on the housekeeping queue.
+    it (notices.outbox_recover) every DELIVERY_RECOVER_EVERY_SECONDS on the housekeeping queue.
 
-    1. start scheduled campaigns whose time has come;
-    2. release claims left "sending" past DELIVERY_SENDING_TIMEOUT_SECONDS (the worker died mid-send):
+    1. release claims left "sending" past DELIVERY_SENDING_TIMEOUT_SECONDS (the worker died mid-send):
        back to awaiting_retry, due now, marked outcome_unknown; the next attempt asks the provider
        first (Notify, by reference) or, where it cannot be asked (SMTP), sends again and records the
        delivery as possibly duplicated;
-    3. the due-retry sweep: queue retries whose time has come, in chunks (no task per retry), and
-       queue again workable deliveries whose broker message was lost (not worked for
-       DELIVERY_REQUEUE_AFTER_SECONDS);
+    2. the due-retry sweep: retries whose time has come, in chunks (no task per retry), and workable
+       deliveries whose broker message was lost (not worked for DELIVERY_REQUEUE_AFTER_SECONDS);
+    3. start scheduled campaigns whose time has come (after the sweep, so that their deliveries go
+       out through their own fan-out only);
     4. cancel what is still waiting in cancelled campaigns (a retry scheduled during the cancel);
     5. finish campaigns with nothing left to do."""
     now = now or clock.now()
-    report = {"started": len(campaigns_start_due(now=now))}
-
-    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT, outcome_unknown=True)
-    report["released"] = len(released_ids)
+    released_ids = outbox.release_stale(Delivery, now=now, limit=RECOVER_LIMIT, in_flight={"outcome_unknown": True})
     if released_ids:
         logger.warning("released %s deliveries left sending by a stopped worker", len(released_ids))
     campaign_sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
     workable_ids = outbox.take_workable(Delivery, now=now, limit=RECOVER_LIMIT, condition=Q(Exists(campaign_sending)))
-    report["requeued"] = len(workable_ids)
     size = max(1, settings.DELIVERY_CHUNK_SIZE)
-    for ids in [released_ids[i:i + size] for i in range(0, len(released_ids), size)] + [
-            workable_ids[i:i + size] for i in range(0, len(workable_ids), size)]:
-        _enqueue_ids(ids)
+    to_send = [released_ids[i:i + size] for i in range(0, len(released_ids), size)] + [
+        workable_ids[i:i + size] for i in range(0, len(workable_ids), size)]
+
+    started = campaigns_start_due(now=now)
 
     campaign_cancelled = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.CANCELLED)
-    report["cancelled"] = Delivery.objects.filter(Exists(campaign_cancelled), status__in=CLAIMABLE_STATUSES).update(
+    cancelled = Delivery.objects.filter(Exists(campaign_cancelled), status__in=CLAIMABLE_STATUSES).update(
         status=DeliveryStatus.CANCELLED, failure_reason="The campaign was cancelled", completed_at=now,
         next_attempt_at=None)
 
     pending = Delivery.objects.filter(campaign_id=OuterRef("pk"), status__in=PENDING_STATUSES)
     done = Campaign.objects.filter(~Exists(pending), status=CampaignStatus.SENDING).values_list("pk", flat=True)
-    report["finished"] = sum(campaign_finish_if_done(campaign_id=pk) for pk in list(done))
-    return report
+    finished = sum(campaign_finish_if_done(campaign_id=pk) for pk in list(done))
+    report = {"started": len(started), "released": len(released_ids), "requeued": len(workable_ids),
+              "cancelled": cancelled, "finished": finished}
+    return Recovery(report=report, started=started, to_send=to_send)
 
 
 # --- Delivery receipts (GOV.UK Notify callbacks) ----------------------------------------------

@@ -12,9 +12,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
-from notices.figures import trust_action_figures
-from notices.models import Notice, NoticeChange, NoticeRevision, NoticeStatus, NoticeVersion
+from notices.figures import notice_figures
+from notices.models import Notice, NoticeChange, NoticeRevision, NoticeStatus, NoticeVersion, SubscriberEmailKind
 from notices.placeholders import TRUST_PLACEHOLDERS, placeholders_in, render
+from notices.tasks import notify_subscribers
+from strikeops.errors import ServiceError
 from trusts.models import IndustrialAction, Trust, User
 from trusts.services.audit import audit_record
 
@@ -24,13 +26,8 @@ RETURN_FIGURES = ("appointments_rescheduled", "procedures_rescheduled", "peak_st
 ACTION_PLACEHOLDERS = ("action_name", "action_dates", *RETURN_FIGURES)
 
 
-class NoticeError(ValueError):
+class NoticeError(ServiceError):
     """A rule of the notice lifecycle was broken; `field` names the form field to show it on."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -61,13 +58,6 @@ def check_placeholders(*, action: IndustrialAction | None, **texts: str) -> None
         if needs_action:
             raise NoticeError(f"Select the industrial action, because the notice uses (({needs_action[0]}))",
                               field="action")
-
-
-def notice_figures(*, trust: Trust, action: IndustrialAction | None) -> dict[str, str]:
-    """Placeholder values from the trust's own submitted returns, blank where there is no figure yet."""
-    if action is None:
-        return {"trust_name": trust.name}
-    return {k: str(v) for k, v in trust_action_figures(trust, action).items()}
 
 
 def notice_render(*, trust: Trust, action: IndustrialAction | None, title: str, body: str,
@@ -111,23 +101,6 @@ def _new_version(notice: Notice, rendered: RenderedNotice, *, user: User, change
         notice=notice, number=number, title=rendered.title, body=rendered.body, what_to_do=rendered.what_to_do,
         change_note=change_note, figures=rendered.figures, published_by=user, published_at=timezone.now(),
     )
-
-
-def _notify_after_commit(version: NoticeVersion) -> None:
-    # Imported here: the task module imports the subscription service, which must not import this one.
-    from notices.tasks_subscriptions import notify_subscribers
-
-    # If Redis is down, the outbox recovery task (beat) sends them once it is back.
-    notify_subscribers.delay_on_commit(version.pk)  # type: ignore[attr-defined]  # on strikeops.celery.Task, the app's task_cls
-
-
-def _notify_withdrawal_after_commit(version: NoticeVersion) -> None:
-    from notices.models import SubscriberEmailKind
-    from notices.tasks_subscriptions import notify_subscribers
-    from strikeops.queueing import enqueue_on_commit
-
-    enqueue_on_commit(notify_subscribers, version.pk, SubscriberEmailKind.WITHDRAWAL,
-                      what=f"withdrawal of notice version {version.pk}")
 
 
 def _clean(text: str) -> str:
@@ -200,7 +173,8 @@ def notice_update(*, notice: Notice, user: User, title: str, body: str, what_to_
     audit_record(event="notice.updated", summary=f"Notice update published: {version.title}", actor=user,
                  trust=notice.trust, target=notice, details={"version": version.number, "fields": sorted(changes)},
                  request=request)
-    _notify_after_commit(version)
+    # If Redis is down, the outbox recovery task (beat) emails them once it is back.
+    notify_subscribers.delay_on_commit(version.pk)
     return notice
 
 
@@ -221,7 +195,8 @@ def notice_publish(*, notice: Notice, user: User, request: HttpRequest | None = 
     audit_record(event="notice.published", summary=f"Notice published: {version.title}", actor=user,
                  trust=notice.trust, target=notice, details={"version": version.number, "slug": notice.slug},
                  request=request)
-    _notify_after_commit(version)
+    # If Redis is down, the outbox recovery task (beat) emails them once it is back.
+    notify_subscribers.delay_on_commit(version.pk)
     return version
 
 
@@ -245,8 +220,7 @@ def notice_withdraw(*, notice: Notice, user: User, reason: str, request: HttpReq
     audit_record(event="notice.withdrawn", summary=f"Notice withdrawn: {notice.title}", actor=user,
                  trust=notice.trust, target=notice, details={"reason": reason}, request=request)
     # Its subscribers are told once, with the reason, through the outbox (as for a publication).
-    assert notice.current_version is not None, "only a published notice is withdrawn"
-    _notify_withdrawal_after_commit(notice.current_version)
+    notify_subscribers.delay_on_commit(notice.current_version_id, SubscriberEmailKind.WITHDRAWAL)
     return notice
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from notices.figures import notice_figures
 from notices.models import Channel, MessageTemplate
 from notices.models.templates import SMS_MAX_CHARACTERS
 from notices.placeholders import TRUST_PLACEHOLDERS, normalise, placeholders_in, render_keeping_missing
-from notices.services.notices import notice_figures
 from notices.sms import SmsLength, sms_length
 from trusts.models import IndustrialAction, Trust, User
 from trusts.services.audit import audit_record

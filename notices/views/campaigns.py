@@ -30,6 +30,7 @@ from notices.selectors_delivery import (
     campaign_progress_shared_many,
     deliveries_outcomes_csv,
 )
+from notices.services import campaigns as campaign_service
 from notices.services import delivery as delivery_service
 from notices.services.opt_outs import opt_out_footer
 from notices.services.recipients import recipients_check, required_contact_columns
@@ -41,9 +42,10 @@ from notices.services.templates import (
     trust_values,
 )
 from notices.views.message_templates import comms_trust_or_404, posted_data
+from strikeops.errors import show_as_message, show_on_form
 from trusts import clock
-from trusts.models import IndustrialAction, Role, Trust
-from trusts.scoping import AuthenticatedHttpRequest, trusts_with_role
+from trusts.models import IndustrialAction, Trust
+from trusts.scoping import AuthenticatedHttpRequest, trusts_notices_manageable
 from trusts.tabular import csv_safe
 
 PREVIEW_COUNT = 3
@@ -64,7 +66,7 @@ def _crumbs(trust: Trust, *extra: tuple[str, str]) -> list[dict[str, str]]:
 
 @login_required
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
-    trusts = list(trusts_with_role(request.user, Role.TRUST_COMMS).order_by("name"))
+    trusts = list(trusts_notices_manageable(request.user).order_by("name"))
     if not trusts:
         raise Http404("Messages are for trust communications staff.")
     if len(trusts) == 1:
@@ -206,10 +208,10 @@ def campaign_detail(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -
         blocked = delivery_service.campaign_figure_errors(campaign)
         if request.method == "POST" and form.is_valid() and not blocked:
             try:
-                campaign = delivery_service.campaign_start(campaign=campaign, user=request.user,
+                campaign = campaign_service.campaign_start(campaign=campaign, user=request.user,
                                                            send_at=form.cleaned_data["send_at"], request=request)
             except delivery_service.CampaignError as error:
-                form.add_error(None, str(error))
+                show_on_form(form, error)
             else:
                 messages.success(request, f"{campaign.recipient_count:,} messages scheduled"
                                  if campaign.status == CampaignStatus.SCHEDULED
@@ -313,7 +315,7 @@ def campaign_cancel(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -
         try:
             delivery_service.campaign_cancel(campaign=campaign, user=request.user, request=request)
         except delivery_service.CampaignError as error:
-            messages.info(request, str(error))
+            show_as_message(request, error)
         else:
             messages.success(request, "Campaign cancelled: no more messages will be sent")
         return redirect("campaigns:campaign", trust.ods_code, campaign.pk)
@@ -339,7 +341,7 @@ def action_messages(request: AuthenticatedHttpRequest, ods_code: str, slug: str)
 @login_required
 def action_messages_redirect(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """/messages/actions/<slug>/ for someone with one trust: that trust's page for the action."""
-    trusts = list(trusts_with_role(request.user, Role.TRUST_COMMS)[:2])
+    trusts = list(trusts_notices_manageable(request.user)[:2])
     if len(trusts) != 1:
         raise Http404("Choose the trust first.")
     return redirect("campaigns:action", trusts[0].ods_code, slug)

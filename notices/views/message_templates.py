@@ -29,8 +29,8 @@ from notices.services.templates import (
     template_update,
     templates_for_trust,
 )
-from trusts.models import IndustrialAction, Role, Trust
-from trusts.scoping import AuthenticatedHttpRequest, get_scoped_trust_or_404, trusts_with_role
+from trusts.models import IndustrialAction, Trust
+from trusts.scoping import AuthenticatedHttpRequest, get_scoped_trust_or_404, trusts_notices_manageable
 
 
 def posted_data(request: HttpRequest) -> Any:
@@ -41,7 +41,7 @@ def posted_data(request: HttpRequest) -> Any:
 
 def comms_trust_or_404(request: HttpRequest, ods_code: str) -> Trust:
     """The trust whose messages this user manages: communications staff of that trust only."""
-    return get_scoped_trust_or_404(trusts_with_role(request.user, Role.TRUST_COMMS), ods_code)
+    return get_scoped_trust_or_404(trusts_notices_manageable(request.user), ods_code)
 
 
 def _template_or_404(trust: Trust, pk: int, *, editable: bool = False) -> MessageTemplate:

@@ -35,9 +35,10 @@ from notices.services.subscriptions import (
     subscription_request,
     subscription_unsubscribe,
 )
+from strikeops.errors import show_as_message, show_on_form
 from strikeops.public_cache import public_page
-from trusts.models import Role, Trust
-from trusts.scoping import AuthenticatedHttpRequest, get_scoped_trust_or_404, trusts_with_role
+from trusts.models import Trust
+from trusts.scoping import AuthenticatedHttpRequest, get_scoped_trust_or_404, trusts_notices_manageable
 
 PAGE_SIZE = 20
 
@@ -60,7 +61,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "notices/notice_list.html", {
         "filter_form": form, "page": page, "query": query.urlencode(),
-        "can_manage": request.user.is_authenticated and trusts_with_role(request.user, Role.TRUST_COMMS).exists(),
+        "can_manage": request.user.is_authenticated and trusts_notices_manageable(request.user).exists(),
     })
 
 
@@ -153,7 +154,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- Pages for the trust's communications staff -----------------------------------------------
 
 def _managed_trust(request: HttpRequest, ods_code: str) -> Trust:
-    return get_scoped_trust_or_404(trusts_with_role(request.user, Role.TRUST_COMMS), ods_code)
+    return get_scoped_trust_or_404(trusts_notices_manageable(request.user), ods_code)
 
 
 def _managed_notice(request: HttpRequest, ods_code: str, pk: int) -> Notice:
@@ -164,7 +165,7 @@ def _managed_notice(request: HttpRequest, ods_code: str, pk: int) -> Notice:
 
 @login_required
 def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
-    trusts = list(trusts_with_role(request.user, Role.TRUST_COMMS).order_by("name"))
+    trusts = list(trusts_notices_manageable(request.user).order_by("name"))
     if not trusts:
         raise Http404("You do not manage notices for any trust.")
     if len(trusts) == 1:
@@ -232,7 +233,7 @@ def edit(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpRespo
                                   what_to_do=form.cleaned_data["what_to_do"],
                                   change_note=form.cleaned_data.get("change_note", ""), request=request)
                 except NoticeError as exc:
-                    form.add_error(exc.field, exc.message)
+                    show_on_form(form, exc)
                 else:
                     messages.success(request, "Update published." if form.is_update else "Draft saved.")
                     return redirect("notices:manage_notice", trust.ods_code, notice.pk)
@@ -262,7 +263,7 @@ def publish(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpRe
     try:
         notice_publish(notice=notice, user=request.user, request=request)
     except NoticeError as exc:
-        messages.error(request, exc.message)
+        show_as_message(request, exc)
     else:
         messages.success(request, "Notice published. Subscribers are being emailed.")
     return redirect("notices:manage_notice", notice.trust.ods_code, notice.pk)
@@ -279,7 +280,7 @@ def withdraw(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpR
         try:
             notice_withdraw(notice=notice, user=request.user, reason=form.cleaned_data["reason"], request=request)
         except NoticeError as exc:
-            form.add_error(exc.field, exc.message)
+            show_on_form(form, exc)
         else:
             messages.success(request, "Notice withdrawn. Its page now shows your reason.")
             return redirect("notices:manage_notice", notice.trust.ods_code, notice.pk)

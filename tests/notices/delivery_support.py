@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
-from notices import outbox
+from django.test import TestCase
+from django.utils import timezone
+
+from notices import outbox, tasks
 from notices.channels import MemorySendRecord, recording_channel_record
 from notices.models import Campaign, Channel, Delivery, MessageTemplate
-from notices.services.delivery import _CAMPAIGN_SENDING_SQL, _result, campaign_create, deliveries_send_ids
+from notices.services.delivery import _CAMPAIGN_SENDING_SQL, _result, campaign_create
 from trusts.models import Trust
 
 FAST = {
@@ -69,9 +73,31 @@ def make_campaign(trust: Trust, user: Any, rows: Any, *, channel: str = Channel.
     return campaign_create(trust=trust, template=template, action=action, channel=channel, rows=rows, user=user)
 
 
+def run_task(task: Any, *args: Any) -> Any:
+    """A task run in this process as a worker runs it. A worker works in autocommit, so what the task
+    queues with delay_on_commit is published at once; inside a test's transaction it runs when the
+    task returns (then what that queues, and so on: the tests' settings run tasks in-process)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return task.delay(*args).get()
+
+
+def recover() -> dict[str, int]:
+    """The outbox recovery task (beat), at the time trusts.clock gives; its report."""
+    return run_task(tasks.outbox_recover)  # type: ignore[no-any-return]
+
+
+def recover_later(seconds: int) -> dict[str, int]:
+    """The outbox recovery task run `seconds` from now (Django's clock and trusts.clock both moved):
+    due retries are queued and sent."""
+    later = timezone.now() + dt.timedelta(seconds=seconds)
+    with mock.patch("django.utils.timezone.now", return_value=later), \
+            mock.patch("trusts.clock.now", return_value=later):
+        return recover()
+
+
 def send_one(delivery_id: int) -> str:
     """One delivery through the workers' send task (claim, send, one outcome write); its status after."""
-    deliveries_send_ids(delivery_ids=[delivery_id])
+    run_task(tasks.deliveries_send_ids, [delivery_id])
     return Delivery.objects.get(pk=delivery_id).status
 
 

@@ -28,8 +28,9 @@ from typing import Any
 
 from django.db.models import Count
 
+from notices import tasks
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
-from notices.services import delivery as service
+from notices.services.campaigns import campaign_start
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -163,7 +164,7 @@ def _claimed_before_still_sending(moment: Any) -> bool:
 
 def run_kills(*, workers: Workers, kinds: list[str], campaigns: list[Campaign], sink: SmtpSink, notify: Any,
               rng: random.Random, gap: tuple[float, float], recover_every: float, timeout: float,
-              recover: Callable[[], object] = service.deliveries_recover) -> FaultRun:
+              recover: Callable[[], object] = tasks.outbox_recover) -> FaultRun:
     """Start the campaigns, kill as `kinds` says at random gaps, run the recovery task every
     `recover_every` seconds (beat's job), wait until every campaign has finished, and count."""
     from trusts import clock
@@ -171,7 +172,7 @@ def run_kills(*, workers: Workers, kinds: list[str], campaigns: list[Campaign], 
     run = FaultRun()
     started = time.monotonic()
     for campaign in campaigns:
-        service.campaign_start(campaign=campaign, user=None)
+        campaign_start(campaign=campaign, user=None)
     last_recover = time.monotonic()
     pending: list[tuple[Kill, Any]] = []
 

@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from notices.channels import MemorySendRecord, recording_channel_record
 from notices.models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus, MessageTemplate, Recipient
-from notices.services.delivery import campaign_create, campaign_start
+from notices.services.campaigns import campaign_start
+from notices.services.delivery import campaign_create
 from notices.services.opt_outs import opt_out_token
 from tests.conftest import PASSWORD
 from tests.factories import local, make_action, make_return

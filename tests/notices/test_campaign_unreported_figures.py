@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 
 from notices.models import Campaign, CampaignStatus, Channel, DeliveryStatus, MessageTemplate
-from notices.services.delivery import CampaignError, campaign_create, campaign_start, campaigns_start_due
+from notices.services.campaigns import campaign_start
+from notices.services.delivery import CampaignError, campaign_create, campaigns_start_due
 from tests.factories import make_action, make_return
 from trusts import clock
 from trusts.models import AuditEvent, DailyReturn, ReturnStatus

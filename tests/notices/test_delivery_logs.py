@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 
 from notices.models import Channel, Delivery, DeliveryStatus
-from notices.services import delivery as service
 from notices.services import opt_outs
-from tests.notices.delivery_support import make_campaign, row, use_fast_delivery
+from notices.services.campaigns import campaign_start
+from tests.notices.delivery_support import make_campaign, recover, row, use_fast_delivery
 from tests.notices.test_delivery_channels import API_KEY, TEMPLATES, FakeNotify, error
 from trusts import clock
 
@@ -43,11 +43,11 @@ def test_no_contact_details_in_any_log_line(rwe, chris, fast_delivery, settings,
     sms = make_campaign(rwe, chris, [row(i + 2, phone=p, nhs_number=NHS_NUMBERS[i], name="Pat")
                                      for i, p in enumerate(PHONES)], channel=Channel.SMS)
     with django_capture_on_commit_callbacks(execute=True):
-        service.campaign_start(campaign=email, user=chris)
-        service.campaign_start(campaign=sms, user=chris)
+        campaign_start(campaign=email, user=chris)
+        campaign_start(campaign=sms, user=chris)
     later = clock.now() + dt.timedelta(hours=2)
     monkeypatch.setattr(clock, "now", lambda: later)
-    service.deliveries_recover(now=later)
+    recover()
 
     # Texts through GOV.UK Notify's client (which logs requests and failures itself): a refusal, a
     # rate limit, then success; and a receipt through the callback.
@@ -62,10 +62,10 @@ def test_no_contact_details_in_any_log_line(rwe, chris, fast_delivery, settings,
                                             for i, p in enumerate(PHONES)], channel=Channel.SMS,
                                template=sms.template)
         with django_capture_on_commit_callbacks(execute=True):
-            service.campaign_start(campaign=notify, user=chris)
+            campaign_start(campaign=notify, user=chris)
         even_later = later + dt.timedelta(hours=2)
         monkeypatch.setattr(clock, "now", lambda: even_later)
-        service.deliveries_recover(now=even_later)
+        recover()
     finally:
         fake.stop()
     sent = Delivery.objects.get(campaign=notify, status=DeliveryStatus.SENT)

@@ -37,6 +37,22 @@ def test_the_bucket_holds_one_seconds_worth_then_refills_at_the_rate(redis_url):
     assert 4 <= take(limiter, 20) <= 7
 
 
+@pytest.mark.parametrize("kind", ["redis", "local"])
+def test_several_tokens_are_taken_at_once_up_to_what_the_bucket_holds(redis_url, kind):
+    """The send loop takes the tokens for a claim of several messages in one call: as many as the
+    bucket holds, up to what it asks for, and none but a time to wait when it is empty."""
+    limiter = RedisRateLimiter(redis_url, rate_per_minute=600, key=KEY) if kind == "redis" else LocalRateLimiter(600)
+    assert limiter.try_acquire_many(4) == (4, 0)
+    taken, wait = limiter.try_acquire_many(50)
+    assert 6 <= taken <= 7 and wait == 0  # the rest of the 10 (and a token refilled on a slow machine)
+    taken, wait = limiter.try_acquire_many(50)
+    if taken == 0:
+        assert 0 < wait <= 0.1
+    started = time.monotonic()
+    assert 1 <= limiter.acquire_many(50) <= 2  # blocks for the next token, then takes what there is
+    assert time.monotonic() - started < 0.5
+
+
 def test_two_workers_share_one_budget(redis_url):
     """Two limiters (two workers) on one Redis key share one budget: at one a second, when the first
     has taken the token the second gets none and is told to wait up to a second."""

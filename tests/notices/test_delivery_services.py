@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from notices import outbox
+from notices import outbox, tasks
 from notices.models import (
     Campaign,
     CampaignStatus,
@@ -18,9 +18,10 @@ from notices.models import (
     MessagingOptOut,
     Recipient,
 )
-from notices.selectors_delivery import OUTCOME_HEADER, campaign_failures, campaign_progress, deliveries_outcomes_csv
+from notices.selectors_delivery import OUTCOME_HEADER, campaign_progress, deliveries_outcomes_csv
 from notices.services import delivery as service
 from notices.services import opt_outs
+from notices.services.campaigns import campaign_start
 from notices.services.delivery import CampaignError
 from tests.factories import make_action, make_return
 from tests.notices.delivery_support import (
@@ -28,7 +29,9 @@ from tests.notices.delivery_support import (
     email_rows,
     make_campaign,
     make_template,
+    recover,
     row,
+    run_task,
     send_one,
     settle,
     use_fast_delivery,
@@ -46,7 +49,7 @@ def fast_delivery(settings):
 
 def start_now(campaign, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return service.campaign_start(campaign=campaign, user=user)
+        return campaign_start(campaign=campaign, user=user)
 
 
 def statuses(campaign: Campaign) -> dict[str, int]:
@@ -147,10 +150,11 @@ def test_create_start_and_cancel_are_audited_without_contact_details(rwe, chris,
 def test_start_queues_the_fan_out_only_after_commit(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
     campaign = make_campaign(rwe, chris, email_rows(5))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        service.campaign_start(campaign=campaign, user=chris)
+        campaign_start(campaign=campaign, user=chris)
     assert len(callbacks) == 1
     assert statuses(campaign) == {DeliveryStatus.QUEUED: 5}  # nothing sent before commit
-    callbacks[0]()
+    with django_capture_on_commit_callbacks(execute=True):  # the fan-out, then the sends it queues
+        callbacks[0]()
     campaign.refresh_from_db()
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 5}
     assert campaign.status == CampaignStatus.SENT and campaign.finished_at is not None
@@ -197,16 +201,14 @@ def test_trust_figures_are_taken_when_sending_starts(rwe, chris, fast_delivery, 
 
 
 def test_a_second_run_of_every_task_sends_nothing_new(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
-    from notices import tasks_delivery
-
     campaign = make_campaign(rwe, chris, email_rows(12))
     start_now(campaign, chris, django_capture_on_commit_callbacks)
     before = fast_delivery.totals()
     ids = list(campaign.deliveries.values_list("pk", flat=True))
-    assert tasks_delivery.campaign_fan_out.delay(campaign.pk).get() == 0
-    assert tasks_delivery.deliveries_send_range.delay(campaign.pk, min(ids), max(ids)).get() == 0
-    assert tasks_delivery.deliveries_send_ids.delay(ids).get() == 0
-    tasks_delivery.outbox_recover.delay().get()
+    assert run_task(tasks.campaign_fan_out, campaign.pk) == 0
+    assert run_task(tasks.deliveries_send_range, campaign.pk, min(ids), max(ids)) == 0
+    assert run_task(tasks.deliveries_send_ids, ids) == 0
+    recover()
     assert fast_delivery.totals() == before
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 12}
 
@@ -229,7 +231,7 @@ def test_a_claimed_delivery_cannot_be_claimed_again(rwe, chris, fast_delivery, d
 def test_deliveries_of_a_draft_campaign_are_never_sent(rwe, chris, fast_delivery):
     campaign = make_campaign(rwe, chris, email_rows(3))
     ids = list(campaign.deliveries.values_list("pk", flat=True))
-    assert service.deliveries_send_ids(delivery_ids=ids) == 0
+    assert run_task(tasks.deliveries_send_ids, ids) == 0
     assert statuses(campaign) == {DeliveryStatus.QUEUED: 3}
     assert fast_delivery.totals() == ({}, {})
 
@@ -249,21 +251,21 @@ def test_temporary_failures_back_off_exponentially_then_succeed(
 
     # Not due yet: the sweep leaves it alone.
     move_clock(monkeypatch, t0 + dt.timedelta(seconds=59))
-    service.deliveries_recover(now=clock.now())
+    recover()
     delivery.refresh_from_db()
     assert delivery.attempts == 1
 
     # Due: the recovery task's due-retry sweep queues it (no task was queued per retry).
     t1 = t0 + dt.timedelta(seconds=60)
     move_clock(monkeypatch, t1)
-    service.deliveries_recover(now=t1)
+    recover()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.AWAITING_RETRY, 2)
     assert delivery.next_attempt_at == t1 + dt.timedelta(seconds=120)  # doubled
 
     t2 = t1 + dt.timedelta(seconds=120)
     move_clock(monkeypatch, t2)
-    service.deliveries_recover(now=t2)
+    recover()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 3)
     assert delivery.failure_reason == ""
@@ -289,7 +291,7 @@ def test_temporary_failures_become_permanent_after_the_last_attempt(
     for _ in range(5):
         now += dt.timedelta(hours=3)
         move_clock(monkeypatch, now)
-        service.deliveries_recover(now=now)
+        recover()
     delivery = campaign.deliveries.get()
     assert delivery.status == DeliveryStatus.PERMANENT_FAILURE
     assert delivery.attempts == 3
@@ -300,17 +302,16 @@ def test_temporary_failures_become_permanent_after_the_last_attempt(
     assert campaign.status == CampaignStatus.SENT
 
 
-def test_a_permanent_failure_stops_at_once(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
+def test_a_permanent_failure_stops_at_once(rwe, chris, fast_delivery, django_capture_on_commit_callbacks, monkeypatch):
     campaign = make_campaign(rwe, chris, [row(2, email="perm-fail@simulator.notify"), row(3, email="ok@example.com")])
     start_now(campaign, chris, django_capture_on_commit_callbacks)
     failed = Delivery.objects.get(campaign=campaign, recipient__line=2)
     assert (failed.status, failed.attempts) == (DeliveryStatus.PERMANENT_FAILURE, 1)
     assert failed.failure_reason == "Simulated permanent failure"
-    service.deliveries_recover(now=clock.now() + dt.timedelta(days=1))
+    move_clock(monkeypatch, clock.now() + dt.timedelta(days=1))
+    recover()
     failed.refresh_from_db()
-    assert failed.attempts == 1
-    assert campaign_failures(campaign) == [{"pk": failed.pk, "status": "permanent_failure", "attempts": 1,
-                                            "failure_reason": "Simulated permanent failure", "line": 2}]
+    assert (failed.status, failed.attempts) == (DeliveryStatus.PERMANENT_FAILURE, 1)
 
 
 def test_an_unexpected_error_is_retried_and_its_message_is_not_stored_or_logged(
@@ -350,12 +351,13 @@ def test_a_stale_claim_already_at_the_provider_is_settled_without_sending_again(
     fast_delivery.attempt(reached.pk)
     fast_delivery.sent(reached.pk)
 
-    service.deliveries_recover(now=now + dt.timedelta(seconds=599))
+    move_clock(monkeypatch, now + dt.timedelta(seconds=599))
+    recover()
     assert statuses(campaign) == {DeliveryStatus.SENDING: 2}  # not stale yet
 
     later = now + dt.timedelta(seconds=601)
     move_clock(monkeypatch, later)
-    report = service.deliveries_recover(now=later)
+    report = recover()
     assert report["released"] == 2
     reached.refresh_from_db()
     lost.refresh_from_db()
@@ -376,10 +378,99 @@ def test_a_stale_claim_on_a_channel_that_cannot_be_asked_is_sent_again(
     assert claim(delivery.pk, now, 0)
     later = now + dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
     move_clock(monkeypatch, later)
-    service.deliveries_recover(now=later)
+    recover()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
     assert len(mailoutbox) == 1
+
+
+def test_of_a_dead_workers_claim_only_the_message_it_had_in_flight_is_recorded_as_possibly_duplicated(
+        rwe, chris, fast_delivery, monkeypatch, settings, mailoutbox):
+    """The send loop claims several deliveries in one statement and sends them in id order, each
+    outcome committed before the next send. A worker killed after recording the first of four had
+    the second in flight and had not started the last two: after the release only the second is
+    "outcome unknown", so on SMTP only it is recorded as possibly duplicated; all three are sent."""
+    settings.DELIVERY_CHANNELS = {**settings.DELIVERY_CHANNELS, "email": "email"}
+    campaign = make_campaign(rwe, chris, email_rows(4))
+    now = clock.now()
+    mark_sending(campaign, now)
+    first, in_flight, *never_started = campaign.deliveries.order_by("pk")
+    claimed = outbox.claim_many(Delivery, [(d.pk, d.attempts) for d in (first, in_flight, *never_started)],
+                                now=now, condition_sql=service._CAMPAIGN_SENDING_SQL)
+    assert claimed == {first.pk, in_flight.pk, *(d.pk for d in never_started)}
+    first.refresh_from_db()
+    assert settle(first, DeliveryStatus.SENT)
+
+    later = now + dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
+    move_clock(monkeypatch, later)
+    released = outbox.release_stale(Delivery, now=later, limit=100, in_flight={"outcome_unknown": True})
+    assert released == [in_flight.pk, *(d.pk for d in never_started)]
+    unknown = dict(Delivery.objects.filter(pk__in=released).values_list("pk", "outcome_unknown"))
+    assert unknown == {in_flight.pk: True, **{d.pk: False for d in never_started}}
+
+    service.deliveries_send_ids(delivery_ids=released)
+    assert len(mailoutbox) == 3
+    rows = dict(Delivery.objects.filter(pk__in=released).values_list("pk", "possibly_duplicated"))
+    assert rows == {in_flight.pk: True, **{d.pk: False for d in never_started}}
+    assert statuses(campaign) == {DeliveryStatus.SENT: 4}
+
+
+def test_a_slow_worker_renews_its_claim_and_never_sends_what_the_recovery_task_released(
+        rwe, chris, fast_delivery, monkeypatch, settings):
+    """A claim of several rows is held while they are sent one by one. A live worker renews it once
+    it is a third of the timeout old, so the recovery task never takes rows from a live worker; and a
+    worker so slow (stopped, starved) that its claim was released anyway drops the released rows
+    instead of sending them, so another worker's send of them is the only one."""
+    campaign = make_campaign(rwe, chris, email_rows(4))
+    start = clock.now()
+    mark_sending(campaign, start)
+    ids = list(campaign.deliveries.order_by("pk").values_list("pk", flat=True))
+    timeout = dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
+    real_write = outbox.write
+    released: dict[int, list[int]] = {}
+    # After each outcome: where the clock is when the next send comes (each send "took" that long).
+    moments = {ids[0]: start + timeout / 2, ids[1]: start + timeout * 1.2, ids[2]: start + timeout * 3}
+
+    def slow_write(model, result):  # type: ignore[no-untyped-def]
+        written = real_write(model, result)
+        if result.pk in moments:
+            move_clock(monkeypatch, moments[result.pk])
+            if result.pk != ids[0]:  # the recovery task runs
+                released[result.pk] = outbox.release_stale(Delivery, now=moments[result.pk], limit=100)
+        return written
+
+    move_clock(monkeypatch, start)
+    monkeypatch.setattr(outbox, "write", slow_write)
+    service.deliveries_send_ids(delivery_ids=ids)
+    # At 1.2 timeouts the claim made at 0 would be stale, but the worker renewed it before the second
+    # send (half a timeout old): nothing released. Then the worker stalled for 1.8 timeouts after the
+    # third send: the last row was released, and the worker dropped it instead of sending it.
+    assert released == {ids[1]: [], ids[2]: [ids[3]]}
+    assert [fast_delivery.sends(pk) for pk in ids] == [1, 1, 1, 0]
+    assert Delivery.objects.get(pk=ids[3]).status == DeliveryStatus.AWAITING_RETRY
+    monkeypatch.setattr(outbox, "write", real_write)
+    service.deliveries_send_ids(delivery_ids=[ids[3]])
+    assert [fast_delivery.sends(pk) for pk in ids] == [1, 1, 1, 1]
+
+
+def test_the_release_takes_whole_claims_so_the_first_of_each_is_judged_on_the_whole_claim(
+        rwe, chris, fast_delivery, settings):
+    """A limit that would cut a claim in two leaves that claim for the next run: released alone,
+    its second half's first row would be marked "outcome unknown" although it was never sent."""
+    campaign = make_campaign(rwe, chris, email_rows(5))
+    now = clock.now()
+    mark_sending(campaign, now)
+    rows = list(campaign.deliveries.order_by("pk"))
+    early, late = now - dt.timedelta(seconds=1), now
+    assert len(outbox.claim_many(Delivery, [(d.pk, 0) for d in rows[:2]], now=early)) == 2
+    assert len(outbox.claim_many(Delivery, [(d.pk, 0) for d in rows[2:]], now=late)) == 3
+    later = now + dt.timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS + 1)
+    first_run = outbox.release_stale(Delivery, now=later, limit=4, in_flight={"outcome_unknown": True})
+    assert first_run == [rows[0].pk, rows[1].pk]
+    second_run = outbox.release_stale(Delivery, now=later, limit=4, in_flight={"outcome_unknown": True})
+    assert second_run == [d.pk for d in rows[2:]]
+    assert list(campaign.deliveries.order_by("pk").values_list("outcome_unknown", flat=True)) == [
+        True, False, True, False, False]
 
 
 # --- schedule ---------------------------------------------------------------------------------
@@ -390,48 +481,46 @@ def test_schedule_up_to_seven_days_ahead_and_the_beat_task_starts_it_on_time(
     now = clock.now()
     move_clock(monkeypatch, now)
     with pytest.raises(CampaignError, match="within 7 days"):
-        service.campaign_start(campaign=campaign, user=chris, send_at=now + dt.timedelta(days=7, minutes=1))
+        campaign_start(campaign=campaign, user=chris, send_at=now + dt.timedelta(days=7, minutes=1))
     with pytest.raises(CampaignError, match="future"):
-        service.campaign_start(campaign=campaign, user=chris, send_at=now - dt.timedelta(minutes=1))
+        campaign_start(campaign=campaign, user=chris, send_at=now - dt.timedelta(minutes=1))
     send_at = now + dt.timedelta(days=7)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        service.campaign_start(campaign=campaign, user=chris, send_at=send_at)
+        campaign_start(campaign=campaign, user=chris, send_at=send_at)
     assert callbacks == []
     campaign.refresh_from_db()
     assert (campaign.status, campaign.scheduled_for) == (CampaignStatus.SCHEDULED, send_at)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        assert service.deliveries_recover(now=send_at - dt.timedelta(seconds=1))["started"] == 0
+    move_clock(monkeypatch, send_at - dt.timedelta(seconds=1))
+    assert recover()["started"] == 0
     assert statuses(campaign) == {DeliveryStatus.QUEUED: 4}
 
     move_clock(monkeypatch, send_at)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert service.deliveries_recover(now=send_at)["started"] == 1
+    assert recover()["started"] == 1
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.started_at == send_at
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 4}
-    with django_capture_on_commit_callbacks(execute=True):
-        assert service.deliveries_recover(now=send_at)["started"] == 0
+    assert recover()["started"] == 0
 
 
 def test_a_campaign_cannot_be_started_twice(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
     campaign = make_campaign(rwe, chris, email_rows(1))
     start_now(campaign, chris, django_capture_on_commit_callbacks)
     with pytest.raises(CampaignError, match="cannot be sent"):
-        service.campaign_start(campaign=campaign, user=chris)
+        campaign_start(campaign=campaign, user=chris)
 
 
 # --- cancel -----------------------------------------------------------------------------------
 
-def test_cancel_before_sending_cancels_every_delivery(rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
+def test_cancel_before_sending_cancels_every_delivery(rwe, chris, fast_delivery, monkeypatch):
     campaign = make_campaign(rwe, chris, email_rows(3))
-    service.campaign_start(campaign=campaign, user=chris, send_at=clock.now() + dt.timedelta(hours=1))
+    campaign_start(campaign=campaign, user=chris, send_at=clock.now() + dt.timedelta(hours=1))
     service.campaign_cancel(campaign=campaign, user=chris)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.CANCELLED and campaign.cancelled_at
     assert statuses(campaign) == {DeliveryStatus.CANCELLED: 3}
-    with django_capture_on_commit_callbacks(execute=True):
-        service.deliveries_recover(now=clock.now() + dt.timedelta(hours=2))
+    move_clock(monkeypatch, clock.now() + dt.timedelta(hours=2))
+    recover()
     assert statuses(campaign) == {DeliveryStatus.CANCELLED: 3}
     assert fast_delivery.totals() == ({}, {})
     with pytest.raises(CampaignError, match="cannot be cancelled"):
@@ -451,7 +540,7 @@ def test_cancel_during_sending_lets_in_flight_messages_finish(rwe, chris, fast_d
     # The in-flight one settles normally; the cancelled ones cannot be claimed any more.
     in_flight = Delivery.objects.select_related("recipient").get(pk=second.pk)
     assert settle(in_flight, DeliveryStatus.DELIVERED) is True
-    assert service.deliveries_send_ids(delivery_ids=[third.pk, fourth.pk]) == 0
+    assert run_task(tasks.deliveries_send_ids, [third.pk, fourth.pk]) == 0
     assert statuses(campaign) == {DeliveryStatus.DELIVERED: 2, DeliveryStatus.CANCELLED: 2}
 
 
@@ -460,7 +549,7 @@ def test_a_retry_scheduled_as_the_campaign_is_cancelled_is_cancelled_by_the_swee
     now = clock.now()
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CANCELLED, cancelled_at=now)
     Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.AWAITING_RETRY, next_attempt_at=now)
-    assert service.deliveries_recover(now=now)["cancelled"] == 1
+    assert service.deliveries_recover(now=now).report["cancelled"] == 1
     assert statuses(campaign) == {DeliveryStatus.CANCELLED: 1}
 
 
@@ -484,13 +573,19 @@ def test_opted_out_recipients_are_not_sent_and_the_table_holds_no_address(
     assert "example" not in stored.lower() and "900456" not in stored
 
 
-def test_an_opt_out_from_one_trust_does_not_stop_another_trusts_messages(rwe, tom, fast_delivery):
+def test_an_opt_out_from_one_trust_does_not_stop_another_trusts_messages(
+        rwe, chris, tom, fast_delivery, django_capture_on_commit_callbacks):
     from trusts.models import Trust
 
     rx1 = Trust.objects.get(ods_code="RX1")
     opt_outs.opt_out_record(email="pat@example.com", trust=rwe)
-    assert opt_outs.is_opted_out(trust=rwe, kind="email", value="PAT@example.com")
-    assert not opt_outs.is_opted_out(trust=rx1, kind="email", value="pat@example.com")
+    ours = make_campaign(rwe, chris, [row(2, email="PAT@example.com")])
+    theirs = make_campaign(rx1, tom, [row(2, email="pat@example.com")])
+    start_now(ours, chris, django_capture_on_commit_callbacks)
+    start_now(theirs, tom, django_capture_on_commit_callbacks)
+    assert (ours.deliveries.get().status, ours.deliveries.get().failure_reason) == (DeliveryStatus.CANCELLED,
+                                                                                   "Opted out")
+    assert theirs.deliveries.get().status == DeliveryStatus.DELIVERED
 
 
 # --- progress, export, purge ----------------------------------------------------------------------
@@ -499,7 +594,7 @@ def test_progress_is_one_grouped_query(rwe, chris, fast_delivery, django_assert_
     campaign = make_campaign(rwe, chris, [*email_rows(6), row(99, email="perm-fail@simulator.notify")])
     mark_sending(campaign, clock.now())
     ids = list(campaign.deliveries.order_by("pk").values_list("pk", flat=True))
-    service.deliveries_send_ids(delivery_ids=ids[:3] + ids[-1:])
+    run_task(tasks.deliveries_send_ids, ids[:3] + ids[-1:])
     with django_assert_num_queries(1):
         progress = campaign_progress(campaign)
     assert progress["counts"][DeliveryStatus.DELIVERED] == 3

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from notices import tasks
 from notices.channels import RedisSendRecord
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
-from notices.services import delivery as service
+from notices.services.campaigns import campaign_start
 from tests.notices.delivery_support import make_campaign, row
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -76,8 +77,6 @@ def finished(campaign: Campaign) -> bool:
 
 
 def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe, chris, celery_worker_process):
-    from notices import tasks_delivery
-
     record = RedisSendRecord(django_settings.TEST_REDIS_URL)
     rows = []
     for i in range(2000):
@@ -85,11 +84,11 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
         rows.append(row(i + 2, email=f"{kind}+{i}@example.com"))
     campaign = make_campaign(rwe, chris, rows)
     started = time.monotonic()
-    service.campaign_start(campaign=campaign, user=chris)  # queues the fan-out on commit
+    campaign_start(campaign=campaign, user=chris)  # queues the fan-out on commit
 
     def recovered_and_finished() -> bool:
         # Beat's job, every second here: the due-retry sweep queues the retries (no task per retry).
-        service.deliveries_recover()
+        tasks.outbox_recover()
         return finished(campaign)
 
     wait_for(recovered_and_finished, 120, "the campaign to finish", every=1, campaign=campaign)
@@ -115,12 +114,12 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
 
     # Re-queue every task there is: nothing new is sent.
     before = record.totals()
-    assert tasks_delivery.campaign_fan_out.delay(campaign.pk).get(timeout=30) == 0
-    results = [tasks_delivery.deliveries_send_range.delay(campaign.pk, first, first + 99)
+    assert tasks.campaign_fan_out.delay(campaign.pk).get(timeout=30) == 0
+    results = [tasks.deliveries_send_range.delay(campaign.pk, first, first + 99)
                for first in range(delivery_ids[0], delivery_ids[-1] + 1, 100)]
-    results += [tasks_delivery.deliveries_send_ids.delay(delivery_ids[i:i + 100])
+    results += [tasks.deliveries_send_ids.delay(delivery_ids[i:i + 100])
                 for i in range(0, len(delivery_ids), 100)]
-    results.append(tasks_delivery.outbox_recover.delay())
+    results.append(tasks.outbox_recover.delay())
     assert sum(r.get(timeout=30) or 0 for r in results[:-1]) == 0
     results[-1].get(timeout=30)
     assert record.totals() == before
@@ -156,7 +155,7 @@ def test_a_worker_killed_mid_campaign_and_restarted_neither_loses_nor_repeats_a_
     record = RedisSendRecord(django_settings.TEST_REDIS_URL)
     total = 240
     campaign = make_campaign(rwe, chris, [row(i + 2, email=f"patient+{i}@example.com") for i in range(total)])
-    service.campaign_start(campaign=campaign, user=chris)
+    campaign_start(campaign=campaign, user=chris)
     wait_for(lambda: len(record.totals()[1]) >= 40, 30, "the first sends")
 
     pid = celery_worker_process.process.pid
@@ -181,7 +180,7 @@ def test_a_worker_killed_mid_campaign_and_restarted_neither_loses_nor_repeats_a_
 
     def recovered() -> bool:
         nonlocal released
-        released += service.deliveries_recover()["released"]
+        released += tasks.outbox_recover()["released"]
         return finished(campaign)
 
     wait_for(recovered, 60, "the campaign to finish after the restart", every=1, campaign=campaign)

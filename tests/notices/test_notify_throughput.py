@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,9 +16,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db.backends.signals import connection_created
 
+from notices import tasks
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
-from notices.services import delivery as service
 from tests.notices.delivery_support import make_campaign, row, use_fast_delivery
 from tests.security.test_faults import closed_port
 from trusts import clock
@@ -67,7 +69,7 @@ def sending_campaign(trust, user, count: int) -> Campaign:
     return campaign
 
 
-# A send thread has its own connection: the claims it works on must be committed, as in a worker.
+# Claims and outcomes are committed as in a worker (the fake Notify is another process).
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_keeps_the_configured_number_of_notify_calls_in_flight_and_sends_each_once(
         rwe, chris, fake_notify, settings) -> None:
@@ -75,7 +77,7 @@ def test_a_worker_keeps_the_configured_number_of_notify_calls_in_flight_and_send
     campaign = sending_campaign(rwe, chris, 48)
     ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
     started = time.monotonic()
-    assert service.deliveries_send_ids(delivery_ids=ids) == 48
+    assert tasks.deliveries_send_ids(ids) == 48
     elapsed = time.monotonic() - started
     stats = fake_notify.stats()
     assert (stats["accepted"], stats["duplicates"]) == (48, 0)
@@ -94,8 +96,30 @@ def test_the_rate_limit_holds_across_the_threads(rwe, chris, fake_notify, settin
     campaign = sending_campaign(rwe, chris, 60)
     ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
     started = time.monotonic()
-    assert service.deliveries_send_ids(delivery_ids=ids) == 60
+    assert tasks.deliveries_send_ids(ids) == 60
     elapsed = time.monotonic() - started
     # 20 at once from the full bucket, then 40 more at 20 a second: at least 2 s, whatever the threads.
     assert elapsed >= 1.9, f"{elapsed:.1f} s"
     assert fake_notify.stats()["accepted"] == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_send_threads_never_open_a_database_connection(rwe, chris, fake_notify, settings) -> None:  # type: ignore[no-untyped-def]
+    """Threads only make the calls; claims and outcomes are written on the task's own connection, so
+    a worker needs one connection per process whatever DELIVERY_SEND_THREADS is (64 threads x 4
+    processes once wanted 256, over max_connections)."""
+    settings.DELIVERY_SEND_THREADS = 8
+    campaign = sending_campaign(rwe, chris, 24)
+    ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
+    opened: list[str] = []
+
+    def note(sender, connection, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        opened.append(threading.current_thread().name)
+
+    connection_created.connect(note)
+    try:
+        assert service.deliveries_send_ids(delivery_ids=ids) == 24
+    finally:
+        connection_created.disconnect(note)
+    assert fake_notify.stats()["peak_in_flight"] == 8
+    assert [name for name in opened if name.startswith("delivery-send")] == []

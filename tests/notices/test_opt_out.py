@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from notices.models import Channel, Delivery, DeliveryStatus, MessageTemplate, MessagingOptOut, OptOutKind
 from notices.services import delivery as service
+from notices.services.campaigns import campaign_start
 from notices.services.opt_outs import opt_out_token
 from tests.conftest import _user
 from tests.notices import delivery_support
@@ -43,7 +44,7 @@ def make_campaign(trust, user, rows, channel=Channel.EMAIL):
 
 def send_all(campaign, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        service.campaign_start(campaign=campaign, user=user)
+        campaign_start(campaign=campaign, user=user)
     return dict(Delivery.objects.filter(campaign=campaign).values_list("recipient__line", "status"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notices.sms import is_gsm7, sms_length
+from notices.sms import sms_length
 
 
 @pytest.mark.parametrize(("text", "characters", "fragments"), [
@@ -34,8 +34,8 @@ def test_extended_characters_count_twice() -> None:
 def test_gsm_accented_letters_stay_gsm7_but_others_do_not() -> None:
     length = sms_length("Café £5 à Zürich, Ñandù ¿¡")
     assert length.encoding == "GSM-7"
-    assert is_gsm7("Dear Ana, your appointment on 12/04/2023 @ 09:30")
-    assert not is_gsm7("Ñandú")  # ú is not in the GSM alphabet (ù is)
+    assert sms_length("Dear Ana, your appointment on 12/04/2023 @ 09:30").encoding == "GSM-7"
+    assert sms_length("Ñandú").non_gsm == ("ú",)  # ú is not in the GSM alphabet (ù is)
 
 
 @pytest.mark.parametrize(("text", "characters", "fragments"), [

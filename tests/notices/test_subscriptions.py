@@ -27,11 +27,13 @@ from notices.models import (
     Subscription,
     SubscriptionStatus,
 )
+from notices.services import subscriber_emails
 from notices.services import subscriptions as subscription_service
 from notices.services.notices import notice_create, notice_publish, notice_update, notice_withdraw
 from notices.services.subscriptions import subscription_request
-from notices.tasks_subscriptions import notify_subscribers, send_subscriber_email
+from notices.tasks import notify_subscribers, send_subscriber_email
 from strikeops import public_cache
+from tests.notices.delivery_support import recover_later
 from trusts.models import AuditEvent, Trust
 
 
@@ -270,7 +272,8 @@ def test_nothing_is_queued_until_the_publication_commits(rwe, chris, subscribed,
     callbacks = sending(callbacks)
     assert len(callbacks) == 1
     assert smtp.messages == [] and not emails().exists()
-    callbacks[0]()
+    with django_capture_on_commit_callbacks(execute=True):  # the fan-out, then the send it queues
+        callbacks[0]()
     assert len(smtp.messages) == 1
 
 
@@ -348,16 +351,6 @@ def test_subscribing_again_after_unsubscribing_starts_a_new_opt_in(client, rwe, 
 
 # --- Failures --------------------------------------------------------------------------------------
 
-def recover_later(seconds: int) -> None:
-    """The outbox recovery task (beat) run `seconds` from now: due retries are queued and sent."""
-    from notices.tasks_delivery import outbox_recover
-
-    later = timezone.now() + dt.timedelta(seconds=seconds)
-    with mock.patch("django.utils.timezone.now", return_value=later), \
-            mock.patch("trusts.clock.now", return_value=later):
-        outbox_recover.delay().get()
-
-
 def test_a_temporary_smtp_failure_is_retried_after_the_back_off_and_sent_once(
         rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:
     smtp.refuse_data = ["451 4.3.0 Try again later"]
@@ -400,9 +393,10 @@ def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscrib
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         version = notice_publish(notice=notice, user=chris)
-    subscription_service.subscriber_emails_create(version_id=version.pk)
+    subscriber_emails.subscriber_emails_create(version_id=version.pk)
     Subscription.objects.update(status=SubscriptionStatus.UNSUBSCRIBED)
-    sending(callbacks)[0]()
+    with django_capture_on_commit_callbacks(execute=True):
+        sending(callbacks)[0]()
     row = emails().get()
     assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED, "Unsubscribed before sending")
     assert smtp.messages == []
@@ -414,7 +408,8 @@ def test_a_notice_withdrawn_before_the_send_is_not_emailed(rwe, chris, subscribe
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notice_publish(notice=notice, user=chris)
     notice_withdraw(notice=notice, user=chris, reason="Mistake")
-    sending(callbacks)[0]()
+    with django_capture_on_commit_callbacks(execute=True):
+        sending(callbacks)[0]()
     row = emails().get(kind=SubscriberEmailKind.NOTICE)
     assert (row.status, row.failure_reason) == (SubscriberEmailStatus.CANCELLED,
                                                 "The notice was withdrawn before sending")
@@ -488,7 +483,7 @@ def test_a_withdrawal_whose_fan_out_was_lost_is_sent_by_the_recovery_task(
 def test_an_email_that_fails_in_an_unexpected_way_is_never_left_sending(
         rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:
     settings.DELIVERY_MAX_ATTEMPTS = 2
-    with mock.patch("notices.services.subscriptions.send_email", side_effect=ValueError("boom")):
+    with mock.patch("notices.services.subscriber_emails.send_email", side_effect=ValueError("boom")):
         publish(rwe, chris, django_capture_on_commit_callbacks)
         row = emails().get()
         assert (row.status, row.failure_reason) == (SubscriberEmailStatus.AWAITING_RETRY,
@@ -503,7 +498,7 @@ def test_an_email_left_sending_by_a_dead_worker_is_released_and_sent(
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
     with django_capture_on_commit_callbacks(execute=False):
         version = notice_publish(notice=notice, user=chris)
-    subscription_service.subscriber_emails_create(version_id=version.pk)
+    subscriber_emails.subscriber_emails_create(version_id=version.pk)
     # A worker claimed it and died before sending.
     emails().update(status=SubscriberEmailStatus.SENDING, attempts=1, claimed_at=timezone.now())
     recover_later(settings.DELIVERY_SENDING_TIMEOUT_SECONDS - 1)

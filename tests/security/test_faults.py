@@ -13,7 +13,6 @@ or the database fails (issue 7).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import socket
@@ -43,7 +42,7 @@ from notices.models import (
 )
 from notices.services.notices import notice_create, notice_publish
 from tests.factories import local, make_action
-from tests.notices.delivery_support import make_campaign, row
+from tests.notices.delivery_support import make_campaign, recover_later, row
 from trusts.models import AuditEvent, DailyReturn, ReminderSent, ReminderStatus, ReturnRevision
 from trusts.services import returns as returns_service
 from trusts.services.reminders import reminders_send_due
@@ -96,7 +95,7 @@ def point_broker_at(url: str) -> None:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chris, worker, caplog) -> None:
-    from notices.tasks_delivery import campaign_fan_out, outbox_recover
+    from notices.tasks import campaign_fan_out, outbox_recover
 
     record = RedisSendRecord(django_settings.TEST_REDIS_URL)
     record.clear()
@@ -178,19 +177,6 @@ def test_return_reminders_record_a_refused_connection_and_carry_on(ada, tom, smt
     assert {r.status for r in failed} == {ReminderStatus.FAILED}
     assert all("refused" in r.error.lower() for r in failed)
     assert reminders_send_due(now=local(2023, 4, 12, 9, 15)).claimed == 0
-
-
-@pytest.mark.django_db
-def recover_later(seconds: int) -> None:
-    """The outbox recovery task (beat) run `seconds` from now, in-process."""
-    from unittest import mock
-
-    from notices.tasks_delivery import outbox_recover
-
-    later = timezone.now() + dt.timedelta(seconds=seconds)
-    with mock.patch("django.utils.timezone.now", return_value=later), \
-            mock.patch("trusts.clock.now", return_value=later):
-        outbox_recover.delay().get()
 
 
 def test_a_subscription_request_when_smtp_refuses_records_it_and_sends_the_link_once_the_server_is_back(

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from notices.models import Delivery, DeliveryStatus, SubscriberEmail, Subscription, SubscriptionStatus
-from notices.services import delivery as service
+from notices.services.campaigns import campaign_start
 from notices.services.notices import notice_create, notice_publish
 from notices.services.subscriptions import subscription_request
 from strikeops.redaction import PersonalDataLogFilter, scrub, send_failure_reason
@@ -97,7 +97,7 @@ def test_refusals_through_a_real_smtp_server_leave_no_personal_data(
         rows.append(r)
     campaign = make_campaign(rwe, chris, rows)
     with django_capture_on_commit_callbacks(execute=True):
-        service.campaign_start(campaign=campaign, user=chris)
+        campaign_start(campaign=campaign, user=chris)
     outcomes = dict(Delivery.objects.filter(campaign=campaign).values_list("recipient__line", "status"))
     assert outcomes == {2: DeliveryStatus.PERMANENT_FAILURE, 3: DeliveryStatus.AWAITING_RETRY, 4: DeliveryStatus.SENT}
     assert smtp.accepted == [ACCEPTED]

@@ -39,7 +39,8 @@ from notices.models import Campaign, MessageTemplate, Notice, Subscription
 from notices.services.delivery import campaign_create
 from notices.services.notices import notice_create, notice_publish
 from notices.services.opt_outs import opt_out_token
-from notices.services.subscriptions import _confirmation_token, subscription_request
+from notices.services.subscriber_emails import _confirmation_token
+from notices.services.subscriptions import subscription_request
 from notices.services.templates import template_create
 from tests.conftest import _user
 from tests.factories import local, make_action

@@ -25,11 +25,10 @@ from django.utils import timezone
 import strikeops
 from notices.models import CampaignStatus, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
 from notices.services.notices import notice_create
-from notices.tasks_delivery import outbox_recover
 from strikeops.celery import app
 from tests.conftest import _forget_connections
 from tests.factories import make_action
-from tests.notices.delivery_support import make_campaign, row, use_fast_delivery
+from tests.notices.delivery_support import make_campaign, recover, row, use_fast_delivery
 from tests.security.test_faults import EMAIL_LIKE, closed_port
 from trusts.api import throttling
 from trusts.services.api_tokens import api_token_create
@@ -110,7 +109,7 @@ def test_send_now_shows_the_sending_page_and_the_recovery_task_sends_every_messa
     assert not EMAIL_LIKE.search(logged)
 
     redis_down.back()
-    outbox_recover.delay().get()
+    recover()
     assert set(Delivery.objects.filter(campaign=campaign).values_list("status", flat=True)) == {
         DeliveryStatus.DELIVERED}
     campaign.refresh_from_db()
@@ -133,7 +132,7 @@ def test_publish_notice_shows_its_confirmation_and_the_recovery_task_emails_subs
     notice.refresh_from_db()
     type(notice.current_version).objects.filter(pk=notice.current_version_id).update(
         published_at=timezone.now() - dt.timedelta(minutes=11))
-    outbox_recover.delay().get()
+    recover()
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from notices.models import Campaign, CampaignStatus, Recipient
 from notices.services import delivery as service
+from notices.services.campaigns import campaign_start
 from tests.notices.delivery_support import email_rows, make_campaign, use_fast_delivery
 from trusts import clock
 
@@ -36,7 +37,7 @@ def test_a_draft_is_purged_the_configured_days_after_its_upload(rwe, chris, fast
     assert draft.status == CampaignStatus.CANCELLED
     assert draft.recipient_count == 3 and Recipient.objects.filter(campaign=draft).count() == 3
     with pytest.raises(service.CampaignError):
-        service.campaign_start(campaign=draft, user=chris)
+        campaign_start(campaign=draft, user=chris)
 
 
 def test_a_draft_left_for_400_days_holds_no_contact_details(rwe, chris, fast_delivery) -> None:
@@ -49,7 +50,7 @@ def test_a_draft_left_for_400_days_holds_no_contact_details(rwe, chris, fast_del
 def test_a_scheduled_campaign_is_counted_from_its_sending_time(rwe, chris, fast_delivery) -> None:
     campaign = make_campaign(rwe, chris, email_rows(2))
     send_at = clock.now() + dt.timedelta(days=5)
-    service.campaign_start(campaign=campaign, user=chris, send_at=send_at)
+    campaign_start(campaign=campaign, user=chris, send_at=send_at)
     assert service.campaigns_purge_due(now=clock.now() + dt.timedelta(days=8)) == []  # not sent yet
     assert service.campaigns_purge_due(now=send_at + dt.timedelta(days=7)) == [campaign.pk]
     assert _contact_details(campaign) == 0
@@ -60,7 +61,7 @@ def test_bounced_and_never_confirmed_subscriber_addresses_go_and_the_counts_stay
 
     from notices.models import NoticeVersion, OutboxStatus, SubscriberEmail, Subscription, SubscriptionStatus
     from notices.services.notices import notice_create, notice_publish
-    from notices.services.subscriptions import subscriptions_purge_bounced
+    from notices.services.subscriber_emails import subscriptions_purge_bounced
 
     settings.SUBSCRIBER_BOUNCED_RETENTION_DAYS = 7
     now = timezone.now()

@@ -5,13 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from tests.factories import local, make_action
 from trusts.models import AuditEvent, ReturnReopening, Trust
-from trusts.services.reopenings import default_reopening_closes_at, open_reopenings, reopening_close, returns_reopen
+from trusts.services.reopenings import (
+    ReopeningRefused,
+    default_reopening_closes_at,
+    open_reopenings,
+    reopening_close,
+    returns_reopen,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +42,13 @@ def test_reopen_records_who_why_and_until_when(nia, rwe) -> None:
 
 def test_a_reason_is_required_and_the_action_must_be_locked(nia, rwe) -> None:
     action = make_action()
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ReopeningRefused) as caught:
         returns_reopen(action=action, trust=rwe, user=nia, reason="  ", now=AFTER_CLOSE)
     assert caught.value.message_dict["reason"] == ["Enter why the returns are being reopened"]
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ReopeningRefused) as caught:
         returns_reopen(action=action, trust=rwe, user=nia, reason="x", now=local(2023, 4, 21, 23))
     assert "not locked yet (they lock at the end of 21 April 2023)" in caught.value.messages[0]
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ReopeningRefused) as caught:
         returns_reopen(action=action, trust=rwe, user=nia, reason="x", now=AFTER_CLOSE,
                        closes_at=local(2023, 5, 1, 0))
     assert caught.value.message_dict["closes_at"] == ["The reopening must end in the future"]
@@ -53,11 +58,11 @@ def test_a_reason_is_required_and_the_action_must_be_locked(nia, rwe) -> None:
 def test_one_open_reopening_per_trust_and_closing_it_early(nia, rwe) -> None:
     action = make_action()
     first = returns_reopen(action=action, trust=rwe, user=nia, reason="x", now=AFTER_CLOSE)
-    with pytest.raises(ValidationError, match="already reopened until 00:00 on 5 May 2023"):
+    with pytest.raises(ReopeningRefused, match="already reopened until 00:00 on 5 May 2023"):
         returns_reopen(action=action, trust=rwe, user=nia, reason="again", now=AFTER_CLOSE)
     reopening_close(reopening=first, user=nia, now=AFTER_CLOSE + dt.timedelta(hours=1))
     assert not open_reopenings(now=AFTER_CLOSE + dt.timedelta(hours=2)).exists()
-    with pytest.raises(ValidationError, match="already ended"):
+    with pytest.raises(ReopeningRefused, match="already ended"):
         reopening_close(reopening=first, user=nia)
     # Closed, so it may be reopened again.
     returns_reopen(action=action, trust=rwe, user=nia, reason="again", now=AFTER_CLOSE + dt.timedelta(hours=2))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from tests.factories import local, make_action, make_return
 from trusts.models import AuditEvent, IndustrialAction, StrikeDay, Trust, WalkoutWindow
-from trusts.services.actions import action_save
+from trusts.services.actions import ActionInvalid, action_save
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +72,7 @@ def test_april_2023_gives_four_strike_days_and_the_default_hard_close() -> None:
     ({"hard_close": dt.date(2023, 4, 13)}, "hard_close", "on or after the last strike day, 14 April 2023"),
 ])
 def test_each_rule_refuses_and_saves_nothing(overrides, field, text) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ActionInvalid) as caught:
         save(**overrides)
     assert any(text in m for m in caught.value.message_dict[field]), caught.value.message_dict
     assert not IndustrialAction.objects.exists()
@@ -82,7 +81,7 @@ def test_each_rule_refuses_and_saves_nothing(overrides, field, text) -> None:
 
 def test_slug_must_be_unique() -> None:
     save()
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ActionInvalid) as caught:
         save(name="Another")
     assert "already exists" in caught.value.message_dict["slug"][0]
 
@@ -105,7 +104,7 @@ def test_editing_rebuilds_strike_days_and_keeps_days_with_returns(rwe) -> None:
 def test_refuses_to_drop_a_strike_day_that_has_returns(rwe) -> None:
     action = save()
     make_return(action, rwe, dt.date(2023, 4, 14))
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ActionInvalid) as caught:
         save(action=action, windows=[(local(2023, 4, 11, 7), local(2023, 4, 14, 7))])
     assert caught.value.message_dict["windows"] == [
         "These walkout windows would remove strike days that already have returns: 14 April 2023 (1 return). "

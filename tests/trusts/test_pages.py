@@ -55,8 +55,10 @@ def test_sign_in_with_email_and_sign_out(client, ada) -> None:
     assert not client.get("/").context["user"].is_authenticated
 
 
-def test_password_reset_sends_an_email_with_a_working_link(client, ada, mailoutbox) -> None:
-    response = client.post("/password-reset/", {"email": ada.email})
+def test_password_reset_sends_an_email_with_a_working_link(
+        client, ada, mailoutbox, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # the email is queued after the commit
+        response = client.post("/password-reset/", {"email": ada.email})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)

@@ -20,7 +20,6 @@ from trusts.services.returns import (
     WarningsNeedComment,
     earlier_medians,
     return_check,
-    return_lock_reason,
     return_save_draft,
     return_submit,
     trust_medians,
@@ -327,49 +326,48 @@ AFTER_HARD_CLOSE = local(2023, 4, 22, 0, 0)  # hard close: end of Friday 21 Apri
 
 
 def test_returns_lock_after_the_hard_close_and_say_exactly_why(action, rwe, ada) -> None:
-    assert return_lock_reason(action=action, trust=rwe, day=APR_12, now=local(2023, 4, 21, 23, 59)) is None
-    reason = return_lock_reason(action=action, trust=rwe, day=APR_12, now=AFTER_HARD_CLOSE)
-    assert reason == ("Returns for Junior doctors, April 2023 are locked: the action hard-closed at midnight on "
-                      "Saturday 22 April 2023. Ask NHS England to reopen your trust's returns if a figure must change.")
     with pytest.raises(ReturnLocked) as raised:
         _submit(action, rwe, user=ada, now=AFTER_HARD_CLOSE)
-    assert raised.value.reason == reason
+    assert raised.value.reason == (
+        "Returns for Junior doctors, April 2023 are locked: the action hard-closed at midnight on "
+        "Saturday 22 April 2023. Ask NHS England to reopen your trust's returns if a figure must change.")
     with pytest.raises(ReturnLocked):
         return_save_draft(action=action, trust=rwe, day=APR_12, figures=GOOD, user=ada, now=AFTER_HARD_CLOSE)
     assert not DailyReturn.objects.exists()
+    assert _submit(action, rwe, user=ada, now=local(2023, 4, 21, 23, 59)).is_late  # a minute before: accepted
 
 
 def test_a_reopening_unlocks_one_trust_until_it_closes(action, rwe, nia, ada) -> None:
     reopening = ReturnReopening.objects.create(action=action, trust=rwe, reopened_by=nia, reason="Recount",
                                                closes_at=local(2023, 4, 28, 17))
-    assert return_lock_reason(action=action, trust=rwe, day=APR_12, now=local(2023, 4, 25, 9)) is None
     rx1 = Trust.objects.get(ods_code="RX1")
-    assert return_lock_reason(action=action, trust=rx1, day=APR_12, now=local(2023, 4, 25, 9)) is not None
+    with pytest.raises(ReturnLocked):
+        _submit(action, rx1, now=local(2023, 4, 25, 9))
     saved = _submit(action, rwe, user=ada, now=local(2023, 4, 25, 9))
     assert saved.is_late
-    after = return_lock_reason(action=action, trust=rwe, day=APR_12, now=local(2023, 4, 28, 17))
-    assert after is not None
+    revise = {**GOOD, "staff_absent": 699}
+    with pytest.raises(ReturnLocked) as after:
+        _submit(action, rwe, user=ada, figures=revise, reason="Recount", now=local(2023, 4, 28, 17))
     assert "They were reopened for University Hospitals of Leicester NHS Trust until 5pm on Friday 28 April 2023; " \
-           "that reopening has ended." in after
+           "that reopening has ended." in after.value.reason
+    _submit(action, rwe, user=ada, figures=revise, reason="Recount", now=local(2023, 4, 26, 11))
     reopening.closed_early_at = local(2023, 4, 26, 12)
     reopening.save()
-    assert return_lock_reason(action=action, trust=rwe, day=APR_12, now=local(2023, 4, 26, 13)) is not None
+    with pytest.raises(ReturnLocked):
+        _submit(action, rwe, user=ada, figures=GOOD, reason="Back", now=local(2023, 4, 26, 13))
 
 
 def test_a_return_cannot_be_entered_before_its_strike_day_begins(action, rwe, ada) -> None:
-    reason = return_lock_reason(action=action, trust=rwe, day=APR_12, now=local(2023, 4, 11, 20))
-    assert reason == ("You cannot enter the return for 12 April 2023 yet: the strike day begins at 7am on "
-                      "Wednesday 12 April 2023.")
-    with pytest.raises(ReturnLocked):
+    with pytest.raises(ReturnLocked) as raised:
         _submit(action, rwe, user=ada, now=local(2023, 4, 11, 20))
+    assert raised.value.reason == ("You cannot enter the return for 12 April 2023 yet: the strike day begins at 7am "
+                                   "on Wednesday 12 April 2023.")
 
 
 def test_a_date_that_is_not_a_strike_day_cannot_be_submitted(action, rwe) -> None:
-    assert return_lock_reason(action=action, trust=rwe, day=dt.date(2023, 4, 20), now=EVENING_12) == \
-        "20 April 2023 is not a strike day of Junior doctors, April 2023."
     with pytest.raises(ReturnInvalid) as raised:
         _submit(action, rwe, day=dt.date(2023, 4, 20))
-    assert set(raised.value.check.errors) == {"date"}
+    assert raised.value.check.errors == {"date": "20 April 2023 is not a strike day of Junior doctors, April 2023"}
 
 
 # --- revisions -----------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
                "fields": {"staff_absent": ["..."]}, "warnings": [{"field": "...", "message": "..."}]}}
 
 plus, where they apply, "lock_reason" (423), "current_version", "current" and "changes" (409).
-The messages are the web's, word for word: they come from the same services.
+The messages are the web's, word for word: a service's refusal (strikeops.errors.ServiceError) is
+answered here, with its class's status and code, and the web shows the same error.
 """
 
 from __future__ import annotations
@@ -17,20 +18,22 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from trusts.services.returns import ReturnCheck
+from strikeops.errors import NON_FIELD, ServiceError
+from trusts.api.serializers import ReturnSerializer
+from trusts.services.returns import ReturnConflict
 
 
 class ApiError(exceptions.APIException):
-    """A refusal with a code, a message fit to show, and optional field errors, warnings and extras."""
+    """A refusal the API itself makes (a request it does not understand), in the same shape as a
+    service's: a code, a message fit to show, and optional field errors and extras."""
 
     def __init__(self, *, status_code: int, code: str, message: str, fields: dict[str, list[str]] | None = None,
-                 warnings: list[dict[str, str]] | None = None, **extra: Any) -> None:
+                 **extra: Any) -> None:
         super().__init__(detail=message, code=code)
         self.status_code = status_code
         self.code = code
         self.message = message
         self.fields = fields or {}
-        self.warnings = warnings or []
         self.extra = extra
 
 
@@ -40,13 +43,15 @@ def error_json(*, status: int, code: str, message: str) -> JsonResponse:
                                    "warnings": []}}, status=status)
 
 
-def check_fields(check: ReturnCheck) -> dict[str, list[str]]:
-    """A ReturnCheck's errors as API field errors ("__all__" becomes "non_field_errors", as in DRF)."""
-    return {("non_field_errors" if name == "__all__" else name): [message] for name, message in check.errors.items()}
-
-
-def check_warnings(check: ReturnCheck) -> list[dict[str, str]]:
-    return [{"field": name, "message": message} for name, message in check.warnings.items()]
+def refusal_body(error: ServiceError) -> dict[str, Any]:
+    """A service's refusal in the one shape: its messages by field ("__all__" becomes
+    "non_field_errors", as in DRF), its warnings and its extra members."""
+    fields = {("non_field_errors" if name == NON_FIELD else name): texts for name, texts in error.errors.items()}
+    body = {"status": error.api_status, "code": error.api_code, "message": error.message, "fields": fields,
+            "warnings": error.api_warnings(), **error.api_extra()}
+    if isinstance(error, ReturnConflict):
+        body["current"] = ReturnSerializer(error.current).data if error.current else None
+    return body
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
@@ -77,9 +82,11 @@ DEFAULT_CODES = {
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):
+        return Response({"error": refusal_body(exc)}, status=exc.api_status)
     if isinstance(exc, ApiError):
-        body: dict[str, Any] = {"status": exc.status_code, "code": exc.code, "message": exc.message,
-                                "fields": exc.fields, "warnings": exc.warnings, **exc.extra}
+        body = {"status": exc.status_code, "code": exc.code, "message": exc.message, "fields": exc.fields,
+                "warnings": [], **exc.extra}
         return Response({"error": body}, status=exc.status_code)
     if isinstance(exc, Http404):
         # Outside the caller's organisations, or not there at all: the same answer (nothing disclosed).

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -26,13 +25,11 @@ from trusts.api.views import (
     TRUST_PARAM,
     _parse_day,
     _return_queryset,
-    admin_trusts,
-    readable_trusts,
 )
 from trusts.models import QueryAnswer, QueryStatus, ReturnQuery
+from trusts.scoping import trusts_returns_editable, trusts_returns_readable
 from trusts.services.queries import query_answer
-from trusts.services.returns import ReturnConflict, ReturnError, ReturnLocked
-from trusts.services.sign_off import SignOffRefused, return_sign_off
+from trusts.services.sign_off import return_sign_off
 
 
 class QuerySerializer(serializers.ModelSerializer[ReturnQuery]):
@@ -64,20 +61,6 @@ class SignOffSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField(min_value=1, help_text="The version of the return you are signing off.")
 
 
-def _refused(error: Exception) -> ApiError:
-    if isinstance(error, ValidationError):
-        fields = {("non_field_errors" if k == "__all__" else k): v for k, v in error.message_dict.items()}
-        return ApiError(status_code=422, code="invalid", message="; ".join(error.messages), fields=fields)
-    if isinstance(error, ReturnLocked):
-        return ApiError(status_code=423, code="locked", message=error.reason, lock_reason=error.reason)
-    if isinstance(error, ReturnConflict):
-        current = error.current
-        return ApiError(status_code=409, code="conflict", message=error.message,
-                        current_version=current.version if current else 0)
-    assert isinstance(error, ReturnError)
-    return ApiError(status_code=422, code="refused", message=error.message)
-
-
 @extend_schema(tags=["Queries"])
 class QueryListView(generics.ListAPIView[ReturnQuery]):
     serializer_class = QuerySerializer
@@ -92,7 +75,7 @@ class QueryListView(generics.ListAPIView[ReturnQuery]):
         if status not in (*QueryStatus.values, "all"):
             raise ApiError(status_code=400, code="bad_request", message="status must be open, answered, closed or all",
                            fields={"status": ["Choose open, answered, closed or all"]})
-        readable = readable_trusts(api_user(self.request)).values("pk")
+        readable = trusts_returns_readable(api_user(self.request)).values("pk")
         queries = (ReturnQuery.objects.filter(daily_return__trust__in=readable)
                    .select_related("daily_return__trust", "daily_return__action", "raised_by")
                    .order_by("raised_at", "pk"))
@@ -122,15 +105,13 @@ class QueryAnswerView(APIView):
                                                   "comment": "A typing error: 430, not 4,300"}, request_only=True)])
     def post(self, request: Request, pk: int) -> Response:
         query = get_object_or_404(ReturnQuery.objects.filter(
-            daily_return__trust__in=admin_trusts(api_user(request)).values("pk")), pk=pk)
+            daily_return__trust__in=trusts_returns_editable(api_user(request)).values("pk")), pk=pk)
         incoming = QueryAnswerSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        try:
-            answered = query_answer(query=query, user=api_user(request), answer=data["answer"], comment=data["comment"],
-                                    new_value=data.get("new_value"), request=request._request)
-        except (ValidationError, ReturnError) as error:
-            raise _refused(error) from None
+        # A refusal (QueryRefused, or the return's own rules on a revision) is answered by the exception handler.
+        answered = query_answer(query=query, user=api_user(request), answer=data["answer"], comment=data["comment"],
+                                new_value=data.get("new_value"), request=request._request)
         return Response(QuerySerializer(ReturnQuery.objects.select_related(
             "daily_return__trust", "daily_return__action", "raised_by").get(pk=answered.pk)).data)
 
@@ -146,16 +127,13 @@ class ReturnSignOffView(APIView):
         examples=[OpenApiExample("Sign off version 2", value={"version": 2}, request_only=True)])
     def post(self, request: Request, ods_code: str, slug: str, day: str) -> Response:
         daily_return = _return_queryset().filter(
-            trust__in=admin_trusts(api_user(request)).values("pk"), trust__ods_code=ods_code.upper(), action__slug=slug,
-            date=_parse_day(day)).first()
+            trust__in=trusts_returns_editable(api_user(request)).values("pk"), trust__ods_code=ods_code.upper(),
+            action__slug=slug, date=_parse_day(day)).first()
         if daily_return is None:
             raise Http404("No such return in your organisations.")
         incoming = SignOffSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            return_sign_off(daily_return=daily_return, user=api_user(request),
-                            expected_version=incoming.validated_data["version"], request=request._request)
-        except (SignOffRefused, ReturnError) as error:
-            raise _refused(error) from None
+        return_sign_off(daily_return=daily_return, user=api_user(request),
+                        expected_version=incoming.validated_data["version"], request=request._request)
         return Response(ReturnSerializer(_return_queryset().get(pk=daily_return.pk)).data)
 

@@ -18,7 +18,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from strikeops.queueing import redis_errors
+from strikeops.cache import CACHE_ERRORS
 from trusts.models import ApiToken
 
 if TYPE_CHECKING:  # rest_framework.views reads this module's class from the settings while it loads
@@ -46,7 +46,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
             return super().allow_request(request, view)
-        except redis_errors() as error:
+        except CACHE_ERRORS as error:
             _warn_local(error)
             self.cache = LOCAL_COUNTS
             return super().allow_request(request, view)

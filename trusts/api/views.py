@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
@@ -23,7 +23,7 @@ from strikeops.public_cache import PublicAPIMixin
 from trusts import clock
 from trusts.api import examples as ex
 from trusts.api.authentication import api_user
-from trusts.api.errors import ApiError, check_fields, check_warnings, error_json
+from trusts.api.errors import error_json
 from trusts.api.serializers import (
     ActionDetailSerializer,
     ActionSerializer,
@@ -45,20 +45,13 @@ from trusts.models import (
     Release,
     ReturnRevision,
     ReturnSource,
-    Role,
     StrikeDay,
     Trust,
     User,
 )
 from trusts.models.returns import FIGURE_FIELDS
-from trusts.scoping import get_scoped_trust_or_404, trusts_visible_to_manager, trusts_with_role
+from trusts.scoping import get_scoped_trust_or_404, trusts_returns_editable, trusts_returns_readable
 from trusts.services.returns import (
-    ReasonRequired,
-    ReturnAlreadySubmitted,
-    ReturnConflict,
-    ReturnInvalid,
-    ReturnLocked,
-    WarningsNeedComment,
     lock_reason_for,
     return_save_draft,
     return_submit,
@@ -70,20 +63,6 @@ SLUG_PARAM = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH,
                               description="Industrial action slug, e.g. junior-doctors-2023-04")
 DATE_PARAM = OpenApiParameter("day", OpenApiTypes.DATE, OpenApiParameter.PATH, description="Strike day, YYYY-MM-DD")
 NUMBER_PARAM = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="Release number")
-
-
-# --- scoping ---------------------------------------------------------------------------------------
-
-def admin_trusts(user: User) -> QuerySet[Trust]:
-    """Trusts whose returns the caller may enter: where they are a trust administrator (as on the web)."""
-    return trusts_with_role(user, Role.TRUST_ADMIN)
-
-
-def readable_trusts(user: User) -> QuerySet[Trust]:
-    """Trusts whose returns the caller may read: their own (administrator) and those they manage."""
-    admin = admin_trusts(user).values("pk")
-    managed = trusts_visible_to_manager(user).values("pk")
-    return Trust.objects.filter(Q(pk__in=admin) | Q(pk__in=managed))
 
 
 def _return_queryset() -> QuerySet[DailyReturn]:
@@ -159,36 +138,16 @@ def save_return(
     *, request: Request, trust: Trust, action: IndustrialAction, day: dt.date, data: dict[str, Any],
     expected_version: int, strike_day: StrikeDay | None = None,
 ) -> DailyReturn:
-    """The web's own services, with their refusals as API errors. Nothing is saved when they refuse."""
+    """The web's own services; their refusals (ReturnError) are answered by the exception handler
+    (trusts/api/errors.py) with each one's status and code. Nothing is saved when they refuse."""
     figures = {name: data.get(name) for name in FIGURE_FIELDS}
-    try:
-        if data["draft"]:
-            return return_save_draft(action=action, trust=trust, day=day, figures=figures, user=api_user(request),
-                                     source=ReturnSource.API, expected_version=expected_version)
-        return return_submit(action=action, trust=trust, day=day, figures=figures, user=api_user(request),
-                             source=ReturnSource.API, reason=data["reason"], warning_comment=data["warning_comment"],
-                             nil=data["nil"], expected_version=expected_version, request=request._request,
-                             strike_day=strike_day)
-    except ReturnLocked as locked:
-        raise ApiError(status_code=423, code="locked", message=locked.reason, lock_reason=locked.reason) from None
-    except ReturnConflict as conflict:
-        current = conflict.current
-        raise ApiError(status_code=409, code="conflict", message=conflict.message,
-                       current_version=current.version if current else 0, changes=conflict.changes,
-                       current=ReturnSerializer(_return_queryset().get(pk=current.pk)).data if current else None,
-                       ) from None
-    except ReturnInvalid as invalid:
-        raise ApiError(status_code=422, code="invalid", message=invalid.message,
-                       fields=check_fields(invalid.check)) from None
-    except WarningsNeedComment as need:
-        raise ApiError(status_code=422, code="warnings", message=need.message, warnings=check_warnings(need.check),
-                       fields={"warning_comment": ["Enter a comment to say why the unusual figures are right"]},
-                       ) from None
-    except ReasonRequired as required:
-        raise ApiError(status_code=422, code="reason_required", message=required.message,
-                       fields={"reason": [required.message]}) from None
-    except ReturnAlreadySubmitted as submitted:
-        raise ApiError(status_code=409, code="already_submitted", message=submitted.message) from None
+    if data["draft"]:
+        return return_save_draft(action=action, trust=trust, day=day, figures=figures, user=api_user(request),
+                                 source=ReturnSource.API, expected_version=expected_version)
+    return return_submit(action=action, trust=trust, day=day, figures=figures, user=api_user(request),
+                         source=ReturnSource.API, reason=data["reason"], warning_comment=data["warning_comment"],
+                         nil=data["nil"], expected_version=expected_version, request=request._request,
+                         strike_day=strike_day)
 
 
 LIST_PARAMS = [
@@ -207,7 +166,7 @@ class ReturnListView(generics.ListCreateAPIView[DailyReturn]):
         filters = ReturnFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        trusts = readable_trusts(api_user(self.request))
+        trusts = trusts_returns_readable(api_user(self.request))
         if "trust" in wanted:
             trusts = Trust.objects.filter(pk=get_scoped_trust_or_404(trusts, wanted["trust"]).pk)
         queryset = _return_queryset().filter(trust__in=trusts.values("pk"))
@@ -248,7 +207,7 @@ class ReturnListView(generics.ListCreateAPIView[DailyReturn]):
         incoming = ReturnCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        trust = get_scoped_trust_or_404(admin_trusts(api_user(request)), data["trust"])
+        trust = get_scoped_trust_or_404(trusts_returns_editable(api_user(request)), data["trust"])
         action = get_object_or_404(IndustrialAction, slug=data["action"])
         saved = save_return(request=request, trust=trust, action=action, day=data["date"], data=data,
                             expected_version=0)
@@ -290,8 +249,8 @@ def _detail_of(fresh: DailyReturn, *, editable: bool) -> dict[str, Any]:
 @extend_schema(tags=["Returns"], parameters=[TRUST_PARAM, SLUG_PARAM, DATE_PARAM])
 class ReturnDetailView(APIView):
     def _scoped(self, request: Request, ods_code: str, slug: str, day: str, *, edit: bool) -> tuple[Any, ...]:
-        trust = get_scoped_trust_or_404(admin_trusts(api_user(request)) if edit else readable_trusts(api_user(request)),
-                                        ods_code)
+        scope = trusts_returns_editable(api_user(request)) if edit else trusts_returns_readable(api_user(request))
+        trust = get_scoped_trust_or_404(scope, ods_code)
         # The strike day with its action: one query for both (404 if either does not exist).
         strike_day = get_object_or_404(StrikeDay.objects.select_related("action"), action__slug=slug,
                                        date=_parse_day(day))
@@ -308,7 +267,7 @@ class ReturnDetailView(APIView):
         saved = DailyReturn.objects.filter(action=action, trust=trust, date=strike_day.date).first()
         if saved is None:
             raise Http404("No return yet.")
-        editable = admin_trusts(api_user(request)).filter(pk=trust.pk).exists()
+        editable = trusts_returns_editable(api_user(request)).filter(pk=trust.pk).exists()
         return Response(_detail(saved, editable=editable))
 
     @extend_schema(

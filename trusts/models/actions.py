@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from trusts.dates import formatted
 from trusts.strike_calendar import end_of_day, return_deadline
 
 
@@ -90,7 +91,7 @@ class WalkoutWindow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+        return f"{formatted(self.starts_at, 'stamp')} to {formatted(self.ends_at, 'stamp')}"
 
 
 class StrikeDay(models.Model):
@@ -110,7 +111,7 @@ class StrikeDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} - {self.date:%-d %B %Y}"
+        return f"{self.action} - {formatted(self.date, 'date')}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self.deadline:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from trusts.dates import formatted
+
 
 class AuditEvent(models.Model):
     """One thing that happened. Rows are only ever inserted: the model refuses updates and
@@ -34,7 +36,7 @@ class AuditEvent(models.Model):
                    models.Index(fields=["event", "occurred_at", "id"], name="audit_event_kind_keyset")]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.event} {self.summary}"
+        return f"{formatted(self.occurred_at, 'stamp')} {self.event} {self.summary}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from trusts.dates import formatted
+
 MAX_COUNT = 1_000_000
 
 WORKFORCE_FIELDS = ("staff_absent", "staff_due")
@@ -187,4 +189,4 @@ class ReturnReopening(models.Model):
         ordering = ["-reopened_at"]
 
     def __str__(self) -> str:
-        return f"{self.trust.ods_code} {self.action.slug} reopened {self.reopened_at:%Y-%m-%d}"
+        return f"{self.trust.ods_code} {self.action.slug} reopened {formatted(self.reopened_at, 'iso')}"

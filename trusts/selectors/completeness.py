@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from trusts.dates import formatted
 from trusts.models import (
     ICB,
     DailyReturn,
@@ -405,7 +406,7 @@ def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | N
         raise ValueError(f"by must be one of {TIMELINESS_LEVELS}")
     if by == "day":
         # Per strike day the counts are completeness_by_day's (one rule for "on time" per day).
-        return [Timeliness(code=day.date.isoformat(), name=_day_name(day.date), expected=day.expected,
+        return [Timeliness(code=day.date.isoformat(), name=formatted(day.date, "short_day"), expected=day.expected,
                            on_time=day.on_time, late=day.received - day.on_time)
                 for day in completeness_by_day(action, trusts)]
     code, name = _TIMELINESS_KEYS[by]
@@ -432,10 +433,6 @@ def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | N
         rows = cursor.fetchall()
     return [Timeliness(code=str(row[0]), name=str(row[1]), expected=int(row[2]), on_time=int(row[3]),
                        late=int(row[4])) for row in rows]
-
-
-def _day_name(day: dt.date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def signed_off_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> dict[dt.date, int]:

@@ -14,8 +14,8 @@ from typing import Any
 from django.db import models
 from django.db.models import QuerySet
 
+from trusts.dates import formatted
 from trusts.models import DailyReturn, IndustrialAction, ReturnReopening, ReturnStatus, StrikeDay, Trust
-from trusts.services.returns import format_time
 from trusts.strike_calendar import end_of_day
 
 
@@ -69,7 +69,7 @@ class DayRow:
 
     @property
     def deadline_text(self) -> str:
-        return format_time(self.deadline)
+        return formatted(self.deadline, "moment")
 
 
 @dataclass

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 
+from strikeops.errors import ServiceError
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, StaffGroup, StrikeDay, Trust, Union, User, WalkoutWindow
 from trusts.services.audit import audit_record
 from trusts.strike_calendar import LONDON, default_hard_close, return_deadline, strike_days
@@ -30,14 +31,8 @@ NAME_MAX: int = IndustrialAction._meta.get_field("name").max_length  # type: ign
 Window = tuple[dt.datetime, dt.datetime]
 
 
-def format_local(value: dt.datetime) -> str:
-    """'07:00 on 11 April 2023' in UK time, as messages show times."""
-    local = value.astimezone(LONDON)
-    return f"{local:%H:%M} on {local.day} {local:%B %Y}"
-
-
-def format_day(value: dt.date) -> str:
-    return f"{value.day} {value:%B %Y}"
+class ActionInvalid(ServiceError):
+    """An industrial action that breaks a rule; `errors` says which, by field."""
 
 
 def _validate_windows(windows: list[Window]) -> list[str]:
@@ -50,14 +45,16 @@ def _validate_windows(windows: list[Window]) -> list[str]:
             raise ValueError("walkout window times must be timezone-aware")
         if end <= start:
             problems.append(f"Walkout window {number} must end after it starts "
-                            f"(it starts at {format_local(start)} and ends at {format_local(end)})")
+                            f"(it starts at {formatted(start, 'time_on_date')} and ends at "
+                            f"{formatted(end, 'time_on_date')})")
     if problems:
         return problems
     ordered = sorted(windows)
     for (start_a, end_a), (start_b, _end_b) in itertools.pairwise(ordered):
         if start_b < end_a:
-            problems.append(f"Walkout windows must not overlap: the window from {format_local(start_b)} "
-                            f"starts before the window from {format_local(start_a)} ends at {format_local(end_a)}")
+            problems.append(f"Walkout windows must not overlap: the window from "
+                            f"{formatted(start_b, 'time_on_date')} starts before the window from "
+                            f"{formatted(start_a, 'time_on_date')} ends at {formatted(end_a, 'time_on_date')}")
     if problems:
         return problems
     try:
@@ -69,7 +66,7 @@ def _validate_windows(windows: list[Window]) -> list[str]:
         for start, end in ordered:
             for day in strike_days([(start, end)]):
                 labels[day.date] = labels.get(day.date, 0) + 1
-        clashes = ", ".join(format_day(d) for d, n in sorted(labels.items()) if n > 1)
+        clashes = ", ".join(formatted(d, "date") for d, n in sorted(labels.items()) if n > 1)
         problems.append(f"Two walkout windows would each start a strike day on {clashes}; "
                         "join them into one window or move one of them")
     return problems
@@ -117,7 +114,7 @@ def action_validate(
     if hard_close is not None and "windows" not in errors:
         last_day = strike_days(sorted(windows))[-1].date
         if hard_close < last_day:
-            add("hard_close", f"The hard close must be on or after the last strike day, {format_day(last_day)}")
+            add("hard_close", f"The hard close must be on or after the last strike day, {formatted(last_day, 'date')}")
     return errors
 
 
@@ -132,9 +129,9 @@ def _rebuild_strike_days(action: IndustrialAction, windows: list[Window]) -> lis
             StrikeDay.objects.filter(pk__in=[d.pk for d in to_drop])
             .annotate(n=Count("returns")).filter(n__gt=0).order_by("date").values_list("date", "n")
         )
-        blocked = [f"{format_day(date)} ({n} return{'s' if n != 1 else ''})" for date, n in with_returns]
+        blocked = [f"{formatted(date, 'date')} ({n} return{'s' if n != 1 else ''})" for date, n in with_returns]
         if blocked:
-            raise ValidationError({"windows": [
+            raise ActionInvalid(errors={"windows": [
                 "These walkout windows would remove strike days that already have returns: "
                 + "; ".join(blocked) + ". Keep those days in a walkout window."
             ]})
@@ -166,7 +163,7 @@ def action_save(
     user: User | None,
     requires_sign_off: bool | None = None,
 ) -> IndustrialAction:
-    """Create an action (action=None) or change one. Raises ValidationError({field: [...]}) and saves
+    """Create an action (action=None) or change one. Raises ActionInvalid (messages by field) and saves
     nothing when a rule is broken. hard_close=None means the default: five working days after the
     last strike day. requires_sign_off=None keeps the action's setting (off for a new action)."""
     unions = list(dict.fromkeys(unions))  # keep the order given, drop repeats
@@ -174,7 +171,7 @@ def action_save(
     errors = action_validate(action=action, slug=slug, name=name, staff_group=staff_group, unions=unions,
                              windows=windows, hard_close=hard_close)
     if errors:
-        raise ValidationError(errors)
+        raise ActionInvalid(errors=errors)
     affected = list(affected)
     with transaction.atomic():
         creating = action is None
@@ -354,7 +351,7 @@ def actions_import(*, rows: Iterable[Row], user: User | None = None) -> ActionIm
             try:
                 with transaction.atomic():
                     action_save(action=existing, user=user, **values)
-            except ValidationError as exc:
+            except ActionInvalid as exc:
                 for field, messages in exc.message_dict.items():
                     errors.extend(RowError(line, m, _FIELD_COLUMNS.get(field, "")) for m in messages)
                 continue

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from strikeops.errors import ServiceError
 from trusts import clock
 from trusts.models import ApiToken, User
 from trusts.models.api_tokens import PREFIX_LENGTH
@@ -22,8 +23,8 @@ from trusts.services.audit import audit_record
 SECRET_BYTES = 32
 
 
-class TokenLimitReached(Exception):
-    pass
+class TokenLimitReached(ServiceError):
+    """The user has as many active tokens as they may; the message says how to make room."""
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from strikeops.errors import ServiceError
 from trusts.models import Membership, Role, User
 from trusts.services.audit import audit_record
 
 
-class NationalManagerError(Exception):
-    pass
+class NationalManagerError(ServiceError):
+    """The national manager cannot be created; the message says why."""
 
 
 @transaction.atomic

@@ -107,15 +107,3 @@ def trusts_import(*, rows: Iterable[Row]) -> TrustImportResult:
             else:
                 result.unchanged += 1
     return result
-
-
-def regions_load() -> None:
-    """Upsert the seven NHS England regions from the shipped reference file (as migration 0002 does)."""
-    import csv
-
-    from django.conf import settings
-
-    path = settings.BASE_DIR / "trusts" / "data" / "nhs_regions.csv"
-    with path.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            Region.objects.update_or_create(code=row["region_code"], defaults={"name": row["region_name"]})

@@ -9,24 +9,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from strikeops.errors import ServiceError
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import DailyReturn, QueryAnswer, QueryStatus, ReturnQuery, ReturnSource, ReturnStatus, User
 from trusts.models.returns import FIGURE_FIELDS, FIGURE_LABELS
 from trusts.services.audit import audit_record
-from trusts.services.returns import format_day, parse_count, return_submit
+from trusts.services.returns import parse_count, return_submit
+
+
+class QueryRefused(ServiceError):
+    """A query that cannot be raised, answered or closed; the messages say why, by field."""
+
+    api_status, api_code = 422, "invalid"
 
 
 def _where(daily_return: DailyReturn) -> str:
-    return (f"{daily_return.trust.ods_code} return for {format_day(daily_return.date)} "
+    return (f"{daily_return.trust.ods_code} return for {formatted(daily_return.date, 'date')} "
             f"({daily_return.action.name})")
 
 
 def query_raise(*, daily_return: DailyReturn, figure: str, question: str, user: User,
                 now: dt.datetime | None = None, request: Any = None) -> ReturnQuery:
-    """Ask the trust about one figure of a submitted return. Raises ValidationError({field: [...]})."""
+    """Ask the trust about one figure of a submitted return. Raises QueryRefused (messages by field)."""
     question = question.strip()
     errors: dict[str, list[str]] = {}
     if figure not in FIGURE_FIELDS:
@@ -36,7 +43,7 @@ def query_raise(*, daily_return: DailyReturn, figure: str, question: str, user: 
     if daily_return.status != ReturnStatus.SUBMITTED:
         errors["__all__"] = ["Only a submitted return can be queried"]
     if errors:
-        raise ValidationError(errors)
+        raise QueryRefused(errors=errors)
     with transaction.atomic():
         query = ReturnQuery.objects.create(
             daily_return=daily_return, figure=figure, figure_value=getattr(daily_return, figure),
@@ -52,7 +59,7 @@ def _locked_open(query: ReturnQuery) -> ReturnQuery:
     current = (ReturnQuery.objects.select_for_update(of=("self",))
                .select_related("daily_return__action", "daily_return__trust").get(pk=query.pk))
     if current.status != QueryStatus.OPEN:
-        raise ValidationError({"__all__": ["This query has already been answered"]})
+        raise QueryRefused(errors={"__all__": ["This query has already been answered"]})
     return current
 
 
@@ -61,7 +68,7 @@ def query_answer(*, query: ReturnQuery, user: User, answer: str, comment: str, n
     """The trust's answer. `answer="confirmed"`: the figure is right, `comment` says why.
     `answer="revised"`: the figure becomes `new_value`, revised through return_submit with
     `comment` as the revision's reason (so it is a revision like any other: locks, checks, history).
-    Raises ValidationError, or return_submit's ReturnError subclasses; saves nothing when it raises."""
+    Raises QueryRefused, or return_submit's ReturnError subclasses; saves nothing when it raises."""
     comment = comment.strip()
     errors: dict[str, list[str]] = {}
     if answer not in QueryAnswer.values:
@@ -72,7 +79,7 @@ def query_answer(*, query: ReturnQuery, user: User, answer: str, comment: str, n
     if answer == QueryAnswer.REVISED and (new_value is None or str(new_value).strip() == ""):
         errors["new_value"] = ["Enter the corrected figure"]
     if errors:
-        raise ValidationError(errors)
+        raise QueryRefused(errors=errors)
     now = now or clock.now()
     with transaction.atomic():
         current = _locked_open(query)
@@ -82,7 +89,7 @@ def query_answer(*, query: ReturnQuery, user: User, answer: str, comment: str, n
         if answer == QueryAnswer.REVISED:
             value, error = parse_count(new_value, FIGURE_LABELS[current.figure])
             if error or value == getattr(daily_return, current.figure):
-                raise ValidationError({"new_value": [error or "The figure is unchanged: to keep it, confirm it "
+                raise QueryRefused(errors={"new_value": [error or "The figure is unchanged: to keep it, confirm it "
                                                               "instead"]})
             figures = {**daily_return.figures(), current.figure: new_value}
             revised = return_submit(
@@ -109,7 +116,7 @@ def query_close(*, query: ReturnQuery, user: User, now: dt.datetime | None = Non
         current = (ReturnQuery.objects.select_for_update(of=("self",))
                    .select_related("daily_return__action", "daily_return__trust").get(pk=query.pk))
         if current.status == QueryStatus.CLOSED:
-            raise ValidationError({"__all__": ["This query is already closed"]})
+            raise QueryRefused(errors={"__all__": ["This query is already closed"]})
         current.status, current.closed_by, current.closed_at = QueryStatus.CLOSED, user, now or clock.now()
         current.save(update_fields=["status", "closed_by", "closed_at"])
         audit_record(event="query.closed", actor=user, trust=current.daily_return.trust, target=current,

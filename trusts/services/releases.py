@@ -12,7 +12,9 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
+from strikeops.errors import ServiceError
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import IndustrialAction, Release, ReturnRevision, Trust, User
 from trusts.models.returns import RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.scoping import is_national_manager
@@ -39,15 +41,15 @@ from trusts.services.audit import audit_record
 RETURN_FIGURES = (*WORKFORCE_FIELDS, *RESCHEDULED_FIELDS)
 
 
-class ReleaseRefused(Exception):
+class ReleaseRefused(ServiceError):
     """Publishing was refused: nothing was published. The message says why, in a manager's words."""
 
 
 class CoverageBelowThreshold(ReleaseRefused):
     def __init__(self, days: Sequence[DayCompleteness], threshold: int) -> None:
         self.days, self.threshold = list(days), threshold
-        listed = "; ".join(f"{d.date:%-d %B %Y}: {d.received:,} of {d.expected:,} returns ({d.percent_received}%)"
-                           for d in self.days)
+        listed = "; ".join(f"{formatted(d.date, 'date')}: {d.received:,} of {d.expected:,} returns "
+                           f"({d.percent_received}%)" for d in self.days)
         super().__init__(f"Coverage is below {threshold}% on {len(self.days)} strike day"
                          f"{'' if len(self.days) == 1 else 's'} ({listed}). Publish anyway only with a reason.")
 

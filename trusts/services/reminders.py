@@ -21,7 +21,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from strikeops.errors import ServiceError
 from strikeops.redaction import send_failure_reason
+from trusts.dates import formatted
 from trusts.models import (
     IndustrialAction,
     ReminderSent,
@@ -33,7 +35,6 @@ from trusts.models import (
 )
 from trusts.selectors.completeness import missing_trusts
 from trusts.services.audit import audit_record
-from trusts.strike_calendar import LONDON
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 RESEND_AFTER = dt.timedelta(minutes=10)
 
 
-class ReminderError(ValueError):
+class ReminderError(ServiceError):
     """A manager's reminder that cannot be sent; the message says why, in words for the page."""
 
 
@@ -96,9 +97,8 @@ def reminder_claim(*, trust: Trust, strike_day: StrikeDay, has_contact: bool = T
 
 
 def _message(trust: Trust, strike_day: StrikeDay, to: str, now: dt.datetime) -> EmailMessage:
-    deadline = strike_day.deadline.astimezone(LONDON)
-    when = f"{deadline:%H:%M} on {deadline:%A} {deadline.day} {deadline:%B %Y}"
-    day = f"{strike_day.date:%A} {strike_day.date.day} {strike_day.date:%B %Y}"
+    when = formatted(strike_day.deadline, "time_on_day")
+    day = formatted(strike_day.date, "day")
     overdue = strike_day.deadline <= now
     due = (f"The return was due by {when} and is now overdue. Please submit it as soon as you can: late returns "
            "are accepted, and marked late." if overdue else
@@ -185,7 +185,7 @@ def _recently_reminded(trust: Trust, strike_day: StrikeDay, now: dt.datetime) ->
 
 def _remind(*, trust: Trust, strike_day: StrikeDay, user: User, now: dt.datetime,
             request: HttpRequest | None) -> ReminderSent:
-    day = f"{strike_day.date.day} {strike_day.date:%B %Y}"
+    day = formatted(strike_day.date, "date")
     recipients = reminder_recipients(trust)
     with transaction.atomic():
         # The trust's row lock makes "reminded a moment ago?" and the new row one step: of two managers
@@ -193,8 +193,7 @@ def _remind(*, trust: Trust, strike_day: StrikeDay, user: User, now: dt.datetime
         Trust.objects.select_for_update().filter(pk=trust.pk).values_list("pk", flat=True).first()
         recent = _recently_reminded(trust, strike_day, now)
         if recent is not None:
-            at = timezone.localtime(recent.claimed_at, LONDON)
-            raise ReminderError(f"{trust.name} was reminded about {day} at {at:%H:%M}; "
+            raise ReminderError(f"{trust.name} was reminded about {day} at {formatted(recent.claimed_at, 'time')}; "
                                 f"wait {RESEND_AFTER.seconds // 60} minutes before reminding it again")
         row = ReminderSent.objects.create(
             trust=trust, strike_day=strike_day, trigger=ReminderTrigger.MANAGER, sent_by=user,

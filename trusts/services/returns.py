@@ -27,7 +27,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Aggregate, F, FloatField
 from django.utils import timezone
 
+from strikeops.errors import ServiceError
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import (
     DailyReturn,
     IndustrialAction,
@@ -47,7 +49,6 @@ from trusts.models.returns import (
     WORKFORCE_FIELDS,
 )
 from trusts.services.audit import audit_record
-from trusts.strike_calendar import LONDON
 
 # Each rescheduled count that has a planned denominator.
 PLANNED_FOR = {"elective_rescheduled": "elective_planned", "outpatient_rescheduled": "outpatient_planned"}
@@ -64,22 +65,6 @@ TRACKED_FIELDS = (*FIGURE_FIELDS, "is_nil", "warning_comment")
 
 def format_count(value: int | float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
-def format_day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def format_time(moment: dt.datetime) -> str:
-    """'11am on Thursday 13 April 2023', as NHS.UK writes times."""
-    local = moment.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    clock_text = f"{hour}{local:%p}".lower() if local.minute == 0 else f"{hour}:{local:%M}{local:%p}".lower()
-    if (local.hour, local.minute) == (0, 0):
-        clock_text = "midnight"
-    elif (local.hour, local.minute) == (12, 0):
-        clock_text = "midday"
-    return f"{clock_text} on {local:%A} {format_day(local.date())}"
 
 
 # --- Errors --------------------------------------------------------------------------------------
@@ -101,35 +86,49 @@ class ReturnCheck:
         return not self.errors
 
 
-class ReturnError(Exception):
-    """Base of every refusal; str() is a message fit to show the person who tried."""
+class ReturnError(ServiceError):
+    """Base of every refusal to save a return; nothing was saved."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    api_status = 422
 
 
 class ReturnInvalid(ReturnError):
+    api_status, api_code = 422, "invalid"
+
     def __init__(self, check: ReturnCheck) -> None:
-        super().__init__("; ".join(check.errors.values()))
+        super().__init__("; ".join(check.errors.values()),
+                         errors={name: [message] for name, message in check.errors.items()})
         self.check = check
 
 
 class WarningsNeedComment(ReturnError):
+    api_status, api_code = 422, "warnings"
+
     def __init__(self, check: ReturnCheck) -> None:
-        super().__init__("Some figures look unusual. Check them, then say why they are right in a comment.")
+        super().__init__("Some figures look unusual. Check them, then say why they are right in a comment.",
+                         errors={"warning_comment": ["Enter a comment to say why the unusual figures are right"]})
         self.check = check
+
+    def api_warnings(self) -> list[dict[str, str]]:
+        return [{"field": name, "message": message} for name, message in self.check.warnings.items()]
 
 
 class ReturnLocked(ReturnError):
+    api_status, api_code = 423, "locked"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+    def api_extra(self) -> dict[str, Any]:
+        return {"lock_reason": self.reason}
 
 
 class ReturnConflict(ReturnError):
     """Someone saved the return after this writer opened it. `changes` is what they changed
     ({field: [old, new]}) where revisions record it; `current` is the return as it is now."""
+
+    api_status, api_code = 409, "conflict"
 
     def __init__(self, current: DailyReturn | None, changes: dict[str, list[Any]]) -> None:
         who = ""
@@ -141,14 +140,23 @@ class ReturnConflict(ReturnError):
         self.current = current
         self.changes = changes
 
+    def api_extra(self) -> dict[str, Any]:
+        # The API adds "current", the return as it is now in the API's own shape (trusts/api/errors.py).
+        return {"current_version": self.current.version if self.current else 0, "changes": self.changes}
+
 
 class ReasonRequired(ReturnError):
+    api_status, api_code = 422, "reason_required"
+
     def __init__(self, deadline: dt.datetime) -> None:
-        super().__init__(f"Enter a reason for the change: the deadline for this return was {format_time(deadline)}")
+        super().__init__("Enter a reason for the change: the deadline for this return was "
+                         f"{formatted(deadline, 'moment')}", field="reason")
         self.deadline = deadline
 
 
 class ReturnAlreadySubmitted(ReturnError):
+    api_status, api_code = 409, "already_submitted"
+
     def __init__(self) -> None:
         super().__init__("This return has been submitted, so it cannot go back to being a draft. "
                          "Change the figures and submit it again instead.")
@@ -297,7 +305,7 @@ def earlier_medians(wanted: Mapping[int, Iterable[dt.date]]) -> dict[tuple[int, 
     latest = max(days[-1] for days in dates_by_trust.values())
     history = (DailyReturn.objects
                .filter(trust_id__in=list(dates_by_trust), status=ReturnStatus.SUBMITTED, date__lt=latest)
-               .order_by("trust_id", "date")
+               .order_by("trust_id", 'date')
                .values_list("trust_id", "date", *MEDIAN_FIELDS))
     return medians_from_history(dates_by_trust, history.iterator(chunk_size=5000))
 
@@ -365,28 +373,17 @@ def lock_reason_for(
     *, action: IndustrialAction, trust: Trust, strike_day: StrikeDay, now: dt.datetime,
 ) -> str | None:
     if now < strike_day.starts_at:
-        return (f"You cannot enter the return for {format_day(strike_day.date)} yet: the strike day begins at "
-                f"{format_time(strike_day.starts_at)}.")
+        return (f"You cannot enter the return for {formatted(strike_day.date, 'date')} yet: the strike day begins at "
+                f"{formatted(strike_day.starts_at, 'moment')}.")
     locks_at = action.locks_at
     if locks_at is None or now < locks_at or _open_reopening(action, trust, now):
         return None
-    reason = (f"Returns for {action.name} are locked: the action hard-closed at {format_time(locks_at)}.")
+    reason = (f"Returns for {action.name} are locked: the action hard-closed at {formatted(locks_at, 'moment')}.")
     last = ReturnReopening.objects.filter(action=action, trust=trust).order_by("-reopened_at").first()
     if last is not None:
         ended = last.closed_early_at or last.closes_at
-        reason += f" They were reopened for {trust.name} until {format_time(ended)}; that reopening has ended."
+        reason += f" They were reopened for {trust.name} until {formatted(ended, 'moment')}; that reopening has ended."
     return reason + " Ask NHS England to reopen your trust's returns if a figure must change."
-
-
-def return_lock_reason(
-    *, action: IndustrialAction, trust: Trust, day: dt.date, now: dt.datetime | None = None,
-) -> str | None:
-    """Why this return cannot be edited now, in words to show the trust; None if it can be."""
-    now = now or clock.now()
-    strike_day = StrikeDay.objects.filter(action=action, date=day).first()
-    if strike_day is None:
-        return f"{format_day(day)} is not a strike day of {action.name}."
-    return lock_reason_for(action=action, trust=trust, strike_day=strike_day, now=now)
 
 
 def return_check(
@@ -410,10 +407,10 @@ def return_check(
         affected = action_affects(action, trust)
     errors: dict[str, str] = {}
     if strike_day is None:
-        errors["date"] = f"{format_day(day)} is not a strike day of {action.name}"
+        errors["date"] = f"{formatted(day, 'date')} is not a strike day of {action.name}"
     elif now < strike_day.starts_at:
-        errors["date"] = (f"The strike day {format_day(day)} has not begun: you can enter its return from "
-                          f"{format_time(strike_day.starts_at)}")
+        errors["date"] = (f"The strike day {formatted(day, 'date')} has not begun: you can enter its return from "
+                          f"{formatted(strike_day.starts_at, 'moment')}")
     field_errors, values = check_figures(figures=figures, affected=affected, complete=complete)
     errors.update(field_errors)
     warnings: dict[str, str] = {}
@@ -439,7 +436,8 @@ def _strike_day_or_invalid(action: IndustrialAction, trust: Trust, day: dt.date,
                            known: StrikeDay | None = None) -> StrikeDay:
     strike_day = _strike_day(action, day, known=known)
     if strike_day is None:
-        raise ReturnInvalid(ReturnCheck(errors={"date": f"{format_day(day)} is not a strike day of {action.name}"},
+        not_a_strike_day = f"{formatted(day, 'date')} is not a strike day of {action.name}"
+        raise ReturnInvalid(ReturnCheck(errors={"date": not_a_strike_day},
                                         warnings={}, figures={}, affected=action_affects(action, trust)))
     return strike_day
 
@@ -488,7 +486,7 @@ def _write(existing: DailyReturn, values: dict[str, Any]) -> DailyReturn:
 
 
 def _summary(trust: Trust, action: IndustrialAction, day: dt.date, what: str) -> str:
-    return f"{trust.ods_code} return for {format_day(day)} ({action.name}) {what}"
+    return f"{trust.ods_code} return for {formatted(day, 'date')} ({action.name}) {what}"
 
 
 def return_save_draft(

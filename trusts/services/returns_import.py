@@ -57,6 +57,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from trusts import clock
+from trusts.dates import formatted
 from trusts.models import (
     DailyReturn,
     IndustrialAction,
@@ -74,8 +75,6 @@ from trusts.services.returns import (
     MEDIAN_FIELDS,
     check_figures,
     figure_warnings,
-    format_day,
-    format_time,
     is_nil_return,
     medians_from_history,
 )
@@ -226,10 +225,12 @@ def _check_row(
     elif action is not None:
         strike_day = ref.days.get((action.pk, day))
         if strike_day is None:
-            errors.add(KEY, RowError(row.line, f"{format_day(day)} is not a strike day of {action.name}", "date"))
+            errors.add(KEY, RowError(row.line, f"{formatted(day, 'date')} is not a strike day of {action.name}",
+                                     "date"))
         elif now < strike_day.starts_at:
-            errors.add(KEY, RowError(row.line, f"the strike day {format_day(day)} has not begun: its return can be "
-                                               f"entered from {format_time(strike_day.starts_at)}", "date"))
+            errors.add(KEY, RowError(row.line, f"the strike day {formatted(day, 'date')} has not begun: its return "
+                                               f"can be entered from {formatted(strike_day.starts_at, 'moment')}",
+                                     "date"))
         elif authority == "trust" and trust_id is not None:
             # An error only for a row that would change the return (_locked_changes): the template of a
             # locked action, uploaded again as downloaded, changes nothing and is not refused.
@@ -408,7 +409,7 @@ def _locked_changes(cursor: CursorWrapper, *, ref: _Reference, errors: _Errors) 
         action, locked_at = names[action_id], ref.locks_at[action_id]
         assert locked_at is not None, "a locked row's action has hard-closed"
         errors.add(KEY, RowError(line, f"returns for {action.name} are locked: the action hard-closed at "
-                                       f"{format_time(locked_at)}", "date"))
+                                       f"{formatted(ref.locks_at[action_id], 'moment')}", 'date'))
 
 
 def _late_changes_without_reason(cursor: CursorWrapper, *, now: dt.datetime, errors: _Errors) -> None:

@@ -13,14 +13,17 @@ from typing import Any
 from django.db import transaction
 
 from trusts import clock
-from trusts.models import DailyReturn, ReturnStatus, Role, User
-from trusts.scoping import trusts_with_role
+from trusts.dates import formatted
+from trusts.models import DailyReturn, ReturnStatus, User
+from trusts.scoping import trusts_returns_editable
 from trusts.services.audit import audit_record
-from trusts.services.returns import ReturnConflict, ReturnError, format_day
+from trusts.services.returns import ReturnConflict, ReturnError
 
 
 class SignOffRefused(ReturnError):
     """The return cannot be signed off by this person now; the message says why."""
+
+    api_status, api_code = 422, "refused"
 
 
 def sign_off_refusal(*, daily_return: DailyReturn, user: User) -> str | None:
@@ -31,7 +34,7 @@ def sign_off_refusal(*, daily_return: DailyReturn, user: User) -> str | None:
         return "Only a submitted return can be signed off."
     if daily_return.signed_off_at is not None:
         return "This return has already been signed off."
-    if not trusts_with_role(user, Role.TRUST_ADMIN).filter(pk=daily_return.trust_id).exists():
+    if not trusts_returns_editable(user).filter(pk=daily_return.trust_id).exists():
         return "Only a trust administrator of this trust can sign its returns off."
     if daily_return.submitted_by_id == user.pk:
         return ("You submitted the figures now in this return, so a second person at your trust must sign it "
@@ -56,7 +59,7 @@ def return_sign_off(*, daily_return: DailyReturn, user: User, expected_version: 
             signed_off_at=now, signed_off_by=user, updated_at=now)
         current.signed_off_at, current.signed_off_by = now, user
         audit_record(event="return.signed_off", actor=user, trust=current.trust, target=current, request=request,
-                     summary=(f"{current.trust.ods_code} return for {format_day(current.date)} "
+                     summary=(f"{current.trust.ods_code} return for {formatted(current.date, 'date')} "
                               f"({current.action.name}) signed off"),
                      details={"action": current.action.slug, "date": current.date.isoformat(),
                               "version": current.version, "submitted_by": current.submitted_by_id})

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from trusts.dates import formatted
 from trusts.forms_account import ConfirmIdentityForm, TwoFactorCodeForm
 from trusts.models import Membership
 from trusts.otp import NONE, SESSION_KEY, confirmed_device, is_verified, remember_two_factor_state, two_factor_required
@@ -103,7 +104,7 @@ def two_factor_turn_off(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ConfirmIdentityForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.two_factor_remove(user=request.user, request=request)
-        send_account_notice.delay_on_commit(  # type: ignore[attr-defined]  # on strikeops.celery.Task, the app's task_cls
+        send_account_notice.delay_on_commit(
             user_id=request.user.pk, kind="two_factor_off")
         request.session[SESSION_KEY] = NONE
         messages.success(request, "Two-factor authentication is off.")
@@ -134,7 +135,7 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None,
     if sign_in_failure_audit_allowed(request):
         audit_record(event="auth.locked_out", summary=f"Sign-in locked for {username} after repeated failures",
                      details={"email": username, "locked_until": locked_until.isoformat()}, request=request)
-    day = "today" if local.date() == timezone.localdate() else f"on {local:%-d %B %Y}"
+    day = "today" if local.date() == timezone.localdate() else f"on {formatted(local, 'date')}"
     return render(request, "account/locked_out.html", {
         "try_again_at": f"{_time_of_day(local)} {day}",
         "cool_off_minutes": int(cool_off.total_seconds() // 60),

@@ -12,7 +12,6 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from strikeops.errors import show_as_message, show_on_form
+from trusts.dates import formatted
 from trusts.forms_actions import (
     BLANK_WINDOW_ROWS,
     ActionForm,
@@ -27,26 +28,23 @@ from trusts.forms_actions import (
     window_formset_class,
     window_initial,
 )
-from trusts.models import IndustrialAction, Membership, ReturnReopening, Role
+from trusts.models import IndustrialAction, Membership, ReturnReopening
 from trusts.scoping import (
     AuthenticatedHttpRequest,
     is_manager,
     is_national_manager,
+    trusts_returns_editable,
     trusts_visible_to_manager,
-    trusts_with_role,
 )
 from trusts.selectors.completeness import completeness_by_day, missing_by_day
 from trusts.selectors.reminders import chase_days
-from trusts.services.actions import action_save
+from trusts.services.actions import ActionInvalid, action_save
 from trusts.services.reminders import reminder_recipients
-from trusts.services.reopenings import open_reopenings, reopening_close, returns_reopen
+from trusts.services.reopenings import ReopeningRefused, open_reopenings, reopening_close, returns_reopen
 from trusts.strike_calendar import end_of_day
 from trusts.tabular import csv_safe
 
 WINDOW_PREFIX = "windows"
-ACTION_FIELDS = ("slug", "name", "staff_group", "unions", "hard_close")
-
-
 ACTIONS_PER_PAGE = 25
 
 def _require_role(request: AuthenticatedHttpRequest) -> None:
@@ -72,7 +70,7 @@ def action_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(actions, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "actions/action_list.html", {
         "actions": page, "page": page, "can_create": is_national_manager(request.user),
-        "return_trusts": trusts_with_role(request.user, Role.TRUST_ADMIN).order_by("name"),
+        "return_trusts": trusts_returns_editable(request.user).order_by("name"),
     })
 
 
@@ -123,10 +121,8 @@ def _action_form_page(request: AuthenticatedHttpRequest, action: IndustrialActio
                     affected=values["affected"], hard_close=values["hard_close"], user=request.user,
                     requires_sign_off=values["requires_sign_off"],
                 )
-            except ValidationError as exc:
-                for field, field_messages in exc.message_dict.items():
-                    for message in field_messages:
-                        form.add_error(field if field in ACTION_FIELDS else None, message)
+            except ActionInvalid as invalid:
+                show_on_form(form, invalid)
             else:
                 messages.success(request, f"{saved.name} {'saved' if editing else 'created'}: "
                                           f"{saved.strike_days.count()} strike days.")
@@ -182,14 +178,11 @@ def action_reopen(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
                 action=action, trust=values["trust"], user=request.user, reason=values["reason"],
                 closes_at=end_of_day(values["closes_on"]) if values["closes_on"] else None,
             )
-        except ValidationError as exc:
-            for field, field_messages in exc.message_dict.items():
-                target = {"closes_at": "closes_on", "reason": "reason"}.get(field)
-                for message in field_messages:
-                    form.add_error(target, message)
+        except ReopeningRefused as refused:
+            show_on_form(form, refused, fields={"closes_at": "closes_on"})
         else:
             messages.success(request, f"{reopening.trust.name}'s returns for {action.name} are reopened until "
-                                      f"{timezone.localtime(reopening.closes_at):%H:%M on %-d %B %Y}.")
+                                      f"{formatted(reopening.closes_at, 'time_on_date')}.")
             return redirect("actions:detail", slug=action.slug)
     return render(request, "actions/reopen.html", {"action": action, "form": form})
 
@@ -202,8 +195,8 @@ def reopening_close_view(request: AuthenticatedHttpRequest, slug: str, pk: int) 
                                   action__slug=slug, trust__in=trusts_visible_to_manager(request.user))
     try:
         reopening_close(reopening=reopening, user=request.user)
-    except ValidationError as exc:
-        messages.info(request, " ".join(exc.messages))
+    except ReopeningRefused as refused:
+        show_as_message(request, refused)
     else:
         messages.success(request, f"{reopening.trust.name}'s returns for {reopening.action.name} are locked again.")
     return redirect("actions:detail", slug=slug)

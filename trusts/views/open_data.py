@@ -14,9 +14,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 
 from strikeops.public_cache import public_page
+from trusts.dates import formatted
 from trusts.exports import WorkbookMeta, coverage_csv, publication_workbook, safe_text
 from trusts.models import Release
 from trusts.selectors.completeness import reported
@@ -99,7 +99,7 @@ def release_xlsx(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     meta = WorkbookMeta(
         title=f"{release.action.name}: release {release.number}", scope="England",
         release_number=release.number, note=release.note,
-        published_at=f"{timezone.localtime(release.published_at):%-d %B %Y, %H:%M} (UK time)",
+        published_at=f"{formatted(release.published_at, 'date_comma_time')} (UK time)",
         incomplete_reason=release.incomplete_reason, changes=release.changes_since_previous)
     return _release_response(release, publication_workbook(release.figures, meta), XLSX_TYPE, ".xlsx")
 

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 
 from trusts.models import Region, Trust
-from trusts.scoping import get_scoped_trust_or_404, trusts_readable
+from trusts.scoping import get_scoped_trust_or_404, trusts_figures_readable
 from trusts.selectors import trusts_by_region
 
 
@@ -31,7 +31,7 @@ def trust_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
     return render(request, "trusts/trust_detail.html", {
         "trust": trust,
         # The public page links to the trust's internal pages only for those who may read them.
-        "can_read_own_pages": trusts_readable(request.user).filter(pk=trust.pk).exists(),
+        "can_read_own_pages": trusts_figures_readable(request.user).filter(pk=trust.pk).exists(),
     })
 
 

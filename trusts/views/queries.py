@@ -8,25 +8,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from strikeops.errors import show_as_message, show_on_form
 from trusts.forms_queries import QueryAnswerForm, QueryRaiseForm
 from trusts.models import QueryStatus, ReturnQuery
 from trusts.models.returns import FIGURE_FIELDS, WORKFORCE_FIELDS
 from trusts.scoping import AuthenticatedHttpRequest, trusts_visible_to_manager
-from trusts.services.queries import query_answer, query_close, query_raise
+from trusts.services.queries import QueryRefused, query_answer, query_close, query_raise
 from trusts.services.returns import ReturnError
-from trusts.services.sign_off import SignOffRefused, return_sign_off
+from trusts.services.sign_off import return_sign_off
 from trusts.views.returns import _Return
-
-
-def _put_errors(form: QueryRaiseForm | QueryAnswerForm, error: ValidationError) -> None:
-    for field, field_messages in error.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _managed_return(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> _Return:
@@ -55,8 +49,8 @@ def query_new(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: 
         try:
             query_raise(daily_return=ret.daily_return, figure=form.cleaned_data["figure"],
                         question=form.cleaned_data["question"], user=request.user, request=request)
-        except ValidationError as error:
-            _put_errors(form, error)
+        except QueryRefused as error:
+            show_on_form(form, error)
         else:
             messages.success(request, f"Query sent to {ret.trust.name}. Its administrators will see it on their "
                                       "home page and on this return.")
@@ -76,8 +70,8 @@ def query_answer_view(request: AuthenticatedHttpRequest, ods_code: str, slug: st
             query_answer(query=query, user=request.user, answer=form.cleaned_data["answer"],
                          comment=form.cleaned_data["comment"], new_value=form.cleaned_data["new_value"],
                          request=request)
-        except ValidationError as error:
-            _put_errors(form, error)
+        except QueryRefused as error:
+            show_on_form(form, error)
         except ReturnError as refused:
             # Only a revision reaches the return's rules (locked, changed meanwhile, a hard error in the
             # new figure): said as the return form says it, on the figure's field.
@@ -95,8 +89,8 @@ def query_close_view(request: AuthenticatedHttpRequest, ods_code: str, slug: str
     query = _query_of(ret, pk)
     try:
         query_close(query=query, user=request.user, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except QueryRefused as error:
+        show_as_message(request, error)
     else:
         messages.success(request, "Query closed.")
     return redirect(ret.url("detail") + "#queries")
@@ -115,10 +109,8 @@ def sign_off_view(request: AuthenticatedHttpRequest, ods_code: str, slug: str, d
     try:
         return_sign_off(daily_return=ret.daily_return, user=request.user, expected_version=version,
                         request=request)
-    except SignOffRefused as refused:
-        messages.error(request, refused.message)
-    except ReturnError as conflict:
-        messages.error(request, conflict.message)
+    except ReturnError as refused:  # SignOffRefused, or a conflict with a revision made meanwhile
+        show_as_message(request, refused)
     else:
         messages.success(request, "Return signed off.")
     return redirect(ret.url("detail") + "#sign-off")

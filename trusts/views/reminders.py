@@ -13,13 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from strikeops.queueing import enqueue_on_commit
+from strikeops.errors import show_as_message
 from trusts.models import IndustrialAction, ReminderStatus, StrikeDay, Trust
 from trusts.scoping import (
     AuthenticatedHttpRequest,
     get_scoped_trust_or_404,
     is_manager,
-    trusts_readable,
+    trusts_figures_readable,
     trusts_visible_to_manager,
 )
 from trusts.selectors.completeness import trust_administrators
@@ -57,7 +57,7 @@ def missing_remind(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
         try:
             row = reminder_send_now(trust=trust, strike_day=strike_day, user=request.user, request=request)
         except ReminderError as error:
-            messages.info(request, str(error))
+            show_as_message(request, error)
         else:
             if row.status == ReminderStatus.SENT:
                 messages.success(request, f"Reminder sent to {trust.name}: {', '.join(row.recipients)}")
@@ -69,9 +69,8 @@ def missing_remind(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
         return redirect(f"{missing_url}#day-{strike_day.date.isoformat()}")
     if request.POST.get("all") == "overdue":
         action_id, user_id = action.pk, request.user.pk
-        # Hundreds of emails: a worker sends them. If the broker is down, this request does.
-        enqueue_on_commit(send_overdue_reminders, action_id, user_id, what=f"overdue reminders for {action.slug}",
-                          fallback=lambda: send_overdue_reminders.apply(args=(action_id, user_id)))
+        # Hundreds of emails: a worker sends them. If the broker is down, this request does (run_here_if_unqueued).
+        send_overdue_reminders.delay_on_commit(action_id, user_id)
         messages.success(request, "Reminders to every overdue trust are being sent. The reminder log shows each one: "
                                   "to whom, or that a trust has nobody to email.")
         return redirect(reverse("actions:reminders", args=[action.slug]))
@@ -91,7 +90,8 @@ def action_reminders(request: AuthenticatedHttpRequest, slug: str) -> HttpRespon
 @login_required
 def trust_reminders(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     """The trust's own reminder log: its staff, and the managers of its region (404 for anyone else)."""
-    trust = get_scoped_trust_or_404(trusts_readable(request.user).prefetch_related(trust_administrators()), ods_code)
+    scope = trusts_figures_readable(request.user).prefetch_related(trust_administrators())
+    trust = get_scoped_trust_or_404(scope, ods_code)
     rows = reminder_log(trusts=Trust.objects.filter(pk=trust.pk))
     page = Paginator(rows, REMINDERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "trusts/reminders.html", {

@@ -26,18 +26,21 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
+from strikeops.errors import show_on_form
 from strikeops.public_cache import public_page
 from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
+from trusts.dates import formatted
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
 from trusts.forms_actions import PublishReleaseForm
-from trusts.models import ICB, IndustrialAction, Region, Release, Trust, TrustType
+from trusts.forms_reports import MissingDayForm, TableFilterForm
+from trusts.models import ICB, IndustrialAction, Region, Release, Trust
 from trusts.scoping import (
     AuthenticatedHttpRequest,
     get_scoped_trust_or_404,
     is_national_manager,
     managed_regions,
-    trusts_readable,
+    trusts_figures_readable,
 )
 from trusts.selectors.completeness import (
     NOT_SUBMITTED_TEXT,
@@ -53,7 +56,6 @@ from trusts.selectors.loop import loop_context
 from trusts.selectors.reports import (
     METRIC_LABELS,
     RESCHEDULED_METRICS,
-    SORT_KEYS,
     DayFigures,
     Peak,
     RescheduledTotals,
@@ -64,14 +66,17 @@ from trusts.selectors.reports import (
     all_actions,
     average_sentence,
     average_staff_absent,
-    cumulative,
+    cumulative_of,
     daily_figures,
     peak_of,
     per_action_totals,
     previous_action,
+    recorded_actions,
+    recorded_seasons,
+    scope_overall,
     season_comparison,
     season_sentence,
-    seasons,
+    seasons_of,
     sort_areas,
     totals_of,
     trust_figures,
@@ -122,13 +127,9 @@ def _action_or_404(slug: str) -> IndustrialAction:
     return action
 
 
-def _day_label(date: dt.date) -> str:
-    return f"{date:%a} {date.day} {date:%b}"
-
-
 def _charts(prefix: str, days: list[DayFigures], where: str) -> dict[str, Any]:
-    rescheduled = [Point(_day_label(d.date), d.figures.stated["total_rescheduled"]) for d in days]
-    absent = [Point(_day_label(d.date), d.figures.stated["staff_absent"]) for d in days]
+    rescheduled = [Point(formatted(d.date, "short_day_no_year"), d.figures.stated["total_rescheduled"]) for d in days]
+    absent = [Point(formatted(d.date, "short_day_no_year"), d.figures.stated["staff_absent"]) for d in days]
     return {
         "rescheduled_chart": bar_chart(f"{prefix}-rescheduled", f"Appointments and procedures rescheduled per "
                                        f"strike day, {where}", rescheduled, "rescheduled"),
@@ -150,36 +151,6 @@ TRUST_COLUMNS = [
 ICB_COLUMNS = [c for c in TRUST_COLUMNS if c[0] not in ("code", "icb", "days_reported", "status")]
 ICB_COLUMNS[0] = ("name", "ICB", False)
 ICB_COLUMNS.insert(1, ("region", "Region", False))
-
-
-class TableFilterForm(forms.Form):
-    """The query string of a report's tables. Anything unrecognised is ignored, never an error page."""
-
-    region = forms.ChoiceField(required=False, label="Region")
-    icb = forms.ChoiceField(required=False, label="Integrated care board")
-    trust_type = forms.ChoiceField(required=False, label="Trust type",
-                                   choices=[("", "All types"), *TrustType.choices])
-    reported = forms.ChoiceField(required=False, label="Returns", choices=[
-        ("", "All trusts"), ("missing", "Missing a return"), ("complete", "Every return sent")])
-    q = forms.CharField(required=False, max_length=100, label="Trust name or ODS code")
-    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORT_KEYS])
-    dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
-    icb_sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORT_KEYS])
-    icb_dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
-
-    def __init__(self, data: Any, *, regions: list[Region], icbs: list[ICB]) -> None:
-        super().__init__(data)
-        region, icb = self.fields["region"], self.fields["icb"]
-        assert isinstance(region, forms.ChoiceField) and isinstance(icb, forms.ChoiceField)
-        region.choices = [("", "All regions")] + [(r.code, r.name) for r in regions]
-        icb.choices = [("", "All ICBs")] + [(i.code, i.short_name) for i in icbs]
-
-    def value(self, name: str) -> str:
-        """The cleaned value, or empty where the field was invalid (a stale link, say)."""
-        if not self.is_bound:
-            return ""
-        self.is_valid()
-        return str(self.cleaned_data.get(name) or "") if name not in self.errors else ""
 
 
 def _filter_trusts(trusts: QuerySet[Trust] | None, form: TableFilterForm) -> QuerySet[Trust] | None:
@@ -252,7 +223,8 @@ def _figure_cells(totals: RescheduledTotals, peak: Peak, *, reported: bool = Tru
     values = [f"{value:,}" for value in (
         totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
         totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)]
-    values.append(f"{peak.staff_absent:,} ({peak.date.day} {peak.date:%b})" if peak.date else f"{peak.staff_absent:,}")
+    values.append(f"{peak.staff_absent:,} ({formatted(peak.date, 'short_day_month')})" if peak.date
+                  else f"{peak.staff_absent:,}")
     return mark_safe("".join(  # noqa: S308  # nosec B308 B703 # integers and dates only, formatted above
         f'<td class="{NUMERIC_CELL_CLASS}">{value}</td>' for value in values))
 
@@ -448,7 +420,7 @@ def region_report(request: AuthenticatedHttpRequest, slug: str, code: str) -> Ht
 @login_required
 def trust_report(request: AuthenticatedHttpRequest, slug: str, ods_code: str) -> HttpResponse:
     """A trust's own figures: its administrators (and communications staff) and its managers."""
-    trust = get_scoped_trust_or_404(trusts_readable(request.user), ods_code)
+    trust = get_scoped_trust_or_404(trusts_figures_readable(request.user), ods_code)
     action = _action_or_404(slug)
     own = Trust.objects.filter(pk=trust.pk)
     days = daily_figures([action], own)[action.pk]
@@ -463,23 +435,13 @@ def trust_report(request: AuthenticatedHttpRequest, slug: str, ods_code: str) ->
     })
 
 
-class MissingDayForm(forms.Form):
-    date = forms.TypedChoiceField(coerce=dt.date.fromisoformat, label="Strike day")
-
-    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        date = self.fields["date"]
-        assert isinstance(date, forms.ChoiceField)
-        date.choices = choices
-
-
 @login_required
 def missing(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Trusts that owe a return for one strike day, with whom to contact, so they can be chased."""
     scope = _manager_scope(request)
     action = _action_or_404(slug)
     completeness = completeness_by_day(action, scope.trusts)
-    choices = [(c.date.isoformat(), f"{c.date:%A} {c.date.day} {c.date:%B %Y} ({c.missing} missing)")
+    choices = [(c.date.isoformat(), f"{formatted(c.date, 'day')} ({c.missing} missing)")
                for c in completeness]
     form = MissingDayForm(request.GET or None, choices=choices)
     chosen = form.cleaned_data["date"] if form.is_valid() else next(
@@ -499,12 +461,14 @@ def missing(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 def season_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
-    recorded = all_actions()
-    totals = per_action_totals()
-    # Newest seasons first, a few at a time: the comparison sentences are worked out for the page only.
-    page = Paginator(seasons(recorded, totals), SEASONS_PER_PAGE).get_page(request.GET.get("page"))
+    # Newest seasons first, a few at a time: the page's seasons are chosen first, and only their
+    # actions are read and summed (their comparison sentences need no other action).
+    chosen = Paginator(recorded_seasons(), SEASONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Page(seasons_of(list(chosen)), chosen.number, chosen.paginator)
     for season in page:
-        season.sentences = [season_sentence(a, season_comparison(a, recorded, totals)) for a, _ in season.actions]
+        actions = [a for a, _ in season.actions]
+        totals = {a.pk: figures for a, figures in season.actions}
+        season.sentences = [season_sentence(a, season_comparison(a, actions, totals)) for a in actions]
     return render(request, "reports/seasons.html", {
         "scope": scope, "seasons": page, "page": page,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
@@ -515,13 +479,14 @@ def season_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def cumulative_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
-    recorded = all_actions()
-    rows = cumulative(recorded, per_action_totals())
-    scoped_rows = cumulative(recorded, per_action_totals(scope.trusts)) if not scope.national else None
-    page = Paginator(rows, CUMULATIVE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    # Oldest first, 25 actions a page: the page's actions are chosen first, then summed with the
+    # total of every action before them (the running total) and after them (All actions).
+    chosen = Paginator(recorded_actions(), CUMULATIVE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    found = cumulative_of(list(chosen))
+    page = Page(found.rows, chosen.number, chosen.paginator)
     return render(request, "reports/cumulative.html", {
-        "scope": scope, "rows": page, "page": page, "overall": rows[-1].cumulative if rows else None,
-        "scoped_overall": scoped_rows[-1].cumulative if scoped_rows else None,
+        "scope": scope, "rows": page, "page": page, "overall": found.overall,
+        "scoped_overall": scope_overall(scope.trusts) if found.overall and scope.trusts is not None else None,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
     })
@@ -590,7 +555,7 @@ def publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
                 reason=form.cleaned_data.get("reason", ""), request=request, signed_off_only=signed_off_only)
         except ReleaseRefused as refused:
             # Returns arrived or went between the check page and the post: say why, publish nothing.
-            form.add_error(None, str(refused))
+            show_on_form(form, refused)
         else:
             messages.success(request, f"Release {release.number} of {action.name} is published.")
             return redirect(release.get_absolute_url())
@@ -633,7 +598,7 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     release = _release_or_404(slug, number)
     figures = {**release.figures, "trusts": [_stated_trust(a) for a in release.figures.get("trusts", [])]}
     national_days = figures["national"]["days"]
-    labels = [_day_label(dt.date.fromisoformat(d["date"])) for d in national_days]
+    labels = [formatted(dt.date.fromisoformat(d["date"]), "short_day_no_year") for d in national_days]
     rescheduled = [Point(label, reported(d["total_rescheduled"], d["returns_received"]))
                    for label, d in zip(labels, national_days, strict=True)]
     absent = [Point(label, reported(d["staff_absent"], d["returns_received"]))

@@ -17,12 +17,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from strikeops.errors import show_on_form
 from trusts import clock
+from trusts.dates import formatted
 from trusts.forms_returns import ReturnForm, ReturnsUploadForm
 from trusts.models import (
     DailyReturn,
@@ -30,7 +32,6 @@ from trusts.models import (
     QueryStatus,
     ReturnSource,
     ReturnStatus,
-    Role,
     StrikeDay,
     Trust,
 )
@@ -38,8 +39,9 @@ from trusts.models.returns import FIGURE_FIELDS, FIGURE_LABELS
 from trusts.scoping import (
     AuthenticatedHttpRequest,
     get_scoped_trust_or_404,
+    trusts_returns_editable,
+    trusts_returns_readable,
     trusts_visible_to_manager,
-    trusts_with_role,
 )
 from trusts.selectors.audit import return_loop_events
 from trusts.selectors.returns import (
@@ -58,7 +60,6 @@ from trusts.services.returns import (
     ReturnLocked,
     WarningsNeedComment,
     action_affects,
-    format_time,
     lock_reason_for,
     nil_figures,
     return_check,
@@ -99,21 +100,16 @@ def _change_rows(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
 # --- Scoping ---------------------------------------------------------------------------------------
 
 def _admin_trusts(request: AuthenticatedHttpRequest) -> QuerySet[Trust]:
-    return trusts_with_role(request.user, Role.TRUST_ADMIN).select_related("icb__region").order_by("name")
-
-
-def _readable_trusts(request: AuthenticatedHttpRequest) -> QuerySet[Trust]:
-    admin = trusts_with_role(request.user, Role.TRUST_ADMIN).values("pk")
-    managed = trusts_visible_to_manager(request.user).values("pk")
-    return Trust.objects.filter(Q(pk__in=admin) | Q(pk__in=managed))
+    return trusts_returns_editable(request.user).select_related("icb__region").order_by("name")
 
 
 class _Return:
     """The (trust, action, strike day) a page is about, scoped to the user, and its stored return."""
 
     def __init__(self, request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str, *, edit: bool) -> None:
-        self.trust = get_scoped_trust_or_404(_admin_trusts(request) if edit else _readable_trusts(request), ods_code)
-        self.can_edit = trusts_with_role(request.user, Role.TRUST_ADMIN).filter(pk=self.trust.pk).exists()
+        scope = _admin_trusts(request) if edit else trusts_returns_readable(request.user)
+        self.trust = get_scoped_trust_or_404(scope, ods_code)
+        self.can_edit = trusts_returns_editable(request.user).filter(pk=self.trust.pk).exists()
         self.action = get_object_or_404(IndustrialAction, slug=slug)
         try:
             date = dt.date.fromisoformat(day)
@@ -207,7 +203,7 @@ def return_detail(request: AuthenticatedHttpRequest, ods_code: str, slug: str, d
     sign_off_refusal_text = (sign_off_refusal(daily_return=saved, user=request.user)
                              if saved is not None and ret.can_edit else None)
     return render(request, "returns/detail.html", ret.context(
-        status=status, tag_class=TAG_CLASSES[status], deadline_text=format_time(ret.strike_day.deadline),
+        status=status, tag_class=TAG_CLASSES[status], deadline_text=formatted(ret.strike_day.deadline, "moment"),
         lock_reason=lock if ret.can_edit else None, rows=rows, history=history,
         editable=ret.can_edit and lock is None, queries=queries, can_manage=can_manage,
         loop_history=return_loop_events(saved) if saved else [],
@@ -244,12 +240,12 @@ def return_edit(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day
             except ReturnInvalid as invalid:
                 form.apply_check(invalid.check, need_comment=False)
             except ReturnAlreadySubmitted as refused:
-                form.add_error(None, refused.message)
+                show_on_form(form, refused)
             except ReturnConflict as conflict:
                 return _render_conflict(request, ret, conflict)
             else:
                 request.session.pop(ret.session_key, None)
-                messages.success(request, f"Draft saved for {ret.day.day} {ret.day:%B %Y}. It has not been "
+                messages.success(request, f"Draft saved for {formatted(ret.day, 'date')}. It has not been "
                                           "submitted yet.")
                 return redirect("returns:dashboard")
         else:

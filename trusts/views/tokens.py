@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from strikeops.errors import show_on_form
 from trusts.forms_tokens import ApiTokenForm
 from trusts.models import ApiToken
 from trusts.scoping import AuthenticatedHttpRequest
@@ -30,10 +31,10 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = api_token_create(user=request.user, name=form.cleaned_data["name"], request=request)
-            send_account_notice.delay_on_commit(  # type: ignore[attr-defined]  # on strikeops.celery.Task, the app's task_cls
+            send_account_notice.delay_on_commit(
                 user_id=request.user.pk, kind="api_token_created")
         except TokenLimitReached as limit:
-            form.add_error("name", str(limit))
+            show_on_form(form, limit, fields={"__all__": "name"})
         else:
             # Rendered, not redirected: the secret exists only in this response.
             return render(request, "account/tokens_created.html", {"token": created.token, "secret": created.secret})

@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
+from trusts.dates import formatted
 from trusts.models import Membership, Region, Role, Trust, User
 
 DEMO_USERS = [
@@ -50,10 +51,8 @@ def seed_demo_actions(stdout: OutputWrapper) -> None:
     (started two days ago at 07:00, ends at 07:00 tomorrow) so the dashboards have live work."""
     import datetime as dt
 
-    from django.core.exceptions import ValidationError
-
     from trusts.models import IndustrialAction
-    from trusts.services.actions import action_save, actions_import
+    from trusts.services.actions import ActionInvalid, action_save, actions_import
     from trusts.strike_calendar import LONDON
     from trusts.tabular import TableError, iter_csv
 
@@ -76,12 +75,12 @@ def seed_demo_actions(stdout: OutputWrapper) -> None:
             staff_group="junior_doctors", unions=["BMA"], windows=[(start, end)], affected=[], hard_close=None,
             user=None,
         )
-    except ValidationError as error:
+    except ActionInvalid as error:
         # Seeded on an earlier day and returns were entered since: keep it rather than lose them.
         stdout.write(f"Kept the demo current action as it was: {' '.join(error.messages)}")
         return
-    stdout.write(f"Demo current action: {action.name}, strike days {action.first_day:%-d %B} to "
-                 f"{action.last_day:%-d %B %Y} (/actions/{action.slug}/).")
+    stdout.write(f"Demo current action: {action.name}, strike days {formatted(action.first_day, 'day_month')} to "
+                 f"{formatted(action.last_day, 'date')} (/actions/{action.slug}/).")
 
 
 def seed_demo_returns(stdout: OutputWrapper) -> None:
