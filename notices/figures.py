@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Max
 
 from trusts.dates import date_span, days_list
+from trusts.figures import APPOINTMENT_FIELDS, PROCEDURE_FIELDS, aggregates
 from trusts.models import DailyReturn, IndustrialAction, ReturnStatus, Trust
 from trusts.selectors.completeness import reported
 
@@ -21,20 +22,17 @@ def format_action_dates(action: IndustrialAction) -> str:
 def trust_action_figures(trust: Trust, action: IndustrialAction) -> dict[str, object]:
     """Values for the trust placeholders, from the trust's submitted returns (one query).
 
-    appointments = outpatient + community + mental health; procedures = elective (DOMAIN.md).
+    appointments = outpatient + community + mental health; procedures = elective (DOMAIN.md; the
+    vocabulary's units say which is which).
     A figure no return stands behind is "" (the placeholder then refuses to render), never "0":
     the rule every output uses (trusts.selectors.completeness.reported)."""
     sums = DailyReturn.objects.filter(action=action, trust=trust, status=ReturnStatus.SUBMITTED).aggregate(
-        returns=Count("pk"),
-        elective=Sum("elective_rescheduled"),
-        outpatient=Sum("outpatient_rescheduled"),
-        community=Sum("community_rescheduled"),
-        mental_health=Sum("mental_health_rescheduled"),
+        **aggregates((*APPOINTMENT_FIELDS, *PROCEDURE_FIELDS, "returns"), over="returns"),
         peak_absent=Max("staff_absent"),
     )
     returns = sums["returns"]
-    appointments = reported(sum(sums[k] or 0 for k in ("outpatient", "community", "mental_health")), returns)
-    procedures = reported(sums["elective"] or 0, returns)
+    appointments = reported(sum(sums[name] for name in APPOINTMENT_FIELDS), returns)
+    procedures = reported(sum(sums[name] for name in PROCEDURE_FIELDS), returns)
     peak = reported(sums["peak_absent"], returns)
     return {
         "trust_name": trust.name,

@@ -22,9 +22,10 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from trusts.dates import formatted
+from trusts.figures import DAY_METRICS, FIGURE_LABELS, RESCHEDULED_METRICS
 from trusts.models import IndustrialAction
 from trusts.selectors.completeness import Coverage, reported
-from trusts.selectors.reports import DAY_METRICS, METRIC_LABELS, RESCHEDULED_METRICS, AreaFigures
+from trusts.selectors.reports import AreaFigures
 from trusts.tabular import csv_safe
 
 Cell = str | int | float | None
@@ -50,8 +51,8 @@ def publication(action: IndustrialAction, dates: Sequence[dt.date], trusts: Sequ
     header = ["ODS code", "Trust", "ICB", "Region", "Status"]
     for date in dates:
         label = formatted(date, "column_date")
-        header += [f"{label} status", *(f"{label} {METRIC_LABELS[m].lower()}" for m in DAY_METRICS)]
-    header += [f"Total {METRIC_LABELS[m].lower()}" for m in RESCHEDULED_METRICS]
+        header += [f"{label} status", *(f"{label} {FIGURE_LABELS[m].lower()}" for m in DAY_METRICS)]
+    header += [f"Total {FIGURE_LABELS[m].lower()}" for m in RESCHEDULED_METRICS]
     header += ["Peak staff absent", "Peak day", "Days reported"]
     rows: list[list[Cell]] = []
     for trust in trusts:
@@ -211,7 +212,7 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     metadata.column_dimensions["A"].width = 40
     metadata.column_dimensions["B"].width = 60
 
-    day_header = ["Strike day", *(METRIC_LABELS[m] for m in DAY_METRICS), "Returns expected", "Returns received",
+    day_header = ["Strike day", *(FIGURE_LABELS[m] for m in DAY_METRICS), "Returns expected", "Returns received",
                   "Returns on time"]
     day_rows = [[d["date"], *(d[m] for m in DAY_METRICS), d["returns_expected"], d["returns_received"],
                  d.get("returns_on_time")] for d in national["days"]]
@@ -224,7 +225,7 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
                                 f"{_text(totals.get('average_staff_absent'))} a day)",
            day_header, day_rows, england_total)
 
-    area_header = [*(f"Total {METRIC_LABELS[m].lower()}" for m in RESCHEDULED_METRICS), "Peak staff absent",
+    area_header = [*(f"Total {FIGURE_LABELS[m].lower()}" for m in RESCHEDULED_METRICS), "Peak staff absent",
                    "Peak day"]
     regions = [[a["code"], a["name"], *_area_totals(a)] for a in figures.get("regions", [])]
     _sheet(workbook, "Regions", f"{national['name']}: NHS England regions ({meta.scope})",
@@ -240,7 +241,7 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     trust_header = ["ODS code", "Trust", "Trust type", "ICB", "Region", "Status"]
     for date in dates:
         label = formatted(dt.date.fromisoformat(date), "column_date")
-        trust_header += [f"{label} status", *(f"{label} {METRIC_LABELS[m].lower()}" for m in DAY_METRICS)]
+        trust_header += [f"{label} status", *(f"{label} {FIGURE_LABELS[m].lower()}" for m in DAY_METRICS)]
     trust_header += [*area_header, "Days reported"]
     trust_rows: list[list[Cell]] = []
     for area in trusts:

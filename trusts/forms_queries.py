@@ -9,8 +9,8 @@ from django import forms
 
 from crispy_forms_nhsuk.helper import FormHelper
 from crispy_forms_nhsuk.layout import Field, Layout, Size, Submit
+from trusts.figures import FIGURE_LABELS
 from trusts.models import QueryAnswer
-from trusts.models.returns import FIGURE_LABELS
 
 MAX_TEXT = 1000
 

@@ -14,25 +14,15 @@ from django import forms
 from crispy_forms_nhsuk.helper import FormHelper
 from crispy_forms_nhsuk.layout import HTML, Field, Fieldset, Layout, Size
 from trusts.dates import formatted
-from trusts.models.returns import FIGURE_LABELS, PLANNED_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
+from trusts.figures import FIGURE, FIGURE_LABELS, PLANNED_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.services.returns import ReturnCheck
 
-HINTS = {
-    "staff_absent": "Staff of this group taking part in the action that day.",
-    "staff_due": "Staff of this group who were due to be at work that day.",
-    "elective_rescheduled": "Inpatient and day-case elective procedures.",
-    "outpatient_rescheduled": "",
-    "community_rescheduled": "",
-    "mental_health_rescheduled": "Mental health and learning disability.",
-    "elective_planned": "Optional. Elective procedures that were planned for the day.",
-    "outpatient_planned": "Optional. Outpatient appointments that were planned for the day.",
-}
 MAX_TEXT = 1000
 
 
 def _count_field(name: str) -> forms.CharField:
     label = FIGURE_LABELS[name] + (" (optional)" if name in PLANNED_FIELDS else "")
-    return forms.CharField(label=label, required=False, max_length=12, help_text=HINTS[name],
+    return forms.CharField(label=label, required=False, max_length=12, help_text=FIGURE[name].help_text,
                            error_messages={"max_length": f"{FIGURE_LABELS[name]} must be 1,000,000 or fewer"})
 
 

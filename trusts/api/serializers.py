@@ -12,22 +12,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from trusts.api.links import release_links
+from trusts.figures import DAY_METRICS, FIGURE, FIGURE_FIELDS, RESCHEDULED_METRICS, WORKFORCE_FIELDS
 from trusts.forms_returns import MAX_TEXT
-from trusts.models import DailyReturn, IndustrialAction, Release, ReturnRevision, StrikeDay, WalkoutWindow
-from trusts.models.returns import FIGURE_FIELDS, ReturnStatus
+from trusts.models import DailyReturn, IndustrialAction, Release, ReturnRevision, ReturnStatus, StrikeDay, WalkoutWindow
 from trusts.selectors.completeness import ReportStatus
-from trusts.selectors.reports import DAY_METRICS, RESCHEDULED_METRICS
 
-FIGURE_HELP = {
-    "staff_absent": "Staff taking part in the action that day (only from trusts the action affects).",
-    "staff_due": "Staff of that group due to be at work (only from trusts the action affects).",
-    "elective_rescheduled": "Inpatient and day-case elective procedures rescheduled.",
-    "outpatient_rescheduled": "Outpatient appointments rescheduled.",
-    "community_rescheduled": "Community appointments rescheduled.",
-    "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled.",
-    "elective_planned": "Optional: elective procedures planned (denominator).",
-    "outpatient_planned": "Optional: outpatient appointments planned (denominator).",
-}
+# Workforce figures come only from trusts the action affects (DOMAIN.md, "Daily returns").
+WORKFORCE_HELP = " Only from trusts the action affects."
 RANGE_HELP = " A whole number from 0 to 1,000,000, or null."
 
 
@@ -156,7 +147,8 @@ class ReturnDetailSerializer(ReturnSerializer):
 
 def _figure_field(name: str) -> serializers.IntegerField:
     return StrictIntegerField(required=False, allow_null=True, default=None,
-                                    help_text=FIGURE_HELP[name] + RANGE_HELP)
+                              help_text=FIGURE[name].description
+                              + (WORKFORCE_HELP if name in WORKFORCE_FIELDS else "") + RANGE_HELP)
 
 
 class ReturnWriteSerializer(serializers.Serializer[Any]):

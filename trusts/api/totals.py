@@ -12,13 +12,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from trusts.figures import DAY_METRICS, RESCHEDULED_METRICS
 from trusts.models import IndustrialAction, Region, Trust, User
 from trusts.models.accounts import TRUST_ROLES
 from trusts.scoping import is_national_manager, managed_regions
 from trusts.selectors.completeness import completeness_by_action, completeness_by_day, coverage_of, reported
 from trusts.selectors.reports import (
-    DAY_METRICS,
-    RESCHEDULED_METRICS,
     AreaFigures,
     DayFigures,
     Figures,

@@ -39,6 +39,7 @@ from trusts.api.serializers import (
     TotalsListSerializer,
 )
 from trusts.api.totals import Scope, totals_detail, totals_list, totals_scope
+from trusts.figures import FIGURE_FIELDS
 from trusts.models import (
     DailyReturn,
     IndustrialAction,
@@ -49,7 +50,6 @@ from trusts.models import (
     Trust,
     User,
 )
-from trusts.models.returns import FIGURE_FIELDS
 from trusts.scoping import get_scoped_trust_or_404, trusts_returns_editable, trusts_returns_readable
 from trusts.services.returns import (
     lock_reason_for,

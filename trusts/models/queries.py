@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from trusts.models.returns import FIGURE_FIELDS, FIGURE_LABELS
+from trusts.figures import FIGURE_FIELDS, FIGURE_LABELS
 
 
 class QueryStatus(models.TextChoices):

@@ -7,27 +7,9 @@ from django.db import models
 from django.db.models import F, Q
 
 from trusts.dates import formatted
+from trusts.figures import FIGURE, FIGURE_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 
 MAX_COUNT = 1_000_000
-
-WORKFORCE_FIELDS = ("staff_absent", "staff_due")
-RESCHEDULED_FIELDS = (
-    "elective_rescheduled", "outpatient_rescheduled", "community_rescheduled", "mental_health_rescheduled",
-)
-PLANNED_FIELDS = ("elective_planned", "outpatient_planned")
-FIGURE_FIELDS = WORKFORCE_FIELDS + RESCHEDULED_FIELDS + PLANNED_FIELDS
-
-# How each figure is named in messages (sentence case, as the form labels say it).
-FIGURE_LABELS: dict[str, str] = {
-    "staff_absent": "Staff absent",
-    "staff_due": "Staff due to work",
-    "elective_rescheduled": "Elective procedures rescheduled",
-    "outpatient_rescheduled": "Outpatient appointments rescheduled",
-    "community_rescheduled": "Community appointments rescheduled",
-    "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled",
-    "elective_planned": "Elective procedures planned",
-    "outpatient_planned": "Outpatient appointments planned",
-}
 
 
 class ReturnStatus(models.TextChoices):
@@ -42,8 +24,8 @@ class ReturnSource(models.TextChoices):
     API = "api", "API"
 
 
-def _count_field(help_text: str = "") -> models.PositiveIntegerField[int | None, int | None]:
-    return models.PositiveIntegerField(null=True, blank=True, help_text=help_text)
+def _count_field(name: str) -> models.PositiveIntegerField[int | None, int | None]:
+    return models.PositiveIntegerField(null=True, blank=True, help_text=FIGURE[name].description)
 
 
 class DailyReturn(models.Model):
@@ -53,15 +35,15 @@ class DailyReturn(models.Model):
     date = models.DateField(help_text="The strike day's date (denormalised for grouping and uniqueness).")
 
     # Workforce: only from trusts the action affects (null for the others).
-    staff_absent = _count_field("Staff taking part in the action that day.")
-    staff_due = _count_field("Staff of that group due to be at work.")
+    staff_absent = _count_field("staff_absent")
+    staff_due = _count_field("staff_due")
     # Rescheduled activity: from every active trust. Null only while a draft is incomplete.
-    elective_rescheduled = _count_field("Inpatient and day-case elective procedures rescheduled.")
-    outpatient_rescheduled = _count_field()
-    community_rescheduled = _count_field()
-    mental_health_rescheduled = _count_field("Mental health and learning disability.")
-    elective_planned = _count_field("Optional denominator for % of planned care maintained.")
-    outpatient_planned = _count_field()
+    elective_rescheduled = _count_field("elective_rescheduled")
+    outpatient_rescheduled = _count_field("outpatient_rescheduled")
+    community_rescheduled = _count_field("community_rescheduled")
+    mental_health_rescheduled = _count_field("mental_health_rescheduled")
+    elective_planned = _count_field("elective_planned")
+    outpatient_planned = _count_field("outpatient_planned")
 
     status = models.CharField(max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.DRAFT)
     is_nil = models.BooleanField(default=False, help_text='"No impact, confirmed": a nil return.')

@@ -25,20 +25,10 @@ import datetime as dt
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce
 
-# Every column a trigger maintains, in order. Each is a plain sum, so a difference can be added.
-ROLLUP_FIELDS = (
-    "staff_absent", "staff_due",
-    # Staff absent counted only where staff due is given, and how many returns give it (% absent).
-    "absent_with_due", "workforce_returns",
-    "elective_rescheduled", "outpatient_rescheduled", "community_rescheduled", "mental_health_rescheduled",
-    "elective_planned", "outpatient_planned",
-    # Rescheduled counts only where a planned count is given (% of planned care maintained).
-    "elective_planned_rescheduled", "outpatient_planned_rescheduled",
-    "returns", "nil_returns", "late_returns",
-)
+# Every column a trigger maintains (ROLLUP_FIELDS), and what each return adds to it, are defined
+# once, in trusts.figures.RETURN_SUMS; each is a plain sum, so a difference can be added.
+from trusts.figures import ROLLUP_FIELDS, aggregates
 
 
 def _total(help_text: str = "") -> models.BigIntegerField[int, int]:
@@ -82,28 +72,8 @@ class ReturnRollup(models.Model):
 
 def fresh_rollup_aggregates() -> dict[str, Any]:
     """The same sums computed by the ORM straight from the returns (check_rollups compares the two:
-    a second, independent implementation of what the trigger SQL does)."""
-
-    def total(name: str, **extra: Any) -> Coalesce:
-        return Coalesce(Sum(name, **extra), 0)
-
-    return {
-        "staff_absent": total("staff_absent"),
-        "staff_due": total("staff_due"),
-        "absent_with_due": total("staff_absent", filter=Q(staff_due__isnull=False)),
-        "workforce_returns": Count("pk", filter=Q(staff_due__isnull=False)),
-        "elective_rescheduled": total("elective_rescheduled"),
-        "outpatient_rescheduled": total("outpatient_rescheduled"),
-        "community_rescheduled": total("community_rescheduled"),
-        "mental_health_rescheduled": total("mental_health_rescheduled"),
-        "elective_planned": total("elective_planned"),
-        "outpatient_planned": total("outpatient_planned"),
-        "elective_planned_rescheduled": total("elective_rescheduled", filter=Q(elective_planned__isnull=False)),
-        "outpatient_planned_rescheduled": total("outpatient_rescheduled", filter=Q(outpatient_planned__isnull=False)),
-        "returns": Count("pk"),
-        "nil_returns": Count("pk", filter=Q(is_nil=True)),
-        "late_returns": Count("pk", filter=Q(is_late=True)),
-    }
+    the triggers' SQL and the ORM each read trusts.figures.RETURN_SUMS, independently)."""
+    return aggregates(ROLLUP_FIELDS, over="returns")
 
 
 RollupKey = tuple[int, dt.date]

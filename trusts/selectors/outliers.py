@@ -29,11 +29,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet
 
+from trusts.figures import FIGURE_LABELS, RESCHEDULED_FIELDS
 from trusts.models import DailyReturn, IndustrialAction, ReturnStatus, Trust, TrustType
-from trusts.models.returns import FIGURE_LABELS
 
-OUTLIER_FIGURES = ("staff_absent", "elective_rescheduled", "outpatient_rescheduled", "community_rescheduled",
-                   "mental_health_rescheduled")
+OUTLIER_FIGURES = ("staff_absent", *RESCHEDULED_FIELDS)
 OUTLIER_SCORE = 3.5
 MIN_PEERS = 5
 _CONSISTENCY = 0.6745

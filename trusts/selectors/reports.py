@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import connections
 from django.db.models import (
@@ -34,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 
 from trusts.dates import date_span, days_list
+from trusts.figures import ACUTE, DAY_METRICS, RESCHEDULED_METRICS, aggregate, aggregates
 from trusts.models import (
     ICB,
     DailyReturn,
@@ -47,7 +48,6 @@ from trusts.models import (
     TrustStatus,
     TrustType,
 )
-from trusts.models.returns import RESCHEDULED_FIELDS
 from trusts.selectors.completeness import (
     DayCompleteness,
     ReportStatus,
@@ -64,22 +64,6 @@ from trusts.selectors.completeness import (
 )
 from trusts.strike_calendar import LONDON, season_of
 
-# The metrics of the national_totals contract, in its order.
-DAY_METRICS = (
-    "staff_absent", "staff_due", *RESCHEDULED_FIELDS, "acute_rescheduled", "total_rescheduled",
-)
-RESCHEDULED_METRICS = (*RESCHEDULED_FIELDS, "acute_rescheduled", "total_rescheduled")
-METRIC_LABELS = {
-    "staff_absent": "Staff absent",
-    "staff_due": "Staff due",
-    "elective_rescheduled": "Elective procedures rescheduled",
-    "outpatient_rescheduled": "Outpatient appointments rescheduled",
-    "community_rescheduled": "Community appointments rescheduled",
-    "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled",
-    "acute_rescheduled": "Acute rescheduled (elective and outpatient)",
-    "total_rescheduled": "Total rescheduled",
-}
-
 
 def _sum(expression: Any, **extra: Any) -> Coalesce:
     return Coalesce(Sum(expression, **extra), 0)
@@ -90,51 +74,16 @@ PREFIX = "fig_"
 
 
 def _aggregates() -> dict[str, Any]:
-    """The annotations every grouped query computes, so every level reads the same figures."""
-    elective, outpatient = F("elective_rescheduled"), F("outpatient_rescheduled")
-    community, mental_health = F("community_rescheduled"), F("mental_health_rescheduled")
-    return {PREFIX + name: expression for name, expression in {
-        "staff_absent": _sum("staff_absent"),
-        "staff_due": _sum("staff_due"),
-        # % absent is only honest over returns that give both figures.
-        "absent_with_due": _sum("staff_absent", filter=Q(staff_due__isnull=False)),
-        "workforce_returns": Count("pk", filter=Q(staff_due__isnull=False)),
-        "elective_rescheduled": _sum("elective_rescheduled"),
-        "outpatient_rescheduled": _sum("outpatient_rescheduled"),
-        "community_rescheduled": _sum("community_rescheduled"),
-        "mental_health_rescheduled": _sum("mental_health_rescheduled"),
-        "acute_rescheduled": _sum(elective + outpatient),
-        "total_rescheduled": _sum(elective + outpatient + community + mental_health),
-        # % of planned care maintained only where a planned denominator was given.
-        "planned": _sum("elective_planned") + _sum("outpatient_planned"),
-        "planned_rescheduled": _sum("elective_rescheduled", filter=Q(elective_planned__isnull=False))
-        + _sum("outpatient_rescheduled", filter=Q(outpatient_planned__isnull=False)),
-        "returns": Count("pk"),
-        "nil_returns": Count("pk", filter=Q(is_nil=True)),
-        "late_returns": Count("pk", filter=Q(is_late=True)),
-    }.items()}
+    """The annotations every grouped query over returns computes, so every level reads the same
+    figures (trusts.figures defines them)."""
+    return aggregates(FIGURE_NAMES, over="returns", prefix=PREFIX)
 
 
 def _rollup_aggregates() -> dict[str, Any]:
     """_aggregates() read from ReturnRollup (trusts/models/rollups.py, kept by database triggers):
     the same figures, summed over one row per action and strike day instead of every return, so
     national figures cost the same at 10,000 returns as at 5 million (BENCHMARKS.md)."""
-
-    def total(*names: str) -> Coalesce:
-        expression: Any = F(names[0])
-        for name in names[1:]:
-            expression = expression + F(name)
-        return Coalesce(Sum(expression), 0)
-
-    return {PREFIX + name: expression for name, expression in {
-        **{name: total(name) for name in (
-            "staff_absent", "staff_due", "absent_with_due", "workforce_returns", *RESCHEDULED_FIELDS,
-            "returns", "nil_returns", "late_returns")},
-        "acute_rescheduled": total("elective_rescheduled", "outpatient_rescheduled"),
-        "total_rescheduled": total(*RESCHEDULED_FIELDS),
-        "planned": total("elective_planned", "outpatient_planned"),
-        "planned_rescheduled": total("elective_planned_rescheduled", "outpatient_planned_rescheduled"),
-    }.items()}
+    return aggregates(FIGURE_NAMES, over="rollups", prefix=PREFIX)
 
 
 def national_rollups() -> QuerySet[ReturnRollup]:
@@ -237,7 +186,10 @@ def peak_of(days: Iterable[DayFigures]) -> Peak:
 
 @dataclass
 class AreaFigures:
-    """One row of a region, ICB or trust table: per-day figures, action totals and the peak day."""
+    """One row of a region, ICB or trust table: action totals, the peak day and, for a trust, the
+    strike days it owed and sent a return for; with per-day figures where the builder reads them
+    (region_figures, icb_figures, trust_figures: releases, downloads, the API). The report pages'
+    tables (action_tables) read action totals only: their rows' `days` are empty, never zeros."""
 
     code: str
     name: str
@@ -250,14 +202,25 @@ class AreaFigures:
     icb_name: str = ""
     trust_type: str = ""
     contact_email: str = ""
-    days_reported: int = 0
     # Trust rows only: the strike days on which the trust owed a return.
     owed: set[dt.date] = field(default_factory=set)
+    # The strike days with a submitted return (a draft is not a return).
+    reported: set[dt.date] = field(default_factory=set)
+
+    @property
+    def days_reported(self) -> int:
+        return len(self.reported)
 
     @property
     def missing_dates(self) -> list[dt.date]:
-        """Days it owed a return and sent none (a draft is not a return)."""
-        return sorted(d for d in self.owed if not self.days.get(d, Figures()).returns)
+        """Days it owed a return and sent none."""
+        return sorted(self.owed - self.reported)
+
+    @property
+    def no_returns(self) -> bool:
+        """No return at all behind the row (a region in scope none of whose trusts sent one): its
+        figures are "Not submitted", never 0."""
+        return not self.totals.returns
 
     @property
     def nil_dates(self) -> list[dt.date]:
@@ -271,7 +234,7 @@ class AreaFigures:
         for figures in self.days.values():
             self.totals.add(figures)
         self.peak = peak_of(DayFigures(date, figures) for date, figures in self.days.items())
-        self.days_reported = sum(1 for f in self.days.values() if f.returns)
+        self.reported = {date for date, figures in self.days.items() if figures.returns}
         self.days = dict(sorted(self.days.items()))
         return self
 
@@ -466,69 +429,14 @@ def trust_figures(
 
 
 @dataclass
-class RescheduledTotals:
-    """The rescheduled counts of an action: the figures of the report pages' region, ICB and trust
-    tables (Figures has them too, with the workforce and planned figures the tables do not show)."""
-
-    elective_rescheduled: int = 0
-    outpatient_rescheduled: int = 0
-    community_rescheduled: int = 0
-    mental_health_rescheduled: int = 0
-    acute_rescheduled: int = 0
-    total_rescheduled: int = 0
-
-
-@dataclass
-class TableRow:
-    """One row of a report page's region, ICB or trust table: action totals, the peak day and, for
-    a trust, which strike days it owed and sent a return for. The published per-day figures of
-    every area are in region_figures(), icb_figures() and trust_figures() (releases, downloads)."""
-
-    code: str
-    name: str
-    totals: RescheduledTotals = field(default_factory=RescheduledTotals)
-    peak: Peak = field(default_factory=lambda: Peak(0, None))
-    trust_type: str = ""
-    icb_code: str = ""
-    icb_name: str = ""
-    region_code: str = ""
-    region_name: str = ""
-    owed: set[dt.date] = field(default_factory=set)
-    reported: set[dt.date] = field(default_factory=set)
-    nil_returns: int = 0
-    late_returns: int = 0
-    # A region in scope none of whose trusts sent a return: listed, its figures "Not submitted", never 0.
-    no_returns: bool = False
-
-    @property
-    def days_reported(self) -> int:
-        return len(self.reported)
-
-    @property
-    def missing_dates(self) -> list[dt.date]:
-        """Days it owed a return and sent none (a draft is not a return), as AreaFigures says."""
-        return sorted(self.owed - self.reported)
-
-    @property
-    def status(self) -> ReportStatus | None:
-        """completeness.report_status over the action (the page's tables read no nil or late
-        counts: those are in the trust's own page and the downloads)."""
-        if self.missing_dates:
-            return ReportStatus.NOT_SUBMITTED
-        return report_status(returns=len(self.reported), nil_returns=self.nil_returns,
-                             late_returns=self.late_returns, owed=0)
-
-
-@dataclass
 class ActionTables:
-    regions: list[TableRow]
-    icbs: list[TableRow]
-    trusts: list[TableRow]
+    regions: list[AreaFigures]
+    icbs: list[AreaFigures]
+    trusts: list[AreaFigures]
 
 
-def _rescheduled_aggregates() -> dict[str, Any]:
-    """The rescheduled part of _aggregates() (the same expressions)."""
-    return {key: value for key, value in _aggregates().items() if key.removeprefix(PREFIX) in RESCHEDULED_METRICS}
+# The sums of the page tables' rows: the rescheduled figures and the returns behind them (status).
+TABLE_SUMS = (*RESCHEDULED_METRICS, "returns", "nil_returns", "late_returns")
 
 
 def _fetch(queryset: QuerySet[Any]) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
@@ -564,6 +472,9 @@ def action_tables(
     (the scope narrowed by the page's filters; None: the scope). The trust table lists, as
     report_trusts() does, every listed trust that owed a return and any that sent one.
 
+    The rows are AreaFigures with action totals, the peak and the days reported, without per-day
+    figures (`days` empty): the page shows none.
+
     1. The action's submitted returns in scope grouped by trust, each with its ICB and region: one
        row per trust, not per trust and day, with each strike day's returns and staff absent as
        columns (a trust has one return a day). ICB and region rows are the sums of their trusts'
@@ -581,46 +492,50 @@ def action_tables(
         submitted_returns(trusts).filter(action=action)
         .values("trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code",
                 "trust__icb__region__name")
-        .annotate(**_rescheduled_aggregates(), **per_day, nil_returns=Count("pk", filter=Q(is_nil=True)),
-                  late_returns=Count("pk", filter=Q(is_late=True))).order_by())
+        .annotate(**aggregates(TABLE_SUMS, over="returns", prefix=PREFIX), **per_day).order_by())
     trust_at, icb_at, icb_name_at, region_at, region_name_at = (columns[name] for name in (
         "trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code", "trust__icb__region__name"))
-    # Each row's figures as one tuple: the rescheduled sums, then staff absent per strike day.
-    figures_of = itemgetter(*[columns[PREFIX + name] for name in RESCHEDULED_METRICS],
-                            *[columns[f"absent_{index}"] for index in range(len(dates))])
-    sent_at = [(date, columns[f"sent_{index}"]) for index, date in enumerate(dates)]
-    nil_at, late_at = columns["nil_returns"], columns["late_returns"]
-    metrics = len(RESCHEDULED_METRICS)
+    # Each row's figures as one tuple: the sums, then staff absent per strike day, then returns
+    # per strike day. Every one is a sum, so an area's tuple is its members' tuples added up.
+    days = len(dates)
+    figures_of = itemgetter(*[columns[PREFIX + name] for name in TABLE_SUMS],
+                            *[columns[f"absent_{index}"] for index in range(days)],
+                            *[columns[f"sent_{index}"] for index in range(days)])
+    sums = len(TABLE_SUMS)
 
-    def area_row(area: TableRow, members: list[tuple[int, ...]]) -> tuple[TableRow, tuple[int, ...]]:
+    def fill(area: AreaFigures, figures: tuple[int, ...]) -> AreaFigures:
+        area.totals = Figures(**dict(zip(TABLE_SUMS, figures[:sums], strict=True)))
+        area.peak = _peak(dates, figures[sums:sums + days])
+        area.reported = {date for date, sent in zip(dates, figures[sums + days:], strict=True) if sent}
+        return area
+
+    def area_row(area: AreaFigures, members: list[tuple[int, ...]]) -> tuple[AreaFigures, tuple[int, ...]]:
         # Column sums of the members' figures (sum() over zip: no Python loop per trust).
         summed = tuple(sum(column) for column in zip(*members, strict=True))
-        area.totals = RescheduledTotals(*summed[:metrics])
-        area.peak = _peak(dates, summed[metrics:])
-        return area, summed
+        return fill(area, summed), summed
 
-    by_trust: dict[int, tuple[tuple[int, ...], set[dt.date], int, int]] = {}
+    by_trust: dict[int, tuple[int, ...]] = {}
     icb_members: dict[str, list[tuple[int, ...]]] = defaultdict(list)
-    icb_rows: dict[str, TableRow] = {}
+    icb_rows: dict[str, AreaFigures] = {}
     for row in grouped:
         figures = figures_of(row)
-        by_trust[row[trust_at]] = (figures, {date for date, at in sent_at if row[at]}, row[nil_at], row[late_at])
+        by_trust[row[trust_at]] = figures
         icb_members[row[icb_at]].append(figures)
         if row[icb_at] not in icb_rows:
-            icb_rows[row[icb_at]] = TableRow(code=row[icb_at], name=_short_icb_name(row[icb_name_at]),
-                                             region_code=row[region_at], region_name=row[region_name_at])
+            icb_rows[row[icb_at]] = AreaFigures(code=row[icb_at], name=_short_icb_name(row[icb_name_at]),
+                                                region_code=row[region_at], region_name=row[region_name_at])
     region_members: dict[str, list[tuple[int, ...]]] = defaultdict(list)
-    region_rows: dict[str, TableRow] = {}
+    region_rows: dict[str, AreaFigures] = {}
     for code, icb in icb_rows.items():
         _, summed = area_row(icb, icb_members[code])
         region_members[icb.region_code].append(summed)
-        region_rows.setdefault(icb.region_code, TableRow(code=icb.region_code, name=icb.region_name))
+        region_rows.setdefault(icb.region_code, AreaFigures(code=icb.region_code, name=icb.region_name))
     for code, region in region_rows.items():
         area_row(region, region_members[code])
     # Every region in scope is listed (all seven for England), not only those that sent returns.
     regions = Region.objects.all() if trusts is None else Region.objects.filter(icbs__trusts__in=trusts.values("pk"))
     for code, name in regions.distinct().values_list("code", "name"):
-        region_rows.setdefault(code, TableRow(code=code, name=name, no_returns=True))
+        region_rows.setdefault(code, AreaFigures(code=code, name=name))
 
     scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
@@ -638,19 +553,16 @@ def action_tables(
         if sent is None and not (action.first_day and action.last_day and active_between(
                 trust["open_date"], trust["close_date"], trust["status"], action.first_day, action.last_day)):
             continue
-        trust_rows.append(TableRow(
+        row = AreaFigures(
             code=trust["ods_code"], name=trust["name"],
             trust_type=str(type_labels.get(trust["trust_type"], trust["trust_type"])),
             icb_code=trust["icb__code"], icb_name=_short_icb_name(trust["icb__name"]),
             region_code=trust["icb__region__code"], region_name=trust["icb__region__name"],
-            totals=RescheduledTotals(*sent[0][:metrics]) if sent else RescheduledTotals(),
-            peak=_peak(dates, sent[0][metrics:]) if sent else Peak(0, None),
             owed=set(dates) if always_active(trust) else {
                 date for date in dates
                 if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
-            reported=sent[1] if sent else set(),
-            nil_returns=sent[2] if sent else 0, late_returns=sent[3] if sent else 0,
-        ))
+        )
+        trust_rows.append(fill(row, sent) if sent else row)
     return ActionTables(
         regions=sorted(region_rows.values(), key=lambda a: a.name),
         icbs=sorted(icb_rows.values(), key=lambda a: (a.region_name, a.name)),
@@ -677,10 +589,7 @@ SORT_KEYS: dict[str, Any] = {
 }
 
 
-AreaRow = TypeVar("AreaRow", AreaFigures, TableRow)  # rows sort_areas() sorts
-
-
-def sort_areas(areas: Sequence[AreaRow], sort: str, descending: bool) -> list[AreaRow]:
+def sort_areas(areas: Sequence[AreaFigures], sort: str, descending: bool) -> list[AreaFigures]:
     key = SORT_KEYS.get(sort, SORT_KEYS["name"])
     # Name as a second key keeps ties in a stable, readable order either way.
     ordered = sorted(areas, key=lambda a: a.name.lower())
@@ -768,7 +677,7 @@ def action_season_comparison(action: IndustrialAction) -> SeasonComparison | Non
     if season is None:
         return None
     acute = (national_rollups().filter(action_id=OuterRef("pk")).order_by().values("action_id")
-             .annotate(total=Sum(F("elective_rescheduled") + F("outpatient_rescheduled"))).values("total"))
+             .annotate(total=aggregate(ACUTE, over="rollups")).values("total"))
     recorded = chronological(
         IndustrialAction.objects.filter(first_day__range=season[1:]).only("id", "slug", "name", "first_day")
         .annotate(acute=Coalesce(Subquery(acute), 0)))
@@ -872,14 +781,14 @@ def cumulative_of(page: Sequence[IndustrialAction]) -> CumulativePage:
     return CumulativePage(cumulative(page, totals, before=totals.get(before, Figures())), overall)
 
 
-def scope_overall(trusts: QuerySet[Trust]) -> RescheduledTotals:
+def scope_overall(trusts: QuerySet[Trust]) -> Figures:
     """The rescheduled totals of a scope's submitted returns over every recorded action (a return
     is on a strike day, so its action is recorded): the cumulative page's line for a regional
     manager. One aggregate query; the rollups are England's, so this reads the scope's returns,
     from the index of submitted returns by trust alone (an index-only scan: it includes the
     rescheduled figures, trusts/models/returns.py), about 0.5 µs a return."""
-    row = submitted_returns(trusts).aggregate(**_rescheduled_aggregates())
-    return RescheduledTotals(**{name: row[PREFIX + name] for name in RESCHEDULED_METRICS})
+    row = submitted_returns(trusts).aggregate(**aggregates(RESCHEDULED_METRICS, over="returns", prefix=PREFIX))
+    return Figures(**{name: row[PREFIX + name] for name in RESCHEDULED_METRICS})
 
 
 # --- the headline --------------------------------------------------------------------------
@@ -998,8 +907,8 @@ def previous_action(action: IndustrialAction) -> dict[str, Any] | None:
     earlier = (
         IndustrialAction.objects.filter(staff_group=action.staff_group, first_day__lt=action.first_day)
         .order_by("-first_day", "-pk")
-        .annotate(acute=rollup(Sum(F("elective_rescheduled") + F("outpatient_rescheduled"))),
-                  absent=rollup(Sum("staff_absent")), reported_days=rollup(Count("pk")))
+        .annotate(acute=rollup(aggregate(ACUTE, over="rollups")),
+                  absent=rollup(aggregate("staff_absent", over="rollups")), reported_days=rollup(Count("pk")))
         .values("slug", "acute", "absent", "reported_days").first()
     )
     if earlier is None:

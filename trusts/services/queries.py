@@ -14,8 +14,8 @@ from django.db import transaction
 from strikeops.errors import ServiceError
 from trusts import clock
 from trusts.dates import formatted
+from trusts.figures import FIGURE_FIELDS, FIGURE_LABELS
 from trusts.models import DailyReturn, QueryAnswer, QueryStatus, ReturnQuery, ReturnSource, ReturnStatus, User
-from trusts.models.returns import FIGURE_FIELDS, FIGURE_LABELS
 from trusts.services.audit import audit_record
 from trusts.services.returns import parse_count, return_submit
 

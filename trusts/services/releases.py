@@ -15,13 +15,11 @@ from django.http import HttpRequest
 from strikeops.errors import ServiceError
 from trusts import clock
 from trusts.dates import formatted
+from trusts.figures import DAY_METRICS, RESCHEDULED_FIELDS, RESCHEDULED_METRICS, WORKFORCE_FIELDS
 from trusts.models import IndustrialAction, Release, ReturnRevision, Trust, User
-from trusts.models.returns import RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.scoping import is_national_manager
 from trusts.selectors.completeness import DayCompleteness, completeness_by_day, coverage_of, reported
 from trusts.selectors.reports import (
-    DAY_METRICS,
-    RESCHEDULED_METRICS,
     AreaFigures,
     action_entry,
     all_actions,

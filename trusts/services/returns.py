@@ -30,6 +30,7 @@ from django.utils import timezone
 from strikeops.errors import ServiceError
 from trusts import clock
 from trusts.dates import formatted
+from trusts.figures import FIGURE_FIELDS, FIGURE_LABELS, PLANNED_FOR, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.models import (
     DailyReturn,
     IndustrialAction,
@@ -41,17 +42,9 @@ from trusts.models import (
     Trust,
     User,
 )
-from trusts.models.returns import (
-    FIGURE_FIELDS,
-    FIGURE_LABELS,
-    MAX_COUNT,
-    RESCHEDULED_FIELDS,
-    WORKFORCE_FIELDS,
-)
+from trusts.models.returns import MAX_COUNT
 from trusts.services.audit import audit_record
 
-# Each rescheduled count that has a planned denominator.
-PLANNED_FOR = {"elective_rescheduled": "elective_planned", "outpatient_rescheduled": "outpatient_planned"}
 # Figures compared with the trust's earlier strike days for the "3 times the median" warning.
 # Planned counts are denominators, not impact, so they are not compared.
 MEDIAN_FIELDS = WORKFORCE_FIELDS + RESCHEDULED_FIELDS

@@ -58,6 +58,7 @@ from django.utils import timezone
 
 from trusts import clock
 from trusts.dates import formatted
+from trusts.figures import FIGURE_FIELDS, PLANNED_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.models import (
     DailyReturn,
     IndustrialAction,
@@ -69,7 +70,6 @@ from trusts.models import (
     Trust,
     User,
 )
-from trusts.models.returns import FIGURE_FIELDS, PLANNED_FIELDS, RESCHEDULED_FIELDS, WORKFORCE_FIELDS
 from trusts.services.audit import audit_record
 from trusts.services.returns import (
     MEDIAN_FIELDS,

@@ -18,9 +18,9 @@ from django.urls import reverse
 from strikeops.public_cache import public_page
 from trusts.dates import formatted
 from trusts.exports import WorkbookMeta, coverage_csv, publication_workbook, safe_text
+from trusts.figures import DAY_METRICS, FIGURE_LABELS, RESCHEDULED_METRICS
 from trusts.models import Release
 from trusts.selectors.completeness import reported
-from trusts.selectors.reports import DAY_METRICS, METRIC_LABELS, RESCHEDULED_METRICS
 
 LICENCE_NAME = "Open Government Licence v3.0"
 LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -35,7 +35,7 @@ COLUMN_NOTES = {
     "returns_expected": "England only: returns expected that day (trusts active on the day)",
     "status": ("Trusts only: submitted, nil return (figures 0, confirmed), not submitted (figures empty, "
                "never 0) or late"),
-    **{metric: METRIC_LABELS[metric] for metric in DAY_METRICS},
+    **{metric: FIGURE_LABELS[metric] for metric in DAY_METRICS},
 }
 ENGLAND_CODE = "E92000001"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,7 +109,7 @@ def _changes(release: Release) -> dict[str, Any]:
     returns = changes.get("returns", [])
     return {
         "previous": changes.get("previous"),
-        "totals": [(METRIC_LABELS.get(metric, "Peak staff absent"), old, new)
+        "totals": [(FIGURE_LABELS.get(metric, "Peak staff absent"), old, new)
                    for metric, (old, new) in changes.get("totals", {}).items() if metric in (*RESCHEDULED_METRICS,
                                                                                               "peak_staff_absent")],
         "revised": sum(1 for r in returns if r.get("kind") == "revised"),

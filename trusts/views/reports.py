@@ -32,6 +32,7 @@ from trusts import clock
 from trusts.charts import Point, bar_chart, line_chart
 from trusts.dates import formatted
 from trusts.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
+from trusts.figures import FIGURE_LABELS, RESCHEDULED_METRICS, SHORT_LABELS
 from trusts.forms_actions import PublishReleaseForm
 from trusts.forms_reports import MissingDayForm, TableFilterForm
 from trusts.models import ICB, IndustrialAction, Region, Release, Trust
@@ -54,12 +55,10 @@ from trusts.selectors.completeness import (
 )
 from trusts.selectors.loop import loop_context
 from trusts.selectors.reports import (
-    METRIC_LABELS,
-    RESCHEDULED_METRICS,
+    AreaFigures,
     DayFigures,
+    Figures,
     Peak,
-    RescheduledTotals,
-    TableRow,
     action_headline,
     action_season_comparison,
     action_tables,
@@ -142,9 +141,7 @@ def _charts(prefix: str, days: list[DayFigures], where: str) -> dict[str, Any]:
 
 TRUST_COLUMNS = [
     ("name", "Trust", False), ("code", "ODS code", False), ("icb", "ICB", False),
-    ("elective_rescheduled", "Elective", True), ("outpatient_rescheduled", "Outpatient", True),
-    ("community_rescheduled", "Community", True), ("mental_health_rescheduled", "Mental health", True),
-    ("acute_rescheduled", "Acute", True), ("total_rescheduled", "Total", True),
+    *((name, SHORT_LABELS[name], True) for name in RESCHEDULED_METRICS),
     ("peak_staff_absent", "Peak staff absent", True), ("days_reported", "Days reported", True),
     ("status", "Status", False),
 ]
@@ -192,7 +189,7 @@ def _sort_headers(request: HttpRequest, columns: list[tuple[str, str, bool]], so
     return headers
 
 
-def _trust_rows(trusts: list[TableRow], form: TableFilterForm) -> list[TableRow]:
+def _trust_rows(trusts: list[AreaFigures], form: TableFilterForm) -> list[AreaFigures]:
     reported = form.value("reported")
     if reported == "missing":
         trusts = [t for t in trusts if t.missing_dates]
@@ -210,7 +207,7 @@ TRUSTS_PER_PAGE = 50
 NUMERIC_CELL_CLASS = "nhsuk-table__cell nhsuk-table__cell--numeric"
 
 
-def _figure_cells(totals: RescheduledTotals, peak: Peak, *, reported: bool = True) -> SafeString:
+def _figure_cells(totals: Figures, peak: Peak, *, reported: bool = True) -> SafeString:
     """The numeric cells of a region, ICB or trust row (the six rescheduled totals and the peak),
     formatted once here, with thousands separators as the templates' localisation gives them: one
     template variable per row instead of a loop, a variable and a number filter per cell (most of
@@ -220,16 +217,14 @@ def _figure_cells(totals: RescheduledTotals, peak: Peak, *, reported: bool = Tru
     if not reported:
         return mark_safe(  # noqa: S308  # nosec B308 B703 # a constant
             f'<td class="{NUMERIC_CELL_CLASS}">{NOT_SUBMITTED_TEXT}</td>' * 7)
-    values = [f"{value:,}" for value in (
-        totals.elective_rescheduled, totals.outpatient_rescheduled, totals.community_rescheduled,
-        totals.mental_health_rescheduled, totals.acute_rescheduled, totals.total_rescheduled)]
+    values = [f"{getattr(totals, name):,}" for name in RESCHEDULED_METRICS]
     values.append(f"{peak.staff_absent:,} ({formatted(peak.date, 'short_day_month')})" if peak.date
                   else f"{peak.staff_absent:,}")
     return mark_safe("".join(  # noqa: S308  # nosec B308 B703 # integers and dates only, formatted above
         f'<td class="{NUMERIC_CELL_CLASS}">{value}</td>' for value in values))
 
 
-def _with_cells(rows: Sequence[TableRow], *, region: bool = False) -> list[tuple[TableRow, SafeString]]:
+def _with_cells(rows: Sequence[AreaFigures], *, region: bool = False) -> list[tuple[AreaFigures, SafeString]]:
     """Region or ICB rows with their cells (with `region`, the ICB's region first, escaped)."""
     return [(row, (format_html('<td class="nhsuk-table__cell">{}</td>', row.region_name) if region else SafeString())
              + (NOT_SUBMITTED_CELLS if row.no_returns else _figure_cells(row.totals, row.peak))) for row in rows]
@@ -247,7 +242,9 @@ def _status_label(status: ReportStatus | None) -> str:
 ODS_PLACEHOLDER = "ODS-CODE"
 
 
-def _with_trust_cells(action: IndustrialAction, rows: Sequence[TableRow]) -> list[tuple[TableRow, str, SafeString]]:
+def _with_trust_cells(
+    action: IndustrialAction, rows: Sequence[AreaFigures],
+) -> list[tuple[AreaFigures, str, SafeString]]:
     """Each row with the link to its trust page and its cells: ODS code and ICB (escaped),
     _figure_cells and the days-reported cell ("3 of 5", and a tag when days are missing). The
     links come from one reverse() with a placeholder for the ODS code rather than one per row (a
@@ -290,7 +287,7 @@ def _table_context(
     tables = action_tables(action, dates, trusts, _filter_trusts(trusts, form))
     trust_rows = _trust_rows(tables.trusts, form)
     # Every row is summed and sorted (a sort is over the whole table); only one page is rendered.
-    page: Page[TableRow] = Paginator(trust_rows, TRUSTS_PER_PAGE).get_page(request.GET.get("page"))
+    page: Page[AreaFigures] = Paginator(trust_rows, TRUSTS_PER_PAGE).get_page(request.GET.get("page"))
     region_rows, icb_rows = tables.regions, tables.icbs
     if form.value("region"):
         icb_rows = [row for row in icb_rows if row.region_code == form.value("region")]
@@ -383,7 +380,6 @@ def action_report(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         "own_coverage": coverage_of(own_days) if own_days else None,
         "completeness": completeness,
         "missing_total": sum(c.missing for c in completeness),
-        "metric_labels": METRIC_LABELS,
         "can_publish": scope.national,
         "releases": list(action.releases.order_by("-number").values("number", "published_at")),
         **_charts("england", england, "England"),
@@ -609,7 +605,7 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
         "days": [{**d, **extra, "date": dt.date.fromisoformat(d["date"])}
                  for d, extra in zip(national_days, figures["days"], strict=True)],
         "changes": release.changes_since_previous, "others": others,
-        "total_changes": [(METRIC_LABELS.get(metric, "Peak staff absent"), old, new) for metric, (old, new)
+        "total_changes": [(FIGURE_LABELS.get(metric, "Peak staff absent"), old, new) for metric, (old, new)
                           in release.changes_since_previous.get("totals", {}).items()],
         "latest": others[-1] if others else None,
         "json_url": reverse("reports:release_json", args=[slug, number]),
@@ -623,7 +619,6 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
                                        "day, England", rescheduled, "rescheduled"),
         "absence_chart": line_chart("release-absent", "Staff absent through the action per strike day, England",
                                     absent, "staff absent"),
-        "metric_labels": METRIC_LABELS,
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:releases"), "text": "Published figures"}],
     })

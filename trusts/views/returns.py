@@ -25,6 +25,7 @@ from django.urls import reverse
 from strikeops.errors import show_on_form
 from trusts import clock
 from trusts.dates import formatted
+from trusts.figures import FIGURE_FIELDS, FIGURE_LABELS
 from trusts.forms_returns import ReturnForm, ReturnsUploadForm
 from trusts.models import (
     DailyReturn,
@@ -35,7 +36,6 @@ from trusts.models import (
     StrikeDay,
     Trust,
 )
-from trusts.models.returns import FIGURE_FIELDS, FIGURE_LABELS
 from trusts.scoping import (
     AuthenticatedHttpRequest,
     get_scoped_trust_or_404,

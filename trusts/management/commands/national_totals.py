@@ -11,9 +11,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from trusts.figures import DAY_METRICS, RESCHEDULED_METRICS
 from trusts.models import IndustrialAction
 from trusts.selectors.completeness import NOT_SUBMITTED_TEXT
-from trusts.selectors.reports import DAY_METRICS, RESCHEDULED_METRICS, average_sentence, national_totals
+from trusts.selectors.reports import average_sentence, national_totals
 
 CSV_COLUMNS = ("action", "date", *DAY_METRICS, "returns_expected", "returns_received", "returns_on_time",
                "peak_staff_absent", "peak_staff_absent_date", "average_staff_absent",
