@@ -43,10 +43,22 @@ class Outcome:
     fields: dict[str, Any]
 
 
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{name} is not a column"
+    return field
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    column = _field(model, name).column
+    assert column is not None, f"{name} is not a column"
+    return column
+
+
 @lru_cache(maxsize=64)
 def _update_text(model: type[models.Model], names: tuple[str, ...], where: str) -> str:
     meta = model._meta
-    assignments = ", ".join(f"{connection.ops.quote_name(meta.get_field(name).column)} = %s" for name in names)
+    assignments = ", ".join(f"{connection.ops.quote_name(_column(model, name))} = %s" for name in names)
     # Table and column names come from the model's metadata and `where` from this module's callers;
     # every value is a parameter.
     return f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608  # nosec B608
@@ -57,8 +69,7 @@ def _update_sql(model: type[models.Model], values: dict[str, Any], where: str) -
     through the ORM cost more than the database's work (BENCHMARKS.md, "Message fan-out"); the text
     is built once per shape. `values` are field names and Python values, prepared as the ORM would;
     `where` is SQL with %s placeholders whose parameters the caller appends."""
-    meta = model._meta
-    args = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
+    args = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
     return _update_text(model, tuple(values), where), args
 
 
@@ -181,7 +192,8 @@ def write(model: type[models.Model], result: Outcome) -> bool:
     """The one outcome write: only if the row is still this attempt's (sending, same attempts), so a
     late or duplicate worker can never overwrite someone else's outcome. One single-row statement by
     primary key, committed at once (autocommit): the send loop runs it before its next send."""
-    return _execute(*_outcome_sql(model, result)) == 1
+    written: int = _execute(*_outcome_sql(model, result))
+    return written == 1
 
 
 def settle(model: type[models.Model], pk: int, *, attempts: int, status: str, now: dt.datetime,

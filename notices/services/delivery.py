@@ -396,7 +396,9 @@ def _send_batch(batch: list[Delivery], opted_out: set[int], *, channels: dict[st
                             claimed.append(delivery)
             while claimed and len(in_flight) < width:
                 # Before each send: a claim held for a third of the timeout is renewed (outbox.renew).
-                if outbox.renew_due(claimed[0].claimed_at, clock.now()):
+                claimed_at = claimed[0].claimed_at
+                assert claimed_at is not None, "a claimed delivery has the time of its claim"
+                if outbox.renew_due(claimed_at, clock.now()):
                     claimed = _renew_claims(claimed, in_flight.values())
                     if not claimed:
                         break

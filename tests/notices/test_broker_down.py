@@ -85,7 +85,7 @@ def test_a_subscription_asked_for_while_redis_is_down_still_gets_its_confirmatio
 
 
 def test_a_task_that_cannot_be_queued_is_logged_or_run_here_as_it_declares(
-        broker_down, django_capture_on_commit_callbacks, caplog) -> None:  # type: ignore[no-untyped-def]
+        broker_down, django_capture_on_commit_callbacks, caplog) -> None:
     """The one tolerance (strikeops.celery.Task.delay_on_commit): nothing is raised into the caller,
     whose change is committed; a task declared run_here_if_unqueued runs in this process instead."""
     ran: list[object] = []

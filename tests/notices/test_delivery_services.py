@@ -431,7 +431,7 @@ def test_a_slow_worker_renews_its_claim_and_never_sends_what_the_recovery_task_r
     # After each outcome: where the clock is when the next send comes (each send "took" that long).
     moments = {ids[0]: start + timeout / 2, ids[1]: start + timeout * 1.2, ids[2]: start + timeout * 3}
 
-    def slow_write(model, result):  # type: ignore[no-untyped-def]
+    def slow_write(model, result):
         written = real_write(model, result)
         if result.pk in moments:
             move_clock(monkeypatch, moments[result.pk])

@@ -105,7 +105,7 @@ def test_the_rate_limit_holds_across_the_threads(rwe, chris, fake_notify, settin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_send_threads_never_open_a_database_connection(rwe, chris, fake_notify, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_send_threads_never_open_a_database_connection(rwe, chris, fake_notify, settings) -> None:
     """Threads only make the calls; claims and outcomes are written on the task's own connection, so
     a worker needs one connection per process whatever DELIVERY_SEND_THREADS is (64 threads x 4
     processes once wanted 256, over max_connections)."""
@@ -114,7 +114,7 @@ def test_the_send_threads_never_open_a_database_connection(rwe, chris, fake_noti
     ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
     opened: list[str] = []
 
-    def note(sender, connection, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def note(sender, connection, **kwargs) -> None:
         opened.append(threading.current_thread().name)
 
     connection_created.connect(note)

@@ -16,9 +16,9 @@ from notices.models import Campaign, CampaignStatus, DeliveryStatus
 from notices.selectors_delivery import campaign_progress_shared
 from tests.factories import local, make_action, make_return
 from tests.notices.delivery_support import make_campaign, make_template, row
+from trusts.figures import RESCHEDULED_METRICS
 from trusts.models import IndustrialAction, Trust
 from trusts.selectors.reports import (
-    RESCHEDULED_METRICS,
     all_actions,
     cumulative,
     per_action_totals,
@@ -118,11 +118,13 @@ def history_with_returns(count: int) -> list[IndustrialAction]:
     the cumulative page's first page boundary falls on)."""
     actions = many_actions(count)
     day = actions[24].first_day if count > 24 else actions[-1].first_day
+    assert day is not None
     actions.append(make_action(slug="same-day", name="Same day", windows=[
         (local(day.year, day.month, day.day, 7), local(day.year, day.month, day.day + 1, 7))]))
     for i, action in enumerate(actions):
         if i % 5 == 3:
             continue
+        assert action.first_day is not None
         make_return(action, "RWE", action.first_day, elective_rescheduled=i + 1, outpatient_rescheduled=10 * i,
                     community_rescheduled=i % 3, staff_absent=i, staff_due=100 + i)
         make_return(action, "RJ1", action.first_day, outpatient_rescheduled=2 * i + 1,
@@ -130,7 +132,7 @@ def history_with_returns(count: int) -> list[IndustrialAction]:
     return actions
 
 
-def test_each_seasons_page_has_the_figures_and_sentences_of_the_full_computation(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_each_seasons_page_has_the_figures_and_sentences_of_the_full_computation(client, nia) -> None:
     history_with_returns(30)
     recorded, totals = all_actions(), per_action_totals()
     full = seasons(recorded, totals)
@@ -149,7 +151,7 @@ def test_each_seasons_page_has_the_figures_and_sentences_of_the_full_computation
 
 
 @pytest.mark.parametrize("manager", ["nia", "morgan"])
-def test_each_cumulative_page_has_the_running_totals_of_the_full_computation(client, manager, request) -> None:  # type: ignore[no-untyped-def]
+def test_each_cumulative_page_has_the_running_totals_of_the_full_computation(client, manager, request) -> None:
     history_with_returns(30)
     recorded = all_actions()
     full = cumulative(recorded, per_action_totals())
@@ -175,7 +177,7 @@ def test_each_cumulative_page_has_the_running_totals_of_the_full_computation(cli
 
 @pytest.mark.parametrize("manager", ["nia", "morgan"])
 def test_seasons_and_cumulative_pages_cost_the_same_queries_with_four_times_the_history(
-        client, manager, request) -> None:  # type: ignore[no-untyped-def]
+        client, manager, request) -> None:
     client.force_login(request.getfixturevalue(manager))
 
     def queries(page: str) -> list[str]:
@@ -196,7 +198,7 @@ def test_seasons_and_cumulative_pages_cost_the_same_queries_with_four_times_the_
 
 
 def test_campaign_pages_read_no_count_over_a_campaigns_deliveries_once_its_figure_is_shared(
-        client, rwe, chris, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        client, rwe, chris, monkeypatch) -> None:
     """Profiled at 1M deliveries (BENCHMARKS.md): the only read that grows with a campaign is the
     shared figure's grouped count, made at most once per 2 seconds; each page's own queries are
     the same, and none counts or groups deliveries, with 3 deliveries or with 300."""

@@ -176,7 +176,7 @@ def test_the_query_loop_through_the_pages(client, ada, morgan, action, at) -> No
     assert "Under query" not in history
 
 
-def test_confirming_needs_a_comment_and_only_an_open_query_is_answered(ada, morgan, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_confirming_needs_a_comment_and_only_an_open_query_is_answered(ada, morgan, action, at) -> None:
     saved = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
     query = query_raise(daily_return=saved, figure="staff_absent", question="Really 700?", user=morgan)
     with pytest.raises(QueryRefused, match="Enter why the figure is right"):

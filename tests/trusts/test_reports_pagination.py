@@ -11,9 +11,9 @@ import re
 import pytest
 
 from tests.factories import local, make_action, make_return
+from trusts.figures import RESCHEDULED_METRICS
 from trusts.models import ICB, ReturnStatus, Trust, TrustStatus
 from trusts.selectors.reports import (
-    RESCHEDULED_METRICS,
     DayFigures,
     action_tables,
     icb_figures,

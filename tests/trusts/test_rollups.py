@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import local, make_action, make_return
+from trusts.figures import ROLLUP_FIELDS
 from trusts.models import DailyReturn, ReturnRollup, ReturnStatus, StrikeDay, Trust
-from trusts.models.rollups import ROLLUP_FIELDS, rollup_drift
+from trusts.models.rollups import rollup_drift
 from trusts.selectors.reports import daily_figures, national_totals, per_action_totals
 from trusts.services.returns import return_save_draft, return_submit
 

@@ -553,7 +553,7 @@ def action_tables(
         if sent is None and not (action.first_day and action.last_day and active_between(
                 trust["open_date"], trust["close_date"], trust["status"], action.first_day, action.last_day)):
             continue
-        row = AreaFigures(
+        trust_row = AreaFigures(
             code=trust["ods_code"], name=trust["name"],
             trust_type=str(type_labels.get(trust["trust_type"], trust["trust_type"])),
             icb_code=trust["icb__code"], icb_name=_short_icb_name(trust["icb__name"]),
@@ -562,7 +562,7 @@ def action_tables(
                 date for date in dates
                 if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
         )
-        trust_rows.append(fill(row, sent) if sent else row)
+        trust_rows.append(fill(trust_row, sent) if sent else trust_row)
     return ActionTables(
         regions=sorted(region_rows.values(), key=lambda a: a.name),
         icbs=sorted(icb_rows.values(), key=lambda a: (a.region_name, a.name)),

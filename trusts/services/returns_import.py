@@ -409,7 +409,7 @@ def _locked_changes(cursor: CursorWrapper, *, ref: _Reference, errors: _Errors) 
         action, locked_at = names[action_id], ref.locks_at[action_id]
         assert locked_at is not None, "a locked row's action has hard-closed"
         errors.add(KEY, RowError(line, f"returns for {action.name} are locked: the action hard-closed at "
-                                       f"{formatted(ref.locks_at[action_id], 'moment')}", 'date'))
+                                       f"{formatted(locked_at, 'moment')}", "date"))
 
 
 def _late_changes_without_reason(cursor: CursorWrapper, *, now: dt.datetime, errors: _Errors) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.conf import settings
@@ -454,13 +454,23 @@ def missing(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     })
 
 
+_T = TypeVar("_T")
+
+
+def _page_of(items: list[_T], chosen: Page[Any]) -> Page[_T]:
+    """A page of `items` (what the chosen page's objects were turned into) with the chosen page's
+    number and paginator, for the page links. The cast: the paginator counts the chosen objects, not
+    `items`, which its type cannot say."""
+    return Page(items, chosen.number, cast("Paginator[_T]", chosen.paginator))
+
+
 @login_required
 def season_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
     # Newest seasons first, a few at a time: the page's seasons are chosen first, and only their
     # actions are read and summed (their comparison sentences need no other action).
     chosen = Paginator(recorded_seasons(), SEASONS_PER_PAGE).get_page(request.GET.get("page"))
-    page = Page(seasons_of(list(chosen)), chosen.number, chosen.paginator)
+    page = _page_of(seasons_of(list(chosen)), chosen)
     for season in page:
         actions = [a for a, _ in season.actions]
         totals = {a.pk: figures for a, figures in season.actions}
@@ -479,7 +489,7 @@ def cumulative_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # total of every action before them (the running total) and after them (All actions).
     chosen = Paginator(recorded_actions(), CUMULATIVE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     found = cumulative_of(list(chosen))
-    page = Page(found.rows, chosen.number, chosen.paginator)
+    page = _page_of(found.rows, chosen)
     return render(request, "reports/cumulative.html", {
         "scope": scope, "rows": page, "page": page, "overall": found.overall,
         "scoped_overall": scope_overall(scope.trusts) if found.overall and scope.trusts is not None else None,

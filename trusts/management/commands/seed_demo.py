@@ -79,6 +79,7 @@ def seed_demo_actions(stdout: OutputWrapper) -> None:
         # Seeded on an earlier day and returns were entered since: keep it rather than lose them.
         stdout.write(f"Kept the demo current action as it was: {' '.join(error.messages)}")
         return
+    assert action.first_day is not None and action.last_day is not None, "the demo action has a window"
     stdout.write(f"Demo current action: {action.name}, strike days {formatted(action.first_day, 'day_month')} to "
                  f"{formatted(action.last_day, 'date')} (/actions/{action.slug}/).")
 
