@@ -94,7 +94,7 @@ test-here:
 # of medium severity or more that is not justified in place with `# nosec BXXX # reason`.
 audit: install
 	$(BIN)/python scripts/audit_dependencies.py
-	$(BIN)/bandit -r strikeops trusts notices crispy_forms_nhsuk scripts -ll -q
+	$(BIN)/bandit -r strikeops trusts reports notices crispy_forms_nhsuk scripts -ll -q
 
 collectstatic: install
 	$(BIN)/python manage.py collectstatic --noinput --settings=tests.settings

@@ -182,10 +182,8 @@ def measure(scale_label: str, w: dict[str, Any], repeat: int) -> list[dict[str, 
     from django.test import Client
     from django.urls import reverse
 
-    from notices.selectors_delivery import campaign_progress, campaign_progress_shared
-    from trusts.models import AuditEvent
-    from trusts.selectors.audit import _cursor, audit_event_types, audit_events, audit_events_page
-    from trusts.selectors.reports import (
+    from notices.selectors.delivery import campaign_progress, campaign_progress_shared
+    from reports.selectors.reports import (
         all_actions,
         cumulative,
         per_action_totals,
@@ -194,7 +192,9 @@ def measure(scale_label: str, w: dict[str, Any], repeat: int) -> list[dict[str, 
         seasons,
         seasons_of,
     )
-    from trusts.views.reports import CUMULATIVE_ROWS_PER_PAGE, SEASONS_PER_PAGE
+    from reports.views.reports import CUMULATIVE_ROWS_PER_PAGE, SEASONS_PER_PAGE
+    from trusts.models import AuditEvent
+    from trusts.selectors.audit import _cursor, audit_event_types, audit_events, audit_events_page
 
     nia, morgan, chris = Client(), Client(), Client()
     nia.force_login(w["nia"])

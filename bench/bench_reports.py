@@ -12,7 +12,10 @@ Against the bench database as it stands (bench/generate.py grows it). For the la
   over the same connection with no Django ORM, no views and no rendering, and page / own SQL. That
   ratio is what Django and the templates add on top of the database work the page really does (an
   earlier version compared with grouped aggregates over the whole base table, a query the page never
-  runs, which flattered the page as the table grew).
+  runs, which flattered the page as the table grew);
+- the CPU time of this process per request (median of time.process_time over the same requests): the
+  ORM, the view and the templates without the database's own time and, unlike the wall clock, little
+  moved by other processes queueing for the CPU on a shared machine.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ import argparse
 import functools
 import io
 import os
+import statistics
 import sys
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -98,10 +104,19 @@ def main() -> None:
             finally:
                 cursor.execute("ROLLBACK")
 
+    def cpu_ms(fn: Callable[[], None]) -> float:
+        samples = []
+        for _ in range(args.repeat):
+            started = time.process_time()
+            fn()
+            samples.append((time.process_time() - started) * 1000)
+        return statistics.median(samples)
+
     returns = DailyReturn.objects.count()
     rows = []
     for name, fn in (("action_report", page), ("region_report", region), ("national_totals", command)):
         samples = timed(fn, args.repeat)
+        cpu_median = cpu_ms(fn)
         with CaptureQueriesContext(connection) as captured:
             fn()
         statements = [query["sql"] for query in captured.captured_queries
@@ -111,11 +126,11 @@ def main() -> None:
         own_median, _ = median_p95(own_samples)
         rows.append({"scale": args.label, "returns": returns, "what": name, "median_ms": median, "p95_ms": p95,
                      "queries": len(captured), "own_sql_ms": own_median,
-                     "ratio": round(median / own_median, 2) if own_median else None})
+                     "ratio": round(median / own_median, 2) if own_median else None, "cpu_ms": cpu_median})
     print_table(f"reports at {returns:,} returns ({IndustrialAction.objects.count():,} actions, "
                 f"{ReturnRevision.objects.count():,} revisions; action {action.slug}, "
                 f"{action.strike_days.count()} strike days; 1-minute load average {os.getloadavg()[0]:.2f})",
-                ["scale", "returns", "what", "median_ms", "p95_ms", "queries", "own_sql_ms", "ratio"], rows)
+                ["scale", "returns", "what", "median_ms", "p95_ms", "queries", "own_sql_ms", "ratio", "cpu_ms"], rows)
     write_results(f"{args.name}-{args.label}", {"action": action.slug, "rows": rows})
 
 

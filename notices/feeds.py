@@ -13,7 +13,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 
 from notices.models import Notice, NoticeStatus
-from notices.selectors_notices import feed_notices
+from notices.selectors.notices import feed_notices
 from trusts.models import Trust
 from trusts.scoping import get_scoped_trust_or_404
 

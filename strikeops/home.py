@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from notices.selectors_notices import comms_home
+from notices.selectors.notices import comms_home
 from trusts import clock
 from trusts.models import Trust
 from trusts.scoping import is_manager, trusts_notices_manageable, trusts_returns_editable, trusts_visible_to_manager

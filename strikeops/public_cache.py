@@ -55,7 +55,8 @@ KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Link", "Last-Modified", 
 
 # What public pages show, per app (each app connects its own in its AppConfig.ready).
 PUBLIC_MODELS = {
-    "trusts": ("Release", "IndustrialAction", "WalkoutWindow", "StrikeDay", "Trust", "ICB", "Region"),
+    "trusts": ("IndustrialAction", "WalkoutWindow", "StrikeDay", "Trust", "ICB", "Region"),
+    "reports": ("Release",),
     "notices": ("Notice", "NoticeVersion"),
 }
 

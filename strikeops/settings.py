@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_nhsuk",
     "trusts",
+    "reports",
     "notices",
 ]
 
@@ -332,13 +333,13 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 # Per address typed and client IP: one attacker cannot lock a colleague out from elsewhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_CALLABLE = "trusts.forms.axes_username"
+AXES_USERNAME_CALLABLE = "trusts.forms.sign_in.axes_username"
 AXES_RESET_ON_SUCCESS = True
 # Keep the lock-out's end fixed (attempts during it do not extend it), so the page can say when.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # no start-up banner in every management command
-AXES_LOCKOUT_CALLABLE = "trusts.views.account.locked_out"
+AXES_LOCKOUT_CALLABLE = "trusts.views.accounts.locked_out"
 # Password spraying: failures from one client IP across every address typed, within the cool-off
 # (trusts/sign_in_limits.py). Also the most sign-in failure audit rows one IP can cause per cool-off.
 AXES_HANDLER = "trusts.sign_in_limits.SprayLimitingHandler"

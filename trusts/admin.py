@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from trusts.models import ICB, ApiToken, Membership, Region, Release, Trust, User
+from trusts.models import ICB, ApiToken, Membership, Region, Trust, User
 from trusts.scoping import AuthenticatedHttpRequest
 from trusts.services.api_tokens import api_token_revoke
 
@@ -56,26 +56,6 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_filter = ("role",)
     search_fields = ("user__email", "trust__name", "trust__ods_code")
     autocomplete_fields = ("user", "trust")
-
-
-@admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin[Release]):
-    """Read-only: a published release is frozen (publish from the action report)."""
-
-    list_display = ("action", "number", "published_at", "published_by")
-    list_filter = ("action",)
-    list_select_related = ("action", "published_by")
-    readonly_fields = ("action", "number", "published_at", "published_by", "figures", "changes_since_previous",
-                       "last_revision_id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 @admin.register(ApiToken)

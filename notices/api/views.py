@@ -17,9 +17,9 @@ from rest_framework.response import Response
 
 from notices.api.serializers import CampaignSerializer, NoticeSerializer
 from notices.models import Campaign, Notice
-from notices.selectors_campaigns import delivery_counts
-from notices.selectors_delivery import campaign_progress_shared, progress_summary
-from notices.selectors_notices import public_notice_or_404, public_notices
+from notices.selectors.campaigns import delivery_counts
+from notices.selectors.delivery import campaign_progress_shared, progress_summary
+from notices.selectors.notices import public_notice_or_404, public_notices
 from strikeops.public_cache import PublicAPIMixin
 from trusts.api import examples as ex
 from trusts.api.serializers import QueryFilterSerializer

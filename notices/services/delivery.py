@@ -65,7 +65,7 @@ from notices.models.outbox import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_
 from notices.models.templates import Channel as MessageChannel
 from notices.placeholders import MissingPlaceholders, one_line, render
 from notices.ratelimit import RateLimiter, get_rate_limiter
-from notices.selectors_delivery import campaign_progress
+from notices.selectors.delivery import campaign_progress
 from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_keys, opted_out_keys, recipient_keys
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
 from strikeops.errors import ServiceError

@@ -80,7 +80,7 @@ def _render_for_publishing(notice: Notice) -> RenderedNotice:
     return rendered
 
 
-# Path segments the trust's notice URLs use for other pages (notices/urls.py).
+# Path segments the trust's notice URLs use for other pages (notices/urls/notices.py).
 RESERVED_SLUGS = {"feed", "subscribe"}
 
 

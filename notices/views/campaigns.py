@@ -19,13 +19,20 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from notices.forms_campaigns import CampaignStartForm, RecipientFileForm, SendForm
-from notices.models.campaigns import Campaign, CampaignStatus, Delivery, DeliveryStatus, Recipient
-from notices.models.outbox import FAILURE_STATUSES, PENDING_STATUSES
+from notices.forms.campaigns import CampaignStartForm, RecipientFileForm, SendForm
+from notices.models.campaigns import (
+    FAILURE_STATUSES,
+    PENDING_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    Recipient,
+)
 from notices.models.templates import Channel, MessageTemplate
 from notices.placeholders import render_keeping_missing
-from notices.selectors_campaigns import action_reconciliation, campaign_opted_out_count
-from notices.selectors_delivery import (
+from notices.selectors.campaigns import action_reconciliation, campaign_opted_out_count
+from notices.selectors.delivery import (
     campaign_progress_shared,
     campaign_progress_shared_many,
     deliveries_outcomes_csv,

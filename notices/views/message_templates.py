@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from notices.forms_campaigns import MessageTemplateForm
+from notices.forms.campaigns import MessageTemplateForm
 from notices.models import Channel, MessageTemplate
 from notices.services.templates import (
     Preview,

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from notices.forms_notices import NoticeFilterForm, NoticeForm, SubscribeForm, WithdrawForm, actions_for_trust
+from notices.forms.notices import NoticeFilterForm, NoticeForm, SubscribeForm, WithdrawForm, actions_for_trust
 from notices.models import APOLOGY_BODY, APOLOGY_TITLE, DEFAULT_WHAT_TO_DO, Notice, NoticeStatus
-from notices.selectors_notices import public_notice_or_404, public_notices
+from notices.selectors.notices import public_notice_or_404, public_notices
 from notices.services.notices import (
     NoticeError,
     notice_create,

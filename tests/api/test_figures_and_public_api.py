@@ -13,9 +13,9 @@ from django.core.management import call_command
 from notices.models import MessageTemplate
 from notices.services.delivery import campaign_create
 from notices.services.notices import notice_create, notice_publish
+from reports.services.releases import release_publish
 from tests.factories import make_action, make_return
 from trusts.models import Trust
-from trusts.services.releases import release_publish
 
 # These figures come from a few trusts: publishing them needs a reason (the coverage gate).
 PARTIAL = "Test figures from a few trusts"

@@ -12,9 +12,9 @@ import re
 import pytest
 from django.core.management import call_command
 
+from reports.services.releases import release_publish
 from tests.factories import make_action, make_return
 from trusts.api.docs import api_schema
-from trusts.services.releases import release_publish
 from trusts.services.returns import return_submit
 
 # These figures come from a few trusts: publishing them needs a reason (the coverage gate).

@@ -20,13 +20,13 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from reports.services.releases import release_publish
 from strikeops.wsgi import application
 from tests.api.conftest import token_for
 from tests.conftest import _user
 from tests.factories import make_action, make_return
 from trusts.api.docs import api_schema
 from trusts.models import Role
-from trusts.services.releases import release_publish
 
 MAX_EXAMPLES = 12
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from notices.forms_notices import BODY_MAX, WHAT_TO_DO_MAX
+from notices.forms.notices import BODY_MAX, WHAT_TO_DO_MAX
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import make_action, make_return
 from trusts.models import Trust

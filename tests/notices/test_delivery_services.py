@@ -18,7 +18,7 @@ from notices.models import (
     MessagingOptOut,
     Recipient,
 )
-from notices.selectors_delivery import OUTCOME_HEADER, campaign_progress, deliveries_outcomes_csv
+from notices.selectors.delivery import OUTCOME_HEADER, campaign_progress, deliveries_outcomes_csv
 from notices.services import delivery as service
 from notices.services import opt_outs
 from notices.services.campaigns import campaign_start

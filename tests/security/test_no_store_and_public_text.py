@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from notices.forms_notices import WithdrawForm
+from notices.forms.notices import WithdrawForm
 from trusts.text import strip_invisible
 
 

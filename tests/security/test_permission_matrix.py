@@ -42,24 +42,15 @@ from notices.services.opt_outs import opt_out_token
 from notices.services.subscriber_emails import _confirmation_token
 from notices.services.subscriptions import subscription_request
 from notices.services.templates import template_create
+from reports.models import Release
+from reports.services.releases import release_publish
 from tests.conftest import _user
 from tests.factories import local, make_action
 from tests.security.helpers import force_login_verified
 from tests.security.html_checks import untrue_text
-from trusts.models import (
-    AuditEvent,
-    DailyReturn,
-    IndustrialAction,
-    Release,
-    ReturnQuery,
-    ReturnReopening,
-    Role,
-    Trust,
-    User,
-)
+from trusts.models import AuditEvent, DailyReturn, IndustrialAction, ReturnQuery, ReturnReopening, Role, Trust, User
 from trusts.services.api_tokens import api_token_create
 from trusts.services.queries import query_raise
-from trusts.services.releases import release_publish
 from trusts.services.reopenings import returns_reopen
 from trusts.services.returns import return_submit
 

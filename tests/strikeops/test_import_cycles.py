@@ -109,7 +109,7 @@ def assert_no_cycles(packages: Iterable[str]) -> None:
 
 def test_the_app_packages_have_no_import_cycle() -> None:
     packages = app_packages()
-    assert {"strikeops", "trusts", "notices", "crispy_forms_nhsuk"} <= set(packages)
+    assert {"strikeops", "trusts", "reports", "notices", "crispy_forms_nhsuk"} <= set(packages)
     assert_no_cycles(packages)
 
 

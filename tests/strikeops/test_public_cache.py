@@ -13,9 +13,10 @@ from django.utils.http import http_date
 
 from notices.models import DEFAULT_WHAT_TO_DO, Notice
 from notices.services.notices import notice_create, notice_publish, notice_update, notice_withdraw
+from reports.models import Release
+from reports.services.releases import release_publish
 from tests.factories import make_action
-from trusts.models import Release, Trust
-from trusts.services.releases import release_publish
+from trusts.models import Trust
 
 pytestmark = pytest.mark.django_db
 

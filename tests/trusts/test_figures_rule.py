@@ -12,8 +12,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from reports.models import Release
+from reports.selectors.reports import average_sentence, headline
 from tests.factories import local, make_action, make_return
-from trusts.models import Release
 from trusts.selectors.completeness import (
     NOT_SUBMITTED_TEXT,
     Coverage,
@@ -23,7 +24,6 @@ from trusts.selectors.completeness import (
     report_status,
     reported,
 )
-from trusts.selectors.reports import average_sentence, headline
 
 DAY1, DAY2 = dt.date(2023, 4, 11), dt.date(2023, 4, 12)
 
@@ -207,7 +207,7 @@ def test_the_dashboard_headlines_state_coverage_and_a_regional_manager_sees_not_
 
 
 def test_a_trust_rows_status_over_the_action_and_per_day() -> None:
-    from trusts.selectors.reports import AreaFigures, Figures
+    from reports.selectors.reports import AreaFigures, Figures
 
     # Owed 11 April only (closed on the 12th) and sent both days: nothing it owed is missing.
     closed = AreaFigures(code="X", name="X", owed={DAY1},

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.db import connection, models
 
+from reports.models import ReturnRollup
 from tests.factories import local
 from trusts.api.docs import api_schema
 from trusts.figures import (
@@ -21,8 +22,8 @@ from trusts.figures import (
     Part,
     trigger_contributions,
 )
-from trusts.forms_returns import ReturnForm
-from trusts.models import DailyReturn, ReturnRollup
+from trusts.forms.returns import ReturnForm
+from trusts.models import DailyReturn
 
 NOW = local(2023, 4, 12, 9)
 

@@ -13,12 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notices.models import Campaign, CampaignStatus, DeliveryStatus
-from notices.selectors_delivery import campaign_progress_shared
-from tests.factories import local, make_action, make_return
-from tests.notices.delivery_support import make_campaign, make_template, row
-from trusts.figures import RESCHEDULED_METRICS
-from trusts.models import IndustrialAction, Trust
-from trusts.selectors.reports import (
+from notices.selectors.delivery import campaign_progress_shared
+from reports.selectors.reports import (
+    RESCHEDULED_METRICS,
     all_actions,
     cumulative,
     per_action_totals,
@@ -26,6 +23,9 @@ from trusts.selectors.reports import (
     season_sentence,
     seasons,
 )
+from tests.factories import local, make_action, make_return
+from tests.notices.delivery_support import make_campaign, make_template, row
+from trusts.models import IndustrialAction, Trust
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +203,7 @@ def test_campaign_pages_read_no_count_over_a_campaigns_deliveries_once_its_figur
     shared figure's grouped count, made at most once per 2 seconds; each page's own queries are
     the same, and none counts or groups deliveries, with 3 deliveries or with 300."""
     # The figure is shared for 2 seconds; long enough here that a slow machine cannot let it lapse.
-    monkeypatch.setattr("notices.selectors_delivery.PROGRESS_CACHE_SECONDS", 300)
+    monkeypatch.setattr("notices.selectors.delivery.PROGRESS_CACHE_SECONDS", 300)
     template = make_template(rwe)
 
     def campaign_with(count: int) -> Campaign:

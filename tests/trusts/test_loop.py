@@ -11,12 +11,12 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 
+from reports.selectors.reports import national_totals
 from tests.conftest import _user
 from tests.factories import local, make_action, make_return
 from trusts.models import AuditEvent, DailyReturn, QueryStatus, ReturnQuery, ReturnRevision, Role, Trust
 from trusts.selectors.completeness import expected_trusts, timeliness
 from trusts.selectors.outliers import outliers
-from trusts.selectors.reports import national_totals
 from trusts.services.queries import QueryRefused, query_answer, query_close, query_raise
 from trusts.services.reopenings import returns_reopen
 from trusts.services.returns import return_submit
@@ -382,8 +382,8 @@ def test_an_action_is_declared_requiring_sign_off_and_its_page_says_so(client, n
 
 
 def test_a_release_can_be_restricted_to_signed_off_returns(client, ada, nia, signed_action, at) -> None:
-    from trusts.models import Release
-    from trusts.services.releases import ReleaseRefused, release_publish
+    from reports.models import Release
+    from reports.services.releases import ReleaseRefused, release_publish
 
     bea = _user("bea@rwe.example", Role.TRUST_ADMIN, trust="RWE")
     rwe_return = _submit(signed_action, "RWE", dt.date(2023, 4, 12), ada)

@@ -19,9 +19,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
+from reports.models import Release
 from tests.api.conftest import Api
 from tests.factories import local, make_action, make_return
-from trusts.models import DailyReturn, IndustrialAction, Release, Trust
+from trusts.models import DailyReturn, IndustrialAction, Trust
 from trusts.selectors.completeness import expected_trusts
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""REST API of the trusts app (included from strikeops/urls.py at /api/v1/)."""
+"""REST API of the trusts app: actions, returns and queries (strikeops/urls.py serves them at /api/v1/,
+with the reports app's endpoints in the same "api" namespace)."""
 
 from django.urls import path
 
@@ -15,8 +16,4 @@ urlpatterns = [
          name="return_sign_off"),
     path("queries/", queries.QueryListView.as_view(), name="queries"),
     path("queries/<int:pk>/answer/", queries.QueryAnswerView.as_view(), name="query_answer"),
-    path("totals/", views.TotalsListView.as_view(), name="totals"),
-    path("totals/<slug:slug>/", views.TotalsDetailView.as_view(), name="totals_action"),
-    path("releases/", views.ReleaseListView.as_view(), name="releases"),
-    path("releases/<slug:slug>/<int:number>/", views.ReleaseDetailView.as_view(), name="release"),
 ]

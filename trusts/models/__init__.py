@@ -6,15 +6,13 @@ from trusts.models.api_tokens import ApiToken
 from trusts.models.audit import AuditEvent
 from trusts.models.organisations import ICB, Region, Trust, TrustStatus, TrustType
 from trusts.models.queries import QueryAnswer, QueryStatus, ReturnQuery
-from trusts.models.releases import Release
 from trusts.models.reminders import ReminderSent, ReminderStatus, ReminderTrigger
 from trusts.models.returns import DailyReturn, ReturnReopening, ReturnRevision, ReturnSource, ReturnStatus
-from trusts.models.rollups import ReturnRollup
 
 __all__ = [
     "ICB", "ApiToken", "AuditEvent", "DailyReturn", "IndustrialAction", "Membership", "QueryAnswer", "QueryStatus",
-    "Region", "Release", "ReminderSent", "ReminderStatus", "ReminderTrigger", "ReturnQuery", "ReturnReopening",
-    "ReturnRevision", "ReturnRollup",
+    "Region", "ReminderSent", "ReminderStatus", "ReminderTrigger", "ReturnQuery", "ReturnReopening",
+    "ReturnRevision",
     "ReturnSource", "ReturnStatus", "Role", "StaffGroup", "StrikeDay", "Trust", "TrustStatus", "TrustType",
     "Union", "User", "WalkoutWindow",
 ]

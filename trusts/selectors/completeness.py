@@ -425,7 +425,11 @@ def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | N
         f"JOIN {tables[StrikeDay]} d ON d.action_id = %s "
         "AND (t.open_date IS NULL OR t.open_date <= d.date) "
         "AND (t.close_date > d.date OR (t.close_date IS NULL AND t.status = %s)) "
-        f"LEFT JOIN {tables[DailyReturn]} r ON r.trust_id = t.id AND r.strike_day_id = d.id AND r.status = %s "
+        # r.action_id = d.action_id says no more than the strike day does, but lets PostgreSQL read the
+        # action's returns once by their action index and hash them: joined on the strike day alone it
+        # re-scanned each day's returns for every trust (534 -> 23 ms at 1M returns, BENCHMARKS.md).
+        f"LEFT JOIN {tables[DailyReturn]} r ON r.trust_id = t.id AND r.strike_day_id = d.id "
+        "AND r.action_id = d.action_id AND r.status = %s "
         f"WHERE TRUE{scope_sql} GROUP BY {code}, {name} ORDER BY {order}"
     )
     with connection.cursor() as cursor:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from strikeops.errors import show_as_message, show_on_form
 from trusts.dates import formatted
-from trusts.forms_actions import (
+from trusts.forms.actions import (
     BLANK_WINDOW_ROWS,
     ActionForm,
     ReopenForm,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from trusts.forms_audit import AuditFilterForm
+from trusts.forms.audit import AuditFilterForm
 from trusts.scoping import is_national_manager
 from trusts.selectors.audit import audit_event_types, audit_events, audit_events_page
 

@@ -8,7 +8,7 @@ from django.templatetags.static import static
 
 from trusts.models import Region, Trust
 from trusts.scoping import get_scoped_trust_or_404, trusts_figures_readable
-from trusts.selectors import trusts_by_region
+from trusts.selectors.organisations import trusts_by_region
 
 
 def trust_list(request: HttpRequest) -> HttpResponse:

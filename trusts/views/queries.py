@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from strikeops.errors import show_as_message, show_on_form
 from trusts.figures import FIGURE_FIELDS, WORKFORCE_FIELDS
-from trusts.forms_queries import QueryAnswerForm, QueryRaiseForm
+from trusts.forms.queries import QueryAnswerForm, QueryRaiseForm
 from trusts.models import QueryStatus, ReturnQuery
 from trusts.scoping import AuthenticatedHttpRequest, trusts_visible_to_manager
 from trusts.services.queries import QueryRefused, query_answer, query_close, query_raise

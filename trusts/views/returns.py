@@ -26,7 +26,7 @@ from strikeops.errors import show_on_form
 from trusts import clock
 from trusts.dates import formatted
 from trusts.figures import FIGURE_FIELDS, FIGURE_LABELS
-from trusts.forms_returns import ReturnForm, ReturnsUploadForm
+from trusts.forms.returns import ReturnForm, ReturnsUploadForm
 from trusts.models import (
     DailyReturn,
     IndustrialAction,
