@@ -20,15 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from notices.forms.campaigns import CampaignStartForm, RecipientFileForm, SendForm
-from notices.models.campaigns import (
-    FAILURE_STATUSES,
-    PENDING_STATUSES,
-    Campaign,
-    CampaignStatus,
-    Delivery,
-    DeliveryStatus,
-    Recipient,
-)
+from notices.models.campaigns import Campaign, CampaignStatus, Delivery, DeliveryStatus, Recipient
+from notices.models.outbox import FAILURE_STATUSES, PENDING_STATUSES
 from notices.models.templates import Channel, MessageTemplate
 from notices.placeholders import render_keeping_missing
 from notices.selectors.campaigns import action_reconciliation, campaign_opted_out_count

@@ -243,7 +243,7 @@ def _select(field: forms.BoundField) -> dict[str, Any]:
     """A filter's select: its choices as text, and the one to mark selected."""
     return {"id": field.id_for_label, "name": field.html_name, "label": field.label,
             "current": str(field.value() or ""),
-            "choices": [(str(value), label) for value, label in field.field.choices]}
+            "choices": [(str(value), label) for value, label in getattr(field.field, "choices", ())]}
 
 
 def _table_context(

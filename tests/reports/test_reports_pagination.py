@@ -11,7 +11,6 @@ import re
 import pytest
 
 from reports.selectors.reports import (
-    RESCHEDULED_METRICS,
     DayFigures,
     action_tables,
     icb_figures,
@@ -24,6 +23,7 @@ from reports.selectors.reports import (
 )
 from reports.views.reports import TRUSTS_PER_PAGE
 from tests.factories import local, make_action, make_return
+from trusts.figures import RESCHEDULED_METRICS
 from trusts.models import ICB, ReturnStatus, Trust, TrustStatus
 
 pytestmark = pytest.mark.django_db

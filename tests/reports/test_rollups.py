@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reports.models import ReturnRollup
-from reports.models.rollups import ROLLUP_FIELDS, rollup_drift
+from reports.models.rollups import rollup_drift
 from reports.selectors.reports import daily_figures, national_totals, per_action_totals
 from tests.factories import local, make_action, make_return
+from trusts.figures import ROLLUP_FIELDS
 from trusts.models import DailyReturn, ReturnStatus, StrikeDay, Trust
 from trusts.services.returns import return_save_draft, return_submit
 

@@ -15,7 +15,6 @@ from django.urls import reverse
 from notices.models import Campaign, CampaignStatus, DeliveryStatus
 from notices.selectors.delivery import campaign_progress_shared
 from reports.selectors.reports import (
-    RESCHEDULED_METRICS,
     all_actions,
     cumulative,
     per_action_totals,
@@ -25,6 +24,7 @@ from reports.selectors.reports import (
 )
 from tests.factories import local, make_action, make_return
 from tests.notices.delivery_support import make_campaign, make_template, row
+from trusts.figures import RESCHEDULED_METRICS
 from trusts.models import IndustrialAction, Trust
 
 pytestmark = pytest.mark.django_db
