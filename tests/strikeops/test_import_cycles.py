@@ -23,8 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 def app_packages() -> list[str]:
     """Our own top-level packages: strikeops (the wiring) and every installed app in this repository,
     so that a new app is checked without anyone listing it here."""
-    ours = {config.name.split(".")[0] for config in apps.get_app_configs()
-            if Path(config.path).resolve().is_relative_to(REPO)}
+    # A package at the top of the repository, not one installed in a virtualenv inside it (.venv).
+    ours = {top for top in (config.name.split(".")[0] for config in apps.get_app_configs())
+            if (REPO / top / "__init__.py").is_file()}
     return sorted(ours | {"strikeops"})
 
 
