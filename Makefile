@@ -20,6 +20,7 @@ help:
 	@echo "make test-fast - the same without the browser, real-worker and Procfile smoke tests"
 	@echo "make worker  - run a Celery worker (needs REDIS_URL; make run starts one)"
 	@echo "make lint    - ruff check"
+	@echo "make typecheck - mypy (strict, django-stubs) over the app, scripts, bench and tests"
 	@echo "make audit   - known vulnerabilities in dependencies (pip-audit, npm audit) and bandit"
 	@echo "make bench   - benchmarks at BENCH_SCALES (default 10k 100k 1M 5M returns); see BENCHMARKS.md"
 
@@ -68,10 +69,14 @@ beat: install
 lint: install
 	$(BIN)/ruff check .
 
+# Strict for the app (pyproject.toml [tool.mypy]): an unannotated def, or any type error, fails the run.
+typecheck: install
+	$(BIN)/mypy
+
 format: install
 	$(BIN)/ruff format .
 
-test: install audit
+test: install audit typecheck
 	$(BIN)/ruff check .
 	$(WITH_SERVICES_TEST) test-here
 

@@ -44,6 +44,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notices.models import Campaign
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
@@ -69,7 +73,7 @@ WORKER_LOGS: dict[int, Path] = {}
 PRODUCTION_RATE_PER_MINUTE = 3000
 
 
-def start_worker(concurrency: int = 2, **env: str) -> subprocess.Popen:  # type: ignore[type-arg]
+def start_worker(concurrency: int = 2, **env: str) -> subprocess.Popen[str]:
     command = [str(Path(sys.executable).parent / "celery"), "-A", "strikeops", "worker", "--pool=prefork",
                f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
                "--without-mingle", "--include", "celery_noop", "-n", f"bench-{os.getpid()}@%h"]
@@ -82,13 +86,13 @@ def start_worker(concurrency: int = 2, **env: str) -> subprocess.Popen:  # type:
     return worker
 
 
-def worker_pids(worker: subprocess.Popen) -> list[int]:  # type: ignore[type-arg]
+def worker_pids(worker: subprocess.Popen[str]) -> list[int]:
     children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
     kids = [int(p) for p in children.read_text().split()] if children.exists() else []
     return [worker.pid, *kids]
 
 
-def stop_worker(worker: subprocess.Popen) -> None:  # type: ignore[type-arg]
+def stop_worker(worker: subprocess.Popen[str]) -> None:
     worker.terminate()
     try:
         worker.wait(timeout=30)
@@ -97,7 +101,7 @@ def stop_worker(worker: subprocess.Popen) -> None:  # type: ignore[type-arg]
         worker.wait()
 
 
-def wait_ready(worker: subprocess.Popen, timeout: float = 60, processes: int = 2) -> None:  # type: ignore[type-arg]
+def wait_ready(worker: subprocess.Popen[str], timeout: float = 60, processes: int = 2) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
@@ -108,7 +112,7 @@ def wait_ready(worker: subprocess.Popen, timeout: float = 60, processes: int = 2
     raise SystemExit(f"The worker did not start its {processes} processes in time.")
 
 
-def make_campaign(count: int, trust_index: int = 0):  # type: ignore[no-untyped-def]
+def make_campaign(count: int, trust_index: int = 0) -> Campaign:
     """A draft campaign of `count` email recipients, written with COPY."""
     from django.db import connection, transaction
     from django.utils import timezone
@@ -270,7 +274,8 @@ def fake_notify_stats(url: str, reset: bool = False) -> dict[str, int]:
     path, method = ("/_reset", "POST") if reset else ("/_stats", "GET")
     request = urllib.request.Request(f"{url}{path}", method=method)  # noqa: S310 (the local fake)
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the local fake)
-        return json.loads(response.read())
+        stats: dict[str, int] = json.loads(response.read())
+        return stats
 
 
 def run_notify(count: int, threads: int, rate: int, label: str, notify_url: str, timeout: float,

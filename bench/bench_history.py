@@ -153,6 +153,8 @@ def world() -> dict[str, Any]:
     from trusts.models import Membership, Role, Trust, User
 
     trust = Trust.objects.order_by("ods_code").first()
+    if trust is None:
+        raise SystemExit("No trusts: run bench/generate.py first.")
     nia, _ = User.objects.get_or_create(email="bench-nia@example.nhs.uk")
     Membership.objects.get_or_create(user=nia, role=Role.NATIONAL_MANAGER)
     morgan, _ = User.objects.get_or_create(email="bench-morgan@example.nhs.uk")

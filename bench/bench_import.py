@@ -115,7 +115,7 @@ def history_first(rows: int) -> dt.date:
     latest = IndustrialAction.objects.filter(slug__startswith="bench-").aggregate(last=Max("last_day"))["last"]
     if latest is None:
         raise SystemExit("No generated history: run bench/generate.py first.")
-    end = min(latest, dt.date.today() - dt.timedelta(days=30))
+    end: dt.date = min(latest, dt.date.today() - dt.timedelta(days=30))
     trusts = Trust.objects.filter(Q(open_date__isnull=True) | Q(open_date__lte=end), status="active").count()
     days = DAYS_PER_ACTION * -(-rows // (trusts * DAYS_PER_ACTION))
     return end - dt.timedelta(days=days)

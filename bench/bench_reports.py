@@ -21,19 +21,24 @@ Against the bench database as it stands (bench/generate.py grows it). For the la
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trusts.models import User
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import median_p95, print_table, setup_django, timed, write_results
 
 
-def national_manager():  # type: ignore[no-untyped-def]
+def national_manager() -> User:
     from trusts.models import Membership, Role, User
 
     user, _ = User.objects.get_or_create(email="bench-national@bench.invalid")
@@ -116,7 +121,7 @@ def main() -> None:
             fn()
         statements = [query["sql"] for query in captured.captured_queries
                       if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))]
-        own_samples = timed(lambda statements=statements: replay(statements), args.repeat)
+        own_samples = timed(functools.partial(replay, statements), args.repeat)
         median, p95 = median_p95(samples)
         own_median, _ = median_p95(own_samples)
         rows.append({"scale": args.label, "returns": returns, "what": name, "median_ms": median, "p95_ms": p95,

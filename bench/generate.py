@@ -38,6 +38,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parse_scale, print_table, setup_django, write_results
@@ -143,7 +144,10 @@ def add_actions(*, count: int, start_index: int, trusts: list[tuple[int, str, fl
 
     returns = revisions = 0
     with transaction.atomic():
-        actions, windows, days = [], [], []
+        actions: list[IndustrialAction] = []
+        spans: list[tuple[dt.date, dt.date]] = []
+        windows: list[WalkoutWindow] = []
+        days: list[StrikeDay] = []
         for index in range(start_index, start_index + count):
             first = FIRST_DATE + dt.timedelta(days=3 * index)
             length = rng.choices(list(DAY_WEIGHTS), weights=list(DAY_WEIGHTS.values()))[0]
@@ -152,20 +156,21 @@ def add_actions(*, count: int, start_index: int, trusts: list[tuple[int, str, fl
             actions.append(IndustrialAction(
                 slug=f"bench-{index:05d}", name=f"Bench action {index:05d}", staff_group=group, unions=["BMA"],
                 first_day=first, last_day=last, hard_close=default_hard_close(last)))
+            spans.append((first, last))
         IndustrialAction.objects.bulk_create(actions)
-        for action in actions:
-            starts = dt.datetime.combine(action.first_day, dt.time(7), tzinfo=LONDON)
-            ends = dt.datetime.combine(action.last_day + dt.timedelta(days=1), dt.time(7), tzinfo=LONDON)
+        for action, (first, last) in zip(actions, spans, strict=True):
+            starts = dt.datetime.combine(first, dt.time(7), tzinfo=LONDON)
+            ends = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(7), tzinfo=LONDON)
             windows.append(WalkoutWindow(action=action, starts_at=starts, ends_at=ends))
-            date = action.first_day
-            while date <= action.last_day:
+            date = first
+            while date <= last:
                 day_start = dt.datetime.combine(date, dt.time(7), tzinfo=LONDON)
                 days.append(StrikeDay(action=action, date=date, starts_at=day_start,
                                       ends_at=day_start + dt.timedelta(days=1), deadline=return_deadline(date)))
                 date += dt.timedelta(days=1)
         WalkoutWindow.objects.bulk_create(windows)
         StrikeDay.objects.bulk_create(days)
-        affected_rows = []
+        affected_rows: list[Any] = []
         affected_by_action: dict[int, set[int] | None] = {}
         for action in actions:
             if rng.random() < 0.3:

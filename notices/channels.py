@@ -222,6 +222,8 @@ class EmailBackendChannel:
     def send(self, delivery: Delivery, message: RenderedMessage) -> SendResult:
         if message.kind != "email":
             raise PermanentFailure(f"The email channel cannot send {message.kind} messages")
+        if message.email is None:
+            raise PermanentFailure("The message has no email address")
         message_id = make_msgid(idstring=f"delivery-{delivery.pk}")
         email = EmailMessage(
             subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL,

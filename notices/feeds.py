@@ -20,7 +20,7 @@ from trusts.scoping import get_scoped_trust_or_404
 FEED_LENGTH = 50
 
 
-class AllNoticesFeed(Feed):
+class AllNoticesFeed(Feed[Notice, object]):
     feed_type = Atom1Feed
     title = "Notices from NHS trusts in England about industrial action"
     subtitle = "What NHS trusts tell their patients about industrial action, newest first."
@@ -35,9 +35,11 @@ class AllNoticesFeed(Feed):
         return feed_notices()[:FEED_LENGTH]
 
     def item_title(self, notice: Notice) -> str:
+        version = notice.current_version
+        assert version is not None, "a feed lists published and withdrawn notices only"
         if notice.status == NoticeStatus.WITHDRAWN:
-            return f"Withdrawn: {notice.current_version.title}"
-        return notice.current_version.title
+            return f"Withdrawn: {version.title}"
+        return version.title
 
     def item_description(self, notice: Notice) -> str:
         """HTML for the entry's summary (Atom type="html"): the author's text escaped, paragraphs kept.
@@ -47,6 +49,7 @@ class AllNoticesFeed(Feed):
             return (f"<p>This notice was withdrawn on {escape(when)}.</p>"
                     f"{linebreaks(escape(notice.withdrawn_reason))}")
         version = notice.current_version
+        assert version is not None, "a feed lists published and withdrawn notices only"
         parts = [linebreaks(escape(version.body)), "<h2>What you should do</h2>",
                  linebreaks(escape(version.what_to_do))]
         if notice.updated_at_public:
@@ -57,10 +60,10 @@ class AllNoticesFeed(Feed):
     def item_link(self, notice: Notice) -> str:
         return notice.get_absolute_url()
 
-    def item_pubdate(self, notice: Notice) -> dt.datetime:
+    def item_pubdate(self, notice: Notice) -> dt.datetime | None:
         return notice.published_at
 
-    def item_updateddate(self, notice: Notice) -> dt.datetime:
+    def item_updateddate(self, notice: Notice) -> dt.datetime | None:
         if notice.status == NoticeStatus.WITHDRAWN and notice.withdrawn_at:
             return notice.withdrawn_at
         return notice.updated_at_public or notice.published_at
@@ -70,7 +73,7 @@ class AllNoticesFeed(Feed):
 
 
 class TrustNoticesFeed(AllNoticesFeed):
-    def get_object(self, request: HttpRequest, ods_code: str) -> Trust:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, ods_code: str) -> Trust:
         return get_scoped_trust_or_404(Trust.objects.all(), ods_code)
 
     def title(self, trust: Trust) -> str:  # type: ignore[override]

@@ -15,10 +15,9 @@ by notices.apps).
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from notices.models import SubscriberEmailKind
 from notices.services import delivery, subscriber_emails
+from strikeops.celery import shared_task
 from trusts import clock
 
 # --- Campaign delivery (notices/services/delivery.py) -----------------------------------------

@@ -67,10 +67,22 @@ class Outcome:
     fields: dict[str, Any]
 
 
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{name} is not a column"
+    return field
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    column = _field(model, name).column
+    assert column is not None, f"{name} is not a column"
+    return column
+
+
 @lru_cache(maxsize=64)
 def _update_text(model: type[models.Model], names: tuple[str, ...], where: str) -> str:
     meta = model._meta
-    assignments = ", ".join(f"{connection.ops.quote_name(meta.get_field(name).column)} = %s" for name in names)
+    assignments = ", ".join(f"{connection.ops.quote_name(_column(model, name))} = %s" for name in names)
     # Table and column names come from the model's metadata and `where` from this module's callers;
     # every value is a parameter.
     return f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608  # nosec B608
@@ -81,8 +93,7 @@ def _update_sql(model: type[models.Model], values: dict[str, Any], where: str) -
     through the ORM cost more than the database's work (BENCHMARKS.md, "Message fan-out"); the text
     is built once per shape. `values` are field names and Python values, prepared as the ORM would;
     `where` is SQL with %s placeholders whose parameters the caller appends."""
-    meta = model._meta
-    args = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
+    args = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
     return _update_text(model, tuple(values), where), args
 
 
@@ -182,8 +193,10 @@ def outcome(pk: int, *, attempts: int, status: str, now: dt.datetime, reason: st
 
 def backoff_seconds(attempts: int) -> int:
     """Seconds to wait after the n-th failed attempt: base, 2 x base, 4 x base... up to the cap."""
-    base = max(1, settings.DELIVERY_RETRY_BASE_SECONDS)
-    return min(settings.DELIVERY_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
+    base: int = max(1, settings.DELIVERY_RETRY_BASE_SECONDS)
+    cap: int = settings.DELIVERY_RETRY_MAX_SECONDS
+    factor: int = 2 ** max(0, attempts - 1)
+    return min(cap, base * factor)
 
 
 def retry_outcome(pk: int, *, attempts: int, now: dt.datetime, reason: str, **extra: Any) -> Outcome:
@@ -203,7 +216,8 @@ def write(model: type[models.Model], result: Outcome) -> bool:
     """The one outcome write: only if the row is still this attempt's (sending, same attempts), so a
     late or duplicate worker can never overwrite someone else's outcome. One single-row statement by
     primary key, committed at once (autocommit): the send loop runs it before its next send."""
-    return _execute(*_outcome_sql(model, result)) == 1
+    written: int = _execute(*_outcome_sql(model, result))
+    return written == 1
 
 
 def settle(model: type[models.Model], pk: int, *, attempts: int, status: str, now: dt.datetime,

@@ -4,9 +4,8 @@ message per task (queue "transactional"). Both carry ids only, never an address 
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from outbox.registry import recover_all, sender
+from strikeops.celery import shared_task
 
 
 @shared_task(name="outbox.recover")

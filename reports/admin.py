@@ -4,7 +4,7 @@ from reports.models import Release
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(admin.ModelAdmin[Release]):
     """Read-only: a published release is frozen (publish from the action report)."""
 
     list_display = ("action", "number", "published_at", "published_by")

@@ -19,6 +19,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.selectors.reports import AreaFigures
 from trusts.dates import formatted
@@ -27,7 +28,7 @@ from trusts.models import IndustrialAction
 from trusts.selectors.completeness import Coverage, reported
 from trusts.tabular import csv_safe
 
-Cell = str | int | None
+Cell = str | int | float | None
 
 
 def safe_text(value: str) -> str:
@@ -128,7 +129,7 @@ class WorkbookMeta:
     changes: dict[str, Any] = field(default_factory=dict)
 
 
-def _append(sheet, row: Sequence[Cell], *, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _append(sheet: Worksheet, row: Sequence[Cell], *, bold: bool = False) -> None:
     sheet.append(_safe_row(row))
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
@@ -140,7 +141,7 @@ def _append(sheet, row: Sequence[Cell], *, bold: bool = False) -> None:  # type:
 
 def _total(rows: Sequence[Sequence[Cell]], column: int) -> int | None:
     """A total row's cell: the sum of the figures reported, empty when none was."""
-    values = [r[column] for r in rows if isinstance(r[column], int)]
+    values = [value for r in rows if isinstance(value := r[column], int)]
     return sum(values) if values else None
 
 
@@ -167,7 +168,7 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     each level, a status column on each trust, empty cells where nobody reported."""
     national = figures["national"]
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     metadata = workbook.create_sheet("Metadata")
     coverage = national["coverage"]
     strike_days = ", ".join(formatted(dt.date.fromisoformat(d), "date") for d in national["strike_days"])
@@ -189,12 +190,12 @@ def publication_workbook(figures: dict[str, Any], meta: WorkbookMeta) -> bytes:
     _append(metadata, ["Coverage per strike day (England)"], bold=True)
     _append(metadata, ["Strike day", "Returns expected", "Returns received", "Returns on time", "% received"],
             bold=True)
-    for row in coverage_rows(national["days"]):
-        _append(metadata, row)
+    for coverage_row in coverage_rows(national["days"]):
+        _append(metadata, coverage_row)
     _append(metadata, [])
     _append(metadata, ["Status"], bold=True)
-    for row in STATUS_NOTES:
-        _append(metadata, list(row))
+    for note in STATUS_NOTES:
+        _append(metadata, list(note))
     _append(metadata, [])
     _append(metadata, ["Revision notes"], bold=True)
     changes = meta.changes or {}

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BLOCKING_NPM_SEVERITIES = {"high", "critical"}
@@ -43,7 +44,7 @@ class Outcome:
     unreachable: list[str] = field(default_factory=list)
 
 
-def read_pip_audit(report: dict, outcome: Outcome) -> None:
+def read_pip_audit(report: dict[str, Any], outcome: Outcome) -> None:
     dependencies = report.get("dependencies", [])
     skipped = [d["name"] for d in dependencies if d.get("skip_reason")]
     if dependencies and len(skipped) == len(dependencies):
@@ -59,7 +60,7 @@ def read_pip_audit(report: dict, outcome: Outcome) -> None:
             (outcome.blocking if finding.fixed_in else outcome.unfixed).append(finding)
 
 
-def read_npm_audit(report: dict, outcome: Outcome) -> None:
+def read_npm_audit(report: dict[str, Any], outcome: Outcome) -> None:
     if "vulnerabilities" not in report:
         reason = report.get("message") or report.get("error", {}).get("summary") or "no audit report"
         outcome.unreachable.append(f"npm audit could not reach the advisory service: {reason}")
@@ -74,12 +75,13 @@ def read_npm_audit(report: dict, outcome: Outcome) -> None:
         (outcome.blocking if fixed_in else outcome.unfixed).append(finding)
 
 
-def _json_from(command: list[str]) -> dict | None:
+def _json_from(command: list[str]) -> dict[str, Any] | None:
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)  # noqa: S603
     try:
-        return json.loads(result.stdout)
+        report = json.loads(result.stdout)
     except json.JSONDecodeError:
         return None
+    return report if isinstance(report, dict) else None
 
 
 def run() -> Outcome:

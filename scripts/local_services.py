@@ -31,10 +31,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parent.parent
 # Tests point this elsewhere, so that they never touch a developer's `make run` data.
@@ -57,7 +57,7 @@ def say(message: str) -> None:
 
 # --- Processes --------------------------------------------------------------------------------
 
-def _prctl():  # type: ignore[no-untyped-def]
+def _prctl() -> Callable[..., int] | None:
     if sys.platform != "linux":
         return None
     import ctypes
@@ -127,7 +127,7 @@ class Server:
             return ""
 
 
-def as_user(user: str | None) -> dict[str, object]:
+def as_user(user: str | None) -> dict[str, Any]:
     """subprocess arguments to run as `user`: its group too, and none of root's groups (with only
     user= the child keeps gid 0, and a folder's group bits for root would apply to it)."""
     return {"user": user, "group": user, "extra_groups": []} if user else {}
@@ -145,7 +145,7 @@ def _spawn(command: list[str], log: Path, *, user: str | None = None, stop_signa
     return Server(name=name, process=process, stop_signal=stop_signal, log=log)
 
 
-def _wait_until(server: Server, ready: callable, what: str) -> None:  # type: ignore[valid-type]
+def _wait_until(server: Server, ready: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -171,7 +171,8 @@ def free_port(preferred: int | None = None) -> int:
                 probe.bind(("127.0.0.1", candidate))
             except OSError:
                 continue
-            return probe.getsockname()[1]
+            port: int = probe.getsockname()[1]
+            return port
     raise ServiceError("no free TCP port on 127.0.0.1")
 
 

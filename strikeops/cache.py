@@ -42,6 +42,14 @@ def cached_or_computed(key: str, seconds: float, compute: Callable[[], T]) -> T:
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
+    # Set by Django's RedisCacheClient.__init__ and private, so django-stubs leaves them out.
+    _servers: list[str]
+    _pools: dict[int, Any]
+    _pool_class: Any
+    _pool_options: dict[str, Any]
+    _client: Any
+    _get_connection_pool_index: Callable[[bool], int]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
@@ -57,6 +65,10 @@ class ReusingRedisCacheClient(RedisCacheClient):
 
 
 class ReusingRedisCache(RedisCache):
+    # Set by Django's RedisCache.__init__ (private, left out of django-stubs).
+    _servers: list[str]
+    _options: dict[str, Any]
+
     @cached_property
     def _cache(self) -> ReusingRedisCacheClient:
         return ReusingRedisCacheClient(self._servers, **self._options)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar, cast
 
 from celery import Celery
+from celery import shared_task as celery_shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.signals import beat_init, worker_init
 from django.db import transaction
@@ -28,7 +30,11 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS: tuple[type[BaseException], ...] = (OperationalError, *CACHE_ERRORS)
 
 
-class Task(DjangoTask):
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class Task(DjangoTask[_P, _R]):
     """Celery 5's DjangoTask, whose `delay_on_commit` tolerates an unreachable Redis.
 
     The change is already committed when an on_commit callback runs: raising there would show an
@@ -39,7 +45,7 @@ class Task(DjangoTask):
 
     run_here_if_unqueued: bool = False
 
-    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+    def delay_on_commit(self, *args: _P.args, **kwargs: _P.kwargs) -> None:  # type: ignore[override]  # None, as Celery's
         transaction.on_commit(functools.partial(self._publish, args, kwargs))
 
     def _publish(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -53,6 +59,16 @@ class Task(DjangoTask):
                            "running it in-process" if self.run_here_if_unqueued else "the recovery task will queue it")
             if self.run_here_if_unqueued:
                 self.apply(args=args, kwargs=kwargs)
+
+
+def shared_task(*, name: str, run_here_if_unqueued: bool = False,
+                **options: Any) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
+    """Celery's `shared_task` with this module's Task as its class (the app's task_cls too), typed so
+    that `delay_on_commit` is checked against the task function's own parameters. The apps' tasks.py
+    import it from here. `run_here_if_unqueued` is set on the task class (see Task)."""
+    decorator = celery_shared_task(name=name, base=Task, run_here_if_unqueued=run_here_if_unqueued, **options)
+    # celery-types types a task made with `base=` as the bare base class: its parameters are restored here.
+    return cast("Callable[[Callable[_P, _R]], Task[_P, _R]]", decorator)
 
 
 app = Celery("strikeops", task_cls=Task)

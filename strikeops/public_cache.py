@@ -29,7 +29,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,6 +42,9 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import parse_http_date_safe
 
 from strikeops.cache import CACHE_ERRORS
+
+if TYPE_CHECKING:
+    from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +148,8 @@ def _finish(request: HttpRequest, response: HttpResponse, etag: str) -> HttpResp
     patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_MAX_AGE)
     patch_vary_headers(response, ("Cookie", "Authorization"))
     last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
-    return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
+    conditional = get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
+    return response if conditional is None else conditional
 
 
 def serve_public(request: HttpRequest, render: Callable[[], HttpResponse], *, store: bool = True) -> HttpResponse:
@@ -234,7 +238,7 @@ class PublicAPIMixin:
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         def render() -> HttpResponse:
-            response = super(PublicAPIMixin, self).get(request, *args, **kwargs)  # type: ignore[misc]
+            response: Response = super(PublicAPIMixin, self).get(request, *args, **kwargs)  # type: ignore[misc]
             response = self.finalize_response(request, response, *args, **kwargs)  # type: ignore[attr-defined]
             response.render()
             return response

@@ -7,11 +7,17 @@ DEBUG for local use. Test-only overrides live in tests/settings.py.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from strikeops.env import env_bool, env_float, env_int, env_list, env_str
+
+# Lets Django's generic classes take type arguments at run time (admin.ModelAdmin[Notice], Feed[...]),
+# as django-stubs declares them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -190,7 +196,7 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # those results, and the result backend is one more Redis call that can fail.
 # Each app's tasks.py is found by autodiscovery; project-level tasks live outside any app, so are listed.
 CELERY_IMPORTS = ["strikeops.tasks"]
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 
 if REDIS_URL:
     # Short socket time-outs: public pages fail open (served uncached) and API throttling counts

@@ -1,6 +1,6 @@
 """Project-level tasks that belong to no app."""
 
-from celery import shared_task
+from strikeops.celery import shared_task
 
 
 @shared_task(name="strikeops.health")

@@ -106,14 +106,14 @@ def _load_shipped_rows() -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database holds the real regions and trusts."""
     with django_db_blocker.unblock():
         load_reference_data()
 
 
 @pytest.fixture
-def transactional_db(transactional_db):  # type: ignore[no-untyped-def]
+def transactional_db(transactional_db):
     """Transactional tests (live server, real workers) flush every table when they end; put the
     reference data back first so that each one starts from the same England."""
     load_reference_data()
@@ -121,7 +121,7 @@ def transactional_db(transactional_db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def db(db):  # type: ignore[no-untyped-def]
+def db(db):
     load_reference_data()
     return db
 
@@ -138,42 +138,42 @@ def _user(email: str, role: Role | None = None, trust: str | None = None, region
 
 
 @pytest.fixture
-def rwe(db) -> Trust:  # type: ignore[no-untyped-def]
+def rwe(db) -> Trust:
     return Trust.objects.select_related("icb__region").get(ods_code="RWE")
 
 
 @pytest.fixture
-def ada(db) -> User:  # type: ignore[no-untyped-def]
+def ada(db) -> User:
     return _user("ada@rwe.example", Role.TRUST_ADMIN, trust="RWE")
 
 
 @pytest.fixture
-def chris(db) -> User:  # type: ignore[no-untyped-def]
+def chris(db) -> User:
     return _user("chris@rwe.example", Role.TRUST_COMMS, trust="RWE")
 
 
 @pytest.fixture
-def tom(db) -> User:  # type: ignore[no-untyped-def]
+def tom(db) -> User:
     return _user("tom@rx1.example", Role.TRUST_ADMIN, trust="RX1")
 
 
 @pytest.fixture
-def morgan(db) -> User:  # type: ignore[no-untyped-def]
+def morgan(db) -> User:
     return _user("morgan@midlands.example", Role.REGIONAL_MANAGER, region="Y60")
 
 
 @pytest.fixture
-def sam(db) -> User:  # type: ignore[no-untyped-def]
+def sam(db) -> User:
     return _user("sam@london.example", Role.REGIONAL_MANAGER, region="Y56")
 
 
 @pytest.fixture
-def nia(db) -> User:  # type: ignore[no-untyped-def]
+def nia(db) -> User:
     return _user("nia@england.example", Role.NATIONAL_MANAGER)
 
 
 @pytest.fixture
-def pat(db) -> User:  # type: ignore[no-untyped-def]
+def pat(db) -> User:
     return _user("pat@nowhere.example")
 
 
@@ -205,7 +205,7 @@ def worker_process_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def celery_worker_process(request):  # type: ignore[no-untyped-def]
+def celery_worker_process(request):
     """Start `celery worker` as a separate process consuming from the test Redis, pointed at the
     same database as the test (use with transactional_db so that it sees committed rows), and
     switch this process to send tasks there instead of running them eagerly.
@@ -277,7 +277,7 @@ def celery_worker_process(request):  # type: ignore[no-untyped-def]
     _forget_connections(app)
 
 
-def _forget_connections(app) -> None:  # type: ignore[no-untyped-def]
+def _forget_connections(app) -> None:
     """Celery caches pools, the control mailbox and the result backend per app; after changing
     the broker URL they must be rebuilt, or they keep talking to the old (in-memory) broker."""
     import threading

@@ -22,16 +22,16 @@ class Mailbox:
         self.refuse_data: list[str] = []   # replies to DATA, used in order, e.g. "451 try again later"
         self.refuse_rcpt: dict[str, str] = {}
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse_rcpt:
             return self.refuse_rcpt[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope):
         if self.refuse_data:
             return self.refuse_data.pop(0)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:

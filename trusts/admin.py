@@ -1,39 +1,42 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 
 from trusts.models import ICB, ApiToken, Membership, Region, Trust, User
+from trusts.scoping import AuthenticatedHttpRequest
 from trusts.services.api_tokens import api_token_revoke
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(admin.ModelAdmin[Region]):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
 
 @admin.register(ICB)
-class ICBAdmin(admin.ModelAdmin):
+class ICBAdmin(admin.ModelAdmin[ICB]):
     list_display = ("code", "name", "region")
     list_filter = ("region",)
     search_fields = ("code", "name")
 
 
 @admin.register(Trust)
-class TrustAdmin(admin.ModelAdmin):
+class TrustAdmin(admin.ModelAdmin[Trust]):
     list_display = ("ods_code", "name", "trust_type", "icb", "status")
     list_filter = ("trust_type", "status", "icb__region")
     search_fields = ("ods_code", "name")
     list_select_related = ("icb",)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, User]):
     model = Membership
     extra = 0
     autocomplete_fields = ("trust",)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
@@ -48,7 +51,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ("user", "role", "trust", "region")
     list_filter = ("role",)
     search_fields = ("user__email", "trust__name", "trust__ods_code")
@@ -56,7 +59,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Read-only list of API tokens (never the secret, which is not stored); "Revoke" ends a token at once.
     People create and revoke their own at /account/tokens/."""
 
@@ -69,12 +72,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     @admin.action(description="Revoke the selected tokens")
-    def revoke(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset.filter(revoked_at__isnull=True):
             api_token_revoke(token=token, user=request.user, request=request)
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 def _nav_items(request: HttpRequest) -> list[dict[str, object]]:
     # Each app adds its entries here as it gains pages; order is what users scan for first.
-    items = [
+    items: list[dict[str, object]] = [
         {"href": reverse("trusts:list"), "text": "NHS trusts"},
         {"href": reverse("notices:list"), "text": "Notices"},
     ]

@@ -85,7 +85,8 @@ def strike_days_calendar(days: Iterable[StrikeDay]) -> bytes:
     calendar = _calendar("NHS strike days", "Every strike day of industrial action in the NHS in England.")
     for day in days:
         calendar.add_component(_strike_day_event(day))
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def trust_returns_calendar(trust: Trust, days: Iterable[StrikeDay]) -> bytes:
@@ -95,4 +96,5 @@ def trust_returns_calendar(trust: Trust, days: Iterable[StrikeDay]) -> bytes:
         due = f" {trust.name}'s return is due by {formatted(day.deadline, 'moment')}."
         calendar.add_component(_strike_day_event(day, due))
         calendar.add_component(_deadline_event(day, trust))
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from trusts.models import Membership, Region, Role, Trust, User
 
 AnyUser = User | AnonymousUser
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a @login_required view, for the type checker: its user is signed in."""
+
+    user: User
 
 
 def _memberships(user: AnyUser) -> QuerySet[Membership]:

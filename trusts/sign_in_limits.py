@@ -8,6 +8,7 @@ per-pair limit and adds a separate, higher per-IP limit over the same cool-off w
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -19,13 +20,20 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 
+def cool_off_period(request: HttpRequest) -> dt.timedelta:
+    """django-axes' cool-off: AXES_COOLOFF_TIME is set in settings, so never None."""
+    period = get_cool_off(request)
+    assert period is not None, "AXES_COOLOFF_TIME must be set"
+    return period
+
+
 def _ip(request: HttpRequest) -> str | None:
     return getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
 
 
 def ip_failures(request: HttpRequest) -> int:
     """Failed sign-ins from this client IP within the cool-off, whatever the address typed."""
-    since = timezone.now() - get_cool_off(request)
+    since = timezone.now() - cool_off_period(request)
     total = AccessAttempt.objects.filter(ip_address=_ip(request), attempt_time__gte=since).aggregate(
         total=Sum("failures_since_start"))["total"]
     return total or 0
@@ -45,7 +53,7 @@ def sign_in_failure_audit_allowed(request: HttpRequest | None) -> bool:
         return True
     from trusts.models import AuditEvent
 
-    since = timezone.now() - get_cool_off(request)
+    since = timezone.now() - cool_off_period(request)
     recorded = AuditEvent.objects.filter(event__in=["auth.sign_in_failed", "auth.locked_out"],
                                          ip_address=request.META.get("REMOTE_ADDR") or None,
                                          occurred_at__gte=since).count()

@@ -7,9 +7,10 @@ each error names its line (as a spreadsheet shows it, the header being line 1) a
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -90,7 +91,8 @@ def _utf8_lines(stream: BinaryIO | io.BufferedIOBase) -> Iterator[str]:
 _CR_ALONE = re.compile(r"(?<=\r)(?!\n)")
 
 
-def iter_csv(stream: BinaryIO | io.BufferedIOBase, *, required: list[str], optional: list[str] = ()) -> Iterator[Row]:
+def iter_csv(stream: BinaryIO | io.BufferedIOBase, *, required: list[str],
+             optional: Sequence[str] = ()) -> Iterator[Row]:
     """Yield rows of a UTF-8 CSV (a BOM is allowed; CRLF or LF). Raises TableError on a bad header
     or bad encoding. Rows are yielded one at a time so that large files are never held whole."""
     reader = csv.reader(_utf8_lines(stream))
@@ -121,7 +123,7 @@ def iter_csv(stream: BinaryIO | io.BufferedIOBase, *, required: list[str], optio
         raise TableError([RowError(reader.line_num, f"the CSV cannot be read: {exc}")]) from None
 
 
-def iter_xlsx(stream: BinaryIO, *, required: list[str], optional: list[str] = ()) -> Iterator[Row]:
+def iter_xlsx(stream: BinaryIO, *, required: list[str], optional: Sequence[str] = ()) -> Iterator[Row]:
     """Yield rows of the first sheet of an XLSX workbook. Formulas are refused, never evaluated."""
     import zipfile
 
@@ -163,7 +165,7 @@ def iter_xlsx(stream: BinaryIO, *, required: list[str], optional: list[str] = ()
                 text_value = ""
             elif isinstance(value, float) and value.is_integer():
                 text_value = str(int(value))
-            elif hasattr(value, "date") and hasattr(value, "hour"):
+            elif isinstance(value, dt.datetime):
                 text_value = value.date().isoformat() if (value.hour, value.minute) == (0, 0) else value.isoformat()
             else:
                 text_value = str(value).strip()
@@ -179,7 +181,7 @@ def iter_xlsx(stream: BinaryIO, *, required: list[str], optional: list[str] = ()
     workbook.close()
 
 
-def iter_table(stream: BinaryIO, filename: str, *, required: list[str], optional: list[str] = ()) -> Iterator[Row]:
+def iter_table(stream: BinaryIO, filename: str, *, required: list[str], optional: Sequence[str] = ()) -> Iterator[Row]:
     """CSV or XLSX by file name."""
     if Path(filename).suffix.lower() == ".xlsx":
         return iter_xlsx(stream, required=required, optional=optional)

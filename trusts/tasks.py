@@ -3,8 +3,7 @@ address typed, for a password reset) and are queued with `delay_on_commit` (stri
 
 from __future__ import annotations
 
-from celery import shared_task
-
+from strikeops.celery import shared_task
 from trusts.models import IndustrialAction, User
 from trusts.scoping import trusts_visible_to_manager
 from trusts.services.account_notices import account_notice_send

@@ -23,4 +23,4 @@ def strip_invisible(text: str) -> str:
 class PublicTextField(forms.CharField):
     def to_python(self, value: Any) -> str:
         text = super().to_python(value)
-        return strip_invisible(text) if text else text
+        return strip_invisible(text) if text else ""

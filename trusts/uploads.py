@@ -34,7 +34,7 @@ class OversizedUpload(SimpleUploadedFile):
     too_large = True
 
     def __init__(self, name: str, content_type: str | None, received: int) -> None:
-        super().__init__(name, b"", content_type)
+        super().__init__(name, b"", content_type or "application/octet-stream")
         self.size = received
 
 
@@ -48,13 +48,13 @@ class SizeLimitUploadHandler(FileUploadHandler):
         # Returning None keeps the chunk from the handlers after this one (the temporary file).
         return raw_data if self.received <= settings.UPLOAD_MAX_BYTES else None
 
-    def file_complete(self, file_size: int) -> UploadedFile | None:
+    def file_complete(self, file_size: int) -> UploadedFile[bytes] | None:
         if self.received <= settings.UPLOAD_MAX_BYTES:
             return None  # let the next handler return the stored file
         return OversizedUpload(self.file_name or "upload", self.content_type, self.received)
 
 
-def validate_upload(file: UploadedFile, *, extensions: tuple[str, ...] = TABLE_EXTENSIONS,
+def validate_upload(file: UploadedFile[bytes], *, extensions: tuple[str, ...] = TABLE_EXTENSIONS,
                     max_bytes: int | None = None) -> None:
     """Raise ValidationError with an NHS.UK-style message for a file that is too big, empty or of
     the wrong type. Its contents are checked later, row by row (trusts.tabular)."""

@@ -39,3 +39,6 @@ class Div(crispy_layout.Div):
 
 class Layout(crispy_layout.Layout):
     """The top-level list of layout objects (crispy's own; re-exported for one import)."""
+
+    def __init__(self, *fields: Any) -> None:
+        super().__init__(*fields)

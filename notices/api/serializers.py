@@ -11,7 +11,7 @@ from rest_framework import serializers
 from notices.models import Campaign, DeliveryStatus, Notice
 
 
-class NoticeSerializer(serializers.ModelSerializer):
+class NoticeSerializer(serializers.ModelSerializer[Notice]):
     trust = serializers.CharField(source="trust.ods_code", help_text="ODS code.")
     trust_name = serializers.CharField(source="trust.name")
     action = serializers.SerializerMethodField()
@@ -29,14 +29,15 @@ class NoticeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_action(self, notice: Notice) -> str | None:
-        return notice.action.slug if notice.action_id else None
+        return notice.action.slug if notice.action else None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, notice: Notice) -> str:
-        return self.context["request"].build_absolute_uri(notice.get_absolute_url())
+        url: str = self.context["request"].build_absolute_uri(notice.get_absolute_url())
+        return url
 
 
-class ProgressSerializer(serializers.Serializer):
+class ProgressSerializer(serializers.Serializer[dict[str, Any]]):
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="Deliveries per status: "
                                    + ", ".join(DeliveryStatus.values) + ".")
     total = serializers.IntegerField()
@@ -48,7 +49,7 @@ class ProgressSerializer(serializers.Serializer):
     percent = serializers.IntegerField(help_text="Done, in whole percent rounded down.")
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(serializers.ModelSerializer[Campaign]):
     """What a campaign is and how far it has gone: no recipient, address, number or message text."""
 
     trust = serializers.CharField(source="trust.ods_code")
@@ -65,8 +66,9 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_action(self, campaign: Campaign) -> str | None:
-        return campaign.action.slug if campaign.action_id else None
+        return campaign.action.slug if campaign.action else None
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, campaign: Campaign) -> dict[str, Any]:
-        return self.context["progress"][campaign.pk]
+        progress: dict[str, Any] = self.context["progress"][campaign.pk]
+        return progress

@@ -64,7 +64,9 @@ class MessageTemplateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.trust = trust
         self.template = template
-        self.fields["action"].queryset = actions_for_trust(trust)
+        action = self.fields["action"]
+        assert isinstance(action, forms.ModelChoiceField)
+        action.queryset = actions_for_trust(trust)
         if template is not None:
             # The channel is fixed once created: the campaigns that used it were built for it.
             del self.fields["channel"]
@@ -110,7 +112,8 @@ class MessageTemplateForm(forms.Form):
         return columns
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         channel = self.chosen_channel
         body = data.get("body") or ""
         subject = (data.get("subject") or "").strip()
@@ -153,9 +156,11 @@ class CampaignStartForm(forms.Form):
     def __init__(self, *args: Any, trust: Trust, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.trust = trust
-        self.fields["template"].queryset = templates_for_trust(trust)
-        self.fields["template"].label_from_instance = template_label
-        self.fields["action"].queryset = actions_for_trust(trust)
+        template, action = self.fields["template"], self.fields["action"]
+        assert isinstance(template, forms.ModelChoiceField) and isinstance(action, forms.ModelChoiceField)
+        template.queryset = templates_for_trust(trust)
+        template.label_from_instance = template_label  # type: ignore[assignment]  # Django's documented hook
+        action.queryset = actions_for_trust(trust)
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Field.radios("template", legend_size=Size.m),
@@ -218,7 +223,8 @@ class SendForm(forms.Form):
         return dt.time(hour, minute)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         data["send_at"] = None
         if data.get("when") != "later":
             return data

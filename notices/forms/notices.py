@@ -55,7 +55,9 @@ class NoticeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.trust = trust
         self.is_update = notice is not None and notice.status == NoticeStatus.PUBLISHED
-        self.fields["action"].queryset = actions_for_trust(trust)
+        action = self.fields["action"]
+        assert isinstance(action, forms.ModelChoiceField)
+        action.queryset = actions_for_trust(trust)
         if not self.is_update:
             del self.fields["change_note"]
         else:
@@ -81,7 +83,8 @@ class NoticeForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         texts = {name: data[name] for name in ("title", "body", "what_to_do") if data.get(name)}
         if "action" in data and texts:
             try:

@@ -11,6 +11,8 @@ all nullable, so that the retention purge can blank them while the counts and st
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -89,7 +91,7 @@ class Campaign(models.Model):
         return f"{self.template.name if self.template_id else 'Campaign'} ({self.get_status_display()})"
 
     @property
-    def ended_at(self):  # type: ignore[no-untyped-def]
+    def ended_at(self) -> dt.datetime | None:
         return self.finished_at or self.cancelled_at
 
 

@@ -12,18 +12,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from notices.figures import trust_action_figures
-from notices.models.campaigns import (
-    FAILURE_STATUSES,
-    PENDING_STATUSES,
-    SUCCESS_STATUSES,
-    Campaign,
-    CampaignStatus,
-    Delivery,
-    DeliveryStatus,
-    MessagingOptOut,
-    Recipient,
-)
+from notices.models.campaigns import Campaign, CampaignStatus, Delivery, DeliveryStatus, MessagingOptOut, Recipient
 from notices.models.templates import Channel
+from outbox.models import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
 from trusts.models import IndustrialAction, Trust
 
 

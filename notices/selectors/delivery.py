@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from notices.models import Campaign, Delivery, DeliveryStatus
-from notices.models.campaigns import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
+from outbox.models import FAILURE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
 from strikeops.cache import cached_or_computed
 from trusts import clock
 

@@ -36,7 +36,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -58,7 +58,6 @@ from notices.models import (
     MessageTemplate,
     Recipient,
 )
-from notices.models.campaigns import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
 from notices.models.templates import Channel as MessageChannel
 from notices.placeholders import MissingPlaceholders, one_line, render
 from notices.ratelimit import RateLimiter, get_rate_limiter
@@ -67,6 +66,7 @@ from notices.services.opt_outs import one_click_url, opt_out_footer, opt_out_key
 from notices.services.templates import trust_values, unreported_figures, unreported_figures_message
 from outbox import engine as outbox
 from outbox.engine import PermanentFailure, TemporaryFailure
+from outbox.models import CLAIMABLE_STATUSES, PENDING_STATUSES, SUCCESS_STATUSES
 from strikeops.errors import ServiceError
 from strikeops.redaction import scrub
 from trusts import clock
@@ -395,7 +395,9 @@ def _send_batch(batch: list[Delivery], opted_out: set[int], *, channels: dict[st
                             claimed.append(delivery)
             while claimed and len(in_flight) < width:
                 # Before each send: a claim held for a third of the timeout is renewed (outbox.renew).
-                if outbox.renew_due(claimed[0].claimed_at, clock.now()):
+                claimed_at = claimed[0].claimed_at
+                assert claimed_at is not None, "a claimed delivery has the time of its claim"
+                if outbox.renew_due(claimed_at, clock.now()):
                     claimed = _renew_claims(claimed, in_flight.values())
                     if not claimed:
                         break
@@ -701,11 +703,12 @@ def campaigns_purge_due(*, now: dt.datetime | None = None) -> list[int]:
     ones counted from the end, drafts from the upload, scheduled ones from their sending time. A
     draft or scheduled campaign purged this way is cancelled first (it has no one left to send to)."""
     now = now or clock.now()
-    counted_from = {CampaignStatus.SENT: "finished_at", CampaignStatus.CANCELLED: "cancelled_at",
-                    CampaignStatus.DRAFT: "created_at", CampaignStatus.SCHEDULED: "scheduled_for"}
+    counted_from: dict[str, str] = {
+        CampaignStatus.SENT: "finished_at", CampaignStatus.CANCELLED: "cancelled_at",
+        CampaignStatus.DRAFT: "created_at", CampaignStatus.SCHEDULED: "scheduled_for"}
     candidates = Campaign.objects.filter(purged_at__isnull=True, status__in=list(counted_from)).values(
         "pk", "status", "created_at", "scheduled_for", "finished_at", "cancelled_at", "purge_after_days")
-    due = [(row["pk"], row["status"]) for row in candidates
+    due = [(row["pk"], row["status"]) for row in cast("Iterable[dict[str, Any]]", candidates)
            if (row[counted_from[row["status"]]] or row["created_at"]) + dt.timedelta(days=row["purge_after_days"])
            <= now]
     for pk, status in due:

@@ -220,6 +220,7 @@ def notice_withdraw(*, notice: Notice, user: User, reason: str, request: HttpReq
     audit_record(event="notice.withdrawn", summary=f"Notice withdrawn: {notice.title}", actor=user,
                  trust=notice.trust, target=notice, details={"reason": reason}, request=request)
     # Its subscribers are told once, with the reason, through the outbox (as for a publication).
+    assert notice.current_version_id is not None, "only a published notice is withdrawn"
     notify_subscribers.delay_on_commit(notice.current_version_id, SubscriberEmailKind.WITHDRAWAL)
     return notice
 

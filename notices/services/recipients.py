@@ -158,7 +158,7 @@ def recipients_check(*, template: MessageTemplate, stream: BinaryIO, filename: s
                 continue
             key = str(checked.pop("_key"))
             if key in seen:
-                what = {Channel.EMAIL: "email address", Channel.SMS: "phone number"}.get(channel, "address")
+                what = {Channel.EMAIL.value: "email address", Channel.SMS.value: "phone number"}.get(channel, "address")
                 result.errors.append(RowError(row.line, f"The same {what} is on line {seen[key]}: each patient "
                                                         "should be on the list once", _duplicate_column(channel)))
                 continue
@@ -186,7 +186,7 @@ def _unprintable_label(character: str) -> str:
 
 
 def _duplicate_column(channel: str) -> str:
-    return {Channel.EMAIL: EMAIL_COLUMN, Channel.SMS: PHONE_COLUMN}.get(channel, ADDRESS_COLUMNS[0])
+    return {Channel.EMAIL.value: EMAIL_COLUMN, Channel.SMS.value: PHONE_COLUMN}.get(channel, ADDRESS_COLUMNS[0])
 
 
 def _check_row(row: Row, *, channel: str, personalisation: list[str], declared: list[str],

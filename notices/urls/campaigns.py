@@ -1,13 +1,13 @@
 """URLs for message templates and campaigns (included from strikeops/urls.py)."""
 
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 
 from notices.views import campaigns, message_templates, opt_out
 from notices.views.callbacks import notify_callback
 
 app_name = "campaigns"
 # Fixed paths (like a provider callback) go above the "<ods_code>/" ones, which would otherwise take them.
-urlpatterns: list = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("notify/callback/", notify_callback, name="notify_callback"),
     # Short: the address goes at the end of every text message.
     path("stop/<str:token>/", opt_out.opt_out, name="opt_out"),

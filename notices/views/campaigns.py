@@ -20,15 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from notices.forms.campaigns import CampaignStartForm, RecipientFileForm, SendForm
-from notices.models.campaigns import (
-    FAILURE_STATUSES,
-    PENDING_STATUSES,
-    Campaign,
-    CampaignStatus,
-    Delivery,
-    DeliveryStatus,
-    Recipient,
-)
+from notices.models.campaigns import Campaign, CampaignStatus, Delivery, DeliveryStatus, Recipient
 from notices.models.templates import Channel, MessageTemplate
 from notices.placeholders import render_keeping_missing
 from notices.selectors.campaigns import action_reconciliation, campaign_opted_out_count
@@ -49,10 +41,11 @@ from notices.services.templates import (
     trust_values,
 )
 from notices.views.message_templates import comms_trust_or_404, posted_data
+from outbox.models import FAILURE_STATUSES, PENDING_STATUSES
 from strikeops.errors import show_as_message, show_on_form
 from trusts import clock
 from trusts.models import IndustrialAction, Trust
-from trusts.scoping import trusts_notices_manageable
+from trusts.scoping import AuthenticatedHttpRequest, trusts_notices_manageable
 from trusts.tabular import csv_safe
 
 PREVIEW_COUNT = 3
@@ -72,7 +65,7 @@ def _crumbs(trust: Trust, *extra: tuple[str, str]) -> list[dict[str, str]]:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     trusts = list(trusts_notices_manageable(request.user).order_by("name"))
     if not trusts:
         raise Http404("Messages are for trust communications staff.")
@@ -82,7 +75,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_list(request: HttpRequest, ods_code: str) -> HttpResponse:
+def campaign_list(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     page = Paginator(Campaign.objects.filter(trust=trust).select_related("template", "action")
                      .order_by("-created_at", "-pk"), CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
@@ -103,7 +96,7 @@ def campaign_list(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 
 @login_required
-def campaign_new(request: HttpRequest, ods_code: str) -> HttpResponse:
+def campaign_new(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     form = CampaignStartForm(posted_data(request), trust=trust)
     if request.method == "POST" and form.is_valid():
@@ -137,7 +130,7 @@ def _file_columns(template: MessageTemplate) -> list[str]:
 
 
 @login_required
-def campaign_upload(request: HttpRequest, ods_code: str) -> HttpResponse:
+def campaign_upload(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     template, action = _choice_or_404(request, trust)
     form = RecipientFileForm(posted_data(request), request.FILES if request.method == "POST" else None)
@@ -206,7 +199,7 @@ def _contact(channel: str, recipient: Recipient) -> str:
 
 
 @login_required
-def campaign_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     campaign = _campaign_or_404(trust, pk)
     context: dict[str, Any] = {"trust": trust, "campaign": campaign, "breadcrumbs": _crumbs(trust)}
@@ -272,7 +265,7 @@ def _progress_counts(progress: Any) -> dict[str, int]:
 
 
 @login_required
-def campaign_progress_json(request: HttpRequest, ods_code: str, pk: int) -> JsonResponse:
+def campaign_progress_json(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> JsonResponse:
     trust = comms_trust_or_404(request, ods_code)
     campaign = _campaign_or_404(trust, pk)
     progress = campaign_progress_shared(campaign)
@@ -300,7 +293,7 @@ def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
 
 
 @login_required
-def campaign_outcomes(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def campaign_outcomes(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> StreamingHttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     campaign = _campaign_or_404(trust, pk)
     delivery_service.campaign_outcomes_exported(campaign=campaign, user=request.user, request=request)
@@ -312,7 +305,7 @@ def campaign_outcomes(request: HttpRequest, ods_code: str, pk: int) -> HttpRespo
 
 
 @login_required
-def campaign_cancel(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def campaign_cancel(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     campaign = _campaign_or_404(trust, pk)
     if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
@@ -334,7 +327,7 @@ def campaign_cancel(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
 
 
 @login_required
-def action_messages(request: HttpRequest, ods_code: str, slug: str) -> HttpResponse:
+def action_messages(request: AuthenticatedHttpRequest, ods_code: str, slug: str) -> HttpResponse:
     """Reconciliation: what the trust rescheduled (its returns) beside whom it has told (its deliveries)."""
     trust = comms_trust_or_404(request, ods_code)
     action = get_object_or_404(actions_for_trust(trust), slug=slug)
@@ -346,7 +339,7 @@ def action_messages(request: HttpRequest, ods_code: str, slug: str) -> HttpRespo
 
 
 @login_required
-def action_messages_redirect(request: HttpRequest, slug: str) -> HttpResponse:
+def action_messages_redirect(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """/messages/actions/<slug>/ for someone with one trust: that trust's page for the action."""
     trusts = list(trusts_notices_manageable(request.user)[:2])
     if len(trusts) != 1:

@@ -30,7 +30,7 @@ from notices.services.templates import (
     templates_for_trust,
 )
 from trusts.models import IndustrialAction, Trust
-from trusts.scoping import get_scoped_trust_or_404, trusts_notices_manageable
+from trusts.scoping import AuthenticatedHttpRequest, get_scoped_trust_or_404, trusts_notices_manageable
 
 
 def posted_data(request: HttpRequest) -> Any:
@@ -64,14 +64,14 @@ def _preview_context(*, trust: Trust, channel: str, subject: str, body: str, col
     personalisation = sample_personalisation(list(dict.fromkeys([*columns, *used])))
     preview: Preview = template_preview(channel=channel, subject=subject, body=body, trust=trust, action=action,
                                         personalisation=personalisation)
-    contact = {Channel.EMAIL: ["email address"], Channel.SMS: ["phone number"]}.get(
+    contact = {Channel.EMAIL.value: ["email address"], Channel.SMS.value: ["phone number"]}.get(
         channel, ["address line 1", "address line 2", "postcode"])
     return {"preview": preview, "preview_action": action, "preview_channel": channel,
             "file_columns": contact + [c.replace("_", " ") for c in used]}
 
 
 @login_required
-def template_list(request: HttpRequest, ods_code: str) -> HttpResponse:
+def template_list(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     templates = list(templates_for_trust(trust))
     return render(request, "message_templates/template_list.html", {
@@ -83,7 +83,7 @@ def template_list(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 
 @login_required
-def template_new(request: HttpRequest, ods_code: str) -> HttpResponse:
+def template_new(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     form = MessageTemplateForm(posted_data(request), trust=trust)
     context: dict[str, Any] = {"trust": trust, "form": form, "template": None, "breadcrumbs": _crumbs(trust)}
@@ -101,7 +101,7 @@ def template_new(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 
 @login_required
-def template_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def template_detail(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     """Edit a trust template (defaults are shown read-only, with a button to copy them)."""
     trust = comms_trust_or_404(request, ods_code)
     template = _template_or_404(trust, pk)
@@ -114,9 +114,10 @@ def template_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
             columns=template.recipient_columns, action=action))
         return render(request, "message_templates/template_default.html", context)
 
+    first_action = actions.first()
     initial = {"name": template.name, "subject": template.subject, "body": template.body,
                "recipient_columns": ", ".join(c.replace("_", " ") for c in template.recipient_columns),
-               "action": actions.first()}
+               "action": first_action}
     form = MessageTemplateForm(posted_data(request), trust=trust, template=template, initial=initial)
     context["form"] = form
     if request.method == "POST":
@@ -133,13 +134,13 @@ def template_detail(request: HttpRequest, ods_code: str, pk: int) -> HttpRespons
     else:
         context.update(_preview_context(trust=trust, channel=template.channel, subject=template.subject,
                                         body=template.body, columns=template.recipient_columns,
-                                        action=initial["action"]))
+                                        action=first_action))
     return render(request, "message_templates/template_form.html", context)
 
 
 @login_required
 @require_POST
-def template_copy_view(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def template_copy_view(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     copy = template_copy(template=_template_or_404(trust, pk), trust=trust, user=request.user)
     messages.success(request, f"Copied as '{copy.name}': you can now change it")
@@ -148,7 +149,7 @@ def template_copy_view(request: HttpRequest, ods_code: str, pk: int) -> HttpResp
 
 @login_required
 @require_POST
-def template_archive_view(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def template_archive_view(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     trust = comms_trust_or_404(request, ods_code)
     template = _template_or_404(trust, pk, editable=True)
     template_archive(template=template, user=request.user)

@@ -38,7 +38,7 @@ from notices.services.subscriptions import (
 from strikeops.errors import show_as_message, show_on_form
 from strikeops.public_cache import public_page
 from trusts.models import Trust
-from trusts.scoping import get_scoped_trust_or_404, trusts_notices_manageable
+from trusts.scoping import AuthenticatedHttpRequest, get_scoped_trust_or_404, trusts_notices_manageable
 
 PAGE_SIZE = 20
 
@@ -164,7 +164,7 @@ def _managed_notice(request: HttpRequest, ods_code: str, pk: int) -> Notice:
 
 
 @login_required
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     trusts = list(trusts_notices_manageable(request.user).order_by("name"))
     if not trusts:
         raise Http404("You do not manage notices for any trust.")
@@ -174,7 +174,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def manage_trust(request: HttpRequest, ods_code: str) -> HttpResponse:
+def manage_trust(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = _managed_trust(request, ods_code)
     notices = Notice.objects.filter(trust=trust).select_related("current_version", "action").order_by(
         "status", "-published_at", "-created_at")
@@ -189,7 +189,7 @@ def _preview(trust: Trust, form: NoticeForm) -> object:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest, ods_code: str) -> HttpResponse:
+def create(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = _managed_trust(request, ods_code)
     preview = None
     if request.method == "POST":
@@ -215,7 +215,7 @@ def create(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     notice = _managed_notice(request, ods_code, pk)
     if notice.status == NoticeStatus.WITHDRAWN:
         raise Http404("A withdrawn notice cannot be edited.")
@@ -246,7 +246,7 @@ def edit(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def manage_notice(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def manage_notice(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     notice = _managed_notice(request, ods_code, pk)
     preview = notice_render(trust=notice.trust, action=notice.action, title=notice.title, body=notice.body,
                             what_to_do=notice.what_to_do)
@@ -258,7 +258,7 @@ def manage_notice(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def publish(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def publish(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     notice = _managed_notice(request, ods_code, pk)
     try:
         notice_publish(notice=notice, user=request.user, request=request)
@@ -271,7 +271,7 @@ def publish(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def withdraw(request: HttpRequest, ods_code: str, pk: int) -> HttpResponse:
+def withdraw(request: AuthenticatedHttpRequest, ods_code: str, pk: int) -> HttpResponse:
     notice = _managed_notice(request, ods_code, pk)
     if notice.status != NoticeStatus.PUBLISHED:
         raise Http404("Only a published notice can be withdrawn.")

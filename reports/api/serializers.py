@@ -15,7 +15,7 @@ from trusts.selectors.completeness import ReportStatus
 
 # --- totals ---------------------------------------------------------------------------------------
 
-def _metrics_serializer(name: str, metrics: tuple[str, ...], **extra: serializers.Field) -> type:
+def _metrics_serializer(name: str, metrics: tuple[str, ...], **extra: serializers.Field[Any, Any, Any, Any]) -> type:
     # null: nobody reported the figure (DOMAIN.md, "Missing is never zero"); 0 is a reported 0.
     attrs: dict[str, Any] = {metric: serializers.IntegerField(allow_null=True) for metric in metrics}
     attrs.update(extra)
@@ -43,19 +43,19 @@ ActionTotalsSerializer = _metrics_serializer(
 )
 
 
-class CoverageSerializer(serializers.Serializer):
+class CoverageSerializer(serializers.Serializer[Any]):
     returns_expected = serializers.IntegerField()
     returns_received = serializers.IntegerField()
     percent = serializers.FloatField(help_text="Floored to one decimal: never 100 while a return is missing.")
 
 
-class PreviousActionSerializer(serializers.Serializer):
+class PreviousActionSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     acute_rescheduled = serializers.IntegerField(allow_null=True)
     average_staff_absent = serializers.FloatField(allow_null=True)
 
 
-class AreaSerializer(serializers.Serializer):
+class AreaSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Region code, or the trust's ODS code.")
     name = serializers.CharField()
     region_code = serializers.CharField()
@@ -67,7 +67,7 @@ class AreaSerializer(serializers.Serializer):
                                          help_text="Trusts: strike days it owed a return and sent none.")
 
 
-class EnglandSerializer(serializers.Serializer):
+class EnglandSerializer(serializers.Serializer[Any]):
     headline = serializers.CharField()
     days = DayFiguresSerializer(many=True)
     totals = ActionTotalsSerializer()
@@ -75,13 +75,13 @@ class EnglandSerializer(serializers.Serializer):
     previous_action = PreviousActionSerializer(allow_null=True)
 
 
-class ScopeSerializer(serializers.Serializer):
+class ScopeSerializer(serializers.Serializer[Any]):
     level = serializers.ChoiceField(choices=["england", "region", "trust"])
     regions = serializers.ListField(child=serializers.CharField())
     trusts = serializers.ListField(child=serializers.CharField(), help_text="ODS codes (trust level only).")
 
 
-class TotalsDetailSerializer(serializers.Serializer):
+class TotalsDetailSerializer(serializers.Serializer[Any]):
     action = serializers.CharField()
     name = serializers.CharField()
     scope = ScopeSerializer()
@@ -90,7 +90,7 @@ class TotalsDetailSerializer(serializers.Serializer):
     trusts = AreaSerializer(many=True)
 
 
-class TotalsRowSerializer(serializers.Serializer):
+class TotalsRowSerializer(serializers.Serializer[Any]):
     action = serializers.CharField()
     name = serializers.CharField()
     first_day = serializers.DateField(allow_null=True)
@@ -101,14 +101,14 @@ class TotalsRowSerializer(serializers.Serializer):
                                             "for managers, your trusts' for trust staff.")
 
 
-class TotalsListSerializer(serializers.Serializer):
+class TotalsListSerializer(serializers.Serializer[Any]):
     scope = ScopeSerializer()
     actions = TotalsRowSerializer(many=True)
 
 
 # --- releases ---------------------------------------------------------------------------------------
 
-class ReleaseSerializer(serializers.ModelSerializer):
+class ReleaseSerializer(serializers.ModelSerializer[Release]):
     action = serializers.CharField(source="action.slug")
     action_name = serializers.CharField(source="action.name")
     headline = serializers.SerializerMethodField()

@@ -47,7 +47,8 @@ class Scope:
 
     def as_json(self) -> dict[str, Any]:
         return {"level": self.level, "regions": [r.code for r in self.regions],
-                "trusts": sorted(self.trusts.values_list("ods_code", flat=True)) if self.level == "trust" else []}
+                "trusts": sorted(self.trusts.values_list("ods_code", flat=True))
+                if self.level == "trust" and self.trusts is not None else []}
 
 
 def totals_scope(user: User) -> Scope | None:

@@ -46,7 +46,8 @@ class PublishReleaseForm(forms.Form):
         self.helper.layout = Layout(*parts, Submit("publish", f"Publish release {number}"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.below_threshold:
             if not data.get("allow_incomplete"):
                 self.add_error("allow_incomplete", "Confirm that you are publishing incomplete figures, or wait "

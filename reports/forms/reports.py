@@ -29,8 +29,10 @@ class TableFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, regions: list[Region], icbs: list[ICB]) -> None:
         super().__init__(data)
-        self.fields["region"].choices = [("", "All regions")] + [(r.code, r.name) for r in regions]
-        self.fields["icb"].choices = [("", "All ICBs")] + [(i.code, i.short_name) for i in icbs]
+        region, icb = self.fields["region"], self.fields["icb"]
+        assert isinstance(region, forms.ChoiceField) and isinstance(icb, forms.ChoiceField)
+        region.choices = [("", "All regions")] + [(r.code, r.name) for r in regions]
+        icb.choices = [("", "All ICBs")] + [(i.code, i.short_name) for i in icbs]
 
     def value(self, name: str) -> str:
         """The cleaned value, or empty where the field was invalid (a stale link, say)."""
@@ -47,4 +49,6 @@ class MissingDayForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["date"].choices = choices
+        date = self.fields["date"]
+        assert isinstance(date, forms.ChoiceField)
+        date.choices = choices

@@ -31,7 +31,7 @@ from django.db import models
 from trusts.figures import ROLLUP_FIELDS, aggregates
 
 
-def _total(help_text: str = "") -> models.BigIntegerField:
+def _total(help_text: str = "") -> models.BigIntegerField[int, int]:
     # Sums of up to 1,000,000 per return over thousands of returns outgrow a 32-bit integer.
     return models.BigIntegerField(default=0, help_text=help_text)
 
@@ -87,7 +87,8 @@ def _fresh() -> dict[RollupKey, dict[str, int]]:
     # Prefixed: an annotation named like a field would shadow the field it sums.
     rows = (DailyReturn.objects.filter(status=ReturnStatus.SUBMITTED).values("action_id", "date")
             .annotate(**{f"fresh_{name}": value for name, value in fresh_rollup_aggregates().items()}).order_by())
-    return {(r["action_id"], r["date"]): {f: r[f"fresh_{f}"] for f in ROLLUP_FIELDS} for r in rows}
+    return {(r["action_id"], r["date"]): {f: r[f"fresh_{f}"] for f in ROLLUP_FIELDS}  # type: ignore[literal-required]
+            for r in rows}  # (annotations named at run time)
 
 
 def rollup_drift() -> list[tuple[RollupKey, dict[str, tuple[int, int]]]]:

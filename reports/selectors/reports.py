@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from operator import itemgetter
 from typing import Any
@@ -112,7 +112,7 @@ class Figures:
     late_returns: int = 0
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Figures:
+    def from_row(cls, row: Mapping[str, Any]) -> Figures:
         return cls(**{name: row[PREFIX + name] for name in FIGURE_NAMES})
 
     def add(self, other: Figures) -> None:
@@ -272,7 +272,7 @@ def strike_dates(action: IndustrialAction) -> list[dt.date]:
 
 def daily_figures(
     actions: Sequence[IndustrialAction], trusts: QuerySet[Trust] | None = None, *,
-    strike_days: dict[int, Sequence[dt.date]] | None = None, signed_off_only: bool = False,
+    strike_days: Mapping[int, Sequence[dt.date]] | None = None, signed_off_only: bool = False,
 ) -> dict[int, list[DayFigures]]:
     """Per action, per strike day (every strike day, zeros where nothing came in): two queries
     whatever the number of actions (the strike days, then one grouped query over the returns), or
@@ -287,6 +287,7 @@ def daily_figures(
     for action_id in action_ids:
         for date in strike_days.get(action_id, ()):
             result[action_id][date] = DayFigures(date, Figures())
+    rows: Iterable[Mapping[str, Any]]
     if trusts is None and not signed_off_only:
         rows = (national_rollups().filter(action_id__in=action_ids)
                 .values("action_id", "date").annotate(**_rollup_aggregates()).order_by())
@@ -327,6 +328,7 @@ def national_totals_of(action_ids: Sequence[int]) -> dict[int, Figures]:
 def per_action_totals(trusts: QuerySet[Trust] | None = None) -> dict[int, Figures]:
     """Action totals of every recorded action, in one grouped query (England's from the rollups,
     a scope's from its returns)."""
+    rows: Iterable[Mapping[str, Any]]
     if trusts is None:
         rows = national_rollups().values("action_id").annotate(**_rollup_aggregates()).order_by()
     else:
@@ -538,7 +540,7 @@ def action_tables(
     scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
 
-    def always_active(trust: dict[str, Any]) -> bool:
+    def always_active(trust: Mapping[str, Any]) -> bool:
         # active_between()'s answer for every day, for the usual trust: never opened or closed.
         return trust["open_date"] is None and trust["close_date"] is None and trust["status"] == TrustStatus.ACTIVE
 
@@ -551,7 +553,7 @@ def action_tables(
         if sent is None and not (action.first_day and action.last_day and active_between(
                 trust["open_date"], trust["close_date"], trust["status"], action.first_day, action.last_day)):
             continue
-        row = AreaFigures(
+        trust_row = AreaFigures(
             code=trust["ods_code"], name=trust["name"],
             trust_type=str(type_labels.get(trust["trust_type"], trust["trust_type"])),
             icb_code=trust["icb__code"], icb_name=_short_icb_name(trust["icb__name"]),
@@ -560,7 +562,7 @@ def action_tables(
                 date for date in dates
                 if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
         )
-        trust_rows.append(fill(row, sent) if sent else row)
+        trust_rows.append(fill(trust_row, sent) if sent else trust_row)
     return ActionTables(
         regions=sorted(region_rows.values(), key=lambda a: a.name),
         icbs=sorted(icb_rows.values(), key=lambda a: (a.region_name, a.name)),
@@ -680,7 +682,8 @@ def action_season_comparison(action: IndustrialAction) -> SeasonComparison | Non
         IndustrialAction.objects.filter(first_day__range=season[1:]).only("id", "slug", "name", "first_day")
         .annotate(acute=Coalesce(Subquery(acute), 0)))
     # Figures carrying the acute count only: season_comparison reads nothing else.
-    return season_comparison(action, recorded, {a.pk: Figures(acute_rescheduled=a.acute) for a in recorded})
+    return season_comparison(action, recorded,
+                             {a.pk: Figures(acute_rescheduled=a.acute) for a in recorded})  # type: ignore[attr-defined]  # annotated
 
 
 @dataclass

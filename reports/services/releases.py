@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -129,7 +129,7 @@ def _trust_days(snapshot: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any
 
 
 def release_changes(
-    previous: Release | None, snapshot: dict[str, Any], revisions: list[dict[str, Any]],
+    previous: Release | None, snapshot: dict[str, Any], revisions: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """What changed since the previous release: the national totals, and each trust-day whose
     figures moved (or that arrived or went), with the reasons trusts gave in their revisions."""

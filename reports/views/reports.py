@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.conf import settings
@@ -62,7 +62,13 @@ from trusts import clock
 from trusts.dates import formatted
 from trusts.figures import FIGURE_LABELS, RESCHEDULED_METRICS, SHORT_LABELS
 from trusts.models import ICB, IndustrialAction, Region, Trust
-from trusts.scoping import get_scoped_trust_or_404, is_national_manager, managed_regions, trusts_figures_readable
+from trusts.scoping import (
+    AuthenticatedHttpRequest,
+    get_scoped_trust_or_404,
+    is_national_manager,
+    managed_regions,
+    trusts_figures_readable,
+)
 from trusts.selectors.completeness import (
     ReportStatus,
     completeness_by_action,
@@ -237,7 +243,7 @@ def _select(field: forms.BoundField) -> dict[str, Any]:
     """A filter's select: its choices as text, and the one to mark selected."""
     return {"id": field.id_for_label, "name": field.html_name, "label": field.label,
             "current": str(field.value() or ""),
-            "choices": [(str(value), label) for value, label in field.field.choices]}
+            "choices": [(str(value), label) for value, label in getattr(field.field, "choices", ())]}
 
 
 def _table_context(
@@ -253,7 +259,7 @@ def _table_context(
     tables = action_tables(action, dates, trusts, _filter_trusts(trusts, form))
     trust_rows = _trust_rows(tables.trusts, form)
     # Every row is summed and sorted (a sort is over the whole table); only one page is rendered.
-    page: Page = Paginator(trust_rows, TRUSTS_PER_PAGE).get_page(request.GET.get("page"))
+    page: Page[AreaFigures] = Paginator(trust_rows, TRUSTS_PER_PAGE).get_page(request.GET.get("page"))
     region_rows, icb_rows = tables.regions, tables.icbs
     if form.value("region"):
         icb_rows = [row for row in icb_rows if row.region_code == form.value("region")]
@@ -283,7 +289,7 @@ def _table_context(
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every recorded action, latest first, with its headline and (for the latest) completeness."""
     scope = _manager_scope(request)
     recorded = all_actions()
@@ -314,7 +320,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def action_report(request: HttpRequest, slug: str) -> HttpResponse:
+def action_report(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     scope = _manager_scope(request)
     action = _action_or_404(slug)
     # Only this action's days (one query, from the rollups; its strike days are prefetched) and its
@@ -357,7 +363,7 @@ def action_report(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def region_report(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     scope = _manager_scope(request)
     region = get_object_or_404(Region, code=code.upper())
     if not scope.national and region not in scope.regions:
@@ -380,13 +386,14 @@ def region_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 
 @login_required
-def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse:
+def trust_report(request: AuthenticatedHttpRequest, slug: str, ods_code: str) -> HttpResponse:
     """A trust's own figures: its administrators (and communications staff) and its managers."""
     trust = get_scoped_trust_or_404(trusts_figures_readable(request.user), ods_code)
     action = _action_or_404(slug)
     own = Trust.objects.filter(pk=trust.pk)
     days = daily_figures([action], own)[action.pk]
-    (row,) = trust_figures(action, [d.date for d in days], own) or [None]
+    rows = trust_figures(action, [d.date for d in days], own)
+    row = rows[0] if rows else None
     return render(request, "reports/trust.html", {
         "action": action, "trust": trust, "days": days, "totals": totals_of(days), "peak": peak_of(days),
         "row": row, **_charts("trust", days, trust.name),
@@ -397,7 +404,7 @@ def trust_report(request: HttpRequest, slug: str, ods_code: str) -> HttpResponse
 
 
 @login_required
-def missing(request: HttpRequest, slug: str) -> HttpResponse:
+def missing(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Trusts that owe a return for one strike day, with whom to contact, so they can be chased."""
     scope = _manager_scope(request)
     action = _action_or_404(slug)
@@ -419,13 +426,23 @@ def missing(request: HttpRequest, slug: str) -> HttpResponse:
     })
 
 
+_T = TypeVar("_T")
+
+
+def _page_of(items: list[_T], chosen: Page[Any]) -> Page[_T]:
+    """A page of `items` (what the chosen page's objects were turned into) with the chosen page's
+    number and paginator, for the page links. The cast: the paginator counts the chosen objects, not
+    `items`, which its type cannot say."""
+    return Page(items, chosen.number, cast("Paginator[_T]", chosen.paginator))
+
+
 @login_required
-def season_view(request: HttpRequest) -> HttpResponse:
+def season_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
     # Newest seasons first, a few at a time: the page's seasons are chosen first, and only their
     # actions are read and summed (their comparison sentences need no other action).
     chosen = Paginator(recorded_seasons(), SEASONS_PER_PAGE).get_page(request.GET.get("page"))
-    page = Page(seasons_of(list(chosen)), chosen.number, chosen.paginator)
+    page = _page_of(seasons_of(list(chosen)), chosen)
     for season in page:
         actions = [a for a, _ in season.actions]
         totals = {a.pk: figures for a, figures in season.actions}
@@ -438,13 +455,13 @@ def season_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def cumulative_view(request: HttpRequest) -> HttpResponse:
+def cumulative_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = _manager_scope(request)
     # Oldest first, 25 actions a page: the page's actions are chosen first, then summed with the
     # total of every action before them (the running total) and after them (All actions).
     chosen = Paginator(recorded_actions(), CUMULATIVE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     found = cumulative_of(list(chosen))
-    page = Page(found.rows, chosen.number, chosen.paginator)
+    page = _page_of(found.rows, chosen)
     return render(request, "reports/cumulative.html", {
         "scope": scope, "rows": page, "page": page, "overall": found.overall,
         "scoped_overall": scope_overall(scope.trusts) if found.overall and scope.trusts is not None else None,
@@ -477,24 +494,24 @@ def _download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 
 
 @login_required
-def download_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def download_csv(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _download(request, slug, "csv")
 
 
 @login_required
-def download_coverage_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def download_coverage_csv(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Coverage per strike day in the manager's scope: beside the CSV, which stays rectangular."""
     return _download(request, slug, "coverage.csv")
 
 
 @login_required
-def download_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
+def download_xlsx(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _download(request, slug, "xlsx")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def publish(request: HttpRequest, slug: str) -> HttpResponse:
+def publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Check, then publish the figures as they stand as the next numbered release; below the
     coverage threshold only with the box ticked and a reason (release_publish checks it again)."""
     if not is_national_manager(request.user):
@@ -511,7 +528,7 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             release = release_publish(
-                action=action, user=request.user, note=form.cleaned_data["note"],  # type: ignore[arg-type]
+                action=action, user=request.user, note=form.cleaned_data["note"],
                 allow_incomplete=form.cleaned_data.get("allow_incomplete", False),
                 reason=form.cleaned_data.get("reason", ""), request=request, signed_off_only=signed_off_only)
         except ReleaseRefused as refused:

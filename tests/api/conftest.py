@@ -16,7 +16,7 @@ from trusts.services.api_tokens import api_token_create
 
 
 @pytest.fixture(autouse=True)
-def roomy_throttles(settings):  # type: ignore[no-untyped-def]
+def roomy_throttles(settings):
     """Throttling has its own tests; elsewhere the limits stay out of the way. Counters live in
     the cache, so each test starts with none."""
     settings.API_THROTTLE_RATES = {"token": "100000/minute", "anon": "100000/minute"}

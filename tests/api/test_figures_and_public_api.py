@@ -25,7 +25,7 @@ APR_11, APR_12 = dt.date(2023, 4, 11), dt.date(2023, 4, 12)
 
 
 @pytest.fixture
-def figures(db):  # type: ignore[no-untyped-def]
+def figures(db):
     """Leicester and Nottingham (Midlands) and Barts (London) reported on two strike days."""
     action = make_action()
     for ods, absent in (("RWE", 700), ("RX1", 300), ("R1H", 50)):
@@ -37,7 +37,7 @@ def figures(db):  # type: ignore[no-untyped-def]
 
 # --- actions -----------------------------------------------------------------------------------------
 
-def test_actions_and_strike_days_for_any_token_holder(api, pat) -> None:  # type: ignore[no-untyped-def]
+def test_actions_and_strike_days_for_any_token_holder(api, pat) -> None:
     make_action(affected=["RWE"])
     listing = api("GET", "/api/v1/actions/", pat).body
     assert listing["count"] == 1
@@ -55,7 +55,7 @@ def test_actions_and_strike_days_for_any_token_holder(api, pat) -> None:  # type
 
 # --- totals ------------------------------------------------------------------------------------------
 
-def test_national_managers_see_england_every_region_and_trust(api, figures, nia) -> None:  # type: ignore[no-untyped-def]
+def test_national_managers_see_england_every_region_and_trust(api, figures, nia) -> None:
     body = api("GET", f"/api/v1/totals/{figures.slug}/", nia).body
     assert body["scope"] == {"level": "england", "regions": [], "trusts": []}
     assert body["england"]["totals"]["outpatient_rescheduled"] == 450
@@ -71,7 +71,7 @@ def test_national_managers_see_england_every_region_and_trust(api, figures, nia)
     assert all(body["england"]["totals"][k] == v for k, v in contract.items())
 
 
-def test_regional_managers_see_england_and_their_region_only(api, figures, morgan) -> None:  # type: ignore[no-untyped-def]
+def test_regional_managers_see_england_and_their_region_only(api, figures, morgan) -> None:
     body = api("GET", f"/api/v1/totals/{figures.slug}/", morgan).body
     assert body["scope"]["level"] == "region" and body["scope"]["regions"] == ["Y60"]
     assert body["england"]["totals"]["outpatient_rescheduled"] == 450
@@ -85,7 +85,7 @@ def test_regional_managers_see_england_and_their_region_only(api, figures, morga
     assert listing["actions"][0]["scoped"]["outpatient_rescheduled"] == 300
 
 
-def test_trust_administrators_see_their_own_trust_only(api, figures, ada, chris) -> None:  # type: ignore[no-untyped-def]
+def test_trust_administrators_see_their_own_trust_only(api, figures, ada, chris) -> None:
     for person in (ada, chris):
         body = api("GET", f"/api/v1/totals/{figures.slug}/", person).body
         assert body["scope"] == {"level": "trust", "regions": [], "trusts": ["RWE"]}
@@ -96,7 +96,7 @@ def test_trust_administrators_see_their_own_trust_only(api, figures, ada, chris)
         assert listing["england"] is None and listing["scoped"]["outpatient_rescheduled"] == 150
 
 
-def test_people_without_a_role_get_no_figures(api, figures, pat) -> None:  # type: ignore[no-untyped-def]
+def test_people_without_a_role_get_no_figures(api, figures, pat) -> None:
     assert api("GET", "/api/v1/totals/", pat).status_code == 404
     assert api("GET", f"/api/v1/totals/{figures.slug}/", pat).status_code == 404
     assert api("GET", "/api/v1/totals/").status_code == 401
@@ -104,7 +104,7 @@ def test_people_without_a_role_get_no_figures(api, figures, pat) -> None:  # typ
 
 # --- published releases (public) ------------------------------------------------------------------------
 
-def test_releases_are_public_and_frozen(api, figures, nia, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_releases_are_public_and_frozen(api, figures, nia, rwe) -> None:
     release_publish(action=figures, user=nia, allow_incomplete=True, reason=PARTIAL)
     listing = api("GET", "/api/v1/releases/").body
     assert listing["count"] == 1
@@ -121,7 +121,7 @@ def test_releases_are_public_and_frozen(api, figures, nia, rwe) -> None:  # type
 
 # --- notices (public) and campaigns (communications staff) ----------------------------------------------
 
-def test_published_notices_are_public_drafts_are_not(api, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_published_notices_are_public_drafts_are_not(api, rwe, chris) -> None:
     published = notice_create(trust=rwe, user=chris, title="Strike: our apology", body="We apologise.",
                               what_to_do="Attend unless contacted.")
     notice_publish(notice=published, user=chris)
@@ -136,7 +136,7 @@ def test_published_notices_are_public_drafts_are_not(api, rwe, chris) -> None:  
 
 
 @pytest.fixture
-def campaign(rwe, chris):  # type: ignore[no-untyped-def]
+def campaign(rwe, chris):
     template = MessageTemplate.objects.create(trust=rwe, name="Moved", channel="email", subject="Moved",
                                               body="Dear ((name)), your appointment is moved.")
     rows = [{"line": 2, "email": "patient@example.com", "phone": "", "nhs_number": "", "address_lines": [],
@@ -144,7 +144,7 @@ def campaign(rwe, chris):  # type: ignore[no-untyped-def]
     return campaign_create(trust=rwe, template=template, action=None, channel="email", rows=rows, user=chris)
 
 
-def test_communications_staff_read_their_campaigns_without_contact_details(api, campaign, chris) -> None:  # type: ignore[no-untyped-def]
+def test_communications_staff_read_their_campaigns_without_contact_details(api, campaign, chris) -> None:
     listing = api("GET", "/api/v1/campaigns/", chris)
     assert listing.body["count"] == 1
     detail = api("GET", f"/api/v1/campaigns/{campaign.pk}/", chris)
@@ -155,7 +155,7 @@ def test_communications_staff_read_their_campaigns_without_contact_details(api, 
         assert "patient@example.com" not in text and "Alex" not in text
 
 
-def test_nobody_else_sees_a_trusts_campaigns(api, campaign, ada, tom, nia, pat) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_else_sees_a_trusts_campaigns(api, campaign, ada, tom, nia, pat) -> None:
     for person in (ada, tom, nia, pat):
         assert api("GET", f"/api/v1/campaigns/{campaign.pk}/", person).status_code == 404
         assert api("GET", "/api/v1/campaigns/", person).body["count"] == 0

@@ -24,16 +24,16 @@ RWE_12 = "/api/v1/returns/RWE/junior-doctors-april-2023/2023-04-12/"
 
 
 @pytest.fixture
-def action(db):  # type: ignore[no-untyped-def]
+def action(db):
     return make_action(affected=["RWE", "RX1"])
 
 
-def _create(api, user, **figures):  # type: ignore[no-untyped-def]
+def _create(api, user, **figures):
     body = {"trust": "RWE", "action": "junior-doctors-april-2023", "date": "2023-04-12", **GOOD, **figures}
     return api("POST", RETURNS, user, body)
 
 
-def _error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def _error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.content
     error = response.body["error"]
     assert error["status"] == status and error["code"] == code
@@ -43,7 +43,7 @@ def _error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped
 
 # --- submitting and revising as a trust administrator -----------------------------------------------
 
-def test_ada_submits_her_trusts_return_through_the_api(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_ada_submits_her_trusts_return_through_the_api(api, at, action, ada) -> None:
     at(EVENING_12)
     response = _create(api, ada)
     assert response.status_code == 201, response.content
@@ -55,7 +55,7 @@ def test_ada_submits_her_trusts_return_through_the_api(api, at, action, ada) -> 
     assert AuditEvent.objects.filter(event="return.submitted", actor=ada, trust_code="RWE").exists()
 
 
-def test_ada_revises_with_the_version_she_read_and_the_change_is_a_revision(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_ada_revises_with_the_version_she_read_and_the_change_is_a_revision(api, at, action, ada) -> None:
     at(EVENING_12)
     _create(api, ada)
     response = api("PUT", RWE_12, ada, {"version": 1, **GOOD, "staff_absent": 715, "reason": "Late reports"})
@@ -67,7 +67,7 @@ def test_ada_revises_with_the_version_she_read_and_the_change_is_a_revision(api,
     assert revision.source == ReturnSource.API and revision.changed_by == ada
 
 
-def test_what_a_put_answers_is_what_a_get_then_reads(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_what_a_put_answers_is_what_a_get_then_reads(api, at, action, ada) -> None:
     """The PUT answer is built from the row as written (no re-read): it must match the stored return
     exactly, for a draft, its submission, a revision and an unchanged resubmission."""
     at(EVENING_12)
@@ -85,13 +85,13 @@ def test_what_a_put_answers_is_what_a_get_then_reads(api, at, action, ada) -> No
     assert [r["version"] for r in get.body["revisions"]] == [3]
 
 
-def test_put_creates_a_missing_return_with_version_0(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_put_creates_a_missing_return_with_version_0(api, at, action, ada) -> None:
     at(EVENING_12)
     response = api("PUT", RWE_12, ada, {"version": 0, **GOOD})
     assert response.status_code == 201 and response.body["version"] == 1
 
 
-def test_the_same_figures_again_change_nothing(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_figures_again_change_nothing(api, at, action, ada) -> None:
     at(EVENING_12)
     _create(api, ada)
     response = api("PUT", RWE_12, ada, {"version": 1, **GOOD})
@@ -99,21 +99,21 @@ def test_the_same_figures_again_change_nothing(api, at, action, ada) -> None:  #
     assert not ReturnRevision.objects.exists()
 
 
-def test_a_draft_may_have_gaps_and_is_not_submitted(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_may_have_gaps_and_is_not_submitted(api, at, action, ada) -> None:
     at(EVENING_12)
     response = api("PUT", RWE_12, ada, {"version": 0, "draft": True, "staff_due": 1200})
     assert response.status_code == 201 and response.body["status"] == "draft"
     assert DailyReturn.objects.get().status == ReturnStatus.DRAFT
 
 
-def test_a_draft_for_a_submitted_return_is_refused(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_for_a_submitted_return_is_refused(api, at, action, ada) -> None:
     at(EVENING_12)
     _create(api, ada)
     error = _error(api("PUT", RWE_12, ada, {"version": 1, "draft": True}), 409, "already_submitted")
     assert "cannot go back to being a draft" in error["message"]
 
 
-def test_a_nil_return(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_nil_return(api, at, action, ada) -> None:
     at(EVENING_12)
     response = api("PUT", RWE_12, ada, {"version": 0, "nil": True, "staff_due": 1200})
     assert response.status_code == 201 and response.body["is_nil"] is True
@@ -122,7 +122,7 @@ def test_a_nil_return(api, at, action, ada) -> None:  # type: ignore[no-untyped-
 
 # --- the web's rules, word for word ------------------------------------------------------------------
 
-def test_hard_errors_give_the_web_messages_per_field(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_hard_errors_give_the_web_messages_per_field(api, at, action, ada) -> None:
     at(EVENING_12)
     error = _error(_create(api, ada, staff_absent=1300, community_rescheduled=-1), 422, "invalid")
     assert error["fields"]["staff_absent"] == [
@@ -131,26 +131,26 @@ def test_hard_errors_give_the_web_messages_per_field(api, at, action, ada) -> No
     assert not DailyReturn.objects.exists()
 
 
-def test_missing_figures_and_workforce_rules(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_missing_figures_and_workforce_rules(api, at, action, ada) -> None:
     at(EVENING_12)
     error = _error(_create(api, ada, staff_absent=None, outpatient_rescheduled=None), 422, "invalid")
     assert error["fields"] == {"staff_absent": ["Enter the number of staff absent"],
                                "outpatient_rescheduled": ["Enter the number of outpatient appointments rescheduled"]}
 
 
-def test_a_date_that_is_not_a_strike_day(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_date_that_is_not_a_strike_day(api, at, action, ada) -> None:
     at(EVENING_12)
     error = _error(_create(api, ada, date="2023-04-20"), 422, "invalid")
     assert error["fields"] == {"date": ["20 April 2023 is not a strike day of Junior doctors, April 2023"]}
 
 
-def test_a_malformed_body_is_400_with_field_messages(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_malformed_body_is_400_with_field_messages(api, at, action, ada) -> None:
     at(EVENING_12)
     error = _error(api("PUT", RWE_12, ada, {"staff_absent": "many"}), 400, "invalid_request")
     assert set(error["fields"]) == {"version", "staff_absent"}
 
 
-def test_unusual_figures_need_a_comment(api, at, action, ada, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_unusual_figures_need_a_comment(api, at, action, ada, rwe) -> None:
     earlier = make_action("nurses-2022", "Nurses, December 2022",
                           ((local(2022, 12, 15, 8), local(2022, 12, 15, 20)),), staff_group="nurses")
     make_return(earlier, rwe, dt.date(2022, 12, 15), outpatient_rescheduled=100)
@@ -165,7 +165,7 @@ def test_unusual_figures_need_a_comment(api, at, action, ada, rwe) -> None:  # t
     assert response.status_code == 201 and response.body["warning_comment"] == "Two sites closed clinics"
 
 
-def test_after_the_deadline_a_revision_needs_a_reason(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_after_the_deadline_a_revision_needs_a_reason(api, at, action, ada) -> None:
     at(EVENING_12)
     _create(api, ada)
     at(AFTER_DEADLINE)
@@ -176,12 +176,12 @@ def test_after_the_deadline_a_revision_needs_a_reason(api, at, action, ada) -> N
     assert response.status_code == 200 and response.body["revisions"][0]["reason"] == "Recount"
 
 
-def test_a_first_submission_after_the_deadline_is_late(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_first_submission_after_the_deadline_is_late(api, at, action, ada) -> None:
     at(AFTER_DEADLINE)
     assert _create(api, ada).body["is_late"] is True
 
 
-def test_a_stale_version_is_a_conflict_with_what_changed(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_version_is_a_conflict_with_what_changed(api, at, action, ada) -> None:
     at(EVENING_12)
     _create(api, ada)
     api("PUT", RWE_12, ada, {"version": 1, **GOOD, "staff_absent": 650})
@@ -192,7 +192,7 @@ def test_a_stale_version_is_a_conflict_with_what_changed(api, at, action, ada) -
     assert DailyReturn.objects.get().staff_absent == 650
 
 
-def test_creating_a_return_that_exists_is_a_conflict(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_creating_a_return_that_exists_is_a_conflict(api, at, action, ada) -> None:
     at(EVENING_12)
     _create(api, ada)
     _error(_create(api, ada, staff_absent=1), 409, "conflict")
@@ -200,7 +200,7 @@ def test_creating_a_return_that_exists_is_a_conflict(api, at, action, ada) -> No
 
 # --- locks -------------------------------------------------------------------------------------------
 
-def test_a_locked_return_answers_423_with_the_exact_reason(api, at, action, ada, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_locked_return_answers_423_with_the_exact_reason(api, at, action, ada, rwe) -> None:
     at(EVENING_12)
     _create(api, ada)
     at(AFTER_HARD_CLOSE)
@@ -212,7 +212,7 @@ def test_a_locked_return_answers_423_with_the_exact_reason(api, at, action, ada,
     assert detail.body["lock_reason"] == reason and detail.body["editable"] is False
 
 
-def test_before_the_strike_day_begins_the_return_is_locked(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_before_the_strike_day_begins_the_return_is_locked(api, at, action, ada) -> None:
     at(local(2023, 4, 12, 6))
     error = _error(api("PUT", RWE_12, ada, {"version": 0, **GOOD}), 423, "locked")
     assert error["lock_reason"] == ("You cannot enter the return for 12 April 2023 yet: the strike day begins at "
@@ -221,7 +221,7 @@ def test_before_the_strike_day_begins_the_return_is_locked(api, at, action, ada)
 
 # --- who may do what ---------------------------------------------------------------------------------
 
-def test_tom_cannot_touch_leicesters_returns(api, at, action, ada, tom) -> None:  # type: ignore[no-untyped-def]
+def test_tom_cannot_touch_leicesters_returns(api, at, action, ada, tom) -> None:
     at(EVENING_12)
     _create(api, ada)
     _error(_create(api, tom), 404, "not_found")
@@ -231,13 +231,13 @@ def test_tom_cannot_touch_leicesters_returns(api, at, action, ada, tom) -> None:
     assert api("GET", RETURNS, tom).body["count"] == 0
 
 
-def test_tom_submits_for_his_own_trust(api, at, action, tom) -> None:  # type: ignore[no-untyped-def]
+def test_tom_submits_for_his_own_trust(api, at, action, tom) -> None:
     at(EVENING_12)
     response = api("POST", RETURNS, tom, {"trust": "RX1", "action": action.slug, "date": "2023-04-12", **GOOD})
     assert response.status_code == 201 and response.body["trust"] == "RX1"
 
 
-def test_managers_read_returns_in_their_scope_but_cannot_write(api, at, action, ada, morgan, sam, nia) -> None:  # type: ignore[no-untyped-def]
+def test_managers_read_returns_in_their_scope_but_cannot_write(api, at, action, ada, morgan, sam, nia) -> None:
     at(EVENING_12)
     _create(api, ada)
     for manager in (morgan, nia):
@@ -250,7 +250,7 @@ def test_managers_read_returns_in_their_scope_but_cannot_write(api, at, action, 
     assert api("GET", RETURNS, sam).body["count"] == 0
 
 
-def test_communications_staff_and_people_without_a_role_see_no_returns(api, at, action, ada, chris, pat) -> None:  # type: ignore[no-untyped-def]
+def test_communications_staff_and_people_without_a_role_see_no_returns(api, at, action, ada, chris, pat) -> None:
     at(EVENING_12)
     _create(api, ada)
     for person in (chris, pat):
@@ -259,7 +259,7 @@ def test_communications_staff_and_people_without_a_role_see_no_returns(api, at, 
         assert api("GET", RETURNS, person).body["results"] == []
 
 
-def test_without_a_token_every_returns_endpoint_is_401(api, at, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_token_every_returns_endpoint_is_401(api, at, action, ada) -> None:
     at(EVENING_12)
     for response in (api("GET", RETURNS), api("GET", RWE_12), _create(api, None),
                      api("PUT", RWE_12, None, {"version": 0, **GOOD})):
@@ -267,7 +267,7 @@ def test_without_a_token_every_returns_endpoint_is_401(api, at, action, ada) -> 
         assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-def test_the_list_filters_and_pages(api, at, action, ada, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_filters_and_pages(api, at, action, ada, rwe) -> None:
     for date in (dt.date(2023, 4, 11), APR_12, dt.date(2023, 4, 13)):
         make_return(action, rwe, date)
     make_return(action, rwe, dt.date(2023, 4, 14), status=ReturnStatus.DRAFT)
@@ -279,7 +279,7 @@ def test_the_list_filters_and_pages(api, at, action, ada, rwe) -> None:  # type:
     _error(api("GET", RETURNS, ada, date="12 April"), 400, "invalid_request")
 
 
-def test_revision_history_is_readable(api, at, action, ada, nia) -> None:  # type: ignore[no-untyped-def]
+def test_revision_history_is_readable(api, at, action, ada, nia) -> None:
     at(EVENING_12)
     _create(api, ada)
     api("PUT", RWE_12, ada, {"version": 1, **GOOD, "elective_rescheduled": 41})
@@ -288,7 +288,7 @@ def test_revision_history_is_readable(api, at, action, ada, nia) -> None:  # typ
         (2, {"elective_rescheduled": [40, 41]}, "Ada")]
 
 
-def test_another_trust_not_in_the_action_cannot_send_workforce(api, at, ada) -> None:  # type: ignore[no-untyped-def]
+def test_another_trust_not_in_the_action_cannot_send_workforce(api, at, ada) -> None:
     make_action(affected=["RX1"])
     at(EVENING_12)
     error = _error(_create(api, ada), 422, "invalid")

@@ -23,7 +23,7 @@ PARTIAL = "Test figures from a few trusts"
 pytestmark = pytest.mark.django_db
 
 
-def test_the_schema_is_valid_openapi_without_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_schema_is_valid_openapi_without_warnings(tmp_path) -> None:
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     text = target.read_text()
@@ -57,7 +57,7 @@ def test_every_operation_has_examples_and_the_error_shape() -> None:
         "status", "code", "message", "fields", "warnings", "lock_reason", "current_version", "changes"}
 
 
-def test_the_schema_and_docs_are_public(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_schema_and_docs_are_public(client) -> None:
     assert client.get("/api/schema/").status_code == 200
     page = client.get("/api/docs/")
     assert page.status_code == 200
@@ -71,13 +71,13 @@ def test_the_schema_and_docs_are_public(client) -> None:  # type: ignore[no-unty
     assert "<script>" not in html and "style=" not in html
 
 
-def test_an_unknown_api_path_is_a_json_404(client) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_api_path_is_a_json_404(client) -> None:
     response = client.put("/api/v1/nothing/here/", "{}", content_type="application/json")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 @pytest.fixture
-def two_releases(nia, ada, rwe, monkeypatch):  # type: ignore[no-untyped-def]
+def two_releases(nia, ada, rwe, monkeypatch):
     action = make_action()
     make_return(action, "RX1", dt.date(2023, 4, 11), outpatient_rescheduled=100, staff_absent=5, staff_due=10)
     monkeypatch.setattr("trusts.clock.now", lambda: dt.datetime(2023, 4, 12, 18, tzinfo=dt.UTC))
@@ -92,7 +92,7 @@ def two_releases(nia, ada, rwe, monkeypatch):  # type: ignore[no-untyped-def]
     return first, second
 
 
-def test_the_open_data_page_lists_releases_newest_first_with_what_changed(client, two_releases) -> None:  # type: ignore[no-untyped-def]
+def test_the_open_data_page_lists_releases_newest_first_with_what_changed(client, two_releases) -> None:
     first, second = two_releases
     html = client.get("/open-data/").content.decode()
     assert "Open Government Licence v3.0" in html
@@ -105,7 +105,7 @@ def test_the_open_data_page_lists_releases_newest_first_with_what_changed(client
         assert f"/open-data/releases/{slug}/{n}.csv" in html and f"/reports/releases/{slug}/{n}.json" in html
 
 
-def test_a_release_downloads_as_tidy_csv_that_never_changes(client, two_releases) -> None:  # type: ignore[no-untyped-def]
+def test_a_release_downloads_as_tidy_csv_that_never_changes(client, two_releases) -> None:
     first, _ = two_releases
     response = client.get(f"/open-data/releases/{first.action.slug}/1.csv")
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"

@@ -49,7 +49,7 @@ def wsgi_in_test_transaction() -> Iterator[None]:
 
 
 @pytest.fixture(params=["national_manager", "trust_admin"])
-def bearer(request, db, wsgi_in_test_transaction) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def bearer(request, db, wsgi_in_test_transaction) -> dict[str, str]:
     """Something to find: an action, a return of Leicester's and a published release."""
     action = make_action(affected=["RWE"])
     make_return(action, "RWE", dt.date(2023, 4, 11), staff_absent=700, staff_due=1200)
@@ -75,7 +75,7 @@ def test_api_conforms_to_its_schema(case: schemathesis.Case, bearer: dict[str, s
 
 
 @pytest.mark.django_db
-def test_the_fuzzed_schema_is_the_one_served(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_fuzzed_schema_is_the_one_served(client) -> None:
     served = client.get("/api/schema/", {"format": "json"})
     assert served.status_code == 200
     assert served.json() == json.loads(json.dumps(api_schema(), default=str))

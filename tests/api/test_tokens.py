@@ -26,7 +26,7 @@ def _secret_on(page: str) -> str:
     return match.group(1)
 
 
-def test_a_token_is_shown_once_and_stored_only_as_a_hash(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_is_shown_once_and_stored_only_as_a_hash(client, ada) -> None:
     client.force_login(ada)
     response = client.post("/account/tokens/", {"name": "PAS nightly returns", "proof": PASSWORD})
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
@@ -44,14 +44,14 @@ def test_a_token_is_shown_once_and_stored_only_as_a_hash(client, ada) -> None:  
     assert AuditEvent.objects.filter(event="api_token.created", actor=ada).exists()
 
 
-def test_the_token_acts_as_its_user(api, client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_token_acts_as_its_user(api, client, ada) -> None:
     client.force_login(ada)
     secret = _secret_on(client.post("/account/tokens/", {"name": "PAS", "proof": PASSWORD}).content.decode())
     client.logout()
     assert api("GET", ACTIONS, secret).status_code == 200
 
 
-def test_a_name_is_required(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_name_is_required(client, ada) -> None:
     client.force_login(ada)
     response = client.post("/account/tokens/", {"name": "  ", "proof": PASSWORD})
     assert response.status_code == 200 and "Enter a name for the token" in response.content.decode()
@@ -59,7 +59,7 @@ def test_a_name_is_required(client, ada) -> None:  # type: ignore[no-untyped-def
     assert not ApiToken.objects.exists()
 
 
-def test_at_most_the_configured_number_of_active_tokens(client, ada, settings) -> None:  # type: ignore[no-untyped-def]
+def test_at_most_the_configured_number_of_active_tokens(client, ada, settings) -> None:
     settings.API_TOKENS_PER_USER = 2
     first = api_token_create(user=ada, name="one").token
     api_token_create(user=ada, name="two")
@@ -72,7 +72,7 @@ def test_at_most_the_configured_number_of_active_tokens(client, ada, settings) -
     api_token_create(user=ada, name="three")
 
 
-def test_revoking_stops_the_token_at_once(api, client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_revoking_stops_the_token_at_once(api, client, ada) -> None:
     secret = token_for(ada)
     token = ApiToken.objects.get(user=ada)
     client.force_login(ada)
@@ -88,7 +88,7 @@ def test_revoking_stops_the_token_at_once(api, client, ada) -> None:  # type: ig
     assert client.get(f"/account/tokens/{token.pk}/revoke/").status_code == 404  # already revoked
 
 
-def test_nobody_can_revoke_someone_elses_token(client, ada, tom) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_can_revoke_someone_elses_token(client, ada, tom) -> None:
     token_for(ada, "Leicester PAS")
     token = ApiToken.objects.get(user=ada)
     client.force_login(tom)
@@ -99,12 +99,12 @@ def test_nobody_can_revoke_someone_elses_token(client, ada, tom) -> None:  # typ
     assert token.revoked_at is None
 
 
-def test_the_page_needs_sign_in(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_needs_sign_in(client) -> None:
     response = client.get("/account/tokens/")
     assert response.status_code == 302 and "/sign-in/" in response["Location"]
 
 
-def test_unknown_malformed_and_deactivated_tokens_are_refused(api, ada) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_malformed_and_deactivated_tokens_are_refused(api, ada) -> None:
     secret = token_for(ada)
     assert api("GET", ACTIONS, "not-a-real-token").status_code == 401
     assert api.client.get(ACTIONS, HTTP_AUTHORIZATION=f"Bearer {secret} extra").status_code == 401
@@ -114,7 +114,7 @@ def test_unknown_malformed_and_deactivated_tokens_are_refused(api, ada) -> None:
     assert api("GET", ACTIONS, secret).status_code == 401
 
 
-def test_last_use_is_recorded_at_most_once_a_minute(api, at, ada) -> None:  # type: ignore[no-untyped-def]
+def test_last_use_is_recorded_at_most_once_a_minute(api, at, ada) -> None:
     secret = token_for(ada)
     start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
     at(start)
@@ -133,7 +133,7 @@ def test_last_use_is_recorded_at_most_once_a_minute(api, at, ada) -> None:  # ty
     assert token.last_used_at == start + dt.timedelta(seconds=61)
 
 
-def test_throttling_is_per_token(api, ada, settings) -> None:  # type: ignore[no-untyped-def]
+def test_throttling_is_per_token(api, ada, settings) -> None:
     settings.API_THROTTLE_RATES = {"token": "3/minute", "anon": "100/minute"}
     first, second = token_for(ada, "one"), token_for(ada, "two")
     assert [api("GET", ACTIONS, first).status_code for _ in range(3)] == [200, 200, 200]
@@ -144,12 +144,12 @@ def test_throttling_is_per_token(api, ada, settings) -> None:  # type: ignore[no
     assert api("GET", ACTIONS, second).status_code == 200  # the user's other system has its own allowance
 
 
-def test_public_endpoints_are_throttled_per_address(api, settings) -> None:  # type: ignore[no-untyped-def]
+def test_public_endpoints_are_throttled_per_address(api, settings) -> None:
     settings.API_THROTTLE_RATES = {"token": "100/minute", "anon": "2/minute"}
     assert [api("GET", "/api/v1/releases/").status_code for _ in range(3)] == [200, 200, 429]
 
 
-def test_the_list_shows_when_each_token_expires_and_which_have(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_shows_when_each_token_expires_and_which_have(client, ada) -> None:
     from django.utils import timezone
 
     client.force_login(ada)

@@ -42,7 +42,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def page(browser, live_server) -> Iterator[object]:
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -53,7 +53,7 @@ def page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-d
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-def assert_accessible(page) -> None:  # type: ignore[no-untyped-def]
+def assert_accessible(page) -> None:
     """Run axe-core (from npm) in the page and fail on any WCAG 2.2 A/AA violation."""
     page.wait_for_load_state("load")  # never check a half-loaded page (or lose axe to a navigation)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -71,14 +71,14 @@ def assert_accessible(page) -> None:  # type: ignore[no-untyped-def]
     assert not violations, f"axe-core found WCAG violations on {page.url}:\n{json.dumps(report, indent=1)}"
 
 
-def loaded(page):  # type: ignore[no-untyped-def]
+def loaded(page):
     """The page once its document has loaded: a click that navigates returns when the new page
     starts loading, so read whole-document things (title, content) through this."""
     page.wait_for_load_state("load")
     return page
 
 
-def sign_in(page, email: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, email: str, password: str = PASSWORD) -> None:
     page.goto("/sign-in/")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)

@@ -7,7 +7,7 @@ from tests.browser.conftest import assert_accessible, loaded, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def fill_window(page, number: int, start: tuple[str, str, str, str], end: tuple[str, str, str, str]) -> None:  # type: ignore[no-untyped-def]
+def fill_window(page, number: int, start: tuple[str, str, str, str], end: tuple[str, str, str, str]) -> None:
     prefix = f"#id_windows-{number - 1}"
     for side, (day, month, year, time) in (("start", start), ("end", end)):
         page.fill(f"{prefix}-{side}_date-day", day)
@@ -16,7 +16,7 @@ def fill_window(page, number: int, start: tuple[str, str, str, str], end: tuple[
         page.fill(f"{prefix}-{side}_time", time)
 
 
-def test_nia_declares_an_action_with_two_windows_and_sees_its_strike_days(page, nia) -> None:  # type: ignore[no-untyped-def]
+def test_nia_declares_an_action_with_two_windows_and_sees_its_strike_days(page, nia) -> None:
     sign_in(page, nia.email)
     page.get_by_role("link", name="Actions").click()
     assert_accessible(page)

@@ -18,7 +18,7 @@ PARTIAL = "Test figures from a few trusts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_ada_creates_uses_and_revokes_a_token_and_reads_the_docs(page, ada, nia) -> None:  # type: ignore[no-untyped-def]
+def test_ada_creates_uses_and_revokes_a_token_and_reads_the_docs(page, ada, nia) -> None:
     action = make_action()
     make_return(action, "RWE", dt.date(2023, 4, 11), outpatient_rescheduled=2133, elective_rescheduled=165)
     release_publish(action=action, user=nia, allow_incomplete=True, reason=PARTIAL)

@@ -25,7 +25,7 @@ FIXED = (HEADER + "07911 123456,Ann Jones,12 April 2023,RWE-001\n"
 
 
 @pytest.fixture
-def leicester_april(rwe, settings):  # type: ignore[no-untyped-def]
+def leicester_april(rwe, settings):
     # The development channel: logs a line per message, sends nothing. Tasks run in-process.
     settings.DELIVERY_CHANNELS = {"email": "log", "sms": "log", "letter": "log"}
     settings.DELIVERY_REDIS_URL = settings.REDIS_URL = ""
@@ -38,13 +38,13 @@ def leicester_april(rwe, settings):  # type: ignore[no-untyped-def]
     return action
 
 
-def upload(page, text: str) -> None:  # type: ignore[no-untyped-def]
+def upload(page, text: str) -> None:
     page.get_by_label("Upload your recipient list").set_input_files(
         {"name": "patients.csv", "mimeType": "text/csv", "buffer": text.encode()})
     page.get_by_role("button", name="Upload and check the file").click()
 
 
-def test_chris_fixes_a_bad_list_sends_it_and_watches_it_finish(page, chris, leicester_april) -> None:  # type: ignore[no-untyped-def]
+def test_chris_fixes_a_bad_list_sends_it_and_watches_it_finish(page, chris, leicester_april) -> None:
     sign_in(page, chris.email)
     page.get_by_role("link", name="Messages").first.click()
     assert page.get_by_role("heading", level=1).inner_text() == "Messages to patients"
@@ -93,7 +93,7 @@ def test_chris_fixes_a_bad_list_sends_it_and_watches_it_finish(page, chris, leic
 
 
 def test_chris_copies_the_default_apology_and_previews_it_without_javascript_help(page, chris,
-                                                                                  leicester_april) -> None:  # type: ignore[no-untyped-def]
+                                                                                  leicester_april) -> None:
     sign_in(page, chris.email)
     page.goto("/messages/RWE/templates/")
     assert_accessible(page)

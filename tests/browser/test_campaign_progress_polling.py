@@ -15,7 +15,7 @@ from tests.notices.delivery_support import make_campaign, row
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_polling_backs_off_while_the_figures_stand_still(page, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_polling_backs_off_while_the_figures_stand_still(page, rwe, chris) -> None:
     campaign = make_campaign(rwe, chris, [row(1, email="a@example.org"), row(2, email="b@example.org")])
     # Sending, but no worker is running here: the figures never move.
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, started_at=dt.datetime.now(dt.UTC))

@@ -11,7 +11,7 @@ from tests.factories import make_action
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_chris_cannot_send_a_campaign_that_would_quote_an_unreported_figure(page, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_chris_cannot_send_a_campaign_that_would_quote_an_unreported_figure(page, rwe, chris) -> None:
     action = make_action(affected=["RWE"])
     template = MessageTemplate.objects.create(
         trust=rwe, name="Apology", channel=Channel.EMAIL, subject="Your appointment at ((trust_name))",

@@ -10,7 +10,7 @@ from tests.factories import local, make_action
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_morgan_sends_a_reminder_now_and_ada_sees_it_in_her_trusts_log(browser, live_server, morgan, ada) -> None:  # type: ignore[no-untyped-def]
+def test_morgan_sends_a_reminder_now_and_ada_sees_it_in_her_trusts_log(browser, live_server, morgan, ada) -> None:
     action = make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     page = context.new_page()

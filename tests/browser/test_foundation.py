@@ -7,7 +7,7 @@ from tests.browser.conftest import assert_accessible, loaded, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_home_page_renders_with_the_nhs_look_and_no_axe_violations(page) -> None:  # type: ignore[no-untyped-def]
+def test_home_page_renders_with_the_nhs_look_and_no_axe_violations(page) -> None:
     page.goto("/")
     assert page.locator("header.nhsuk-header .nhsuk-header__service-name").inner_text() == "strikeops"
     assert page.get_by_role("heading", level=1).inner_text() == "Industrial action in the NHS in England"
@@ -17,7 +17,7 @@ def test_home_page_renders_with_the_nhs_look_and_no_axe_violations(page) -> None
     assert_accessible(page)
 
 
-def test_skip_link_is_the_first_thing_a_keyboard_reaches(page) -> None:  # type: ignore[no-untyped-def]
+def test_skip_link_is_the_first_thing_a_keyboard_reaches(page) -> None:
     page.goto("/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
@@ -26,7 +26,7 @@ def test_skip_link_is_the_first_thing_a_keyboard_reaches(page) -> None:  # type:
     assert page.evaluate("document.activeElement.id") == "maincontent"
 
 
-def test_trusts_list_and_the_leicester_page(page) -> None:  # type: ignore[no-untyped-def]
+def test_trusts_list_and_the_leicester_page(page) -> None:
     page.goto("/trusts/")
     assert "209 trusts in 7 NHS England regions and 42 integrated care boards" in page.inner_text("main")
     assert page.locator("main section h2").count() == 7
@@ -39,7 +39,7 @@ def test_trusts_list_and_the_leicester_page(page) -> None:  # type: ignore[no-un
     assert_accessible(page)
 
 
-def test_sign_in_with_a_wrong_then_a_right_password(page, ada) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_with_a_wrong_then_a_right_password(page, ada) -> None:
     sign_in(page, ada.email, "not-the-password")
     assert loaded(page).title().startswith("Error: ")
     summary = page.locator(".nhsuk-error-summary")

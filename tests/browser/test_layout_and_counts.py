@@ -34,7 +34,7 @@ OVERFLOW_JS = """() => {
 }"""
 
 
-def _sideways_overflow(page) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+def _sideways_overflow(page) -> tuple[int, list[str]]:
     """How many CSS pixels the page can scroll sideways (0 when it reflows), and the first elements
     that stick out of the page other than inside a scrolling box (for the failure message)."""
     page.wait_for_load_state("load")
@@ -42,7 +42,7 @@ def _sideways_overflow(page) -> tuple[int, list[str]]:  # type: ignore[no-untype
     return int(pixels), culprits
 
 
-def test_no_page_scrolls_sideways_at_320_pixels(page, nia, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_no_page_scrolls_sideways_at_320_pixels(page, nia, rwe) -> None:
     action = make_action(affected=["RWE", "RX1"])
     for code in ("RWE", "RX1", "RHM"):
         for day in (11, 12, 13, 14):
@@ -69,7 +69,7 @@ def test_no_page_scrolls_sideways_at_320_pixels(page, nia, rwe) -> None:  # type
     assert_accessible(page)
 
 
-def test_character_counts_start_for_limits_of_a_thousand_and_more(page, chris, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_character_counts_start_for_limits_of_a_thousand_and_more(page, chris, rwe) -> None:
     assert BODY_MAX >= 1000 and WHAT_TO_DO_MAX >= 1000
     make_action(affected=["RWE"])
     sign_in(page, chris.email)

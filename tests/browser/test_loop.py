@@ -16,7 +16,7 @@ FIGURES = {"staff_absent": 700, "staff_due": 2000, "elective_rescheduled": 40, "
            "community_rescheduled": 10, "mental_health_rescheduled": 3}
 
 
-def test_morgan_queries_a_figure_ada_confirms_it_and_morgan_closes_it(page, browser, live_server,  # type: ignore[no-untyped-def]
+def test_morgan_queries_a_figure_ada_confirms_it_and_morgan_closes_it(page, browser, live_server,
                                                                        morgan, ada) -> None:
     action = make_action(affected=["RWE", "RX1"])
     rwe = Trust.objects.select_related("icb").get(ods_code="RWE")

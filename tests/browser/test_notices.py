@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def test_chris_publishes_the_apology_and_a_visitor_reads_it_and_its_feed(page, chris, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_chris_publishes_the_apology_and_a_visitor_reads_it_and_its_feed(page, chris, rwe) -> None:
     action = make_action(affected=["RWE"])
     for day, elective, outpatient, absent in [(11, 40, 520, 650), (12, 45, 573, 712), (13, 40, 520, 690),
                                               (14, 40, 520, 640)]:

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_patient_opts_out_and_the_next_list_shows_the_skip(
-        browser, page, live_server, chris, rwe, settings) -> None:  # type: ignore[no-untyped-def]
+        browser, page, live_server, chris, rwe, settings) -> None:
     settings.SITE_URL = live_server.url
     campaign = make_campaign(rwe, chris, [row(2, email="pat@example.com", nhs_number="9434765919")])
     campaign.figures = {"trust_name": rwe.name}

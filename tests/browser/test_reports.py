@@ -21,7 +21,7 @@ FIGURES = {"staff_absent": 700, "staff_due": 2000, "elective_rescheduled": 165, 
            "community_rescheduled": 0, "mental_health_rescheduled": 0}
 
 
-def test_nia_reports_downloads_and_publishes_and_the_public_sees_only_releases(page, nia, ada) -> None:  # type: ignore[no-untyped-def]
+def test_nia_reports_downloads_and_publishes_and_the_public_sees_only_releases(page, nia, ada) -> None:
     rwe = Trust.objects.get(ods_code="RWE")
     action = make_action(affected=["RWE"])
     return_submit(action=action, trust=rwe, day=DAY1, user=ada, figures=FIGURES, now=local(2023, 4, 12, 9))

@@ -10,7 +10,7 @@ from tests.factories import local, make_action
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_leicester_submits_fixes_checks_confirms_and_revises_12_april(page, ada, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_leicester_submits_fixes_checks_confirms_and_revises_12_april(page, ada, monkeypatch) -> None:
     make_action(affected=["RWE", "RX1"])
     # The evening of the strike day: the return is open and not yet due (11am on 13 April).
     monkeypatch.setattr("trusts.clock.now", lambda: local(2023, 4, 12, 18))

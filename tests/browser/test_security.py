@@ -17,7 +17,7 @@ WATCH_VIOLATIONS = """() => {
 }"""
 
 
-def test_an_injected_inline_script_is_blocked_and_the_page_still_works(page) -> None:  # type: ignore[no-untyped-def]
+def test_an_injected_inline_script_is_blocked_and_the_page_still_works(page) -> None:
     hostile = '<script>window.__fromName = 1</script><img src=x onerror="window.__fromName = 2">'
     Trust.objects.filter(ods_code="RWE").update(name=f"Leicester {hostile}")
     page.goto("/trusts/RWE/")
@@ -51,7 +51,7 @@ def test_an_injected_inline_script_is_blocked_and_the_page_still_works(page) -> 
     assert_accessible(page)
 
 
-def test_security_pages_work_with_the_policy_and_pass_axe(page, ada, nia) -> None:  # type: ignore[no-untyped-def]
+def test_security_pages_work_with_the_policy_and_pass_axe(page, ada, nia) -> None:
     # A wrong password: nhsuk-frontend's error summary takes focus (our JS, allowed by the CSP).
     sign_in(page, ada.email, "not-the-password")
     # Module scripts run after parsing; wait for the component to take focus (fails after 15 s).

@@ -11,7 +11,7 @@ from notices.ratelimit import RedisRateLimiter
 KEY = "strikeops:test:rate"
 
 
-def take_tokens(url: str, count: int, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def take_tokens(url: str, count: int, results: multiprocessing.Queue) -> None:
     limiter = RedisRateLimiter(url, rate_per_minute=1200, key=KEY)
     for _ in range(count):
         limiter.acquire()

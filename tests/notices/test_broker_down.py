@@ -23,7 +23,7 @@ UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 @pytest.fixture
-def broker_down():  # type: ignore[no-untyped-def]
+def broker_down():
     saved = {k: app.conf.changes[k] for k in ("task_always_eager", "broker_url") if k in app.conf.changes}
     app.conf.update(task_always_eager=False, broker_url=UNREACHABLE, broker_connection_max_retries=0,
                     task_publish_retry=False)
@@ -35,13 +35,13 @@ def broker_down():  # type: ignore[no-untyped-def]
     _forget_connections(app)
 
 
-def _confirmed(trust, email: str) -> Subscription:  # type: ignore[no-untyped-def]
+def _confirmed(trust, email: str) -> Subscription:
     return Subscription.objects.create(trust=trust, email=email, status="confirmed",
                                        confirmed_at=timezone.now() - dt.timedelta(days=1))
 
 
 def test_a_notice_published_while_redis_is_down_reaches_subscribers_once_it_is_back(
-        rwe, chris, broker_down, django_capture_on_commit_callbacks, caplog) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, broker_down, django_capture_on_commit_callbacks, caplog) -> None:
     _confirmed(rwe, "ann@example.com")
     _confirmed(rwe, "bob@example.com")
     notice = notice_create(trust=rwe, user=chris, title="Service update", body="We are sorry.", what_to_do="Attend.")
@@ -65,7 +65,7 @@ def test_a_notice_published_while_redis_is_down_reaches_subscribers_once_it_is_b
     assert len(mail.outbox) == 2
 
 
-def test_a_late_recovery_does_not_send_an_old_notice_to_a_new_subscriber(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_a_late_recovery_does_not_send_an_old_notice_to_a_new_subscriber(rwe, chris) -> None:
     notice = notice_create(trust=rwe, user=chris, title="Service update", body="We are sorry.", what_to_do="Attend.")
     version = notice_publish(notice=notice, user=chris)
     version.published_at = timezone.now() - dt.timedelta(hours=1)
@@ -77,7 +77,7 @@ def test_a_late_recovery_does_not_send_an_old_notice_to_a_new_subscriber(rwe, ch
 
 
 def test_a_subscription_asked_for_while_redis_is_down_still_gets_its_confirmation(
-        rwe, broker_down, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, broker_down, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email="Carol@Example.com")
     assert [m.to for m in mail.outbox] == [["carol@example.com"]]
@@ -85,7 +85,7 @@ def test_a_subscription_asked_for_while_redis_is_down_still_gets_its_confirmatio
 
 
 def test_a_task_that_cannot_be_queued_is_logged_or_run_here_as_it_declares(
-        broker_down, django_capture_on_commit_callbacks, caplog) -> None:  # type: ignore[no-untyped-def]
+        broker_down, django_capture_on_commit_callbacks, caplog) -> None:
     """The one tolerance (strikeops.celery.Task.delay_on_commit): nothing is raised into the caller,
     whose change is committed; a task declared run_here_if_unqueued runs in this process instead."""
     ran: list[object] = []

@@ -34,7 +34,7 @@ BAD = HEADER + "07911 123456,Ann Jones,12 April 2023\n0116 258 5000,Bob Smith,13
 
 
 @pytest.fixture
-def fast_delivery(settings) -> Iterator[MemorySendRecord]:  # type: ignore[no-untyped-def]
+def fast_delivery(settings) -> Iterator[MemorySendRecord]:
     """Tasks in-process (tests run Celery eagerly), the recording test channel kept in this process."""
     settings.DELIVERY_CHANNELS = {"email": "test", "sms": "test", "letter": "test"}
     settings.DELIVERY_REDIS_URL = settings.REDIS_URL = ""
@@ -48,7 +48,7 @@ def fast_delivery(settings) -> Iterator[MemorySendRecord]:  # type: ignore[no-un
 
 
 @pytest.fixture
-def april(rwe):  # type: ignore[no-untyped-def]
+def april(rwe):
     action = make_action(affected=["RWE"])
     make_return(action, rwe, dt.date(2023, 4, 11), elective_rescheduled=40, outpatient_rescheduled=500,
                 community_rescheduled=10, mental_health_rescheduled=3, staff_absent=650, staff_due=1200)
@@ -56,7 +56,7 @@ def april(rwe):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def sms(rwe) -> MessageTemplate:  # type: ignore[no-untyped-def]
+def sms(rwe) -> MessageTemplate:
     return MessageTemplate.objects.create(
         trust=rwe, name="Apology text", channel=Channel.SMS,
         body="((trust_name)): sorry ((name)), your appointment on ((appointment_date)) was moved because of "
@@ -65,19 +65,19 @@ def sms(rwe) -> MessageTemplate:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def cara(db) -> User:  # type: ignore[no-untyped-def]
+def cara(db) -> User:
     user = User.objects.create_user(email="cara@rx1.example", password=PASSWORD)
     Membership.objects.create(user=user, role=Role.TRUST_COMMS, trust=Trust.objects.get(ods_code="RX1"))
     return user
 
 
-def upload(client, template: MessageTemplate, action, text: str, name: str = "patients.csv"):  # type: ignore[no-untyped-def]
+def upload(client, template: MessageTemplate, action, text: str, name: str = "patients.csv"):
     return client.post(reverse("campaigns:upload", args=["RWE"]), {
         "template": template.pk, "action": action.slug, "file": SimpleUploadedFile(name, text.encode()),
         "upload": "Upload and check the file"})
 
 
-def draft(rwe, template, action, user, n: int = 2, email: bool = False) -> Campaign:  # type: ignore[no-untyped-def]
+def draft(rwe, template, action, user, n: int = 2, email: bool = False) -> Campaign:
     rows = [{"line": i + 2, "email": f"p{i}@example.com" if email else "", "phone": "" if email else
              f"+4479111234{i:02d}", "nhs_number": "", "address_lines": [],
              "personalisation": {"name": f"P{i}", "appointment_date": "1 May"}} for i in range(n)]
@@ -87,7 +87,7 @@ def draft(rwe, template, action, user, n: int = 2, email: bool = False) -> Campa
 
 # --- scoping -------------------------------------------------------------------------------------
 
-def campaign_urls(campaign: Campaign, action) -> list[str]:  # type: ignore[no-untyped-def]
+def campaign_urls(campaign: Campaign, action) -> list[str]:
     ods, pk = campaign.trust.ods_code, campaign.pk
     return [
         reverse("campaigns:trust", args=[ods]), reverse("campaigns:new", args=[ods]),
@@ -100,7 +100,7 @@ def campaign_urls(campaign: Campaign, action) -> list[str]:  # type: ignore[no-u
 
 @pytest.mark.parametrize("who", ["ada", "tom", "morgan", "nia", "pat", "cara"])
 def test_only_the_trusts_communications_staff_reach_its_campaigns(client, rwe, sms, april, chris, who,
-                                                                   request) -> None:  # type: ignore[no-untyped-def]
+                                                                   request) -> None:
     campaign = draft(rwe, sms, april, chris)
     client.force_login(request.getfixturevalue(who))
     for url in campaign_urls(campaign, april):
@@ -111,7 +111,7 @@ def test_only_the_trusts_communications_staff_reach_its_campaigns(client, rwe, s
     assert campaign.status == CampaignStatus.DRAFT
 
 
-def test_anonymous_visitors_are_sent_to_sign_in(client, rwe, sms, april, chris) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitors_are_sent_to_sign_in(client, rwe, sms, april, chris) -> None:
     campaign = draft(rwe, sms, april, chris)
     for url in campaign_urls(campaign, april):
         response = client.get(url)
@@ -119,7 +119,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, rwe, sms, april, chris) 
 
 
 def test_chris_reaches_every_page_and_the_messages_index_takes_him_to_his_trust(client, rwe, sms, april,
-                                                                                chris) -> None:  # type: ignore[no-untyped-def]
+                                                                                chris) -> None:
     campaign = draft(rwe, sms, april, chris)
     client.force_login(chris)
     for url in campaign_urls(campaign, april):
@@ -129,7 +129,7 @@ def test_chris_reaches_every_page_and_the_messages_index_takes_him_to_his_trust(
         reverse("campaigns:action", args=["RWE", april.slug])
 
 
-def test_another_trusts_campaign_is_404_at_any_url(client, sms, april, chris, cara) -> None:  # type: ignore[no-untyped-def]
+def test_another_trusts_campaign_is_404_at_any_url(client, sms, april, chris, cara) -> None:
     rx1 = Trust.objects.get(ods_code="RX1")
     theirs_template = MessageTemplate.objects.create(trust=rx1, name="N", channel=Channel.SMS, body="Hi ((name))",
                                                      recipient_columns=["name"])
@@ -143,7 +143,7 @@ def test_another_trusts_campaign_is_404_at_any_url(client, sms, april, chris, ca
                       f"?template={theirs_template.pk}&action={april.slug}").status_code == 404
 
 
-def test_the_messages_nav_item_is_for_communications_staff_only(client, chris, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_messages_nav_item_is_for_communications_staff_only(client, chris, ada) -> None:
     client.force_login(chris)
     assert any(item["text"] == "Messages" for item in client.get("/").context["nav_items"])
     client.force_login(ada)
@@ -152,7 +152,7 @@ def test_the_messages_nav_item_is_for_communications_staff_only(client, chris, a
 
 # --- choosing a template and action ----------------------------------------------------------------
 
-def test_choose_step_needs_a_template_and_an_action(client, chris, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_choose_step_needs_a_template_and_an_action(client, chris, sms, april) -> None:
     client.force_login(chris)
     response = client.post(reverse("campaigns:new", args=["RWE"]), {})
     assert response.context["form"].errors == {"template": ["Select a message template"],
@@ -161,7 +161,7 @@ def test_choose_step_needs_a_template_and_an_action(client, chris, sms, april) -
     assert response.url == reverse("campaigns:upload", args=["RWE"]) + f"?template={sms.pk}&action={april.slug}"
 
 
-def test_a_trust_figure_with_no_value_yet_stops_the_campaign_before_the_upload(client, chris, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_figure_with_no_value_yet_stops_the_campaign_before_the_upload(client, chris, rwe) -> None:
     no_returns = make_action("no-returns", affected=["RWE"])
     template = MessageTemplate.objects.create(trust=rwe, name="Peak", channel=Channel.SMS,
                                               body="((peak_staff_absent)) staff were absent")
@@ -172,7 +172,7 @@ def test_a_trust_figure_with_no_value_yet_stops_the_campaign_before_the_upload(c
         "first or remove the placeholder"]
 
 
-def test_a_template_with_an_unknown_placeholder_cannot_be_used(client, chris, rwe, april) -> None:  # type: ignore[no-untyped-def]
+def test_a_template_with_an_unknown_placeholder_cannot_be_used(client, chris, rwe, april) -> None:
     # Made directly (the form refuses it), as a template saved before its columns were changed would be.
     template = MessageTemplate.objects.create(trust=rwe, name="Typo", channel=Channel.SMS, body="Dear ((nmae))",
                                               recipient_columns=["name"])
@@ -184,7 +184,7 @@ def test_a_template_with_an_unknown_placeholder_cannot_be_used(client, chris, rw
 
 # --- upload ------------------------------------------------------------------------------------------
 
-def test_a_file_with_bad_rows_shows_every_error_by_line_and_creates_nothing(client, chris, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_with_bad_rows_shows_every_error_by_line_and_creates_nothing(client, chris, sms, april) -> None:
     client.force_login(chris)
     response = upload(client, sms, april, BAD)
     assert response.status_code == 200
@@ -197,13 +197,13 @@ def test_a_file_with_bad_rows_shows_every_error_by_line_and_creates_nothing(clie
     assert not Campaign.objects.exists() and not Recipient.objects.exists() and not Delivery.objects.exists()
 
 
-def test_upload_needs_a_file(client, chris, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_upload_needs_a_file(client, chris, sms, april) -> None:
     client.force_login(chris)
     response = client.post(reverse("campaigns:upload", args=["RWE"]), {"template": sms.pk, "action": april.slug})
     assert response.context["form"].errors["file"] == ["Select a CSV or Excel file"]
 
 
-def test_a_clean_file_makes_a_draft_and_shows_the_first_three_messages(client, chris, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_a_clean_file_makes_a_draft_and_shows_the_first_three_messages(client, chris, sms, april) -> None:
     client.force_login(chris)
     response = upload(client, sms, april, GOOD)
     campaign = Campaign.objects.get()
@@ -224,7 +224,7 @@ def test_a_clean_file_makes_a_draft_and_shows_the_first_three_messages(client, c
 # --- sending and progress ---------------------------------------------------------------------------
 
 def test_send_now_runs_to_100_percent(client, chris, sms, april, fast_delivery,
-                                      django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+                                      django_capture_on_commit_callbacks) -> None:
     client.force_login(chris)
     upload(client, sms, april, GOOD)
     campaign = Campaign.objects.get()
@@ -247,7 +247,7 @@ def test_send_now_runs_to_100_percent(client, chris, sms, april, fast_delivery,
     assert len(fast_delivery.totals()[1]) == 4
 
 
-def test_progress_counts_part_way(client, chris, rwe, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_progress_counts_part_way(client, chris, rwe, sms, april) -> None:
     campaign = draft(rwe, sms, april, chris, n=4)
     campaign_start(campaign=campaign, user=chris)  # no on-commit execution: nothing sent yet
     Delivery.objects.filter(pk__in=list(campaign.deliveries.order_by("pk").values_list("pk", flat=True)[:1])).update(
@@ -259,7 +259,7 @@ def test_progress_counts_part_way(client, chris, rwe, sms, april) -> None:  # ty
     assert 'value="25">25%</progress>' in body and "Cancel the campaign" in body
 
 
-def test_progress_says_when_a_worker_stopped_and_when_retries_wait(client, chris, rwe, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_progress_says_when_a_worker_stopped_and_when_retries_wait(client, chris, rwe, sms, april) -> None:
     campaign = draft(rwe, sms, april, chris, n=6)
     campaign_start(campaign=campaign, user=chris)
     first, second, third, fourth, *_ = campaign.deliveries.order_by("pk")
@@ -313,7 +313,7 @@ def test_progress_says_when_a_worker_stopped_and_when_retries_wait(client, chris
     ({"when": "later", "send_date-day": "31", "send_date-month": "4", "send_date-year": "2023",
       "send_time": "10:00"}, "send_date", "Date must be a real date"),
 ])
-def test_scheduling_rules(client, chris, rwe, sms, april, monkeypatch, data, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_scheduling_rules(client, chris, rwe, sms, april, monkeypatch, data, field, message) -> None:
     monkeypatch.setattr(clock, "now", lambda: local(2023, 4, 17, 10))
     campaign = draft(rwe, sms, april, chris)
     client.force_login(chris)
@@ -324,7 +324,7 @@ def test_scheduling_rules(client, chris, rwe, sms, april, monkeypatch, data, fie
     assert campaign.status == CampaignStatus.DRAFT
 
 
-def test_schedule_up_to_7_days_ahead_then_cancel(client, chris, rwe, sms, april, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_up_to_7_days_ahead_then_cancel(client, chris, rwe, sms, april, monkeypatch) -> None:
     monkeypatch.setattr(clock, "now", lambda: local(2023, 4, 17, 10))
     campaign = draft(rwe, sms, april, chris)
     client.force_login(chris)
@@ -343,7 +343,7 @@ def test_schedule_up_to_7_days_ahead_then_cancel(client, chris, rwe, sms, april,
     assert set(campaign.deliveries.values_list("status", flat=True)) == {DeliveryStatus.CANCELLED}
 
 
-def test_discarding_a_draft(client, chris, rwe, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_discarding_a_draft(client, chris, rwe, sms, april) -> None:
     campaign = draft(rwe, sms, april, chris)
     client.force_login(chris)
     client.post(reverse("campaigns:cancel", args=["RWE", campaign.pk]))
@@ -352,7 +352,7 @@ def test_discarding_a_draft(client, chris, rwe, sms, april) -> None:  # type: ig
 
 
 def test_failures_are_listed_with_reasons_and_exported_without_contact_details(
-        client, chris, rwe, april, fast_delivery, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        client, chris, rwe, april, fast_delivery, django_capture_on_commit_callbacks) -> None:
     template = MessageTemplate.objects.create(trust=rwe, name="Email", channel=Channel.EMAIL, subject="Sorry",
                                               body="Dear ((name))", recipient_columns=["name"])
     campaign = campaign_create(trust=rwe, template=template, action=april, channel="email", user=chris, rows=[
@@ -382,7 +382,7 @@ def test_failures_are_listed_with_reasons_and_exported_without_contact_details(
     assert "example.com" not in f"{event.summary} {event.details}"
 
 
-def test_the_export_defuses_spreadsheet_formulas(client, chris, rwe, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_the_export_defuses_spreadsheet_formulas(client, chris, rwe, sms, april) -> None:
     campaign = draft(rwe, sms, april, chris, n=1)
     campaign.deliveries.update(status=DeliveryStatus.PERMANENT_FAILURE,
                                failure_reason='=HYPERLINK("http://evil.example","x")')
@@ -391,7 +391,7 @@ def test_the_export_defuses_spreadsheet_formulas(client, chris, rwe, sms, april)
     assert list(csv.reader(io.StringIO(text)))[1][3] == '\'=HYPERLINK("http://evil.example","x")'
 
 
-def test_after_the_purge_failures_show_no_contact_details(client, chris, rwe, sms, april) -> None:  # type: ignore[no-untyped-def]
+def test_after_the_purge_failures_show_no_contact_details(client, chris, rwe, sms, april) -> None:
     campaign = draft(rwe, sms, april, chris, n=1)
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENT, started_at=clock.now(),
                                                    finished_at=clock.now(), purged_at=clock.now())
@@ -407,7 +407,7 @@ def test_after_the_purge_failures_show_no_contact_details(client, chris, rwe, sm
 # --- lists and reconciliation ----------------------------------------------------------------------
 
 def test_campaign_list_counts_with_a_fixed_number_of_queries(client, chris, rwe, sms, april,
-                                                             django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+                                                             django_assert_max_num_queries) -> None:
     for _ in range(3):
         campaign = draft(rwe, sms, april, chris, n=3)
         campaign.deliveries.filter(pk=campaign.deliveries.order_by("pk").first().pk).update(
@@ -419,7 +419,7 @@ def test_campaign_list_counts_with_a_fixed_number_of_queries(client, chris, rwe,
 
 
 def test_reconciliation_sets_rescheduled_beside_messaged(client, chris, rwe, sms, april,
-                                                         django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+                                                         django_assert_max_num_queries) -> None:
     sent = draft(rwe, sms, april, chris, n=5)
     Campaign.objects.filter(pk=sent.pk).update(status=CampaignStatus.SENDING, started_at=clock.now())
     ids = list(sent.deliveries.order_by("pk").values_list("pk", flat=True))

@@ -23,29 +23,29 @@ MISSING = "Your trust has no figure yet for ((appointments_rescheduled)) for Jun
 
 
 @pytest.fixture
-def action(db):  # type: ignore[no-untyped-def]
+def action(db):
     return make_action(affected=["RWE"])
 
 
 @pytest.fixture
-def apology(rwe) -> MessageTemplate:  # type: ignore[no-untyped-def]
+def apology(rwe) -> MessageTemplate:
     return MessageTemplate.objects.create(
         trust=rwe, name="Apology", channel=Channel.EMAIL, subject="Your appointment at ((trust_name))",
         body="Dear ((name)), during ((action_name)) we rescheduled ((appointments_rescheduled)) appointments.",
         recipient_columns=["name"])
 
 
-def draft(rwe, template, action, user) -> Campaign:  # type: ignore[no-untyped-def]
+def draft(rwe, template, action, user) -> Campaign:
     # Straight to the service, as if the returns had existed at upload and been withdrawn since.
     return campaign_create(trust=rwe, template=template, action=action, channel=template.channel, user=user,
                            rows=[{"line": 2, "email": "ann@example.com", "personalisation": {"name": "Ann"}}])
 
 
-def text(response) -> str:  # type: ignore[no-untyped-def]
+def text(response) -> str:
     return " ".join(html.unescape(response.content.decode()).split())
 
 
-def test_the_check_page_says_the_figure_is_not_reported_and_offers_no_send_button(  # type: ignore[no-untyped-def]
+def test_the_check_page_says_the_figure_is_not_reported_and_offers_no_send_button(
         client, chris, rwe, apology, action) -> None:
     campaign = draft(rwe, apology, action, chris)
     client.force_login(chris)
@@ -58,7 +58,7 @@ def test_the_check_page_says_the_figure_is_not_reported_and_offers_no_send_butto
     assert 'name="when"' not in page  # no send form
 
 
-def test_posting_send_anyway_sends_nothing(client, chris, rwe, apology, action,  # type: ignore[no-untyped-def]
+def test_posting_send_anyway_sends_nothing(client, chris, rwe, apology, action,
                                            django_capture_on_commit_callbacks) -> None:
     campaign = draft(rwe, apology, action, chris)
     client.force_login(chris)
@@ -70,7 +70,7 @@ def test_posting_send_anyway_sends_nothing(client, chris, rwe, apology, action, 
     assert set(campaign.deliveries.values_list("status", flat=True)) == {DeliveryStatus.QUEUED}
 
 
-def test_the_service_refuses_at_send_time_and_when_scheduling(chris, rwe, apology, action) -> None:  # type: ignore[no-untyped-def]
+def test_the_service_refuses_at_send_time_and_when_scheduling(chris, rwe, apology, action) -> None:
     campaign = draft(rwe, apology, action, chris)
     with pytest.raises(CampaignError, match=r"no figure yet for \(\(appointments_rescheduled\)\)"):
         campaign_start(campaign=campaign, user=chris)
@@ -80,7 +80,7 @@ def test_the_service_refuses_at_send_time_and_when_scheduling(chris, rwe, apolog
     assert campaign.status == CampaignStatus.DRAFT and campaign.figures in ({}, None)
 
 
-def test_a_nil_return_is_a_figure_and_the_message_says_0(client, chris, rwe, apology, action,  # type: ignore[no-untyped-def]
+def test_a_nil_return_is_a_figure_and_the_message_says_0(client, chris, rwe, apology, action,
                                                           django_capture_on_commit_callbacks) -> None:
     make_return(action, rwe, dt.date(2023, 4, 11))  # 0, confirmed
     campaign = draft(rwe, apology, action, chris)
@@ -93,7 +93,7 @@ def test_a_nil_return_is_a_figure_and_the_message_says_0(client, chris, rwe, apo
     assert campaign.figures["appointments_rescheduled"] == "0"
 
 
-def test_a_scheduled_campaign_whose_figures_are_gone_goes_back_to_draft(chris, rwe, apology, action) -> None:  # type: ignore[no-untyped-def]
+def test_a_scheduled_campaign_whose_figures_are_gone_goes_back_to_draft(chris, rwe, apology, action) -> None:
     submitted = make_return(action, rwe, dt.date(2023, 4, 11), outpatient_rescheduled=120)
     campaign = draft(rwe, apology, action, chris)
     campaign_start(campaign=campaign, user=chris, send_at=clock.now() + dt.timedelta(hours=1))
@@ -105,7 +105,7 @@ def test_a_scheduled_campaign_whose_figures_are_gone_goes_back_to_draft(chris, r
     assert "no figure yet for ((appointments_rescheduled))" in event.summary
 
 
-def test_the_start_page_refuses_the_default_apology_for_a_trust_with_no_returns(client, chris, action) -> None:  # type: ignore[no-untyped-def]
+def test_the_start_page_refuses_the_default_apology_for_a_trust_with_no_returns(client, chris, action) -> None:
     default = MessageTemplate.objects.filter(trust=None, channel=Channel.EMAIL).order_by("pk").first()
     assert default is not None
     client.force_login(chris)

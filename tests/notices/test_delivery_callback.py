@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fast_delivery(settings):  # type: ignore[no-untyped-def]
+def fast_delivery(settings):
     yield from use_fast_delivery(settings)
 
 TOKEN = "callback-token-for-tests"
@@ -24,7 +24,7 @@ NOTIFICATION_ID = "740e5834-3a29-46b4-9a6f-16142fde533a"
 
 
 @pytest.fixture
-def sent_delivery(rwe, chris, fast_delivery) -> Delivery:  # type: ignore[no-untyped-def]
+def sent_delivery(rwe, chris, fast_delivery) -> Delivery:
     campaign = make_campaign(rwe, chris, email_rows(2))
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, started_at=clock.now())
     delivery = campaign.deliveries.order_by("pk").first()
@@ -33,7 +33,7 @@ def sent_delivery(rwe, chris, fast_delivery) -> Delivery:  # type: ignore[no-unt
     return delivery
 
 
-def post(client: Client, body: object, token: str | None = TOKEN, **extra: str):  # type: ignore[no-untyped-def]
+def post(client: Client, body: object, token: str | None = TOKEN, **extra: str):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
     data = body if isinstance(body, str) else json.dumps(body)
     return client.post(reverse("campaigns:notify_callback"), data=data, content_type="application/json",

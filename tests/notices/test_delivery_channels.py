@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fast_delivery(settings):  # type: ignore[no-untyped-def]
+def fast_delivery(settings):
     yield from use_fast_delivery(settings)
 
 SERVICE_ID = "3a1f8c8e-6f0e-4c0c-9a53-2f0e5d3b8a11"
@@ -119,7 +119,7 @@ def error(status: int, name: str, message: str) -> tuple[int, dict[str, Any]]:
 
 
 @pytest.fixture
-def notify(settings, fast_delivery) -> Iterator[FakeNotify]:  # type: ignore[no-untyped-def]
+def notify(settings, fast_delivery) -> Iterator[FakeNotify]:
     fake = FakeNotify()
     settings.DELIVERY_CHANNELS = {"email": "notify", "sms": "notify", "letter": "notify"}
     settings.NOTIFY_API_KEY = API_KEY
@@ -273,7 +273,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("unknown"):
             return "550 5.1.1 <unknown> No such user here"
         if address.startswith("busy"):
@@ -281,13 +281,13 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         return "250 Message accepted for delivery"
 
 
 @pytest.fixture
-def smtp(settings, fast_delivery) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
+def smtp(settings, fast_delivery) -> Iterator[Mailbox]:
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=closed_port())
     controller.start()

@@ -37,7 +37,7 @@ TIMINGS = {
 
 
 @pytest.fixture
-def providers():  # type: ignore[no-untyped-def]
+def providers():
     sink = SmtpSink(delay=0.1)
     notify = FakeNotify()
     notify.delay = 0.1

@@ -26,7 +26,7 @@ NHS_NUMBERS = ["9434765919", "4010232137"]
 
 
 @pytest.fixture
-def fast_delivery(settings):  # type: ignore[no-untyped-def]
+def fast_delivery(settings):
     yield from use_fast_delivery(settings)
 
 

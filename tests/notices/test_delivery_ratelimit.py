@@ -24,7 +24,7 @@ def redis_url() -> str:
     return url
 
 
-def take(limiter, count: int) -> int:  # type: ignore[no-untyped-def]
+def take(limiter, count: int) -> int:
     """How many of `count` immediate tries get a token."""
     return sum(limiter.try_acquire() == 0 for _ in range(count))
 

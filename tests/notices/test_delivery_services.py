@@ -44,11 +44,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fast_delivery(settings):  # type: ignore[no-untyped-def]
+def fast_delivery(settings):
     yield from use_fast_delivery(settings)
 
 
-def start_now(campaign, user, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def start_now(campaign, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         return campaign_start(campaign=campaign, user=user)
 
@@ -63,7 +63,7 @@ def mark_sending(campaign: Campaign, now: dt.datetime | None = None) -> None:
                                                    figures={"trust_name": campaign.trust.name})
 
 
-def move_clock(monkeypatch, when: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+def move_clock(monkeypatch, when: dt.datetime) -> None:
     monkeypatch.setattr(clock, "now", lambda: when)
 
 
@@ -90,7 +90,7 @@ def test_create_streams_rows_in_batches(rwe, chris, fast_delivery, monkeypatch):
     monkeypatch.setattr(service, "CREATE_BATCH_SIZE", 10)
     consumed = []
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         for r in email_rows(35):
             consumed.append(r["line"])
             yield r
@@ -98,7 +98,7 @@ def test_create_streams_rows_in_batches(rwe, chris, fast_delivery, monkeypatch):
     sizes = []
     real_bulk_create = Recipient.objects.bulk_create
 
-    def spy(objs, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def spy(objs, *args, **kwargs):
         objs = list(objs)
         sizes.append(len(objs))
         return real_bulk_create(objs, *args, **kwargs)
@@ -169,7 +169,7 @@ def test_every_recipient_gets_exactly_one_message_with_their_own_values(
 
     real_send = RecordingChannel.send
 
-    def spy(self, delivery, message):  # type: ignore[no-untyped-def]
+    def spy(self, delivery, message):
         sent.append((delivery.recipient.line, message.email, message.subject, message.body))
         return real_send(self, delivery, message)
 
@@ -319,7 +319,7 @@ def test_an_unexpected_error_is_retried_and_its_message_is_not_stored_or_logged(
         rwe, chris, fast_delivery, django_capture_on_commit_callbacks, monkeypatch, caplog):
     from notices.channels import RecordingChannel
 
-    def broken(self, delivery, message):  # type: ignore[no-untyped-def]
+    def broken(self, delivery, message):
         raise RuntimeError(f"could not reach {message.email}")
 
     monkeypatch.setattr(RecordingChannel, "send", broken)
@@ -432,7 +432,7 @@ def test_a_slow_worker_renews_its_claim_and_never_sends_what_the_recovery_task_r
     # After each outcome: where the clock is when the next send comes (each send "took" that long).
     moments = {ids[0]: start + timeout / 2, ids[1]: start + timeout * 1.2, ids[2]: start + timeout * 3}
 
-    def slow_write(model, result):  # type: ignore[no-untyped-def]
+    def slow_write(model, result):
         written = real_write(model, result)
         if result.pk in moments:
             move_clock(monkeypatch, moments[result.pk])

@@ -33,16 +33,16 @@ WORKER_ENV = {
 }
 
 
-def worker_env(**env: str) -> Callable:  # type: ignore[type-arg]
+def worker_env(**env: str) -> Callable:
     """Extra environment for the worker of one test."""
-    def mark(test: Callable) -> Callable:  # type: ignore[type-arg]
+    def mark(test: Callable) -> Callable:
         test.worker_env = env  # type: ignore[attr-defined]
         return test
     return mark
 
 
 @pytest.fixture(autouse=True)
-def delivery_env(request, monkeypatch, settings):  # type: ignore[no-untyped-def]
+def delivery_env(request, monkeypatch, settings):
     """The worker reads its settings from the environment when it starts (autouse: before the
     worker fixture copies the environment); this process gets the same through the settings fixture."""
     url = django_settings.TEST_REDIS_URL

@@ -37,22 +37,22 @@ LEICESTER_RETURNS = {
 
 
 @pytest.fixture
-def action(rwe):  # type: ignore[no-untyped-def]
+def action(rwe):
     return make_action(affected=["RWE", "RX1"])
 
 
 @pytest.fixture
-def returns(action, rwe):  # type: ignore[no-untyped-def]
+def returns(action, rwe):
     return [make_return(action, rwe, day, **figures) for day, figures in LEICESTER_RETURNS.items()]
 
 
-def draft(trust, user, action, **overrides):  # type: ignore[no-untyped-def]
+def draft(trust, user, action, **overrides):
     values = {"title": APOLOGY_TITLE, "body": APOLOGY_BODY, "what_to_do": DEFAULT_WHAT_TO_DO, "action": action}
     values.update(overrides)
     return notice_create(trust=trust, user=user, **values)
 
 
-def test_a_new_notice_is_a_draft_with_the_standard_advice_and_a_trace(rwe, chris, action) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_notice_is_a_draft_with_the_standard_advice_and_a_trace(rwe, chris, action) -> None:
     notice = draft(rwe, chris, action)
     assert notice.status == NoticeStatus.DRAFT
     assert "999 or go to A&E" in notice.what_to_do and "111" in notice.what_to_do
@@ -62,7 +62,7 @@ def test_a_new_notice_is_a_draft_with_the_standard_advice_and_a_trace(rwe, chris
     assert AuditEvent.objects.filter(event="notice.created", object_id=str(notice.pk), actor=chris).exists()
 
 
-def test_the_default_what_to_do_is_the_model_default(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_default_what_to_do_is_the_model_default(rwe, chris) -> None:
     notice = Notice.objects.create(trust=rwe, title="t", body="b", created_by=chris)
     assert notice.what_to_do == DEFAULT_WHAT_TO_DO
 
@@ -78,7 +78,7 @@ def test_the_apology_template_uses_only_placeholders_the_service_fills() -> None
     assert "We apologise to anyone whose care has been disrupted during this period" in APOLOGY_BODY
 
 
-def test_an_unknown_placeholder_is_refused_before_saving(rwe, chris, action) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_placeholder_is_refused_before_saving(rwe, chris, action) -> None:
     with pytest.raises(NoticeError) as excinfo:
         draft(rwe, chris, action, body="We moved ((apointments_rescheduled)) appointments")
     assert excinfo.value.field == "body"
@@ -86,13 +86,13 @@ def test_an_unknown_placeholder_is_refused_before_saving(rwe, chris, action) -> 
     assert not Notice.objects.exists()
 
 
-def test_action_placeholders_need_an_action(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_action_placeholders_need_an_action(rwe, chris) -> None:
     with pytest.raises(NoticeError) as excinfo:
         draft(rwe, chris, None)
     assert excinfo.value.field == "action"
 
 
-def test_publishing_fills_the_trusts_figures_and_freezes_them(rwe, chris, action, returns) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_fills_the_trusts_figures_and_freezes_them(rwe, chris, action, returns) -> None:
     notice = draft(rwe, chris, action)
     version = notice_publish(notice=notice, user=chris)
     notice.refresh_from_db()
@@ -115,7 +115,7 @@ def test_publishing_fills_the_trusts_figures_and_freezes_them(rwe, chris, action
     assert "165 planned procedures" in notice.current_version.body
 
 
-def test_publishing_is_refused_while_a_figure_is_missing(rwe, chris, action) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_is_refused_while_a_figure_is_missing(rwe, chris, action) -> None:
     notice = draft(rwe, chris, action)
     with pytest.raises(NoticeError) as excinfo:
         notice_publish(notice=notice, user=chris)
@@ -125,14 +125,14 @@ def test_publishing_is_refused_while_a_figure_is_missing(rwe, chris, action) -> 
     assert notice.status == NoticeStatus.DRAFT and not NoticeVersion.objects.exists()
 
 
-def test_a_notice_without_figures_publishes_with_only_the_trust_name(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_a_notice_without_figures_publishes_with_only_the_trust_name(rwe, chris) -> None:
     notice = draft(rwe, chris, None, title="Visiting during industrial action",
                    body="((trust_name)) is open as usual.")
     version = notice_publish(notice=notice, user=chris)
     assert version.body == "University Hospitals of Leicester NHS Trust is open as usual."
 
 
-def test_editing_a_draft_needs_no_change_note_and_is_traced(rwe, chris, action) -> None:  # type: ignore[no-untyped-def]
+def test_editing_a_draft_needs_no_change_note_and_is_traced(rwe, chris, action) -> None:
     notice = draft(rwe, chris, action)
     notice_update(notice=notice, user=chris, title="Our apology", body=APOLOGY_BODY,
                   what_to_do=DEFAULT_WHAT_TO_DO, action=action)
@@ -143,7 +143,7 @@ def test_editing_a_draft_needs_no_change_note_and_is_traced(rwe, chris, action) 
     assert AuditEvent.objects.filter(event="notice.edited").count() == 1
 
 
-def test_an_update_to_a_published_notice_needs_a_change_note(rwe, chris, action, returns) -> None:  # type: ignore[no-untyped-def]
+def test_an_update_to_a_published_notice_needs_a_change_note(rwe, chris, action, returns) -> None:
     notice = draft(rwe, chris, action)
     notice_publish(notice=notice, user=chris)
     with pytest.raises(NoticeError) as excinfo:
@@ -153,7 +153,7 @@ def test_an_update_to_a_published_notice_needs_a_change_note(rwe, chris, action,
     assert NoticeVersion.objects.count() == 1
 
 
-def test_publishing_an_update_sets_last_updated_and_a_new_version(rwe, chris, action, returns) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_an_update_sets_last_updated_and_a_new_version(rwe, chris, action, returns) -> None:
     notice = draft(rwe, chris, action)
     first = notice_publish(notice=notice, user=chris)
     returns[1].outpatient_rescheduled = 600  # a late correction to the returns
@@ -172,7 +172,7 @@ def test_publishing_an_update_sets_last_updated_and_a_new_version(rwe, chris, ac
     assert AuditEvent.objects.filter(event="notice.updated").count() == 1
 
 
-def test_an_update_that_changes_nothing_public_is_refused(rwe, chris, action, returns) -> None:  # type: ignore[no-untyped-def]
+def test_an_update_that_changes_nothing_public_is_refused(rwe, chris, action, returns) -> None:
     notice = draft(rwe, chris, action)
     notice_publish(notice=notice, user=chris)
     with pytest.raises(NoticeError, match="would not change"):
@@ -180,14 +180,14 @@ def test_an_update_that_changes_nothing_public_is_refused(rwe, chris, action, re
                       what_to_do=DEFAULT_WHAT_TO_DO, action=action, change_note="Nothing really.")
 
 
-def test_a_notice_is_published_only_once(rwe, chris, action, returns) -> None:  # type: ignore[no-untyped-def]
+def test_a_notice_is_published_only_once(rwe, chris, action, returns) -> None:
     notice = draft(rwe, chris, action)
     notice_publish(notice=notice, user=chris)
     with pytest.raises(NoticeError, match="already been published"):
         notice_publish(notice=notice, user=chris)
 
 
-def test_withdrawing_needs_a_reason_and_then_freezes_the_notice(rwe, chris, action, returns) -> None:  # type: ignore[no-untyped-def]
+def test_withdrawing_needs_a_reason_and_then_freezes_the_notice(rwe, chris, action, returns) -> None:
     notice = draft(rwe, chris, action)
     with pytest.raises(NoticeError, match="Only a published notice"):
         notice_withdraw(notice=notice, user=chris, reason="Draft")
@@ -205,7 +205,7 @@ def test_withdrawing_needs_a_reason_and_then_freezes_the_notice(rwe, chris, acti
                       change_note="n")
 
 
-def test_slugs_are_unique_per_trust_and_avoid_the_trusts_other_pages(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_slugs_are_unique_per_trust_and_avoid_the_trusts_other_pages(rwe, chris) -> None:
     first = draft(rwe, chris, None, title="Visiting", body="b")
     second = draft(rwe, chris, None, title="Visiting", body="c")
     feed = draft(rwe, chris, None, title="Feed", body="d")
@@ -215,19 +215,19 @@ def test_slugs_are_unique_per_trust_and_avoid_the_trusts_other_pages(rwe, chris)
     assert (first.slug, second.slug, feed.slug) == ("visiting", "visiting-2", "feed-notice")
 
 
-def test_the_database_refuses_a_published_notice_without_a_version(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_refuses_a_published_notice_without_a_version(rwe, chris) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         Notice.objects.create(trust=rwe, title="t", body="b", status=NoticeStatus.PUBLISHED, slug="t")
 
 
-def test_the_database_refuses_a_withdrawn_notice_without_a_reason(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_refuses_a_withdrawn_notice_without_a_reason(rwe, chris) -> None:
     notice = draft(rwe, chris, None, title="Visiting", body="b")
     notice_publish(notice=notice, user=chris)
     with pytest.raises(IntegrityError), transaction.atomic():
         Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.WITHDRAWN)
 
 
-def test_version_numbers_are_unique_per_notice(rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_version_numbers_are_unique_per_notice(rwe, chris) -> None:
     notice = draft(rwe, chris, None, title="Visiting", body="b")
     version = notice_publish(notice=notice, user=chris)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -19,7 +19,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 SCRIPT = '<script>alert("x")</script>'
 
 
-def publish(trust: Trust, user, title: str = "Visiting", body: str = "((trust_name)) is open.", *,  # type: ignore[no-untyped-def]
+def publish(trust: Trust, user, title: str = "Visiting", body: str = "((trust_name)) is open.", *,
             when: dt.datetime | None = None, action=None) -> Notice:
     notice = notice_create(trust=trust, user=user, title=title, body=body, what_to_do=DEFAULT_WHAT_TO_DO,
                            action=action)
@@ -40,7 +40,7 @@ def london_trust() -> Trust:
     return Trust.objects.filter(icb__region__code="Y56").order_by("ods_code").first()  # type: ignore[return-value]
 
 
-def parse_atom(response) -> ET.Element:  # type: ignore[no-untyped-def]
+def parse_atom(response) -> ET.Element:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/atom+xml")
     root = ET.fromstring(response.content)  # noqa: S314 (our own feed, produced by the test)
@@ -56,7 +56,7 @@ def parse_atom(response) -> ET.Element:  # type: ignore[no-untyped-def]
 
 # --- The public list -----------------------------------------------------------------------------
 
-def test_the_list_shows_published_notices_newest_first_without_signing_in(client, rwe, chris, rx1) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_shows_published_notices_newest_first_without_signing_in(client, rwe, chris, rx1) -> None:
     older = publish(rwe, chris, "Older notice", when=timezone.now() - dt.timedelta(days=2))
     newer = publish(rx1, chris, "Newer notice", when=timezone.now() - dt.timedelta(days=1))
     notice_create(trust=rwe, user=chris, title="Secret draft", body="b", what_to_do="w")
@@ -68,7 +68,7 @@ def test_the_list_shows_published_notices_newest_first_without_signing_in(client
     assert "2 notices" in html
 
 
-def test_the_list_filters_by_region_and_trust_with_a_plain_get_form(client, rwe, chris, london_trust) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_filters_by_region_and_trust_with_a_plain_get_form(client, rwe, chris, london_trust) -> None:
     publish(rwe, chris, "Leicester notice")
     publish(london_trust, chris, "London notice")
     html = client.get(reverse("notices:list")).content.decode()
@@ -82,7 +82,7 @@ def test_the_list_filters_by_region_and_trust_with_a_plain_get_form(client, rwe,
     assert "London notice" not in neither and "Leicester notice" not in neither
 
 
-def test_an_unknown_filter_value_is_an_error_not_a_crash(client) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_filter_value_is_an_error_not_a_crash(client) -> None:
     response = client.get(reverse("notices:list"), {"region": "Y99"})
     html = response.content.decode()
     assert response.status_code == 200
@@ -90,7 +90,7 @@ def test_an_unknown_filter_value_is_an_error_not_a_crash(client) -> None:  # typ
     assert "Select a region from the list" in html
 
 
-def test_the_list_is_paginated_and_keeps_the_filter(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_is_paginated_and_keeps_the_filter(client, rwe, chris) -> None:
     now = timezone.now()
     for n in range(22):
         publish(rwe, chris, f"Notice number {n:02d}", when=now - dt.timedelta(hours=n))
@@ -101,7 +101,7 @@ def test_the_list_is_paginated_and_keeps_the_filter(client, rwe, chris) -> None:
     assert "Notice number 21" in second and "Notice number 00" not in second
 
 
-def test_the_trusts_page_lists_its_notices_with_a_subscribe_form_and_feed(client, rwe, chris, rx1) -> None:  # type: ignore[no-untyped-def]
+def test_the_trusts_page_lists_its_notices_with_a_subscribe_form_and_feed(client, rwe, chris, rx1) -> None:
     publish(rwe, chris, "Leicester notice")
     publish(rx1, chris, "Nottingham notice")
     html = client.get(reverse("notices:trust", args=["rwe"])).content.decode()
@@ -113,7 +113,7 @@ def test_the_trusts_page_lists_its_notices_with_a_subscribe_form_and_feed(client
 
 # --- The notice page -------------------------------------------------------------------------------
 
-def test_the_notice_page_shows_the_published_text_and_advice(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_notice_page_shows_the_published_text_and_advice(client, rwe, chris) -> None:
     action = make_action(affected=["RWE"])
     make_return(action, rwe, dt.date(2023, 4, 12), elective_rescheduled=165, outpatient_rescheduled=2133,
                 staff_absent=712, staff_due=1400)
@@ -125,7 +125,7 @@ def test_the_notice_page_shows_the_published_text_and_advice(client, rwe, chris)
     assert "Last updated" not in html
 
 
-def test_the_notice_page_shows_last_updated_and_the_change_note(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_notice_page_shows_last_updated_and_the_change_note(client, rwe, chris) -> None:
     notice = publish(rwe, chris)
     notice_update(notice=notice, user=chris, title="Visiting", body="((trust_name)) is open as usual.",
                   what_to_do=DEFAULT_WHAT_TO_DO, action=None, change_note="Visiting hours are back to normal.")
@@ -134,14 +134,14 @@ def test_the_notice_page_shows_last_updated_and_the_change_note(client, rwe, chr
     assert "is open as usual." in html
 
 
-def test_a_draft_has_no_public_page(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_has_no_public_page(client, rwe, chris) -> None:
     notice = notice_create(trust=rwe, user=chris, title="Draft", body="b", what_to_do="w")
     Notice.objects.filter(pk=notice.pk).update(slug="draft")
     assert client.get(reverse("notices:notice", args=["RWE", "draft"])).status_code == 404
 
 
 def test_a_withdrawn_notice_shows_the_reason_leaves_the_lists_and_stays_in_the_feeds_marked_withdrawn(
-        client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+        client, rwe, chris) -> None:
     notice = publish(rwe, chris, "Wrong notice")
     before = parse_atom(client.get(reverse("notices:feed"))).find(f"{ATOM}entry")
     assert before is not None
@@ -163,14 +163,14 @@ def test_a_withdrawn_notice_shows_the_reason_leaves_the_lists_and_stays_in_the_f
         assert entry.findtext(f"{ATOM}updated") > before.findtext(f"{ATOM}updated")  # type: ignore[operator]
 
 
-def test_the_notice_page_belongs_to_its_trust(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_notice_page_belongs_to_its_trust(client, rwe, chris) -> None:
     notice = publish(rwe, chris, "Visiting")
     assert client.get(reverse("notices:notice", args=["RX1", notice.slug])).status_code == 404
 
 
 # --- Escaping -------------------------------------------------------------------------------------
 
-def test_html_in_titles_bodies_and_trust_names_is_shown_as_text(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_html_in_titles_bodies_and_trust_names_is_shown_as_text(client, rwe, chris) -> None:
     Trust.objects.filter(pk=rwe.pk).update(name=f"Leicester {SCRIPT} NHS Trust")
     rwe.refresh_from_db()
     notice = publish(rwe, chris, f"Title {SCRIPT}", f"<b>Bold</b> {SCRIPT}\n\n((trust_name)) says hello")
@@ -188,7 +188,7 @@ def test_html_in_titles_bodies_and_trust_names_is_shown_as_text(client, rwe, chr
     assert "<p>Leicester &lt;script&gt;" in detail, "paragraphs are kept, and the filled-in name escaped"
 
 
-def test_html_in_author_text_is_escaped_inside_the_feed(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_html_in_author_text_is_escaped_inside_the_feed(client, rwe, chris) -> None:
     publish(rwe, chris, f"Title {SCRIPT}", f"<b>Bold</b> {SCRIPT}")
     entry = parse_atom(client.get(reverse("notices:feed"))).find(f"{ATOM}entry")
     assert entry is not None
@@ -202,7 +202,7 @@ def test_html_in_author_text_is_escaped_inside_the_feed(client, rwe, chris) -> N
 
 # --- Feeds ----------------------------------------------------------------------------------------
 
-def test_the_feed_of_all_trusts_is_atom_with_published_and_withdrawn_notices_only(client, rwe, chris, rx1) -> None:  # type: ignore[no-untyped-def]
+def test_the_feed_of_all_trusts_is_atom_with_published_and_withdrawn_notices_only(client, rwe, chris, rx1) -> None:
     old = publish(rwe, chris, "Leicester notice", when=timezone.now() - dt.timedelta(days=1))
     publish(rx1, chris, "Nottingham notice")
     notice_create(trust=rwe, user=chris, title="Secret draft", body="b", what_to_do="w")
@@ -219,7 +219,7 @@ def test_the_feed_of_all_trusts_is_atom_with_published_and_withdrawn_notices_onl
     assert self_link and self_link[0].get("href", "").endswith(reverse("notices:feed"))
 
 
-def test_the_trust_feed_has_only_that_trusts_notices_and_shows_updates(client, rwe, chris, rx1) -> None:  # type: ignore[no-untyped-def]
+def test_the_trust_feed_has_only_that_trusts_notices_and_shows_updates(client, rwe, chris, rx1) -> None:
     notice = publish(rwe, chris, "Leicester notice")
     publish(rx1, chris, "Nottingham notice")
     notice_update(notice=notice, user=chris, title="Leicester notice", body="((trust_name)) is open as usual.",
@@ -233,13 +233,13 @@ def test_the_trust_feed_has_only_that_trusts_notices_and_shows_updates(client, r
     assert client.get(reverse("notices:trust_feed", args=["XXX"])).status_code == 404
 
 
-def test_an_empty_feed_is_still_valid_atom(client) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_feed_is_still_valid_atom(client) -> None:
     assert parse_atom(client.get(reverse("notices:feed"))).findall(f"{ATOM}entry") == []
 
 
 # --- Staff pages ----------------------------------------------------------------------------------
 
-def test_chris_writes_a_notice_from_the_apology_template_and_publishes_it(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_chris_writes_a_notice_from_the_apology_template_and_publishes_it(client, rwe, chris) -> None:
     action = make_action(affected=["RWE"])
     make_return(action, rwe, dt.date(2023, 4, 12), elective_rescheduled=165, outpatient_rescheduled=2133,
                 staff_absent=712, staff_due=1400)
@@ -264,7 +264,7 @@ def test_chris_writes_a_notice_from_the_apology_template_and_publishes_it(client
     assert notice.status == NoticeStatus.PUBLISHED
 
 
-def test_the_form_names_an_unknown_placeholder(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_form_names_an_unknown_placeholder(client, rwe, chris) -> None:
     client.force_login(chris)
     response = client.post(reverse("notices:create", args=["RWE"]), {
         "action": "", "title": "Hello", "body": "We moved ((apointments)).", "what_to_do": "w", "save": "1"})
@@ -274,7 +274,7 @@ def test_the_form_names_an_unknown_placeholder(client, rwe, chris) -> None:  # t
     assert not Notice.objects.exists()
 
 
-def test_the_publish_button_is_not_offered_while_figures_are_missing(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_publish_button_is_not_offered_while_figures_are_missing(client, rwe, chris) -> None:
     action = make_action(affected=["RWE"])
     notice = notice_create(trust=rwe, user=chris, title=APOLOGY_TITLE, body=APOLOGY_BODY,
                            what_to_do=DEFAULT_WHAT_TO_DO, action=action)
@@ -286,7 +286,7 @@ def test_the_publish_button_is_not_offered_while_figures_are_missing(client, rwe
     assert notice.status == NoticeStatus.DRAFT
 
 
-def test_updating_a_published_notice_from_the_form_needs_a_change_note(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_updating_a_published_notice_from_the_form_needs_a_change_note(client, rwe, chris) -> None:
     notice = publish(rwe, chris)
     client.force_login(chris)
     data = {"action": "", "title": "Visiting", "body": "((trust_name)) is open again.", "what_to_do": "w",
@@ -299,7 +299,7 @@ def test_updating_a_published_notice_from_the_form_needs_a_change_note(client, r
     assert notice.change_note == "Open again." and notice.current_version.number == 2
 
 
-def test_withdrawing_from_the_page_needs_a_reason(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_withdrawing_from_the_page_needs_a_reason(client, rwe, chris) -> None:
     notice = publish(rwe, chris)
     client.force_login(chris)
     response = client.post(reverse("notices:withdraw", args=["RWE", notice.pk]), {"reason": ""})
@@ -310,6 +310,6 @@ def test_withdrawing_from_the_page_needs_a_reason(client, rwe, chris) -> None:  
     assert client.get(reverse("notices:edit", args=["RWE", notice.pk])).status_code == 404
 
 
-def test_the_header_has_a_notices_item(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_header_has_a_notices_item(client) -> None:
     html = client.get(reverse("notices:list")).content.decode()
     assert 'href="/notices/" aria-current="true"' in html

@@ -50,7 +50,7 @@ class FakeNotifyProcess:
 
 
 @pytest.fixture
-def fake_notify(settings) -> Iterator[FakeNotifyProcess]:  # type: ignore[no-untyped-def]
+def fake_notify(settings) -> Iterator[FakeNotifyProcess]:
     for _ in use_fast_delivery(settings):
         fake = FakeNotifyProcess()
         settings.DELIVERY_CHANNELS = {"email": "notify", "sms": "notify", "letter": "notify"}
@@ -62,7 +62,7 @@ def fake_notify(settings) -> Iterator[FakeNotifyProcess]:  # type: ignore[no-unt
             fake.stop()
 
 
-def sending_campaign(trust, user, count: int) -> Campaign:  # type: ignore[no-untyped-def]
+def sending_campaign(trust, user, count: int) -> Campaign:
     campaign = make_campaign(trust, user, [row(i + 2, phone=f"+4477009{i:05d}") for i in range(count)],
                              channel="sms")
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, started_at=clock.now(),
@@ -73,7 +73,7 @@ def sending_campaign(trust, user, count: int) -> Campaign:  # type: ignore[no-un
 # Claims and outcomes are committed as in a worker (the fake Notify is another process).
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_keeps_the_configured_number_of_notify_calls_in_flight_and_sends_each_once(
-        rwe, chris, fake_notify, settings) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, fake_notify, settings) -> None:
     settings.DELIVERY_SEND_THREADS = 8
     campaign = sending_campaign(rwe, chris, 48)
     ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
@@ -91,7 +91,7 @@ def test_a_worker_keeps_the_configured_number_of_notify_calls_in_flight_and_send
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_rate_limit_holds_across_the_threads(rwe, chris, fake_notify, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_rate_limit_holds_across_the_threads(rwe, chris, fake_notify, settings) -> None:
     settings.DELIVERY_SEND_THREADS = 8
     settings.DELIVERY_RATE_PER_MINUTE = 1200  # 20 a second, a bucket of 20
     campaign = sending_campaign(rwe, chris, 60)
@@ -105,7 +105,7 @@ def test_the_rate_limit_holds_across_the_threads(rwe, chris, fake_notify, settin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_send_threads_never_open_a_database_connection(rwe, chris, fake_notify, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_send_threads_never_open_a_database_connection(rwe, chris, fake_notify, settings) -> None:
     """Threads only make the calls; claims and outcomes are written on the task's own connection, so
     a worker needs one connection per process whatever DELIVERY_SEND_THREADS is (64 threads x 4
     processes once wanted 256, over max_connections)."""
@@ -114,7 +114,7 @@ def test_the_send_threads_never_open_a_database_connection(rwe, chris, fake_noti
     ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
     opened: list[str] = []
 
-    def note(sender, connection, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def note(sender, connection, **kwargs) -> None:
         opened.append(threading.current_thread().name)
 
     connection_created.connect(note)

@@ -30,26 +30,26 @@ LINK = re.compile(r"https://strikeops\.example(/messages/stop/[^/\s]+/)")
 
 
 @pytest.fixture
-def fast_delivery(settings):  # type: ignore[no-untyped-def]
+def fast_delivery(settings):
     for record in use_fast_delivery(settings):
         settings.SITE_URL = SITE
         yield record
 
 
-def make_campaign(trust, user, rows, channel=Channel.EMAIL):  # type: ignore[no-untyped-def]
+def make_campaign(trust, user, rows, channel=Channel.EMAIL):
     """A campaign with a template of its own (template names are unique per trust)."""
     template = make_template(trust, channel, name=f"Apology {channel} {MessageTemplate.objects.count()}")
     return delivery_support.make_campaign(trust, user, rows, channel=channel, template=template)
 
 
-def send_all(campaign, user, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def send_all(campaign, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         campaign_start(campaign=campaign, user=user)
     return dict(Delivery.objects.filter(campaign=campaign).values_list("recipient__line", "status"))
 
 
 def test_every_email_has_the_link_and_rfc_8058_headers_and_the_page_opts_the_patient_out(
-        rwe, chris, fast_delivery, settings, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, fast_delivery, settings, django_capture_on_commit_callbacks) -> None:
     settings.DELIVERY_CHANNELS = {**settings.DELIVERY_CHANNELS, "email": "email"}  # Django's email backend
     campaign = make_campaign(rwe, chris, [row(2, email="pat@example.com", nhs_number=NHS_NUMBER),
                                           row(3, email="sam@example.com")])
@@ -89,7 +89,7 @@ def test_every_email_has_the_link_and_rfc_8058_headers_and_the_page_opts_the_pat
 
 
 def test_a_mail_clients_one_click_post_opts_out_without_cookie_or_csrf_token(
-        rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, fast_delivery) -> None:
     campaign = make_campaign(rwe, chris, [row(2, email="pat@example.com")])
     token = opt_out_token(campaign.recipients.get().pk)
     provider = Client(enforce_csrf_checks=True)
@@ -105,7 +105,7 @@ def test_a_mail_clients_one_click_post_opts_out_without_cookie_or_csrf_token(
 
 
 @pytest.mark.parametrize("tamper", ["signature", "recipient", "garbage"])
-def test_a_link_that_is_not_ours_is_404_and_records_nothing(rwe, chris, fast_delivery, tamper) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_that_is_not_ours_is_404_and_records_nothing(rwe, chris, fast_delivery, tamper) -> None:
     campaign = make_campaign(rwe, chris, [row(2, email="a@example.com"), row(3, email="b@example.com")])
     first, second = campaign.recipients.order_by("line")
     token = opt_out_token(first.pk)
@@ -118,7 +118,7 @@ def test_a_link_that_is_not_ours_is_404_and_records_nothing(rwe, chris, fast_del
 
 
 def test_every_text_ends_with_a_short_opt_out_line_and_every_letter_with_the_link(
-        rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, fast_delivery) -> None:
     sms = make_campaign(rwe, chris, [row(2, phone="+447700900123")], channel=Channel.SMS)
     letter = make_campaign(rwe, chris, [row(2, address_lines=ADDRESS)], channel=Channel.LETTER)
     for campaign in (sms, letter):
@@ -131,7 +131,7 @@ def test_every_text_ends_with_a_short_opt_out_line_and_every_letter_with_the_lin
 
 
 def test_an_opt_out_stops_every_later_campaign_of_that_trust_on_every_channel_and_no_other_trusts(
-        rwe, chris, fast_delivery, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, fast_delivery, django_capture_on_commit_callbacks) -> None:
     # Pat opts out from a text that carried her NHS number; Lee from a letter (no NHS number).
     first = make_campaign(rwe, chris, [row(2, phone="07700 900123", nhs_number=NHS_NUMBER)], channel=Channel.SMS)
     letter = make_campaign(rwe, chris, [row(2, address_lines=ADDRESS)], channel=Channel.LETTER)
@@ -163,7 +163,7 @@ def test_an_opt_out_stops_every_later_campaign_of_that_trust_on_every_channel_an
     assert send_all(elsewhere, cora, django_capture_on_commit_callbacks) == {2: DeliveryStatus.DELIVERED}
 
 
-def test_the_check_page_counts_the_recipients_it_will_skip(rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+def test_the_check_page_counts_the_recipients_it_will_skip(rwe, chris, fast_delivery) -> None:
     earlier = make_campaign(rwe, chris, [row(2, email="a@example.com"), row(3, email="b@example.com",
                                                                            nhs_number=NHS_NUMBER)])
     client = Client()
@@ -182,7 +182,7 @@ def test_the_check_page_counts_the_recipients_it_will_skip(rwe, chris, fast_deli
 
 
 def test_the_link_still_works_after_the_contact_details_are_purged(
-        rwe, chris, fast_delivery, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, fast_delivery, django_capture_on_commit_callbacks) -> None:
     campaign = make_campaign(rwe, chris, [row(2, email="pat@example.com", nhs_number=NHS_NUMBER)])
     send_all(campaign, chris, django_capture_on_commit_callbacks)
     service.campaign_purge(campaign=campaign, now=clock.now())

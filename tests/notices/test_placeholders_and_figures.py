@@ -32,7 +32,7 @@ def test_action_dates_read_as_people_write_them() -> None:
 
 
 @pytest.mark.django_db
-def test_trust_figures_sum_only_that_trusts_submitted_returns(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_trust_figures_sum_only_that_trusts_submitted_returns(rwe) -> None:
     import datetime as dt
 
     action = make_action(affected=["RWE"])

@@ -23,12 +23,12 @@ def make_template(channel: str = Channel.SMS, body: str = "Dear ((name)), ((trus
                                           recipient_columns=list(columns))
 
 
-def check(template: MessageTemplate, text: str, filename: str = "list.csv"):  # type: ignore[no-untyped-def]
+def check(template: MessageTemplate, text: str, filename: str = "list.csv"):
     data = text.encode("utf-8")
     return recipients_check(template=template, stream=io.BytesIO(data), filename=filename, size=len(data))
 
 
-def errors(result) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+def errors(result) -> list[tuple[int, str, str]]:
     return [(e.line, e.column, e.message) for e in result.errors]
 
 

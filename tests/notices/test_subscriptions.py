@@ -50,7 +50,7 @@ def smtp() -> Iterator[Mailbox]:
         yield mailbox
 
 
-def emails():  # type: ignore[no-untyped-def]
+def emails():
     """Outbox rows about notices (the confirmation links are outbox rows too)."""
     return SubscriberEmail.objects.exclude(kind=SubscriberEmailKind.CONFIRMATION)
 
@@ -73,7 +73,7 @@ def one_click_path(message: EmailMessage) -> str:
 
 
 @pytest.fixture
-def subscribed(rwe, smtp, django_capture_on_commit_callbacks) -> Subscription:  # type: ignore[no-untyped-def]
+def subscribed(rwe, smtp, django_capture_on_commit_callbacks) -> Subscription:
     """PATIENT, confirmed for RWE, through the real pages; the mailbox emptied afterwards."""
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
@@ -85,7 +85,7 @@ def subscribed(rwe, smtp, django_capture_on_commit_callbacks) -> Subscription:  
     return subscription
 
 
-def publish(trust: Trust, user, captured, title: str = "Visiting") -> Notice:  # type: ignore[no-untyped-def]
+def publish(trust: Trust, user, captured, title: str = "Visiting") -> Notice:
     notice = notice_create(trust=trust, user=user, title=title, body="((trust_name)) is open <as usual>.",
                            what_to_do=DEFAULT_WHAT_TO_DO)
     with captured(execute=True):
@@ -96,7 +96,7 @@ def publish(trust: Trust, user, captured, title: str = "Visiting") -> Notice:  #
 
 # --- Double opt-in --------------------------------------------------------------------------------
 
-def test_subscribing_sends_a_confirmation_and_only_the_link_confirms(client, rwe, smtp,  # type: ignore[no-untyped-def]
+def test_subscribing_sends_a_confirmation_and_only_the_link_confirms(client, rwe, smtp,
                                                                       django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("notices:subscribe", args=["RWE"]), {"email": "  Patient@Example.ORG "})
@@ -124,7 +124,7 @@ def test_subscribing_sends_a_confirmation_and_only_the_link_confirms(client, rwe
     assert len(smtp.messages) == 1
 
 
-def test_a_pending_subscriber_gets_no_notices(rwe, chris, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_pending_subscriber_gets_no_notices(rwe, chris, smtp, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
     smtp.messages.clear()
@@ -133,7 +133,7 @@ def test_a_pending_subscriber_gets_no_notices(rwe, chris, smtp, django_capture_o
     assert not emails().exists()
 
 
-def test_the_page_says_the_same_whether_or_not_the_address_is_subscribed(client, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_the_page_says_the_same_whether_or_not_the_address_is_subscribed(client, subscribed, smtp,
                                                                           django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("notices:subscribe", args=["RWE"]), {"email": PATIENT})
@@ -141,7 +141,7 @@ def test_the_page_says_the_same_whether_or_not_the_address_is_subscribed(client,
     assert smtp.messages == [], "a confirmed subscriber is not emailed again"
 
 
-def test_asking_again_soon_does_not_send_another_confirmation(rwe, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_asking_again_soon_does_not_send_another_confirmation(rwe, smtp, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
         subscription_request(trust=rwe, email=PATIENT)
@@ -153,7 +153,7 @@ def test_asking_again_soon_does_not_send_another_confirmation(rwe, smtp, django_
     assert len(smtp.messages) == 2
 
 
-def test_only_the_latest_confirmation_link_works(client, rwe, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_latest_confirmation_link_works(client, rwe, smtp, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
     old = link(smtp.messages[0], "subscriptions/confirm")
@@ -166,7 +166,7 @@ def test_only_the_latest_confirmation_link_works(client, rwe, smtp, django_captu
     assert Subscription.objects.get().status == SubscriptionStatus.CONFIRMED
 
 
-def test_a_tampered_or_expired_link_is_refused(client, rwe, smtp, monkeypatch,  # type: ignore[no-untyped-def]
+def test_a_tampered_or_expired_link_is_refused(client, rwe, smtp, monkeypatch,
                                                django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
@@ -179,7 +179,7 @@ def test_a_tampered_or_expired_link_is_refused(client, rwe, smtp, monkeypatch,  
     assert Subscription.objects.get().status == SubscriptionStatus.PENDING
 
 
-def test_a_bad_address_is_shown_as_an_error_on_the_trusts_page(client, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_address_is_shown_as_an_error_on_the_trusts_page(client, rwe) -> None:
     response = client.post(reverse("notices:subscribe", args=["RWE"]), {"email": "not an address"})
     html = response.content.decode()
     assert response.status_code == 200 and "<title>Error: " in html
@@ -187,7 +187,7 @@ def test_a_bad_address_is_shown_as_an_error_on_the_trusts_page(client, rwe) -> N
     assert not Subscription.objects.exists()
 
 
-def test_the_subscribers_address_never_reaches_the_audit_log(subscribed) -> None:  # type: ignore[no-untyped-def]
+def test_the_subscribers_address_never_reaches_the_audit_log(subscribed) -> None:
     events = AuditEvent.objects.filter(event__startswith="subscription.")
     assert {e.event for e in events} == {"subscription.requested", "subscription.confirmed"}
     for event in events:
@@ -196,7 +196,7 @@ def test_the_subscribers_address_never_reaches_the_audit_log(subscribed) -> None
 
 # --- Notices to subscribers ------------------------------------------------------------------------
 
-def test_publishing_emails_each_confirmed_subscriber_once(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_publishing_emails_each_confirmed_subscriber_once(rwe, chris, subscribed, smtp,
                                                           django_capture_on_commit_callbacks) -> None:
     Subscription.objects.create(email="pending@example.org", trust=rwe)
     Subscription.objects.create(email="gone@example.org", trust=rwe, status=SubscriptionStatus.UNSUBSCRIBED)
@@ -223,7 +223,7 @@ def test_publishing_emails_each_confirmed_subscriber_once(rwe, chris, subscribed
     assert emails().count() == 1
 
 
-def test_nothing_is_queued_until_the_publication_commits(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_nothing_is_queued_until_the_publication_commits(rwe, chris, subscribed, smtp,
                                                          django_capture_on_commit_callbacks) -> None:
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -236,7 +236,7 @@ def test_nothing_is_queued_until_the_publication_commits(rwe, chris, subscribed,
     assert len(smtp.messages) == 1
 
 
-def test_an_update_is_emailed_as_a_new_version(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_an_update_is_emailed_as_a_new_version(rwe, chris, subscribed, smtp,
                                                django_capture_on_commit_callbacks) -> None:
     notice = publish(rwe, chris, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
@@ -247,7 +247,7 @@ def test_an_update_is_emailed_as_a_new_version(rwe, chris, subscribed, smtp,  # 
     assert emails().filter(status=SubscriberEmailStatus.SENT).count() == 2
 
 
-def test_one_click_unsubscribe_works_without_a_csrf_token(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_one_click_unsubscribe_works_without_a_csrf_token(rwe, chris, subscribed, smtp,
                                                           django_capture_on_commit_callbacks) -> None:
     notice = publish(rwe, chris, django_capture_on_commit_callbacks)
     path = one_click_path(smtp.messages[0])
@@ -267,7 +267,7 @@ def test_one_click_unsubscribe_works_without_a_csrf_token(rwe, chris, subscribed
     assert len(smtp.messages) == 1, "no more emails after unsubscribing"
 
 
-def test_the_unsubscribe_link_opened_in_a_browser_asks_first(client, subscribed) -> None:  # type: ignore[no-untyped-def]
+def test_the_unsubscribe_link_opened_in_a_browser_asks_first(client, subscribed) -> None:
     path = reverse("notices:unsubscribe", args=[subscribed.unsubscribe_token])
     page = client.get(path)
     assert page.status_code == 200 and b"<button" in page.content
@@ -279,12 +279,12 @@ def test_the_unsubscribe_link_opened_in_a_browser_asks_first(client, subscribed)
     assert AuditEvent.objects.filter(event="subscription.unsubscribed").count() == 1
 
 
-def test_an_unknown_unsubscribe_token_is_not_found(client, subscribed) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_unsubscribe_token_is_not_found(client, subscribed) -> None:
     assert client.get(reverse("notices:unsubscribe", args=["not-a-token"])).status_code == 404
     assert client.post(reverse("notices:unsubscribe", args=["not-a-token"])).status_code == 404
 
 
-def test_an_old_confirmation_link_does_not_resubscribe(client, rwe, smtp,  # type: ignore[no-untyped-def]
+def test_an_old_confirmation_link_does_not_resubscribe(client, rwe, smtp,
                                                        django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
@@ -295,7 +295,7 @@ def test_an_old_confirmation_link_does_not_resubscribe(client, rwe, smtp,  # typ
     assert Subscription.objects.get().status == SubscriptionStatus.UNSUBSCRIBED
 
 
-def test_subscribing_again_after_unsubscribing_starts_a_new_opt_in(client, rwe, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_subscribing_again_after_unsubscribing_starts_a_new_opt_in(client, rwe, subscribed, smtp,
                                                                    django_capture_on_commit_callbacks) -> None:
     old_token = subscribed.unsubscribe_token
     client.post(reverse("notices:unsubscribe", args=[old_token]))
@@ -311,7 +311,7 @@ def test_subscribing_again_after_unsubscribing_starts_a_new_opt_in(client, rwe, 
 # --- Failures --------------------------------------------------------------------------------------
 
 def test_a_temporary_smtp_failure_is_retried_after_the_back_off_and_sent_once(
-        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:
     smtp.refuse_data = ["451 4.3.0 Try again later"]
     publish(rwe, chris, django_capture_on_commit_callbacks)
     row = emails().get()
@@ -326,7 +326,7 @@ def test_a_temporary_smtp_failure_is_retried_after_the_back_off_and_sent_once(
 
 
 def test_a_temporary_failure_that_persists_stops_after_the_attempt_limit(
-        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:
     settings.DELIVERY_MAX_ATTEMPTS = 3
     smtp.refuse_data = ["451 4.3.0 Try again later"] * 5
     publish(rwe, chris, django_capture_on_commit_callbacks)
@@ -338,7 +338,7 @@ def test_a_temporary_failure_that_persists_stops_after_the_attempt_limit(
     assert smtp.messages == []
 
 
-def test_a_refused_recipient_fails_at_once(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_a_refused_recipient_fails_at_once(rwe, chris, subscribed, smtp,
                                            django_capture_on_commit_callbacks) -> None:
     smtp.refuse_rcpt[PATIENT] = "550 5.1.1 No such user"
     publish(rwe, chris, django_capture_on_commit_callbacks)
@@ -347,7 +347,7 @@ def test_a_refused_recipient_fails_at_once(rwe, chris, subscribed, smtp,  # type
     assert row.failure_reason == "The mail server refused the recipient (SMTP 550)"
 
 
-def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscribed, smtp,
                                                             django_capture_on_commit_callbacks) -> None:
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -361,7 +361,7 @@ def test_a_subscriber_who_leaves_before_the_send_is_skipped(rwe, chris, subscrib
     assert smtp.messages == []
 
 
-def test_a_notice_withdrawn_before_the_send_is_not_emailed(rwe, chris, subscribed, smtp,  # type: ignore[no-untyped-def]
+def test_a_notice_withdrawn_before_the_send_is_not_emailed(rwe, chris, subscribed, smtp,
                                                            django_capture_on_commit_callbacks) -> None:
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -376,7 +376,7 @@ def test_a_notice_withdrawn_before_the_send_is_not_emailed(rwe, chris, subscribe
 
 
 def test_a_confirmation_link_is_an_outbox_row_retried_after_a_temporary_failure(
-        rwe, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+        rwe, smtp, django_capture_on_commit_callbacks, settings) -> None:
     smtp.refuse_data = ["451 4.3.0 Try again later"]
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
@@ -391,7 +391,7 @@ def test_a_confirmation_link_is_an_outbox_row_retried_after_a_temporary_failure(
     assert link(message, "subscriptions/confirm")
 
 
-def test_a_confirmation_no_longer_needed_is_not_sent(rwe, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_confirmation_no_longer_needed_is_not_sent(rwe, smtp, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         subscription_request(trust=rwe, email=PATIENT)
     Subscription.objects.update(status=SubscriptionStatus.UNSUBSCRIBED)
@@ -404,7 +404,7 @@ def test_a_confirmation_no_longer_needed_is_not_sent(rwe, smtp, django_capture_o
 # --- Withdrawal ------------------------------------------------------------------------------------
 
 def test_withdrawing_a_notice_emails_its_confirmed_subscribers_once_with_the_reason(
-        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks) -> None:
     Subscription.objects.create(email="pending@example.org", trust=rwe)
     Subscription.objects.create(email="gone@example.org", trust=rwe, status=SubscriptionStatus.UNSUBSCRIBED)
     notice = publish(rwe, chris, django_capture_on_commit_callbacks, title="Visiting\nhours")
@@ -429,7 +429,7 @@ def test_withdrawing_a_notice_emails_its_confirmed_subscribers_once_with_the_rea
 
 
 def test_a_withdrawal_whose_fan_out_was_lost_is_sent_by_the_recovery_task(
-        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks) -> None:
     notice = publish(rwe, chris, django_capture_on_commit_callbacks)
     smtp.messages.clear()
     with django_capture_on_commit_callbacks(execute=False):  # the broker message is lost
@@ -440,7 +440,7 @@ def test_a_withdrawal_whose_fan_out_was_lost_is_sent_by_the_recovery_task(
 
 
 def test_an_email_that_fails_in_an_unexpected_way_is_never_left_sending(
-        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:
     settings.DELIVERY_MAX_ATTEMPTS = 2
     with mock.patch("notices.services.subscriber_emails.send_email", side_effect=ValueError("boom")):
         publish(rwe, chris, django_capture_on_commit_callbacks)
@@ -453,7 +453,7 @@ def test_an_email_that_fails_in_an_unexpected_way_is_never_left_sending(
 
 
 def test_an_email_left_sending_by_a_dead_worker_is_released_and_sent(
-        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, subscribed, smtp, django_capture_on_commit_callbacks, settings) -> None:
     notice = notice_create(trust=rwe, user=chris, title="Visiting", body="b", what_to_do="w")
     with django_capture_on_commit_callbacks(execute=False):
         version = notice_publish(notice=notice, user=chris)

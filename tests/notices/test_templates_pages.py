@@ -29,7 +29,7 @@ def defaults() -> list[MessageTemplate]:
 
 
 @pytest.fixture
-def cara(db) -> User:  # type: ignore[no-untyped-def]
+def cara(db) -> User:
     """Communications officer of another trust (Nottingham)."""
     user = User.objects.create_user(email="cara@rx1.example", password=PASSWORD)
     Membership.objects.create(user=user, role=Role.TRUST_COMMS, trust=Trust.objects.get(ods_code="RX1"))
@@ -37,7 +37,7 @@ def cara(db) -> User:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def april(rwe):  # type: ignore[no-untyped-def]
+def april(rwe):
     action = make_action(affected=["RWE"])
     make_return(action, rwe, dt.date(2023, 4, 11), elective_rescheduled=40, outpatient_rescheduled=500,
                 community_rescheduled=10, mental_health_rescheduled=3, staff_absent=650, staff_due=1200)
@@ -54,7 +54,7 @@ def sms_template(rwe: Trust, **kwargs: object) -> MessageTemplate:
     return MessageTemplate.objects.create(**values)
 
 
-def test_default_apology_templates_ship_for_email_sms_and_letter(defaults) -> None:  # type: ignore[no-untyped-def]
+def test_default_apology_templates_ship_for_email_sms_and_letter(defaults) -> None:
     assert [t.channel for t in defaults] == ["email", "letter", "sms"]
     for template in defaults:
         assert template.recipient_columns == ["name", "appointment_date", "appointment_reference"]
@@ -69,7 +69,7 @@ def test_default_apology_templates_ship_for_email_sms_and_letter(defaults) -> No
 
 
 @pytest.mark.parametrize("who", ["ada", "tom", "morgan", "nia", "pat", "cara"])
-def test_only_the_trusts_communications_staff_see_its_templates(client, rwe, who, request) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_trusts_communications_staff_see_its_templates(client, rwe, who, request) -> None:
     template = sms_template(rwe)
     client.force_login(request.getfixturevalue(who))
     for url in (reverse("campaigns:templates", args=["RWE"]), reverse("campaigns:template_new", args=["RWE"]),
@@ -80,19 +80,19 @@ def test_only_the_trusts_communications_staff_see_its_templates(client, rwe, who
     assert not template.archived
 
 
-def test_anonymous_visitors_are_sent_to_sign_in(client, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitors_are_sent_to_sign_in(client, rwe) -> None:
     response = client.get(reverse("campaigns:templates", args=["RWE"]))
     assert response.status_code == 302 and response.url.startswith("/sign-in/")
 
 
-def test_another_trusts_template_is_404_even_for_its_comms_officer_at_the_wrong_url(client, rwe, chris, cara) -> None:  # type: ignore[no-untyped-def]
+def test_another_trusts_template_is_404_even_for_its_comms_officer_at_the_wrong_url(client, rwe, chris, cara) -> None:
     theirs = sms_template(Trust.objects.get(ods_code="RX1"), name="Nottingham text")
     client.force_login(chris)
     assert client.get(reverse("campaigns:template", args=["RWE", theirs.pk])).status_code == 404
     assert client.get(reverse("campaigns:templates", args=["RX1"])).status_code == 404
 
 
-def test_list_shows_own_and_default_templates(client, chris, rwe, defaults) -> None:  # type: ignore[no-untyped-def]
+def test_list_shows_own_and_default_templates(client, chris, rwe, defaults) -> None:
     sms_template(rwe)
     sms_template(Trust.objects.get(ods_code="RX1"), name="Nottingham text")
     client.force_login(chris)
@@ -102,7 +102,7 @@ def test_list_shows_own_and_default_templates(client, chris, rwe, defaults) -> N
     assert "Nottingham text" not in body
 
 
-def post_new(client, **data):  # type: ignore[no-untyped-def]
+def post_new(client, **data):
     values = {"name": "Apology text", "channel": "sms", "subject": "", "recipient_columns": "name",
               "body": "Dear ((name)), sorry from ((trust_name)).", "action": "", "save": "Save template"}
     values.update(data)
@@ -110,7 +110,7 @@ def post_new(client, **data):  # type: ignore[no-untyped-def]
     return client.post(reverse("campaigns:template_new", args=["RWE"]), values)
 
 
-def test_creating_a_template_saves_it_for_the_trust_and_audits(client, chris, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_creating_a_template_saves_it_for_the_trust_and_audits(client, chris, rwe) -> None:
     client.force_login(chris)
     response = post_new(client, recipient_columns="Name, Appointment date")
     template = MessageTemplate.objects.get(trust=rwe, name="Apology text")
@@ -139,7 +139,7 @@ def test_creating_a_template_saves_it_for_the_trust_and_audits(client, chris, rw
      "Recipient column '1st_visit' must start with a letter and use only letters, numbers and spaces or "
      "underscores (up to 50 characters)"),
 ])
-def test_template_form_errors(client, chris, rwe, data, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_template_form_errors(client, chris, rwe, data, field, message) -> None:
     client.force_login(chris)
     response = post_new(client, **data)
     assert response.status_code == 200
@@ -149,14 +149,14 @@ def test_template_form_errors(client, chris, rwe, data, field, message) -> None:
     assert not MessageTemplate.objects.filter(trust=rwe).exists()
 
 
-def test_duplicate_name_is_an_error(client, chris, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_name_is_an_error(client, chris, rwe) -> None:
     sms_template(rwe)
     client.force_login(chris)
     response = post_new(client, name="apology  TEXT")
     assert response.context["form"].errors["name"] == ["You already have a template with this name: choose another"]
 
 
-def test_preview_uses_the_trusts_real_figures_and_sample_personalisation(client, chris, rwe, april) -> None:  # type: ignore[no-untyped-def]
+def test_preview_uses_the_trusts_real_figures_and_sample_personalisation(client, chris, rwe, april) -> None:
     client.force_login(chris)
     response = post_new(client, save=None, preview="Preview", action=april.slug,
                         body="Dear ((name)), ((trust_name)) moved ((appointments_rescheduled)) appointments and "
@@ -170,7 +170,7 @@ def test_preview_uses_the_trusts_real_figures_and_sample_personalisation(client,
     assert not MessageTemplate.objects.filter(trust=rwe).exists()
 
 
-def test_preview_shows_sms_length_fragments_and_ucs2_reason(client, chris, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_preview_shows_sms_length_fragments_and_ucs2_reason(client, chris, rwe) -> None:
     client.force_login(chris)
     response = post_new(client, save=None, preview="Preview", body="Dear ((name)), we\u2019re sorry. " + "x" * 150)
     preview = response.context["preview"]
@@ -180,7 +180,7 @@ def test_preview_shows_sms_length_fragments_and_ucs2_reason(client, chris, rwe) 
     assert "each text message can hold only 70 characters" in body
 
 
-def test_preview_names_trust_placeholders_without_a_value(client, chris, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_preview_names_trust_placeholders_without_a_value(client, chris, rwe) -> None:
     action = make_action(affected=["RWE"])  # no returns yet: no peak staff absent figure
     client.force_login(chris)
     response = post_new(client, save=None, preview="Preview", action=action.slug,
@@ -189,7 +189,7 @@ def test_preview_names_trust_placeholders_without_a_value(client, chris, rwe) ->
     assert "There is no value yet for ((peak_staff_absent))" in response.content.decode()
 
 
-def test_editing_keeps_the_channel_and_records_changed_fields(client, chris, rwe, april) -> None:  # type: ignore[no-untyped-def]
+def test_editing_keeps_the_channel_and_records_changed_fields(client, chris, rwe, april) -> None:
     template = sms_template(rwe)
     client.force_login(chris)
     url = reverse("campaigns:template", args=["RWE", template.pk])
@@ -205,7 +205,7 @@ def test_editing_keeps_the_channel_and_records_changed_fields(client, chris, rwe
     assert event.details == {"fields": ["body"]}
 
 
-def test_default_templates_are_read_only_and_copied(client, chris, rwe, defaults, april) -> None:  # type: ignore[no-untyped-def]
+def test_default_templates_are_read_only_and_copied(client, chris, rwe, defaults, april) -> None:
     email = next(t for t in defaults if t.channel == Channel.EMAIL)
     client.force_login(chris)
     page = client.get(reverse("campaigns:template", args=["RWE", email.pk]))
@@ -222,7 +222,7 @@ def test_default_templates_are_read_only_and_copied(client, chris, rwe, defaults
         email.name, f"Copy of {email.name}"]
 
 
-def test_archiving_hides_the_template(client, chris, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_archiving_hides_the_template(client, chris, rwe) -> None:
     template = sms_template(rwe)
     client.force_login(chris)
     response = client.post(reverse("campaigns:template_archive", args=["RWE", template.pk]))

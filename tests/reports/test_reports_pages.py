@@ -22,7 +22,7 @@ LONDON_TRUST = "RJ1"  # Guy's and St Thomas' (London region)
 
 
 @pytest.fixture
-def action(rwe):  # type: ignore[no-untyped-def]
+def action(rwe):
     action = make_action()
     make_return(action, rwe, APRIL_11, elective_rescheduled=300, outpatient_rescheduled=1000, staff_absent=700,
                 staff_due=2000)
@@ -31,13 +31,13 @@ def action(rwe):  # type: ignore[no-untyped-def]
     return action
 
 
-def url(action, suffix: str = "") -> str:  # type: ignore[no-untyped-def]
+def url(action, suffix: str = "") -> str:
     return f"/reports/actions/{action.slug}/{suffix}"
 
 
 # --- who sees what ---------------------------------------------------------------------------
 
-def test_anonymous_visitors_are_sent_to_sign_in_for_every_live_page(client, action) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitors_are_sent_to_sign_in_for_every_live_page(client, action) -> None:
     for path in ["/reports/", url(action), url(action, "regions/Y60/"), url(action, "trusts/RWE/"),
                  url(action, "missing/"), url(action, "download.csv"), url(action, "download.xlsx"),
                  url(action, "publish/"), "/reports/seasons/", "/reports/cumulative/"]:
@@ -47,14 +47,14 @@ def test_anonymous_visitors_are_sent_to_sign_in_for_every_live_page(client, acti
 
 
 @pytest.mark.parametrize("who", ["ada", "chris", "tom", "pat"])
-def test_people_without_a_manager_role_cannot_see_the_national_report(client, action, who, request) -> None:  # type: ignore[no-untyped-def]
+def test_people_without_a_manager_role_cannot_see_the_national_report(client, action, who, request) -> None:
     client.force_login(request.getfixturevalue(who))
     for path in ["/reports/", url(action), url(action, "regions/Y60/"), url(action, "missing/"),
                  url(action, "download.xlsx"), url(action, "publish/"), "/reports/seasons/", "/reports/cumulative/"]:
         assert client.get(path).status_code == 404, (who, path)
 
 
-def test_a_trust_administrator_sees_their_own_trust_page_only(client, action, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_administrator_sees_their_own_trust_page_only(client, action, ada) -> None:
     client.force_login(ada)
     response = client.get(url(action, "trusts/RWE/"))
     assert response.status_code == 200
@@ -65,7 +65,7 @@ def test_a_trust_administrator_sees_their_own_trust_page_only(client, action, ad
     assert client.get(url(action, f"trusts/{LONDON_TRUST}/")).status_code == 404
 
 
-def test_a_midlands_manager_sees_england_totals_but_only_midlands_rows(client, action, morgan) -> None:  # type: ignore[no-untyped-def]
+def test_a_midlands_manager_sees_england_totals_but_only_midlands_rows(client, action, morgan) -> None:
     client.force_login(morgan)
     response = client.get(url(action))
     assert response.status_code == 200
@@ -84,7 +84,7 @@ def test_a_midlands_manager_sees_england_totals_but_only_midlands_rows(client, a
         icb__region__code="Y60").count()
 
 
-def test_a_midlands_manager_cannot_open_london(client, action, morgan) -> None:  # type: ignore[no-untyped-def]
+def test_a_midlands_manager_cannot_open_london(client, action, morgan) -> None:
     client.force_login(morgan)
     assert client.get(url(action, "regions/Y56/")).status_code == 404
     assert client.get(url(action, f"trusts/{LONDON_TRUST}/")).status_code == 404
@@ -99,7 +99,7 @@ def test_a_midlands_manager_cannot_open_london(client, action, morgan) -> None: 
     assert "RWE" in download and LONDON_TRUST not in download
 
 
-def test_only_a_national_manager_may_publish(client, action, morgan, nia) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_national_manager_may_publish(client, action, morgan, nia) -> None:
     client.force_login(morgan)
     assert client.get(url(action, "publish/")).status_code == 404
     assert client.post(url(action, "publish/")).status_code == 404
@@ -108,7 +108,7 @@ def test_only_a_national_manager_may_publish(client, action, morgan, nia) -> Non
     assert client.get("/reports/").status_code == 200
 
 
-def test_unknown_action_or_region_is_404(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_action_or_region_is_404(client, nia) -> None:
     client.force_login(nia)
     make_action()
     assert client.get("/reports/actions/no-such-action/").status_code == 404
@@ -117,7 +117,7 @@ def test_unknown_action_or_region_is_404(client, nia) -> None:  # type: ignore[n
 
 # --- what the pages say ----------------------------------------------------------------------
 
-def test_action_report_shows_headline_peak_completeness_and_charts(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_action_report_shows_headline_peak_completeness_and_charts(client, action, nia) -> None:
     client.force_login(nia)
     response = client.get(url(action))
     body = html.unescape(response.content.decode())
@@ -139,7 +139,7 @@ def test_action_report_shows_headline_peak_completeness_and_charts(client, actio
     assert "35.0%" in body  # 700 of 2,000 staff absent on 11 April
 
 
-def test_trust_table_sorts_and_filters_from_the_query_string(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_trust_table_sorts_and_filters_from_the_query_string(client, action, nia) -> None:
     client.force_login(nia)
     rows = client.get(url(action), {"sort": "acute_rescheduled", "dir": "desc"}).context["trust_rows"]
     assert [r.code for r in rows[:3]] == [LONDON_TRUST, "RWE", "RX1"]
@@ -167,14 +167,14 @@ def test_trust_table_sorts_and_filters_from_the_query_string(client, action, nia
     assert "?region=Y60&amp;sort=acute_rescheduled&amp;dir=asc#trusts" in body
 
 
-def test_icb_table_sorts_by_its_own_parameters(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_icb_table_sorts_by_its_own_parameters(client, action, nia) -> None:
     client.force_login(nia)
     rows = client.get(url(action), {"icb_sort": "total_rescheduled", "icb_dir": "desc"}).context["icb_rows"]
     assert rows[0].region_code == "Y56"
     assert rows[0].totals.total_rescheduled == 14000
 
 
-def test_missing_page_lists_trusts_to_chase_with_contacts(client, action, nia, ada) -> None:  # type: ignore[no-untyped-def]
+def test_missing_page_lists_trusts_to_chase_with_contacts(client, action, nia, ada) -> None:
     client.force_login(nia)
     response = client.get(url(action, "missing/"), {"date": "2023-04-11"})
     codes = {t.ods_code for t in response.context["trusts"]}
@@ -185,7 +185,7 @@ def test_missing_page_lists_trusts_to_chase_with_contacts(client, action, nia, a
     assert client.get(url(action, "missing/"), {"date": "1999-01-01"}).status_code == 200
 
 
-def test_region_season_and_cumulative_pages(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_region_season_and_cumulative_pages(client, action, nia) -> None:
     earlier = make_action("nurses-dec-2022", "Nurses, December 2022",
                           [(local(2022, 12, 15, 8), local(2022, 12, 15, 20))], staff_group="nurses")
     make_return(earlier, "RWE", dt.date(2022, 12, 15), elective_rescheduled=11, outpatient_rescheduled=1)
@@ -207,7 +207,7 @@ def test_region_season_and_cumulative_pages(client, action, nia) -> None:  # typ
 
 
 def test_the_dashboard_reports_the_latest_started_action_and_says_what_its_table_says(client, action, nia
-                                                                                    ) -> None:  # type: ignore[no-untyped-def]
+                                                                                    ) -> None:
     # Declared for next year: it has no returns to chase, so it is listed but not "the latest".
     next_year = timezone.localtime().year + 1
     make_action("consultants-next-year", "Consultants, next year",
@@ -224,7 +224,7 @@ def test_the_dashboard_reports_the_latest_started_action_and_says_what_its_table
     assert f"See the {missing} missing returns and whom to contact" in body
 
 
-def test_the_dashboard_says_every_return_was_received_only_when_none_is_missing(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_says_every_return_was_received_only_when_none_is_missing(client, nia) -> None:
     action = make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
     for trust in expected_trusts(action, APRIL_11):
         make_return(action, trust, APRIL_11, elective_rescheduled=1, outpatient_rescheduled=1)
@@ -236,7 +236,7 @@ def test_the_dashboard_says_every_return_was_received_only_when_none_is_missing(
 
 # --- query budget ----------------------------------------------------------------------------
 
-def _fill(action, trusts: list[Trust], rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+def _fill(action, trusts: list[Trust], rng: random.Random) -> None:
     now = timezone.now()
     rows = []
     for day in action.strike_days.all():
@@ -252,7 +252,7 @@ def _fill(action, trusts: list[Trust], rng: random.Random) -> None:  # type: ign
     DailyReturn.objects.bulk_create(rows)
 
 
-def _pages(action) -> list[str]:  # type: ignore[no-untyped-def]
+def _pages(action) -> list[str]:
     return ["/reports/", url(action), url(action) + "?sort=acute_rescheduled&dir=desc&region=Y60",
             url(action, "regions/Y60/"), url(action, "trusts/RWE/"), url(action, "missing/"),
             url(action, "download.csv"), url(action, "download.xlsx"), url(action, "publish/"),
@@ -263,7 +263,7 @@ MAX_QUERIES = 30
 
 
 def test_each_page_issues_a_fixed_number_of_queries_for_20_or_209_trusts(
-        client, nia, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+        client, nia, django_assert_max_num_queries) -> None:
     rng = random.Random(7)
     trusts = list(Trust.objects.order_by("ods_code"))
     small = make_action("small", "Small", [(local(2023, 1, 10, 7), local(2023, 1, 12, 7))])
@@ -284,7 +284,7 @@ def test_each_page_issues_a_fixed_number_of_queries_for_20_or_209_trusts(
 
 
 def test_a_regional_managers_pages_have_a_fixed_query_count_too(
-        client, morgan, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+        client, morgan, django_assert_max_num_queries) -> None:
     rng = random.Random(8)
     trusts = list(Trust.objects.order_by("ods_code"))
     small = make_action("small", "Small", [(local(2023, 1, 10, 7), local(2023, 1, 11, 7))])
@@ -302,7 +302,7 @@ def test_a_regional_managers_pages_have_a_fixed_query_count_too(
         assert seen[0] == seen[1], (path, seen)
 
 
-def test_the_reports_nav_item_is_for_managers(client, morgan, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_reports_nav_item_is_for_managers(client, morgan, ada) -> None:
     client.force_login(morgan)
     assert {"href": "/reports/", "text": "Reports", "active": False} in client.get("/").context["nav_items"]
     client.force_login(ada)

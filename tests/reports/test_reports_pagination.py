@@ -11,7 +11,6 @@ import re
 import pytest
 
 from reports.selectors.reports import (
-    RESCHEDULED_METRICS,
     DayFigures,
     action_tables,
     icb_figures,
@@ -24,6 +23,7 @@ from reports.selectors.reports import (
 )
 from reports.views.reports import TRUSTS_PER_PAGE
 from tests.factories import local, make_action, make_return
+from trusts.figures import RESCHEDULED_METRICS
 from trusts.models import ICB, ReturnStatus, Trust, TrustStatus
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ APRIL_11, APRIL_12, APRIL_13 = dt.date(2023, 4, 11), dt.date(2023, 4, 12), dt.da
 
 
 @pytest.fixture
-def action(rwe):  # type: ignore[no-untyped-def]
+def action(rwe):
     """Returns from a spread of trusts over three days: distinct acute totals so that sorting has
     one right answer, nil returns, drafts, a staff absence tie between two days, missing days."""
     action = make_action()
@@ -52,11 +52,11 @@ def action(rwe):  # type: ignore[no-untyped-def]
     return action
 
 
-def url(action) -> str:  # type: ignore[no-untyped-def]
+def url(action) -> str:
     return f"/reports/actions/{action.slug}/"
 
 
-def _all_pages(client, path: str, params: dict[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
+def _all_pages(client, path: str, params: dict[str, str]) -> list[str]:
     codes: list[str] = []
     first = client.get(path, params).context
     for number in range(1, first["trust_page"].paginator.num_pages + 1):
@@ -66,7 +66,7 @@ def _all_pages(client, path: str, params: dict[str, str]) -> list[str]:  # type:
 
 # --- pages -----------------------------------------------------------------------------------
 
-def test_the_trust_table_shows_fifty_trusts_a_page_with_links_to_the_others(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_the_trust_table_shows_fifty_trusts_a_page_with_links_to_the_others(client, action, nia) -> None:
     client.force_login(nia)
     listed = report_trusts(action).count()
     assert listed > 4 * TRUSTS_PER_PAGE
@@ -92,7 +92,7 @@ def test_the_trust_table_shows_fifty_trusts_a_page_with_links_to_the_others(clie
     assert f"Showing trusts 201 to {listed} of {listed} (page 5 of 5)." in last_body
 
 
-def test_every_trust_is_on_exactly_one_page_in_the_order_of_the_whole_table(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_every_trust_is_on_exactly_one_page_in_the_order_of_the_whole_table(client, action, nia) -> None:
     client.force_login(nia)
     dates = strike_dates(action)
     rows = action_tables(action, dates).trusts
@@ -107,7 +107,7 @@ def test_every_trust_is_on_exactly_one_page_in_the_order_of_the_whole_table(clie
     assert descending[0].code == ascending[-1].code == top.code
 
 
-def test_a_page_out_of_range_shows_the_last_page_and_nonsense_the_first(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_out_of_range_shows_the_last_page_and_nonsense_the_first(client, action, nia) -> None:
     client.force_login(nia)
     last = [r.code for r in client.get(url(action), {"page": "5"}).context["trust_rows"]]
     first = [r.code for r in client.get(url(action)).context["trust_rows"]]
@@ -129,7 +129,7 @@ def test_a_page_out_of_range_shows_the_last_page_and_nonsense_the_first(client, 
     assert "Showing trusts" not in response.content.decode()
 
 
-def test_page_links_keep_the_sort_and_filters_and_a_new_sort_starts_at_page_one(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_page_links_keep_the_sort_and_filters_and_a_new_sort_starts_at_page_one(client, action, nia) -> None:
     client.force_login(nia)
     params = {"reported": "missing", "sort": "acute_rescheduled", "dir": "desc", "page": "2"}
     response = client.get(url(action), params)
@@ -152,7 +152,7 @@ def test_page_links_keep_the_sort_and_filters_and_a_new_sort_starts_at_page_one(
     assert totals == sorted(totals, reverse=True)
 
 
-def test_a_regional_manager_pages_through_their_region_only(client, action, morgan) -> None:  # type: ignore[no-untyped-def]
+def test_a_regional_manager_pages_through_their_region_only(client, action, morgan) -> None:
     client.force_login(morgan)
     midlands = report_trusts(action, Trust.objects.filter(icb__region__code="Y60")).count()
     response = client.get(url(action))
@@ -165,7 +165,7 @@ def test_a_regional_manager_pages_through_their_region_only(client, action, morg
     assert {r.region_code for r in far.context["trust_rows"]} == {"Y60"}
 
 
-def test_the_region_page_pages_its_trusts_the_same_way(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_the_region_page_pages_its_trusts_the_same_way(client, action, nia) -> None:
     client.force_login(nia)
     path = f"{url(action)}regions/Y60/"
     in_region = report_trusts(action, Trust.objects.filter(icb__region__code="Y60")).count()
@@ -179,7 +179,7 @@ def test_the_region_page_pages_its_trusts_the_same_way(client, action, nia) -> N
 
 # --- the lean selectors give the same figures as the published ones -------------------------
 
-def test_action_tables_have_the_published_figures(action) -> None:  # type: ignore[no-untyped-def]
+def test_action_tables_have_the_published_figures(action) -> None:
     # A trust closed before the action that still sent a return is listed, and owed nothing.
     closed = Trust.objects.order_by("ods_code").last()
     assert closed is not None
@@ -228,7 +228,7 @@ def test_action_tables_have_the_published_figures(action) -> None:  # type: igno
     assert inactive.ods_code not in rows
 
 
-def test_the_page_says_when_nothing_is_reported_yet(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_says_when_nothing_is_reported_yet(client, nia) -> None:
     action = make_action("empty", "Empty", [(local(2023, 5, 2, 7), local(2023, 5, 3, 7))])
     client.force_login(nia)
     response = client.get(url(action))
@@ -240,7 +240,7 @@ def test_the_page_says_when_nothing_is_reported_yet(client, nia) -> None:  # typ
     assert response.context["trust_rows"][0].totals.total_rescheduled == 0
 
 
-def test_the_filters_show_what_is_chosen_escaped(client, action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_the_filters_show_what_is_chosen_escaped(client, action, nia) -> None:
     client.force_login(nia)
     body = client.get(url(action), {"region": "Y60", "trust_type": "acute", "q": '"><b>x'}).content.decode()
     assert '<option value="Y60" selected>Midlands</option>' in body
@@ -250,7 +250,7 @@ def test_the_filters_show_what_is_chosen_escaped(client, action, nia) -> None:  
     assert 'value="&quot;&gt;&lt;b&gt;x"' in body and "<b>x" not in body
 
 
-def test_names_in_the_tables_are_escaped(client, action, nia, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_names_in_the_tables_are_escaped(client, action, nia, rwe) -> None:
     ICB.objects.filter(pk=rwe.icb_id).update(name="NHS <i>Leicester</i> & Rutland Integrated Care Board")
     client.force_login(nia)
     body = client.get(url(action), {"q": "RWE"}).content.decode()

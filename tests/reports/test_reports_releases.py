@@ -24,7 +24,7 @@ LATER = local(2023, 4, 14, 9)   # after it: a revision needs a reason
 
 
 @pytest.fixture
-def action(rwe, ada):  # type: ignore[no-untyped-def]
+def action(rwe, ada):
     action = make_action(affected=["RWE"])
     return_submit(action=action, trust=rwe, day=DAY1, user=ada, now=DURING, figures={
         "staff_absent": 700, "staff_due": 2000, "elective_rescheduled": 165, "outpatient_rescheduled": 2133,
@@ -33,14 +33,14 @@ def action(rwe, ada):  # type: ignore[no-untyped-def]
     return action
 
 
-def test_only_national_managers_publish(action, morgan, ada) -> None:  # type: ignore[no-untyped-def]
+def test_only_national_managers_publish(action, morgan, ada) -> None:
     for user in (morgan, ada):
         with pytest.raises(PermissionDenied):
             release_publish(action=action, user=user, allow_incomplete=True, reason=PARTIAL)
     assert not Release.objects.exists()
 
 
-def test_a_release_is_a_frozen_copy_that_later_revisions_leave_untouched(action, rwe, ada, nia) -> None:  # type: ignore[no-untyped-def]
+def test_a_release_is_a_frozen_copy_that_later_revisions_leave_untouched(action, rwe, ada, nia) -> None:
     first = release_publish(action=action, user=nia, allow_incomplete=True, reason=PARTIAL)
     assert first.number == 1
     assert first.published_by == nia
@@ -74,7 +74,7 @@ def test_a_release_is_a_frozen_copy_that_later_revisions_leave_untouched(action,
     assert [r["reason"] for r in change["reasons"]] == ["Theatre list double counted"]
 
 
-def test_the_next_release_lists_returns_received_since(action, nia) -> None:  # type: ignore[no-untyped-def]
+def test_the_next_release_lists_returns_received_since(action, nia) -> None:
     release_publish(action=action, user=nia, allow_incomplete=True, reason=PARTIAL)
     make_return(action, "RJ1", DAY1, elective_rescheduled=3)
     second = release_publish(action=action, user=nia, allow_incomplete=True, reason=PARTIAL)
@@ -84,7 +84,7 @@ def test_the_next_release_lists_returns_received_since(action, nia) -> None:  # 
     assert third.changes_since_previous["returns"] == [] and third.changes_since_previous["totals"] == {}
 
 
-def test_releases_are_public_at_stable_urls_and_live_figures_are_not(client, action, rwe, ada, nia) -> None:  # type: ignore[no-untyped-def]
+def test_releases_are_public_at_stable_urls_and_live_figures_are_not(client, action, rwe, ada, nia) -> None:
     client.force_login(nia)
     response = client.post(f"/reports/actions/{action.slug}/publish/", {"allow_incomplete": "on", "reason": PARTIAL})
     assert response.status_code == 302

@@ -22,7 +22,7 @@ from trusts.models import ReturnStatus
 pytestmark = pytest.mark.django_db
 
 
-def _action(slug: str, day: dt.date, elective: int, outpatient: int, **figures: int):  # type: ignore[no-untyped-def]
+def _action(slug: str, day: dt.date, elective: int, outpatient: int, **figures: int):
     action = make_action(slug, slug.title(), [(local(day.year, day.month, day.day, 7),
                                                 local(day.year, day.month, day.day, 19))])
     make_return(action, "RWE", day, elective_rescheduled=elective, outpatient_rescheduled=outpatient, **figures)

@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reports.models import ReturnRollup
-from reports.models.rollups import ROLLUP_FIELDS, rollup_drift
+from reports.models.rollups import rollup_drift
 from reports.selectors.reports import daily_figures, national_totals, per_action_totals
 from tests.factories import local, make_action, make_return
+from trusts.figures import ROLLUP_FIELDS
 from trusts.models import DailyReturn, ReturnStatus, StrikeDay, Trust
 from trusts.services.returns import return_save_draft, return_submit
 
@@ -28,16 +29,16 @@ APRIL_12 = dt.date(2023, 4, 12)
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(affected=["RWE", "RX1"])
 
 
-def rollup(action, date: dt.date) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def rollup(action, date: dt.date) -> dict[str, int]:
     row = ReturnRollup.objects.filter(action=action, date=date).first()
     return row.figures() if row else dict.fromkeys(ROLLUP_FIELDS, 0)
 
 
-def test_a_submitted_return_is_summed_and_a_draft_is_not(april) -> None:  # type: ignore[no-untyped-def]
+def test_a_submitted_return_is_summed_and_a_draft_is_not(april) -> None:
     make_return(april, "RWE", APRIL_12, staff_absent=700, staff_due=1200, elective_rescheduled=40,
                 outpatient_rescheduled=500, community_rescheduled=10, elective_planned=100)
     make_return(april, "RX1", APRIL_12, status=ReturnStatus.DRAFT, elective_rescheduled=999)
@@ -53,7 +54,7 @@ def test_a_submitted_return_is_summed_and_a_draft_is_not(april) -> None:  # type
     assert rollup_drift() == []
 
 
-def test_submitting_a_draft_revising_and_deleting_move_the_rollup(april) -> None:  # type: ignore[no-untyped-def]
+def test_submitting_a_draft_revising_and_deleting_move_the_rollup(april) -> None:
     draft = make_return(april, "RWE", APRIL_12, status=ReturnStatus.DRAFT, outpatient_rescheduled=300)
     assert rollup(april, APRIL_12)["returns"] == 0
     DailyReturn.objects.filter(pk=draft.pk).update(status=ReturnStatus.SUBMITTED, submitted_at=timezone.now(),
@@ -66,7 +67,7 @@ def test_submitting_a_draft_revising_and_deleting_move_the_rollup(april) -> None
     assert rollup_drift() == []
 
 
-def test_the_returns_services_keep_the_rollup_in_step(april, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_returns_services_keep_the_rollup_in_step(april, ada) -> None:
     rwe = Trust.objects.get(ods_code="RWE")
     now = local(2023, 4, 12, 12)
     figures = {"staff_absent": 700, "staff_due": 1200, "elective_rescheduled": 40, "outpatient_rescheduled": 500,
@@ -82,7 +83,7 @@ def test_the_returns_services_keep_the_rollup_in_step(april, ada) -> None:  # ty
     assert rollup_drift() == []
 
 
-def test_a_bulk_import_by_copy_and_its_revisions_keep_the_rollup_in_step(april, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_bulk_import_by_copy_and_its_revisions_keep_the_rollup_in_step(april, tmp_path: Path) -> None:
     path = tmp_path / "returns.csv"
     header = "action,ods_code,date,staff_absent,staff_due,elective_rescheduled,outpatient_rescheduled," \
              "community_rescheduled,mental_health_rescheduled\n"
@@ -96,7 +97,7 @@ def test_a_bulk_import_by_copy_and_its_revisions_keep_the_rollup_in_step(april, 
     assert rollup_drift() == []
 
 
-def test_the_report_selectors_read_the_rollups(april) -> None:  # type: ignore[no-untyped-def]
+def test_the_report_selectors_read_the_rollups(april) -> None:
     make_return(april, "RWE", APRIL_12, elective_rescheduled=40, outpatient_rescheduled=500)
     # Moving the rollup behind the triggers' back shows where the figures come from.
     ReturnRollup.objects.filter(action=april, date=APRIL_12).update(outpatient_rescheduled=F("outpatient_rescheduled")
@@ -106,7 +107,7 @@ def test_the_report_selectors_read_the_rollups(april) -> None:  # type: ignore[n
     assert day["acute_rescheduled"] == 541
 
 
-def test_check_rollups_passes_then_finds_drift_then_repairs_it(april) -> None:  # type: ignore[no-untyped-def]
+def test_check_rollups_passes_then_finds_drift_then_repairs_it(april) -> None:
     make_return(april, "RWE", APRIL_12, outpatient_rescheduled=500)
     out = io.StringIO()
     call_command("check_rollups", stdout=out)
@@ -126,12 +127,12 @@ def test_check_rollups_passes_then_finds_drift_then_repairs_it(april) -> None:  
     call_command("check_rollups", stdout=io.StringIO())
 
 
-def test_a_rollup_row_with_no_fresh_returns_behind_it_is_drift(april) -> None:  # type: ignore[no-untyped-def]
+def test_a_rollup_row_with_no_fresh_returns_behind_it_is_drift(april) -> None:
     ReturnRollup.objects.create(action=april, date=APRIL_12, returns=1)
     assert rollup_drift() == [((april.pk, APRIL_12), {"returns": (1, 0)})]
 
 
-def test_truncating_the_returns_empties_the_rollups(april) -> None:  # type: ignore[no-untyped-def]
+def test_truncating_the_returns_empties_the_rollups(april) -> None:
     make_return(april, "RWE", APRIL_12)
     with connection.cursor() as cursor:
         # Check the deferred foreign keys now: TRUNCATE refuses a table with pending trigger events.
@@ -155,8 +156,8 @@ def figures(draw: st.DrawFn) -> dict[str, int | None]:
         "elective_rescheduled": draw(counts), "outpatient_rescheduled": draw(counts),
         "community_rescheduled": draw(counts), "mental_health_rescheduled": draw(counts),
     }
-    values["elective_planned"] = draw(st.none() | st.integers(values["elective_rescheduled"], 2000))  # type: ignore[arg-type]
-    values["outpatient_planned"] = draw(st.none() | st.integers(values["outpatient_rescheduled"], 2000))  # type: ignore[arg-type]
+    values["elective_planned"] = draw(st.none() | st.integers(values["elective_rescheduled"], 2000))
+    values["outpatient_planned"] = draw(st.none() | st.integers(values["outpatient_rescheduled"], 2000))
     return values
 
 
@@ -172,7 +173,7 @@ operations = st.lists(st.one_of(
 ), max_size=12)
 
 
-def _new(action, slot: tuple[str, int], submitted: bool, values: dict[str, int | None],  # type: ignore[no-untyped-def]
+def _new(action, slot: tuple[str, int], submitted: bool, values: dict[str, int | None],
          late: bool = False) -> DailyReturn:
     ods, day = slot
     date = dt.date(2023, 4, day)
@@ -186,7 +187,7 @@ def _new(action, slot: tuple[str, int], submitted: bool, values: dict[str, int |
         **values)
 
 
-def _apply(action, operation: tuple) -> None:  # type: ignore[no-untyped-def,type-arg]
+def _apply(action, operation: tuple) -> None:
     kind, *args = operation
     stored = DailyReturn.objects.filter(action=action)
     if kind == "insert":
@@ -217,7 +218,7 @@ def _apply(action, operation: tuple) -> None:  # type: ignore[no-untyped-def,typ
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=operations)
-def test_any_sequence_of_writes_leaves_the_rollups_equal_to_a_fresh_aggregate_of_every_figure(april, sequence) -> None:  # type: ignore[no-untyped-def]
+def test_any_sequence_of_writes_leaves_the_rollups_equal_to_a_fresh_aggregate_of_every_figure(april, sequence) -> None:
     with transaction.atomic():
         for operation in sequence:
             _apply(april, operation)

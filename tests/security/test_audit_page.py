@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("who", [None, "ada", "chris", "tom", "morgan", "sam", "pat"])
-def test_everyone_but_a_national_manager_gets_not_found(client, request, who) -> None:  # type: ignore[no-untyped-def]
+def test_everyone_but_a_national_manager_gets_not_found(client, request, who) -> None:
     if who:
         client.force_login(request.getfixturevalue(who))
     assert client.get("/audit/").status_code == 404
@@ -30,7 +30,7 @@ def _old_event(summary: str, when: dt.datetime) -> None:
             [when, summary])
 
 
-def test_a_national_manager_sees_the_events_newest_first_in_a_captioned_table(client, nia, ada, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_national_manager_sees_the_events_newest_first_in_a_captioned_table(client, nia, ada, rwe) -> None:
     client.force_login(nia)  # itself audited, as every sign-in is
     audit_record(event="return.submitted", summary="RWE return for 3 March submitted", actor=ada, trust=rwe)
     audit_record(event="auth.signed_in", summary="ada signed in", actor=ada)
@@ -43,7 +43,7 @@ def test_a_national_manager_sees_the_events_newest_first_in_a_captioned_table(cl
         "ada signed in", "RWE return for 3 March submitted", "nia@england.example signed in"]
 
 
-def test_filters_by_event_trust_person_and_date(client, nia, ada, tom, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_filters_by_event_trust_person_and_date(client, nia, ada, tom, rwe) -> None:
     rx1 = Trust.objects.get(ods_code="RX1")
     client.force_login(nia)
     audit_record(event="return.submitted", summary="one", actor=ada, trust=rwe)
@@ -81,7 +81,7 @@ def test_filters_by_event_trust_person_and_date(client, nia, ada, tom, rwe) -> N
                        ("return.submitted", "return.submitted"), ("test.old", "test.old")]
 
 
-def test_bad_filters_get_messages_and_no_list(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_bad_filters_get_messages_and_no_list(client, nia) -> None:
     client.force_login(nia)
     response = client.get("/audit/", {"trust": "R-W", "date_from-day": "31", "date_from-month": "2",
                                       "date_from-year": "2025", "event": "no.such"})
@@ -96,7 +96,7 @@ def test_bad_filters_get_messages_and_no_list(client, nia) -> None:  # type: ign
     assert "To date must be the same as or after the from date" in response.content.decode()
 
 
-def test_fifty_events_a_page_and_the_filters_survive_paging(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_fifty_events_a_page_and_the_filters_survive_paging(client, nia) -> None:
     # Keyset pages: "older" and "newer" from a cursor, the filters kept, no count of the whole log.
     AuditEvent.objects.bulk_create([AuditEvent(event="test.bulk", summary=f"event {i}") for i in range(120)])
     audit_record(event="other.thing", summary="other")
@@ -128,7 +128,7 @@ def test_fifty_events_a_page_and_the_filters_survive_paging(client, nia) -> None
         assert client.get("/audit/", {"after": nonsense}).status_code == 200
 
 
-def test_the_page_reads_no_count_and_no_distinct(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_reads_no_count_and_no_distinct(client, nia) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -142,7 +142,7 @@ def test_the_page_reads_no_count_and_no_distinct(client, nia) -> None:  # type: 
     assert options == ["", "auth.signed_in", *(f"test.kind{i}" for i in range(7))]
 
 
-def test_summaries_and_details_are_escaped(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_summaries_and_details_are_escaped(client, nia) -> None:
     audit_record(event="test.event", summary='<script>alert("x")</script> name', details={"a": "<b>"})
     client.force_login(nia)
     html = client.get("/audit/").content.decode()

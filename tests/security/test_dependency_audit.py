@@ -13,14 +13,14 @@ sys.modules["audit_dependencies"] = audit  # dataclasses look their module up th
 _spec.loader.exec_module(audit)
 
 
-def _outcome(pip: dict | None = None, npm: dict | None = None):  # type: ignore[no-untyped-def]
+def _outcome(pip: dict | None = None, npm: dict | None = None):
     outcome = audit.Outcome()
     audit.read_pip_audit(pip or {"dependencies": [{"name": "x", "version": "1", "vulns": []}]}, outcome)
     audit.read_npm_audit(npm or {"vulnerabilities": {}}, outcome)
     return outcome
 
 
-def test_a_python_vulnerability_with_a_fix_fails(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_python_vulnerability_with_a_fix_fails(capsys) -> None:
     outcome = _outcome(pip={"dependencies": [
         {"name": "django", "version": "5.2.0", "vulns": [
             {"id": "PYSEC-2025-1", "aliases": ["CVE-2025-1"], "fix_versions": ["5.2.1"]}]},
@@ -30,7 +30,7 @@ def test_a_python_vulnerability_with_a_fix_fails(capsys) -> None:  # type: ignor
     assert "VULNERABLE: python: django 5.2.0: PYSEC-2025-1 / CVE-2025-1 (fixed in 5.2.1)" in capsys.readouterr().out
 
 
-def test_a_vulnerability_without_a_fix_is_reported_but_does_not_fail(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_vulnerability_without_a_fix_is_reported_but_does_not_fail(capsys) -> None:
     outcome = _outcome(pip={"dependencies": [
         {"name": "openpyxl", "version": "3.1.5", "vulns": [{"id": "GHSA-x", "fix_versions": []}]}]})
     assert audit.report(outcome) == 0
@@ -38,7 +38,7 @@ def test_a_vulnerability_without_a_fix_is_reported_but_does_not_fail(capsys) -> 
         capsys.readouterr().out
 
 
-def test_npm_high_and_critical_with_a_fix_fail_and_lower_severities_do_not(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_npm_high_and_critical_with_a_fix_fail_and_lower_severities_do_not(capsys) -> None:
     npm = {"vulnerabilities": {
         "nhsuk-frontend": {"severity": "high", "range": "<10.6.2", "fixAvailable": True,
                            "via": [{"title": "XSS in header"}]},
@@ -50,7 +50,7 @@ def test_npm_high_and_critical_with_a_fix_fail_and_lower_severities_do_not(capsy
     assert "tiny" not in out
 
 
-def test_an_unreachable_service_is_said_plainly_and_does_not_fail(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_service_is_said_plainly_and_does_not_fail(capsys) -> None:
     pip = {"dependencies": [{"name": "django", "skip_reason": "Dependency not found on PyPI"},
                             {"name": "celery", "skip_reason": "Dependency not found on PyPI"}]}
     npm = {"message": "405 Method Not Allowed - POST https://registry.example/-/npm/v1/security/advisories/bulk",

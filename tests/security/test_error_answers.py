@@ -17,7 +17,7 @@ NUL_PATHS = ["/trusts/%00/", "/notices/trusts/%00/feed/", "/api/v1/notices/%00/x
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", NUL_PATHS)
-def test_control_characters_in_a_path_answer_404_never_500(path: str, ada) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_in_a_path_answer_404_never_500(path: str, ada) -> None:
     client = Client(raise_request_exception=False)
     client.force_login(ada)
     response = client.get(path)
@@ -32,7 +32,7 @@ def test_control_characters_in_a_path_answer_404_never_500(path: str, ada) -> No
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/?q=%00", "/notices/?trust=%00", "/api/v1/returns/?trust=R%00"])
-def test_control_characters_in_a_query_answer_400(path: str, ada) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_in_a_query_answer_400(path: str, ada) -> None:
     client = Client(raise_request_exception=False)
     client.force_login(ada)
     response = client.get(path)
@@ -46,7 +46,7 @@ def test_control_characters_in_a_query_answer_400(path: str, ada) -> None:  # ty
 
 
 @pytest.mark.django_db
-def test_an_unknown_asset_is_404_and_a_known_one_redirects(client) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_asset_is_404_and_a_known_one_redirects(client) -> None:
     assert client.get("/assets/images/no-such-icon.svg").status_code == 404
     assert client.get("/assets/../../settings.py").status_code in (400, 404)
     assert client.get("/assets/images/nhsuk-icon-arrow-up-down.svg").status_code == 302
@@ -63,7 +63,7 @@ def test_a_csrf_failure_is_the_branded_403_page() -> None:
 
 
 @pytest.mark.django_db
-def test_error_pages_have_no_inline_style(client) -> None:  # type: ignore[no-untyped-def]
+def test_error_pages_have_no_inline_style(client) -> None:
     from django.template import loader
 
     for name in ("400.html", "403.html", "404.html"):
@@ -74,7 +74,7 @@ def test_error_pages_have_no_inline_style(client) -> None:  # type: ignore[no-un
 
 
 @pytest.mark.django_db
-def test_api_body_over_the_size_limit_is_json_400(settings, ada) -> None:  # type: ignore[no-untyped-def]
+def test_api_body_over_the_size_limit_is_json_400(settings, ada) -> None:
     from trusts.services.api_tokens import api_token_create
 
     secret = api_token_create(user=ada, name="big").secret
@@ -88,7 +88,7 @@ def test_api_body_over_the_size_limit_is_json_400(settings, ada) -> None:  # typ
 
 
 @pytest.mark.django_db
-def test_api_crash_is_json_500(rf) -> None:  # type: ignore[no-untyped-def]
+def test_api_crash_is_json_500(rf) -> None:
     from trusts.views.errors import server_error
 
     response = server_error(rf.get("/api/v1/returns/"))
@@ -99,7 +99,7 @@ def test_api_crash_is_json_500(rf) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_deeply_nested_json_is_a_json_error_not_a_500(ada) -> None:  # type: ignore[no-untyped-def]
+def test_deeply_nested_json_is_a_json_error_not_a_500(ada) -> None:
     from trusts.models import ApiToken  # noqa: F401  (the token service makes one below)
     from trusts.services.api_tokens import api_token_create
 

@@ -70,7 +70,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 # --- Redis down when a campaign is sent ------------------------------------------------------------
 
 @pytest.fixture
-def worker(request, monkeypatch, settings):  # type: ignore[no-untyped-def]
+def worker(request, monkeypatch, settings):
     """A real Celery worker over the test Redis, sending through the recording test channel, which
     keeps its counts in Redis so that this process can see exactly what was sent."""
     url = django_settings.TEST_REDIS_URL
@@ -95,7 +95,7 @@ def point_broker_at(url: str) -> None:
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chris, worker, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_redis_down_when_a_campaign_is_sent_nothing_is_lost_or_doubled(rwe, chris, worker, caplog) -> None:
     from notices.tasks import campaign_fan_out
     from outbox.tasks import outbox_recover
 
@@ -169,7 +169,7 @@ def smtp_refusing() -> Iterator[None]:
 
 
 @pytest.mark.django_db
-def test_return_reminders_wait_out_a_refused_connection_and_fail_only_after_the_last_attempt(  # type: ignore[no-untyped-def]
+def test_return_reminders_wait_out_a_refused_connection_and_fail_only_after_the_last_attempt(
         ada, tom, smtp_refusing, settings, django_capture_on_commit_callbacks) -> None:
     settings.DELIVERY_MAX_ATTEMPTS = 2
     make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))], affected=["RWE", "RX1"])
@@ -191,7 +191,7 @@ def test_return_reminders_wait_out_a_refused_connection_and_fail_only_after_the_
 
 
 def test_a_subscription_request_when_smtp_refuses_records_it_and_sends_the_link_once_the_server_is_back(
-        client, rwe, smtp_refusing, django_capture_on_commit_callbacks, caplog, settings) -> None:  # type: ignore[no-untyped-def]
+        client, rwe, smtp_refusing, django_capture_on_commit_callbacks, caplog, settings) -> None:
     subscribe = reverse("notices:subscribe", args=["RWE"])
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
         response = client.post(subscribe, {"email": "reader@example.org"})
@@ -214,7 +214,7 @@ def test_a_subscription_request_when_smtp_refuses_records_it_and_sends_the_link_
 
 @pytest.mark.django_db
 def test_subscriber_emails_retry_a_refused_connection_then_record_the_failure(
-        rwe, chris, smtp_refusing, django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, smtp_refusing, django_capture_on_commit_callbacks, settings) -> None:
     settings.DELIVERY_MAX_ATTEMPTS = 3
     Subscription.objects.create(trust=rwe, email="reader@example.org", status=SubscriptionStatus.CONFIRMED,
                                 confirmation_sent_at=timezone.now(), confirmed_at=timezone.now())
@@ -249,7 +249,7 @@ def terminate_this_connection() -> None:
 
 
 @pytest.fixture
-def at_noon_on_the_12th(monkeypatch):  # type: ignore[no-untyped-def]
+def at_noon_on_the_12th(monkeypatch):
     monkeypatch.setattr("trusts.clock.now", lambda: local(2023, 4, 12, 12))
 
 
@@ -262,7 +262,7 @@ def _submit_through_the_form(client: Client, figures: dict[str, str], version: i
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("cut_after", ["_create", "_write"])
 def test_the_database_connection_dropping_mid_save_leaves_no_half_saved_return(
-        ada, at_noon_on_the_12th, monkeypatch, cut_after) -> None:  # type: ignore[no-untyped-def]
+        ada, at_noon_on_the_12th, monkeypatch, cut_after) -> None:
     """First submission (cut after the DailyReturn INSERT) and revision (cut after its UPDATE, before
     the ReturnRevision and the audit event): either everything is committed or nothing is."""
     make_action(affected=["RWE", "RX1"])
@@ -301,7 +301,7 @@ def test_the_database_connection_dropping_mid_save_leaves_no_half_saved_return(
 # --- Error pages: NHS.UK styled, and the 500 page needs nothing that may have failed ------------------
 
 @pytest.mark.django_db
-def test_the_404_page_is_an_nhs_page(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_404_page_is_an_nhs_page(client) -> None:
     response = client.get("/no-such-page/")
     page = response.content.decode()
     assert response.status_code == 404
@@ -310,7 +310,7 @@ def test_the_404_page_is_an_nhs_page(client) -> None:  # type: ignore[no-untyped
 
 
 @pytest.mark.django_db
-def test_the_403_page_is_an_nhs_page(rf, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_403_page_is_an_nhs_page(rf, ada) -> None:
     from django.core.exceptions import PermissionDenied
     from django.views.defaults import permission_denied
 
@@ -323,7 +323,7 @@ def test_the_403_page_is_an_nhs_page(rf, ada) -> None:  # type: ignore[no-untype
 
 
 @pytest.mark.django_db
-def test_the_500_page_is_an_nhs_page_that_needs_no_database(rf, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_the_500_page_is_an_nhs_page_that_needs_no_database(rf, django_assert_num_queries) -> None:
     from django.views.defaults import server_error
 
     with django_assert_num_queries(0):

@@ -38,7 +38,7 @@ def _policy(header: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_every_page_sends_the_security_headers(client, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_sends_the_security_headers(client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
     assert _policy(response["Content-Security-Policy"]) == EXPECTED_CSP
@@ -49,7 +49,7 @@ def test_every_page_sends_the_security_headers(client, path: str) -> None:  # ty
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
-def test_not_found_and_lock_out_pages_send_them_too(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_not_found_and_lock_out_pages_send_them_too(client, ada) -> None:
     assert "frame-ancestors 'none'" in client.get("/trusts/NOPE1/")["Content-Security-Policy"]
     for _ in range(5):
         response = client.post("/sign-in/", {"username": ada.email, "password": "wrong"})
@@ -59,17 +59,17 @@ def test_not_found_and_lock_out_pages_send_them_too(client, ada) -> None:  # typ
 
 
 @override_settings(SECURE_HSTS_SECONDS=31_536_000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True, SECURE_HSTS_PRELOAD=True)
-def test_https_responses_carry_hsts(client) -> None:  # type: ignore[no-untyped-def]
+def test_https_responses_carry_hsts(client) -> None:
     response = client.get("/", secure=True)
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_public_pages_have_no_inline_script_or_style(client, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_public_pages_have_no_inline_script_or_style(client, path: str) -> None:
     assert inline_code(client.get(path).content.decode()) == []
 
 
-def test_signed_in_pages_have_no_inline_script_or_style(client, nia, ada) -> None:  # type: ignore[no-untyped-def]
+def test_signed_in_pages_have_no_inline_script_or_style(client, nia, ada) -> None:
     bad_sign_in = client.post("/sign-in/", {"username": "x@y.example", "password": "nope"})
     assert inline_code(bad_sign_in.content.decode()) == []
     client.post("/sign-in/", {"username": ada.email, "password": PASSWORD})

@@ -246,7 +246,7 @@ def test_missing_values_are_all_named() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/trusts/", "/trusts/RWE/", "/trusts/regions/Y60/"])
-def test_html_in_a_trust_name_is_shown_as_text(client, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_html_in_a_trust_name_is_shown_as_text(client, path: str) -> None:
     from trusts.models import Trust
 
     Trust.objects.filter(ods_code="RWE").update(name='Leicester <script>alert("x")</script><img src=x onerror=y>')

@@ -40,7 +40,7 @@ class PostfixLike:
     def __init__(self) -> None:
         self.accepted: list[str] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("refused"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in local recipient table"
         if address.startswith("deferred"):
@@ -48,7 +48,7 @@ class PostfixLike:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope):
         self.accepted.extend(envelope.rcpt_tos)
         return "250 2.0.0 Ok: queued"
 
@@ -60,7 +60,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def smtp(settings) -> Iterator[PostfixLike]:  # type: ignore[no-untyped-def]
+def smtp(settings) -> Iterator[PostfixLike]:
     handler = PostfixLike()
     controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
     controller.start()
@@ -88,7 +88,7 @@ def _all_log_text(records: list[logging.LogRecord]) -> str:
     return "\n".join(formatter.format(r) for r in records)
 
 
-def test_refusals_through_a_real_smtp_server_leave_no_personal_data(  # type: ignore[no-untyped-def]
+def test_refusals_through_a_real_smtp_server_leave_no_personal_data(
         rwe, chris, smtp, caplog, django_capture_on_commit_callbacks) -> None:
     caplog.set_level(logging.DEBUG)
     rows = []
@@ -142,7 +142,7 @@ def test_the_log_filter_scrubs_what_a_careless_call_would_write() -> None:
     assert "sending to [redacted]" in written and "Recipient address rejected" in written
 
 
-def test_the_console_handler_has_the_filter(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_console_handler_has_the_filter(settings) -> None:
     assert "personal_data" in settings.LOGGING["handlers"]["console"]["filters"]
 
 

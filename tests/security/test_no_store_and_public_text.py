@@ -11,7 +11,7 @@ from trusts.text import strip_invisible
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/messages/", "/messages/RWE/", "/account/", "/"])
-def test_signed_in_pages_are_no_store(client, chris, rwe, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_signed_in_pages_are_no_store(client, chris, rwe, path: str) -> None:
     client.force_login(chris)
     response = client.get(path, follow=True)
     assert response.status_code == 200
@@ -19,7 +19,7 @@ def test_signed_in_pages_are_no_store(client, chris, rwe, path: str) -> None:  #
 
 
 @pytest.mark.django_db
-def test_an_anonymous_public_page_is_not_forced_to_no_store(client) -> None:  # type: ignore[no-untyped-def]
+def test_an_anonymous_public_page_is_not_forced_to_no_store(client) -> None:
     response = client.get("/accessibility/")
     assert "no-store" not in response.get("Cache-Control", "")
 

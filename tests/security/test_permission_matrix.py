@@ -462,7 +462,7 @@ def url_names() -> dict[str, str]:
 # --- Requests as each role ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker) -> Iterator[World]:  # type: ignore[no-untyped-def]
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
     """Built once for the module inside a transaction that is rolled back at the end; each test
     runs in a savepoint within it (pytest-django's db), so what one test's POST changes is undone."""
     with django_db_blocker.unblock():
@@ -484,7 +484,7 @@ def role_clients(world: World) -> dict[str, Client]:
 
 
 @pytest.fixture
-def clients(world: World, role_clients: dict[str, Client], db) -> dict[str, Client]:  # type: ignore[no-untyped-def]
+def clients(world: World, role_clients: dict[str, Client], db) -> dict[str, Client]:
     """Each role's client carrying the session its role signed in with when the world was built
     (a sign-out or session change in one test is rolled back with the test's savepoint)."""
     for role, client in role_clients.items():

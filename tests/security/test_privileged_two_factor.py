@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 required = override_settings(OTP_REQUIRED_FOR_NATIONAL_MANAGERS=True)
 
 
-def test_a_superuser_signed_in_with_only_a_password_cannot_use_the_admin(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_superuser_signed_in_with_only_a_password_cannot_use_the_admin(client, ada) -> None:
     User.objects.filter(pk=ada.pk).update(is_staff=True, is_superuser=True)
     client.force_login(User.objects.get(pk=ada.pk))
     response = client.get("/admin/trusts/membership/add/")
@@ -27,7 +27,7 @@ def test_a_superuser_signed_in_with_only_a_password_cannot_use_the_admin(client,
     assert 'name="otp_token"' in login  # the admin's own sign-in form asks for the code
 
 
-def test_a_verified_superuser_can_use_the_admin(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_verified_superuser_can_use_the_admin(client, ada) -> None:
     User.objects.filter(pk=ada.pk).update(is_staff=True, is_superuser=True)
     force_login_verified(client, User.objects.get(pk=ada.pk))
     response = client.get("/admin/")
@@ -35,7 +35,7 @@ def test_a_verified_superuser_can_use_the_admin(client, ada) -> None:  # type: i
 
 
 @required
-def test_a_role_granted_mid_session_needs_two_factor_on_the_next_request(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_role_granted_mid_session_needs_two_factor_on_the_next_request(client, ada) -> None:
     client.force_login(ada)
     assert client.get("/trusts/").status_code == 200
     Membership.objects.create(user=ada, role=Role.NATIONAL_MANAGER)
@@ -45,7 +45,7 @@ def test_a_role_granted_mid_session_needs_two_factor_on_the_next_request(client,
 
 
 @required
-def test_staff_granted_mid_session_needs_two_factor_on_the_next_request(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_staff_granted_mid_session_needs_two_factor_on_the_next_request(client, ada) -> None:
     client.force_login(ada)
     assert client.get("/trusts/").status_code == 200
     User.objects.filter(pk=ada.pk).update(is_staff=True)
@@ -54,7 +54,7 @@ def test_staff_granted_mid_session_needs_two_factor_on_the_next_request(client, 
 
 
 @required
-def test_create_national_manager_prints_a_one_time_link_that_leads_to_two_factor_set_up(client) -> None:  # type: ignore[no-untyped-def]
+def test_create_national_manager_prints_a_one_time_link_that_leads_to_two_factor_set_up(client) -> None:
     out = StringIO()
     call_command("create_national_manager", "First.Manager@Example.NHS.uk", stdout=out)
     user = User.objects.get(email="first.manager@example.nhs.uk")
@@ -74,7 +74,7 @@ def test_create_national_manager_prints_a_one_time_link_that_leads_to_two_factor
     assert AuditEvent.objects.filter(event="account.national_manager_created").count() == 1
 
 
-def test_create_national_manager_refuses_an_existing_address(ada) -> None:  # type: ignore[no-untyped-def]
+def test_create_national_manager_refuses_an_existing_address(ada) -> None:
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="already exists"):

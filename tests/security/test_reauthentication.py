@@ -17,7 +17,7 @@ from trusts.services.api_tokens import api_token_create
 pytestmark = pytest.mark.django_db
 
 
-def test_turning_two_factor_off_needs_the_password_or_a_code_and_emails_the_user(  # type: ignore[no-untyped-def]
+def test_turning_two_factor_off_needs_the_password_or_a_code_and_emails_the_user(
         client, ada, mailoutbox, django_capture_on_commit_callbacks) -> None:
     device = force_login_verified(client, ada)
     refused = client.post("/account/two-factor/turn-off/", {"proof": "not my password"})
@@ -33,7 +33,7 @@ def test_turning_two_factor_off_needs_the_password_or_a_code_and_emails_the_user
     assert "If this was not you" in email.body
 
 
-def test_minting_a_token_needs_the_password_and_emails_the_user(  # type: ignore[no-untyped-def]
+def test_minting_a_token_needs_the_password_and_emails_the_user(
         client, ada, mailoutbox, django_capture_on_commit_callbacks) -> None:
     client.force_login(ada)
     refused = client.post("/account/tokens/", {"name": "PAS", "proof": "guess"})
@@ -48,7 +48,7 @@ def test_minting_a_token_needs_the_password_and_emails_the_user(  # type: ignore
     assert email.to == [ada.email] and "A new API token was created" in email.subject
 
 
-def test_a_token_stops_working_when_it_expires(ada, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_stops_working_when_it_expires(ada, settings, monkeypatch) -> None:
     settings.API_TOKEN_LIFETIME_DAYS = 7
     secret = api_token_create(user=ada, name="short").secret
     client = Client()
@@ -60,12 +60,12 @@ def test_a_token_stops_working_when_it_expires(ada, settings, monkeypatch) -> No
 
 
 @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer", "bEaReR"])
-def test_the_bearer_scheme_is_case_insensitive(ada, scheme: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_bearer_scheme_is_case_insensitive(ada, scheme: str) -> None:
     secret = api_token_create(user=ada, name="case").secret
     assert Client().get("/api/v1/returns/", HTTP_AUTHORIZATION=f"{scheme} {secret}").status_code == 200
 
 
-def test_a_code_also_confirms_identity_for_a_token(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_code_also_confirms_identity_for_a_token(client, ada) -> None:
     device = confirmed_totp_device(ada)
     force_login_verified(client, ada)
     allow_code_reuse(device)

@@ -72,7 +72,7 @@ class RedisDown:
 
 
 @pytest.fixture
-def redis_down(settings, monkeypatch) -> Iterator[RedisDown]:  # type: ignore[no-untyped-def]
+def redis_down(settings, monkeypatch) -> Iterator[RedisDown]:
     for _ in use_fast_delivery(settings):  # in-process sends through the recording channel, once back
         down = RedisDown(settings, monkeypatch)
         try:
@@ -91,7 +91,7 @@ def timed_post(client: Client, path: str, data: dict[str, str] | None = None) ->
 
 
 def test_send_now_shows_the_sending_page_and_the_recovery_task_sends_every_message_once(
-        rwe, chris, redis_down, django_capture_on_commit_callbacks, caplog) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, redis_down, django_capture_on_commit_callbacks, caplog) -> None:
     campaign = make_campaign(rwe, chris, [row(i + 2, email=f"patient+{i}@example.com") for i in range(3)],
                              action=make_action(affected=["RWE"]))
     client = Client()
@@ -117,7 +117,7 @@ def test_send_now_shows_the_sending_page_and_the_recovery_task_sends_every_messa
 
 
 def test_publish_notice_shows_its_confirmation_and_the_recovery_task_emails_subscribers(
-        rwe, chris, redis_down, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, chris, redis_down, django_capture_on_commit_callbacks) -> None:
     Subscription.objects.create(trust=rwe, email="ann@example.com", status=SubscriptionStatus.CONFIRMED,
                                 confirmed_at=timezone.now() - dt.timedelta(days=1))
     notice = notice_create(trust=rwe, user=chris, title="Service update", body="We are sorry.", what_to_do="Attend.")
@@ -137,7 +137,7 @@ def test_publish_notice_shows_its_confirmation_and_the_recovery_task_emails_subs
 
 
 def test_subscribe_shows_check_your_email_and_the_confirmation_is_sent_in_the_request(
-        rwe, redis_down, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+        rwe, redis_down, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         page = timed_post(Client(), reverse("notices:subscribe", args=["RWE"]),
                           {"email": "carol@example.com"}).content.decode()
@@ -147,7 +147,7 @@ def test_subscribe_shows_check_your_email_and_the_confirmation_is_sent_in_the_re
 
 
 def test_the_api_answers_and_throttles_locally_with_a_warning(
-        rwe, ada, redis_down, settings, caplog) -> None:  # type: ignore[no-untyped-def]
+        rwe, ada, redis_down, settings, caplog) -> None:
     settings.API_THROTTLE_RATES = {"token": "3/minute", "anon": "2/minute"}
     client = Client()
     secret = api_token_create(user=ada, name="PAS").secret

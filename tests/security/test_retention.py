@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fast_delivery(settings):  # type: ignore[no-untyped-def]
+def fast_delivery(settings):
     yield from use_fast_delivery(settings)
 
 
@@ -25,7 +25,7 @@ def _contact_details(campaign: Campaign) -> int:
     return Recipient.objects.filter(campaign=campaign, email__isnull=False).count()
 
 
-def test_a_draft_is_purged_the_configured_days_after_its_upload(rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_is_purged_the_configured_days_after_its_upload(rwe, chris, fast_delivery) -> None:
     draft = make_campaign(rwe, chris, email_rows(3))
     uploaded = Campaign.objects.get(pk=draft.pk).created_at
     assert service.campaigns_purge_due(now=uploaded + dt.timedelta(days=6, hours=23)) == []
@@ -40,14 +40,14 @@ def test_a_draft_is_purged_the_configured_days_after_its_upload(rwe, chris, fast
         campaign_start(campaign=draft, user=chris)
 
 
-def test_a_draft_left_for_400_days_holds_no_contact_details(rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_left_for_400_days_holds_no_contact_details(rwe, chris, fast_delivery) -> None:
     draft = make_campaign(rwe, chris, email_rows(2))
     service.campaigns_purge_due(now=clock.now() + dt.timedelta(days=400))
     assert list(Recipient.objects.filter(campaign=draft).values_list(
         "email", "phone", "nhs_number", "address_lines", "personalisation").distinct()) == [(None,) * 5]
 
 
-def test_a_scheduled_campaign_is_counted_from_its_sending_time(rwe, chris, fast_delivery) -> None:  # type: ignore[no-untyped-def]
+def test_a_scheduled_campaign_is_counted_from_its_sending_time(rwe, chris, fast_delivery) -> None:
     campaign = make_campaign(rwe, chris, email_rows(2))
     send_at = clock.now() + dt.timedelta(days=5)
     campaign_start(campaign=campaign, user=chris, send_at=send_at)
@@ -56,7 +56,7 @@ def test_a_scheduled_campaign_is_counted_from_its_sending_time(rwe, chris, fast_
     assert _contact_details(campaign) == 0
 
 
-def test_bounced_and_never_confirmed_subscriber_addresses_go_and_the_counts_stay(rwe, chris, settings) -> None:  # type: ignore[no-untyped-def]
+def test_bounced_and_never_confirmed_subscriber_addresses_go_and_the_counts_stay(rwe, chris, settings) -> None:
     from django.utils import timezone
 
     from notices.models import NoticeVersion, OutboxStatus, SubscriberEmail, Subscription, SubscriptionStatus
@@ -84,7 +84,7 @@ def test_bounced_and_never_confirmed_subscriber_addresses_go_and_the_counts_stay
     assert SubscriberEmail.objects.filter(version=version).count() == 2  # the counts stay
 
 
-def test_celery_results_hold_no_personal_data(settings) -> None:  # type: ignore[no-untyped-def]
+def test_celery_results_hold_no_personal_data(settings) -> None:
     """Task arguments are not kept with results (result_extended off), and the tasks that take an
     address keep no result at all."""
     from strikeops.celery import app

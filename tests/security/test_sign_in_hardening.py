@@ -20,11 +20,11 @@ from trusts.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
-def sign_in(client, email: str, password: str, ip: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+def sign_in(client, email: str, password: str, ip: str = "10.0.0.1"):
     return client.post("/sign-in/", {"username": email, "password": password}, REMOTE_ADDR=ip)
 
 
-def test_five_wrong_passwords_lock_the_address_for_30_minutes_and_say_when(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_five_wrong_passwords_lock_the_address_for_30_minutes_and_say_when(client, ada) -> None:
     for _ in range(4):
         response = sign_in(client, ada.email, "wrong")
         assert response.status_code == 200
@@ -53,7 +53,7 @@ def _hhmm(moment: dt.datetime) -> str:
     return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
 
 
-def test_a_lock_out_ends_after_the_cool_off(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_lock_out_ends_after_the_cool_off(client, ada) -> None:
     for _ in range(5):
         sign_in(client, ada.email, "wrong")
     assert sign_in(client, ada.email, PASSWORD).status_code == 429
@@ -64,7 +64,7 @@ def test_a_lock_out_ends_after_the_cool_off(client, ada) -> None:  # type: ignor
 
 
 def test_the_lock_out_is_per_address_and_ip_so_an_attacker_cannot_lock_out_a_colleague_elsewhere(
-        client, ada, tom) -> None:  # type: ignore[no-untyped-def]
+        client, ada, tom) -> None:
     for _ in range(5):
         sign_in(client, ada.email, "wrong", ip="203.0.113.9")
     assert sign_in(client, ada.email, PASSWORD, ip="203.0.113.9").status_code == 429
@@ -74,13 +74,13 @@ def test_the_lock_out_is_per_address_and_ip_so_an_attacker_cannot_lock_out_a_col
     assert sign_in(client, tom.email, PASSWORD, ip="203.0.113.9").status_code == 302
 
 
-def test_changing_the_case_of_the_address_does_not_give_more_tries(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_changing_the_case_of_the_address_does_not_give_more_tries(client, ada) -> None:
     for variant in ["ada@rwe.example", "ADA@RWE.EXAMPLE", "Ada@Rwe.Example", " ada@rwe.example", "aDa@rwe.example"]:
         response = sign_in(client, variant, "wrong")
     assert response.status_code == 429
 
 
-def test_a_successful_sign_in_resets_the_count(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_successful_sign_in_resets_the_count(client, ada) -> None:
     for _ in range(4):
         sign_in(client, ada.email, "wrong")
     assert sign_in(client, ada.email, PASSWORD).status_code == 302
@@ -90,12 +90,12 @@ def test_a_successful_sign_in_resets_the_count(client, ada) -> None:  # type: ig
 
 
 @override_settings(AXES_FAILURE_LIMIT=2)
-def test_the_limit_comes_from_settings(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_limit_comes_from_settings(client, ada) -> None:
     assert sign_in(client, ada.email, "wrong").status_code == 200
     assert sign_in(client, ada.email, "wrong").status_code == 429
 
 
-def test_lock_outs_are_audited_without_the_password(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_lock_outs_are_audited_without_the_password(client, ada) -> None:
     for _ in range(6):
         sign_in(client, ada.email, "s3cret-guess")
     locked = AuditEvent.objects.filter(event="auth.locked_out").order_by("id")
@@ -122,13 +122,13 @@ def test_the_lock_out_settings_are_read_from_the_environment() -> None:
     ("814362957201", "This password is entirely numeric."),
     ("ada@rwe.example!", "The password is too similar to the email address."),
 ])
-def test_weak_passwords_are_refused(ada, password: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_weak_passwords_are_refused(ada, password: str, message: str) -> None:
     with pytest.raises(ValidationError) as error:
         validate_password(password, user=ada)
     assert message in error.value.messages
 
 
-def test_the_session_cookie_ends_with_the_browser_and_cannot_be_read_by_script(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_session_cookie_ends_with_the_browser_and_cannot_be_read_by_script(client, ada) -> None:
     response = sign_in(client, ada.email, PASSWORD)
     cookie = response.cookies["sessionid"]
     assert cookie["expires"] == "" and cookie["max-age"] == ""  # a browser-session cookie

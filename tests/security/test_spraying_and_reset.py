@@ -16,12 +16,12 @@ from trusts.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
-def sign_in(client, email: str, password: str, ip: str = "10.0.0.9"):  # type: ignore[no-untyped-def]
+def sign_in(client, email: str, password: str, ip: str = "10.0.0.9"):
     return client.post("/sign-in/", {"username": email, "password": password}, REMOTE_ADDR=ip)
 
 
 @override_settings(SIGN_IN_IP_FAILURE_LIMIT=10)
-def test_one_ip_trying_many_addresses_is_stopped_and_its_audit_rows_are_capped(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_one_ip_trying_many_addresses_is_stopped_and_its_audit_rows_are_capped(client, ada) -> None:
     answers = [sign_in(client, f"person{i}@example.nhs.uk", "Spring2026!").status_code for i in range(40)]
     assert answers[:10] == [200] * 10  # the form again, "not correct"
     assert set(answers[10:]) == {429}
@@ -34,12 +34,12 @@ def test_one_ip_trying_many_addresses_is_stopped_and_its_audit_rows_are_capped(c
     assert rows.count() == 10
 
 
-def test_the_per_ip_limit_is_higher_than_the_per_address_one(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_per_ip_limit_is_higher_than_the_per_address_one(settings) -> None:
     assert settings.SIGN_IN_IP_FAILURE_LIMIT > settings.AXES_FAILURE_LIMIT
     assert settings.AXES_HANDLER == "trusts.sign_in_limits.SprayLimitingHandler"
 
 
-def test_a_password_reset_lifts_the_lock_out(  # type: ignore[no-untyped-def]
+def test_a_password_reset_lifts_the_lock_out(
         client, ada, mailoutbox, django_capture_on_commit_callbacks) -> None:
     for _ in range(5):
         sign_in(client, ada.email, "wrong-guess")
@@ -54,7 +54,7 @@ def test_a_password_reset_lifts_the_lock_out(  # type: ignore[no-untyped-def]
     assert sign_in(client, ada.email, new).status_code == 302
 
 
-def test_the_reset_request_does_the_same_work_for_known_and_unknown_addresses(  # type: ignore[no-untyped-def]
+def test_the_reset_request_does_the_same_work_for_known_and_unknown_addresses(
         client, ada, monkeypatch, mailoutbox, django_assert_num_queries) -> None:
     from trusts import tasks
 

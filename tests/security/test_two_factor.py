@@ -18,7 +18,7 @@ required = override_settings(OTP_REQUIRED_FOR_NATIONAL_MANAGERS=True)
 no_throttle = override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
 
 
-def sign_in(client, user):  # type: ignore[no-untyped-def]
+def sign_in(client, user):
     response = client.post("/sign-in/", {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302
     return response
@@ -26,7 +26,7 @@ def sign_in(client, user):  # type: ignore[no-untyped-def]
 
 @required
 @no_throttle
-def test_a_national_manager_without_an_app_must_set_one_up_before_any_page(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_a_national_manager_without_an_app_must_set_one_up_before_any_page(client, nia) -> None:
     sign_in(client, nia)
     for path in ["/", "/trusts/RWE/", "/account/", "/audit/", "/admin/"]:
         response = client.get(path)
@@ -60,7 +60,7 @@ def test_a_national_manager_without_an_app_must_set_one_up_before_any_page(clien
 
 
 @required
-def test_reloading_the_set_up_page_keeps_the_same_secret(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_reloading_the_set_up_page_keeps_the_same_secret(client, nia) -> None:
     sign_in(client, nia)
     first = client.get("/account/two-factor/set-up/").context["secret"]
     assert client.get("/account/two-factor/set-up/").context["secret"] == first
@@ -69,7 +69,7 @@ def test_reloading_the_set_up_page_keeps_the_same_secret(client, nia) -> None:  
 
 @required
 @no_throttle
-def test_a_national_manager_with_an_app_enters_a_code_before_any_page(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_a_national_manager_with_an_app_enters_a_code_before_any_page(client, nia) -> None:
     device = confirmed_totp_device(nia)
     sign_in(client, nia)
     response = client.get("/trusts/")
@@ -92,7 +92,7 @@ def test_a_national_manager_with_an_app_enters_a_code_before_any_page(client, ni
 
 
 @required
-def test_sign_out_needs_no_code(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_needs_no_code(client, nia) -> None:
     confirmed_totp_device(nia)
     sign_in(client, nia)
     response = client.post("/sign-out/")
@@ -102,7 +102,7 @@ def test_sign_out_needs_no_code(client, nia) -> None:  # type: ignore[no-untyped
 
 @required
 @no_throttle
-def test_a_code_cannot_be_used_twice(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_a_code_cannot_be_used_twice(client, nia) -> None:
     device = confirmed_totp_device(nia)
     sign_in(client, nia)
     code = current_code(device)
@@ -115,7 +115,7 @@ def test_a_code_cannot_be_used_twice(client, nia) -> None:  # type: ignore[no-un
 
 
 @required
-def test_wrong_codes_are_throttled(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_codes_are_throttled(client, nia) -> None:
     device = confirmed_totp_device(nia)
     sign_in(client, nia)
     client.post("/account/two-factor/verify/", {"code": "000000"})
@@ -127,7 +127,7 @@ def test_wrong_codes_are_throttled(client, nia) -> None:  # type: ignore[no-unty
 
 
 @required
-def test_the_code_page_does_not_redirect_elsewhere(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_the_code_page_does_not_redirect_elsewhere(client, nia) -> None:
     device = confirmed_totp_device(nia)
     sign_in(client, nia)
     response = client.post("/account/two-factor/verify/", {"code": current_code(device),
@@ -136,7 +136,7 @@ def test_the_code_page_does_not_redirect_elsewhere(client, nia) -> None:  # type
 
 
 @required
-def test_a_national_manager_cannot_turn_two_factor_off(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_a_national_manager_cannot_turn_two_factor_off(client, nia) -> None:
     force_login_verified(client, nia)
     assert "cannot be turned off" in client.get("/account/").content.decode()
     response = client.post("/account/two-factor/turn-off/")
@@ -146,7 +146,7 @@ def test_a_national_manager_cannot_turn_two_factor_off(client, nia) -> None:  # 
 
 @required
 @no_throttle
-def test_other_users_may_opt_in_and_then_need_a_code_and_may_opt_out(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_other_users_may_opt_in_and_then_need_a_code_and_may_opt_out(client, ada) -> None:
     sign_in(client, ada)
     assert client.get("/trusts/").status_code == 200  # not required for a trust administrator
     account = client.get("/account/").content.decode()
@@ -176,7 +176,7 @@ def test_other_users_may_opt_in_and_then_need_a_code_and_may_opt_out(client, ada
     assert client.get("/trusts/").status_code == 200
 
 
-def test_with_the_requirement_off_force_login_reaches_pages(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_with_the_requirement_off_force_login_reaches_pages(client, nia) -> None:
     # tests/settings.py: OTP_REQUIRED_FOR_NATIONAL_MANAGERS = False, for other areas' tests.
     client.force_login(nia)
     assert client.get("/trusts/").status_code == 200
@@ -184,17 +184,17 @@ def test_with_the_requirement_off_force_login_reaches_pages(client, nia) -> None
 
 
 @required
-def test_force_login_verified_lets_a_test_act_as_a_national_manager_with_two_factor_on(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_force_login_verified_lets_a_test_act_as_a_national_manager_with_two_factor_on(client, nia) -> None:
     force_login_verified(client, nia)
     assert client.get("/audit/").status_code == 200
 
 
-def test_the_account_page_needs_a_sign_in(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_account_page_needs_a_sign_in(client) -> None:
     assert client.get("/account/")["Location"] == "/sign-in/?next=/account/"
     assert client.get("/account/two-factor/set-up/")["Location"].startswith("/sign-in/")
 
 
-def test_ordinary_requests_cost_no_two_factor_query(client, ada, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_ordinary_requests_cost_no_two_factor_query(client, ada, django_assert_num_queries) -> None:
     from django.test import RequestFactory
     from django.urls import resolve
 
@@ -213,7 +213,7 @@ def test_ordinary_requests_cost_no_two_factor_query(client, ada, django_assert_n
 
 
 @required
-def test_a_session_from_before_sign_in_state_was_kept_is_still_checked(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_from_before_sign_in_state_was_kept_is_still_checked(client, nia) -> None:
     confirmed_totp_device(nia)
     client.force_login(nia)
     session = client.session

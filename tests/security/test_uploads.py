@@ -16,7 +16,7 @@ class UploadForm(forms.Form):
                            error_messages={"required": "Select a CSV or XLSX file"})
 
 
-def _posted(name: str, content: bytes):  # type: ignore[no-untyped-def]
+def _posted(name: str, content: bytes):
     request = RequestFactory().post("/upload/", {"file": SimpleUploadedFile(name, content, "text/csv")})
     return request.FILES["file"]
 

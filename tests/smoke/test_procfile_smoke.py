@@ -228,12 +228,12 @@ class Browser:
 
 def query(database_url: str, sql: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(database_url) as db:
-        return db.execute(sql).fetchall()  # type: ignore[arg-type]
+        return db.execute(sql).fetchall()
 
 
 # --- The test -------------------------------------------------------------------------------------
 
-def test_web_worker_and_beat_from_the_procfile_take_a_return_and_send_a_campaign(stack, smoke_database) -> None:  # type: ignore[no-untyped-def]
+def test_web_worker_and_beat_from_the_procfile_take_a_return_and_send_a_campaign(stack, smoke_database) -> None:
     base, processes, started = stack
     deadline = started + BUDGET_SECONDS
     day = query(smoke_database, "SELECT date FROM trusts_strikeday")[0][0]

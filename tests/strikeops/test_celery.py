@@ -18,7 +18,7 @@ def test_health_task_runs_in_process_without_a_broker() -> None:
 
 
 @pytest.mark.worker
-def test_health_round_trip_through_redis_and_a_real_worker(celery_worker_process) -> None:  # type: ignore[no-untyped-def]
+def test_health_round_trip_through_redis_and_a_real_worker(celery_worker_process) -> None:
     token = uuid.uuid4().hex
     result = health.delay(token)
     assert result.get(timeout=30) == f"ok:{token}"

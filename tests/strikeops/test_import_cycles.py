@@ -82,7 +82,7 @@ def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 @cache
 def _function_lines(path: Path) -> frozenset[int]:
     """Line numbers of the import statements inside a function in this file."""
-    lines = set()
+    lines: set[int] = set()
     for function in ast.walk(ast.parse(path.read_text())):
         if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
             lines.update(node.lineno for node in ast.walk(function) if isinstance(node, ast.Import | ast.ImportFrom))

@@ -92,7 +92,7 @@ with psycopg.connect(os.environ["DATABASE_URL"]) as db:
 """
 
 
-def test_run_keeps_the_database_between_runs_and_stops_the_servers_after_the_command(local_dir) -> None:  # type: ignore[no-untyped-def]
+def test_run_keeps_the_database_between_runs_and_stops_the_servers_after_the_command(local_dir) -> None:
     first = supervise("run", python(WRITE), supervisor_env(local_dir))
     assert first.returncode == 0, first.stderr
     assert "server 18." in first.stdout
@@ -110,7 +110,7 @@ def test_run_keeps_the_database_between_runs_and_stops_the_servers_after_the_com
     assert not (local_dir / "services.env").exists()
 
 
-def test_test_mode_is_throwaway_fills_in_only_the_test_redis_and_passes_the_exit_code_on(local_dir) -> None:  # type: ignore[no-untyped-def]
+def test_test_mode_is_throwaway_fills_in_only_the_test_redis_and_passes_the_exit_code_on(local_dir) -> None:
     code = ("import os, sys; print(sorted(k for k in os.environ if k.endswith('_URL') and 'REDIS' in k or "
             "k == 'DATABASE_URL')); sys.exit(3)")
     done = supervise("test", python(code), supervisor_env(local_dir))
@@ -120,7 +120,7 @@ def test_test_mode_is_throwaway_fills_in_only_the_test_redis_and_passes_the_exit
     assert list(local_dir.glob("test-*")) == []
 
 
-def test_nothing_starts_when_the_urls_are_given(local_dir) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_starts_when_the_urls_are_given(local_dir) -> None:
     env = supervisor_env(local_dir / "never", DATABASE_URL="postgres://ci@db.example:5432/ci",
                          TEST_REDIS_URL="redis://redis.example:6379/15")
     done = supervise("test", python("import os; print(os.environ['DATABASE_URL'], os.environ['TEST_REDIS_URL'])"),
@@ -130,7 +130,7 @@ def test_nothing_starts_when_the_urls_are_given(local_dir) -> None:  # type: ign
     assert not (local_dir / "never").exists()
 
 
-def test_a_supervisor_killed_with_sigkill_takes_its_servers_down_and_the_next_run_clears_up(local_dir) -> None:  # type: ignore[no-untyped-def]
+def test_a_supervisor_killed_with_sigkill_takes_its_servers_down_and_the_next_run_clears_up(local_dir) -> None:
     process = subprocess.Popen(
         [sys.executable, str(SUPERVISOR), "test", "--", *python("import time; print('up', flush=True); "
                                                                "time.sleep(120)")],
@@ -159,7 +159,7 @@ def test_a_supervisor_killed_with_sigkill_takes_its_servers_down_and_the_next_ru
     assert not left[0].exists()  # ...so the next run did
 
 
-def test_a_stale_pid_file_and_a_server_left_running_do_not_block_the_next_run(local_dir) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_pid_file_and_a_server_left_running_do_not_block_the_next_run(local_dir) -> None:
     services = script("local_services")
     data = local_dir / "postgres"
 
@@ -187,7 +187,7 @@ def test_a_stale_pid_file_and_a_server_left_running_do_not_block_the_next_run(lo
         unrelated.wait()
 
 
-def test_a_half_made_cluster_from_a_killed_initdb_is_cleared_and_made_again(local_dir) -> None:  # type: ignore[no-untyped-def]
+def test_a_half_made_cluster_from_a_killed_initdb_is_cleared_and_made_again(local_dir) -> None:
     (local_dir / "postgres" / "global").mkdir(parents=True)
     (local_dir / "postgres" / "postgresql.conf").write_text("# half written\n")
     done = supervise("run", python(READ.replace("SELECT note FROM kept", "SELECT 'made'")),
@@ -197,7 +197,7 @@ def test_a_half_made_cluster_from_a_killed_initdb_is_cleared_and_made_again(loca
     assert "read made" in done.stdout
 
 
-def test_a_second_make_run_in_the_same_checkout_is_refused_with_a_reason(local_dir) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_make_run_in_the_same_checkout_is_refused_with_a_reason(local_dir) -> None:
     import fcntl
 
     (local_dir / "run.lock").touch()
@@ -218,7 +218,7 @@ def test_run_processes_serves_with_runserver_and_runs_every_other_procfile_proce
 
 
 @pytest.mark.worker
-def test_make_run_serves_pages_runs_tasks_on_a_worker_and_stops_everything_on_ctrl_c(local_dir) -> None:  # type: ignore[no-untyped-def]
+def test_make_run_serves_pages_runs_tasks_on_a_worker_and_stops_everything_on_ctrl_c(local_dir) -> None:
     """What `make run` does after installing: migrate, then runserver, worker and beat under honcho,
     all on the embedded servers; Ctrl-C (SIGINT to the terminal's process group) ends them all."""
     with socket.socket() as probe:

@@ -31,7 +31,7 @@ def _probe(path: str, **headers: str) -> Any:
 
 
 @override_settings(ALLOWED_HOSTS=["strikeops.example.nhs.uk"], SECURE_SSL_REDIRECT=True)
-def test_healthz_answers_any_host_without_touching_dependencies(db) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_answers_any_host_without_touching_dependencies(db) -> None:
     # A probe by IP address, over plain HTTP: neither a 400 (host) nor a 301 (HTTPS redirect).
     response = _probe("/healthz")
     assert response.status_code == 200
@@ -43,7 +43,7 @@ def test_healthz_answers_any_host_without_touching_dependencies(db) -> None:  # 
 
 
 @override_settings(ALLOWED_HOSTS=["strikeops.example.nhs.uk"], SECURE_SSL_REDIRECT=True)
-def test_readyz_reports_each_check_when_ready(db) -> None:  # type: ignore[no-untyped-def]
+def test_readyz_reports_each_check_when_ready(db) -> None:
     with override_settings(REDIS_URL=settings.TEST_REDIS_URL):
         response = _probe("/readyz")
     body = response.json()
@@ -54,7 +54,7 @@ def test_readyz_reports_each_check_when_ready(db) -> None:  # type: ignore[no-un
 
 
 @override_settings(ALLOWED_HOSTS=["strikeops.example.nhs.uk"], REDIS_URL=DEAD_REDIS)
-def test_readyz_is_503_when_redis_is_unreachable(db) -> None:  # type: ignore[no-untyped-def]
+def test_readyz_is_503_when_redis_is_unreachable(db) -> None:
     response = _probe("/readyz")
     body = response.json()
     assert response.status_code == 503
@@ -67,7 +67,7 @@ def test_readyz_is_503_when_redis_is_unreachable(db) -> None:  # type: ignore[no
 
 
 @override_settings(REDIS_URL="")
-def test_readyz_is_503_while_a_migration_is_unapplied(db) -> None:  # type: ignore[no-untyped-def]
+def test_readyz_is_503_while_a_migration_is_unapplied(db) -> None:
     latest = MigrationRecorder.Migration.objects.filter(app="notices").order_by("-applied").first()
     assert latest is not None
     latest.delete()  # rolled back with the test's transaction
@@ -77,13 +77,13 @@ def test_readyz_is_503_while_a_migration_is_unapplied(db) -> None:  # type: igno
         "ok": False, "error": "RuntimeError", "milliseconds": response.json()["checks"]["migrations"]["milliseconds"]}
 
 
-def test_probes_refuse_other_methods(db) -> None:  # type: ignore[no-untyped-def]
+def test_probes_refuse_other_methods(db) -> None:
     response = Client().post("/healthz")
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
 
 
-def test_every_response_carries_a_request_id_and_a_valid_incoming_one_is_kept(db) -> None:  # type: ignore[no-untyped-def]
+def test_every_response_carries_a_request_id_and_a_valid_incoming_one_is_kept(db) -> None:
     generated = Client().get("/notices/")
     assert len(generated["X-Request-ID"]) == 32
     incoming = uuid.uuid4().hex
@@ -95,7 +95,7 @@ def test_every_response_carries_a_request_id_and_a_valid_incoming_one_is_kept(db
     assert len(forged["X-Request-ID"]) == 32
 
 
-def test_one_log_line_per_request_with_the_route_not_the_secret_path(db, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_one_log_line_per_request_with_the_route_not_the_secret_path(db, caplog) -> None:
     secret = "c2VjcmV0LXVpZA/set-password-token-abc123"
     with caplog.at_level(logging.INFO, logger="strikeops.requests"):
         response = Client().get(f"/password-reset/{secret}/", HTTP_X_REQUEST_ID="a" * 32)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def notice(rwe, chris, django_capture_on_commit_callbacks) -> Notice:  # type: ignore[no-untyped-def]
+def notice(rwe, chris, django_capture_on_commit_callbacks) -> Notice:
     with django_capture_on_commit_callbacks(execute=True):
         notice = notice_create(trust=rwe, user=chris, title="Visiting during the strike", body="Come as planned.",
                                what_to_do=DEFAULT_WHAT_TO_DO)
@@ -32,7 +32,7 @@ def notice(rwe, chris, django_capture_on_commit_callbacks) -> Notice:  # type: i
 
 
 @pytest.fixture
-def release(nia, django_capture_on_commit_callbacks) -> Release:  # type: ignore[no-untyped-def]
+def release(nia, django_capture_on_commit_callbacks) -> Release:
     action = make_action(affected=["RWE"])
     with django_capture_on_commit_callbacks(execute=True):
         return release_publish(action=action, user=nia, allow_incomplete=True, reason="Test: no returns yet")
@@ -53,7 +53,7 @@ def public_urls(notice: Notice, release: Release) -> list[str]:
     ]
 
 
-def test_every_public_page_is_cacheable_cookie_free_and_answers_revalidation_with_304(notice, release) -> None:  # type: ignore[no-untyped-def]
+def test_every_public_page_is_cacheable_cookie_free_and_answers_revalidation_with_304(notice, release) -> None:
     for url in public_urls(notice, release):
         client = Client()
         first = client.get(url)
@@ -72,7 +72,7 @@ def test_every_public_page_is_cacheable_cookie_free_and_answers_revalidation_wit
         assert client.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
 
 
-def test_the_feed_answers_if_modified_since_with_304(notice) -> None:  # type: ignore[no-untyped-def]
+def test_the_feed_answers_if_modified_since_with_304(notice) -> None:
     client = Client()
     first = client.get(reverse("notices:feed"))
     assert "Last-Modified" in first
@@ -83,11 +83,11 @@ def test_the_feed_answers_if_modified_since_with_304(notice) -> None:  # type: i
 
 
 @override_settings(PUBLIC_CACHE_MAX_AGE=15)
-def test_max_age_is_a_setting(notice) -> None:  # type: ignore[no-untyped-def]
+def test_max_age_is_a_setting(notice) -> None:
     assert Client().get(notice.get_absolute_url())["Cache-Control"] == "public, max-age=15"
 
 
-def test_a_repeat_visit_is_served_from_the_cache_without_the_database(notice, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_a_repeat_visit_is_served_from_the_cache_without_the_database(notice, django_assert_num_queries) -> None:
     for url in (reverse("notices:list"), notice.get_absolute_url(), reverse("notices:feed"), "/api/v1/notices/"):
         Client().get(url)
         with django_assert_num_queries(0):
@@ -96,7 +96,7 @@ def test_a_repeat_visit_is_served_from_the_cache_without_the_database(notice, dj
         assert b"Visiting during the strike" in response.content, url
 
 
-def test_publishing_updating_and_withdrawing_show_at_once(notice, rwe, chris,  # type: ignore[no-untyped-def]
+def test_publishing_updating_and_withdrawing_show_at_once(notice, rwe, chris,
                                                           django_capture_on_commit_callbacks) -> None:
     client = Client()
     pages = [reverse("notices:list"), reverse("notices:trust", args=["RWE"]), reverse("notices:feed"),
@@ -124,7 +124,7 @@ def test_publishing_updating_and_withdrawing_show_at_once(notice, rwe, chris,  #
     assert "Come 10 minutes early." not in client.get(reverse("notices:list")).content.decode()
 
 
-def test_a_page_cached_by_a_reader_during_the_write_is_stale_after_commit(notice, chris,  # type: ignore[no-untyped-def]
+def test_a_page_cached_by_a_reader_during_the_write_is_stale_after_commit(notice, chris,
                                                                          django_capture_on_commit_callbacks) -> None:
     client = Client()
     detail = notice.get_absolute_url()
@@ -140,7 +140,7 @@ def test_a_page_cached_by_a_reader_during_the_write_is_stale_after_commit(notice
     assert "Published in error" in client.get(detail).content.decode()
 
 
-def test_signed_in_pages_stay_private_and_uncached(notice, chris) -> None:  # type: ignore[no-untyped-def]
+def test_signed_in_pages_stay_private_and_uncached(notice, chris) -> None:
     client = Client()
     client.force_login(chris)
     response = client.get(reverse("notices:list"))
@@ -155,7 +155,7 @@ def test_signed_in_pages_stay_private_and_uncached(notice, chris) -> None:  # ty
 @override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                        "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: refused
                                        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}})
-def test_pages_are_served_uncached_when_redis_is_down(rwe, chris, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_pages_are_served_uncached_when_redis_is_down(rwe, chris, caplog) -> None:
     notice = notice_create(trust=rwe, user=chris, title="Visiting during the strike", body="Come as planned.",
                            what_to_do=DEFAULT_WHAT_TO_DO)
     notice_publish(notice=notice, user=chris)  # the version bump fails quietly
@@ -169,7 +169,7 @@ def test_pages_are_served_uncached_when_redis_is_down(rwe, chris, caplog) -> Non
     assert "public cache unreachable" in caplog.text
 
 
-def test_the_subscribe_form_works_without_a_csrf_cookie_and_refuses_other_sites(  # type: ignore[no-untyped-def]
+def test_the_subscribe_form_works_without_a_csrf_cookie_and_refuses_other_sites(
         rwe, mailoutbox, django_capture_on_commit_callbacks) -> None:
     client = Client(enforce_csrf_checks=True)
     page = client.get(reverse("notices:trust", args=["RWE"]))
@@ -189,7 +189,7 @@ def test_the_subscribe_form_works_without_a_csrf_cookie_and_refuses_other_sites(
     assert "Enter an email address in the correct format" in errors.content.decode()
 
 
-def test_an_unknown_trust_is_a_plain_404(db) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_trust_is_a_plain_404(db) -> None:
     response = Client().get(reverse("notices:trust", args=["ZZZ"]))
     assert response.status_code == 404 and "public" not in response.get("Cache-Control", "")
     assert Trust.objects.filter(ods_code="ZZZ").count() == 0

@@ -10,7 +10,7 @@ from tests.factories import local, make_action, make_return
 
 
 @pytest.fixture
-def march_history(rwe):  # type: ignore[no-untyped-def]
+def march_history(rwe):
     """RWE's returns on two March 2023 strike days: the history an import's median warnings read."""
     march = make_action(slug="march", name="March 2023", windows=[(local(2023, 3, 13, 7), local(2023, 3, 15, 7))],
                         affected=["RWE"])

@@ -40,7 +40,7 @@ def run_failing(tmp_path: Path, text: str) -> list[str]:
     return err.getvalue().splitlines()
 
 
-def test_a_good_file_creates_actions_with_their_strike_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_good_file_creates_actions_with_their_strike_days(tmp_path) -> None:
     out, _ = run(tmp_path, HEADER + APRIL + NURSES)
     assert out.strip() == "2 created, 0 updated, 0 unchanged."
     april = IndustrialAction.objects.get(slug="junior-doctors-april-2023")
@@ -52,7 +52,7 @@ def test_a_good_file_creates_actions_with_their_strike_days(tmp_path) -> None:  
     assert list(nurses.strike_days.values_list("date", flat=True)) == [dt.date(2022, 12, 15), dt.date(2022, 12, 20)]
 
 
-def test_importing_again_is_an_upsert_by_slug(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_importing_again_is_an_upsert_by_slug(tmp_path) -> None:
     run(tmp_path, HEADER + APRIL + NURSES)
     out, _ = run(tmp_path, HEADER + APRIL + NURSES)
     assert out.strip() == "0 created, 0 updated, 2 unchanged."
@@ -65,7 +65,7 @@ def test_importing_again_is_an_upsert_by_slug(tmp_path) -> None:  # type: ignore
     assert IndustrialAction.objects.count() == 2
 
 
-def test_every_error_has_its_line_and_column_and_nothing_is_saved(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_every_error_has_its_line_and_column_and_nothing_is_saved(tmp_path) -> None:
     bad = (
         HEADER + APRIL
         + "Bad Slug,Name,junior_doctors,BMA,2023-06-14T07:00/2023-06-17T07:00,\n"
@@ -86,7 +86,7 @@ def test_every_error_has_its_line_and_column_and_nothing_is_saved(tmp_path) -> N
     assert not IndustrialAction.objects.exists()
 
 
-def test_a_change_that_would_drop_a_day_with_returns_fails_the_whole_file(tmp_path, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_that_would_drop_a_day_with_returns_fails_the_whole_file(tmp_path, rwe) -> None:
     run(tmp_path, HEADER + APRIL)
     make_return(IndustrialAction.objects.get(), rwe, dt.date(2023, 4, 14))
     shorter = APRIL.replace("2023-04-15T07:00", "2023-04-14T07:00")
@@ -99,19 +99,19 @@ def test_a_change_that_would_drop_a_day_with_returns_fails_the_whole_file(tmp_pa
     assert StrikeDay.objects.count() == 4
 
 
-def test_a_missing_column_and_an_empty_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_column_and_an_empty_file(tmp_path) -> None:
     errors = run_failing(tmp_path, "slug,name,staff_group,unions,windows\n" + APRIL)
     assert errors == [f"{tmp_path / 'actions.csv'}: line 1: missing column: affected"]
     errors = run_failing(tmp_path, HEADER)
     assert errors == [f"{tmp_path / 'actions.csv'}: line 2: the file has a header but no actions"]
 
 
-def test_a_time_skipped_by_the_clock_change_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_time_skipped_by_the_clock_change_is_refused(tmp_path) -> None:
     errors = run_failing(tmp_path, HEADER + "x,X,nurses,RCN,2024-03-31T01:30/2024-03-31T20:00,\n")
     assert "line 2, column windows: window 1: 2024-03-31T01:30 does not exist in UK time" in errors[0]
 
 
-def test_the_shipped_file_of_real_actions_imports(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_shipped_file_of_real_actions_imports(tmp_path) -> None:
     out = StringIO()
     call_command("import_actions", str(REPO / "trusts" / "data" / "actions_2022_2024.csv"), stdout=out)
     created = int(out.getvalue().split()[0])
@@ -122,7 +122,7 @@ def test_the_shipped_file_of_real_actions_imports(tmp_path) -> None:  # type: ig
     assert list(rcn.strike_days.values_list("date", flat=True)) == [dt.date(2023, 4, 30), dt.date(2023, 5, 1)]
 
 
-def test_seed_demo_loads_the_real_actions_and_a_current_one_and_can_run_again(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_seed_demo_loads_the_real_actions_and_a_current_one_and_can_run_again(rwe) -> None:
     from django.utils import timezone
 
     from trusts.management.commands.seed_demo import seed_demo_actions

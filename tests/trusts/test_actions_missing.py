@@ -17,17 +17,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def action(db):  # type: ignore[no-untyped-def]
+def action(db):
     return make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 13, 7))])
 
 
-def get(user, url: str):  # type: ignore[no-untyped-def]
+def get(user, url: str):
     client = Client()
     client.force_login(user)
     return client.get(url)
 
 
-def test_morgan_sees_midlands_non_submitters_with_contacts(action, morgan, ada) -> None:  # type: ignore[no-untyped-def]
+def test_morgan_sees_midlands_non_submitters_with_contacts(action, morgan, ada) -> None:
     make_return(action, "RX1", action.first_day)
     html = get(morgan, reverse("actions:missing", args=[action.slug])).content.decode()
     first_day = html.split('id="day-2023-04-12"')[0]
@@ -40,7 +40,7 @@ def test_morgan_sees_midlands_non_submitters_with_contacts(action, morgan, ada) 
     assert f"1 of {midlands} returns received" in html
 
 
-def test_the_csv_lists_each_missing_trust_per_day_and_is_injection_safe(action, nia, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_csv_lists_each_missing_trust_per_day_and_is_injection_safe(action, nia, ada) -> None:
     Trust.objects.filter(ods_code="RWE").update(contact_email="=HYPERLINK(\"http://evil\")@x.example")
     response = get(nia, reverse("actions:missing_csv", args=[action.slug]))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -58,5 +58,5 @@ def test_the_csv_lists_each_missing_trust_per_day_and_is_injection_safe(action, 
     ("=1+1", "'=1+1"), ("+44", "'+44"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
     ("RWE", "RWE"), ("a=b", "a=b"), (None, ""),
 ])
-def test_csv_safe(value, expected) -> None:  # type: ignore[no-untyped-def]
+def test_csv_safe(value, expected) -> None:
     assert csv_safe(value) == expected

@@ -14,7 +14,7 @@ from trusts.models import AuditEvent, IndustrialAction
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+def client_for(user) -> Client:
     client = Client()
     if user is not None:
         client.force_login(user)
@@ -22,12 +22,12 @@ def client_for(user) -> Client:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(affected=["RWE"])
 
 
 @pytest.fixture
-def cast(ada, chris, tom, morgan, sam, nia, pat):  # type: ignore[no-untyped-def]
+def cast(ada, chris, tom, morgan, sam, nia, pat):
     return {"ada": ada, "chris": chris, "tom": tom, "morgan": morgan, "sam": sam, "nia": nia, "pat": pat,
             "anonymous": None}
 
@@ -40,7 +40,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("who", [*EXPECTED, "anonymous"])
-def test_every_role_on_every_page(cast, april, who) -> None:  # type: ignore[no-untyped-def]
+def test_every_role_on_every_page(cast, april, who) -> None:
     client = client_for(cast[who])
     pages = {
         "read": [reverse("actions:list"), reverse("actions:detail", args=[april.slug])],
@@ -56,7 +56,7 @@ def test_every_role_on_every_page(cast, april, who) -> None:  # type: ignore[no-
                 assert response["Location"].startswith(reverse("login"))
 
 
-def test_the_list_is_newest_first_and_the_detail_shows_days_and_deadlines(ada, april) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_is_newest_first_and_the_detail_shows_days_and_deadlines(ada, april) -> None:
     make_action("junior-doctors-june-2023", "Junior doctors, June 2023",
                 [(local(2023, 6, 14, 7), local(2023, 6, 17, 7))])
     client = client_for(ada)
@@ -72,14 +72,14 @@ def test_the_list_is_newest_first_and_the_detail_shows_days_and_deadlines(ada, a
     assert "Returns received" not in html  # managers only
 
 
-def test_an_action_for_all_trusts_says_so(nia) -> None:  # type: ignore[no-untyped-def]
+def test_an_action_for_all_trusts_says_so(nia) -> None:
     action = make_action()
     html = client_for(nia).get(reverse("actions:detail", args=[action.slug])).content.decode()
     assert "All trusts" in html
     assert "Change this action" in html
 
 
-def test_the_actions_nav_item_is_for_people_with_a_role(ada, pat) -> None:  # type: ignore[no-untyped-def]
+def test_the_actions_nav_item_is_for_people_with_a_role(ada, pat) -> None:
     assert 'href="/actions/"' in client_for(ada).get("/").content.decode()
     assert 'href="/actions/"' not in client_for(pat).get("/").content.decode()
     assert 'href="/actions/"' not in Client().get("/").content.decode()
@@ -110,7 +110,7 @@ def window(i: int, start: dt.date, start_time: str, end: dt.date, end_time: str)
     }
 
 
-def test_nia_declares_an_action_with_two_windows_and_blank_rows_are_ignored(nia) -> None:  # type: ignore[no-untyped-def]
+def test_nia_declares_an_action_with_two_windows_and_blank_rows_are_ignored(nia) -> None:
     data = form_data(affected="rwe, RX1", **window(0, dt.date(2022, 12, 15), "08:00", dt.date(2022, 12, 15), "20:00"),
                      **window(2, dt.date(2022, 12, 20), "8:00", dt.date(2022, 12, 20), "20:00"))
     response = client_for(nia).post(reverse("actions:create"), data)
@@ -123,7 +123,7 @@ def test_nia_declares_an_action_with_two_windows_and_blank_rows_are_ignored(nia)
     assert AuditEvent.objects.get(event="action.created").actor == nia
 
 
-def test_form_errors_are_specific_and_in_the_summary(nia) -> None:  # type: ignore[no-untyped-def]
+def test_form_errors_are_specific_and_in_the_summary(nia) -> None:
     data = form_data(slug="Bad slug", affected="RWE ZZZ9", unions=[],
                      **window(0, dt.date(2023, 6, 17), "07:00", dt.date(2023, 6, 14), "25:00"))
     response = client_for(nia).post(reverse("actions:create"), data)
@@ -138,7 +138,7 @@ def test_form_errors_are_specific_and_in_the_summary(nia) -> None:  # type: igno
     assert not IndustrialAction.objects.exists()
 
 
-def test_service_rules_come_back_on_the_form(nia) -> None:  # type: ignore[no-untyped-def]
+def test_service_rules_come_back_on_the_form(nia) -> None:
     data = form_data(slug="Bad slug", **window(0, dt.date(2023, 6, 17), "07:00", dt.date(2023, 6, 14), "07:00"))
     html = client_for(nia).post(reverse("actions:create"), data).content.decode()
     assert "The slug must contain only lower-case letters" in html
@@ -147,7 +147,7 @@ def test_service_rules_come_back_on_the_form(nia) -> None:  # type: ignore[no-un
     assert "Enter at least one walkout window" in html
 
 
-def test_add_another_window_adds_a_row_without_showing_errors(nia) -> None:  # type: ignore[no-untyped-def]
+def test_add_another_window_adds_a_row_without_showing_errors(nia) -> None:
     data = form_data(name="", add_window="1")
     data.pop("save")
     response = client_for(nia).post(reverse("actions:create"), data)
@@ -158,7 +158,7 @@ def test_add_another_window_adds_a_row_without_showing_errors(nia) -> None:  # t
     assert not IndustrialAction.objects.exists()
 
 
-def test_editing_shows_the_windows_and_keeps_the_slug(nia, april) -> None:  # type: ignore[no-untyped-def]
+def test_editing_shows_the_windows_and_keeps_the_slug(nia, april) -> None:
     client = client_for(nia)
     html = client.get(reverse("actions:edit", args=[april.slug])).content.decode()
     assert 'name="windows-0-start_time" value="07:00"' in html

@@ -30,7 +30,7 @@ def test_default_end_is_the_end_of_the_second_working_day() -> None:
     assert default_reopening_closes_at(local(2023, 4, 28, 15)) == local(2023, 5, 4, 0)
 
 
-def test_reopen_records_who_why_and_until_when(nia, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_reopen_records_who_why_and_until_when(nia, rwe) -> None:
     action = make_action()
     reopening = returns_reopen(action=action, trust=rwe, user=nia, reason="Wrong day entered", now=AFTER_CLOSE)
     assert (reopening.reopened_by, reopening.reason) == (nia, "Wrong day entered")
@@ -40,7 +40,7 @@ def test_reopen_records_who_why_and_until_when(nia, rwe) -> None:  # type: ignor
     assert (event.trust, event.actor) == (rwe, nia)
 
 
-def test_a_reason_is_required_and_the_action_must_be_locked(nia, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_reason_is_required_and_the_action_must_be_locked(nia, rwe) -> None:
     action = make_action()
     with pytest.raises(ReopeningRefused) as caught:
         returns_reopen(action=action, trust=rwe, user=nia, reason="  ", now=AFTER_CLOSE)
@@ -55,7 +55,7 @@ def test_a_reason_is_required_and_the_action_must_be_locked(nia, rwe) -> None:  
     assert not ReturnReopening.objects.exists()
 
 
-def test_one_open_reopening_per_trust_and_closing_it_early(nia, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_one_open_reopening_per_trust_and_closing_it_early(nia, rwe) -> None:
     action = make_action()
     first = returns_reopen(action=action, trust=rwe, user=nia, reason="x", now=AFTER_CLOSE)
     with pytest.raises(ReopeningRefused, match="already reopened until 00:00 on 5 May 2023"):
@@ -69,14 +69,14 @@ def test_one_open_reopening_per_trust_and_closing_it_early(nia, rwe) -> None:  #
     assert AuditEvent.objects.filter(event="returns.reopening_closed").count() == 1
 
 
-def _post_reopen(user, action, ods_code: str, reason: str = "Figures for 12 April were typed twice"):  # type: ignore[no-untyped-def]
+def _post_reopen(user, action, ods_code: str, reason: str = "Figures for 12 April were typed twice"):
     client = Client()
     client.force_login(user)
     return client.post(reverse("actions:reopen", args=[action.slug]), {
         "trust": ods_code, "reason": reason, "closes_on-day": "", "closes_on-month": "", "closes_on-year": ""})
 
 
-def test_regional_managers_reopen_only_trusts_in_their_region(morgan, sam, nia) -> None:  # type: ignore[no-untyped-def]
+def test_regional_managers_reopen_only_trusts_in_their_region(morgan, sam, nia) -> None:
     action = make_action()  # April 2023: long locked
     response = _post_reopen(sam, action, "RWE")
     assert response.status_code == 200
@@ -89,7 +89,7 @@ def test_regional_managers_reopen_only_trusts_in_their_region(morgan, sam, nia) 
     assert _post_reopen(nia, action, london_trust.ods_code).status_code == 302
 
 
-def test_the_page_requires_a_reason_and_the_detail_lists_open_reopenings(morgan, sam) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_requires_a_reason_and_the_detail_lists_open_reopenings(morgan, sam) -> None:
     action = make_action()
     response = _post_reopen(morgan, action, "RWE", reason="")
     assert "Enter why you are reopening the returns" in response.content.decode()
@@ -110,7 +110,7 @@ def test_the_page_requires_a_reason_and_the_detail_lists_open_reopenings(morgan,
     assert reopening.closed_early_at is not None
 
 
-def test_trust_staff_cannot_reopen(ada) -> None:  # type: ignore[no-untyped-def]
+def test_trust_staff_cannot_reopen(ada) -> None:
     action = make_action()
     assert _post_reopen(ada, action, "RWE").status_code == 404
     assert not ReturnReopening.objects.exists()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 APRIL = [(local(2023, 4, 11, 7), local(2023, 4, 15, 7))]
 
 
-def save(**overrides):  # type: ignore[no-untyped-def]
+def save(**overrides):
     values = {
         "slug": "junior-doctors-april-2023", "name": "Junior doctors, April 2023", "staff_group": "junior_doctors",
         "unions": ["BMA"], "windows": APRIL, "affected": [], "hard_close": None, "user": None,
@@ -35,7 +35,7 @@ def snapshot(action: IndustrialAction) -> dict:
     }
 
 
-def test_builds_exactly_what_the_factory_builds(nia) -> None:  # type: ignore[no-untyped-def]
+def test_builds_exactly_what_the_factory_builds(nia) -> None:
     windows = [(local(2022, 12, 15, 8), local(2022, 12, 15, 20)), (local(2022, 12, 20, 8), local(2022, 12, 20, 20))]
     built = make_action("a", "Nurses", windows, staff_group="nurses", unions=["RCN"], affected=["RWE", "RX1"])
     saved = save(slug="b", name="Nurses", staff_group="nurses", unions=["RCN"], windows=windows,
@@ -71,7 +71,7 @@ def test_april_2023_gives_four_strike_days_and_the_default_hard_close() -> None:
      "windows", "each start a strike day on 12 April 2023"),
     ({"hard_close": dt.date(2023, 4, 13)}, "hard_close", "on or after the last strike day, 14 April 2023"),
 ])
-def test_each_rule_refuses_and_saves_nothing(overrides, field, text) -> None:  # type: ignore[no-untyped-def]
+def test_each_rule_refuses_and_saves_nothing(overrides, field, text) -> None:
     with pytest.raises(ActionInvalid) as caught:
         save(**overrides)
     assert any(text in m for m in caught.value.message_dict[field]), caught.value.message_dict
@@ -86,7 +86,7 @@ def test_slug_must_be_unique() -> None:
     assert "already exists" in caught.value.message_dict["slug"][0]
 
 
-def test_editing_rebuilds_strike_days_and_keeps_days_with_returns(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_editing_rebuilds_strike_days_and_keeps_days_with_returns(rwe) -> None:
     action = save()
     twelfth = action.strike_days.get(date=dt.date(2023, 4, 12))
     make_return(action, rwe, dt.date(2023, 4, 12))
@@ -101,7 +101,7 @@ def test_editing_rebuilds_strike_days_and_keeps_days_with_returns(rwe) -> None: 
     assert AuditEvent.objects.filter(event="action.updated").count() == 1
 
 
-def test_refuses_to_drop_a_strike_day_that_has_returns(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_refuses_to_drop_a_strike_day_that_has_returns(rwe) -> None:
     action = save()
     make_return(action, rwe, dt.date(2023, 4, 14))
     with pytest.raises(ActionInvalid) as caught:

@@ -7,7 +7,7 @@ from trusts.services.audit import audit_record
 pytestmark = pytest.mark.django_db
 
 
-def test_sign_ins_and_failed_sign_ins_are_audited(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_sign_ins_and_failed_sign_ins_are_audited(client, ada) -> None:
     client.post("/sign-in/", {"username": ada.email, "password": "wrong"})
     client.post("/sign-in/", {"username": ada.email, "password": "correct-horse-battery-staple"})
     events = list(AuditEvent.objects.order_by("id").values_list("event", "actor_email"))
@@ -17,7 +17,7 @@ def test_sign_ins_and_failed_sign_ins_are_audited(client, ada) -> None:  # type:
     assert "wrong" not in str(failed.details)
 
 
-def test_the_application_cannot_change_or_delete_an_audit_row(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_the_application_cannot_change_or_delete_an_audit_row(rwe) -> None:
     event = audit_record(event="test.event", summary="Something happened", trust=rwe)
     event.summary = "Something else"
     with pytest.raises(PermissionError):
@@ -26,7 +26,7 @@ def test_the_application_cannot_change_or_delete_an_audit_row(rwe) -> None:  # t
         event.delete()
 
 
-def test_the_database_refuses_update_and_delete_even_from_raw_querysets(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_refuses_update_and_delete_even_from_raw_querysets(rwe) -> None:
     audit_record(event="test.event", summary="Something happened", trust=rwe)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.update(summary="rewritten")

@@ -18,12 +18,12 @@ D11, D12, D13, D14 = (dt.date(2023, 4, d) for d in (11, 12, 13, 14))
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(affected=["RWE"])
 
 
 @pytest.fixture
-def closing_trust(db) -> Trust:  # type: ignore[no-untyped-def]
+def closing_trust(db) -> Trust:
     """RX1 closes on 13 April 2023: it owes returns for 11 and 12 April only."""
     trust = Trust.objects.get(ods_code="RX1")
     trust.status, trust.close_date = TrustStatus.CLOSED, D13
@@ -31,7 +31,7 @@ def closing_trust(db) -> Trust:  # type: ignore[no-untyped-def]
     return trust
 
 
-def test_every_trust_open_that_day_owes_a_return_not_only_the_affected(april) -> None:  # type: ignore[no-untyped-def]
+def test_every_trust_open_that_day_owes_a_return_not_only_the_affected(april) -> None:
     expected = set(expected_trusts(april, D11).values_list("ods_code", flat=True))
     assert "RWE" in expected and "RX1" in expected  # affected and unaffected alike
     assert "RAP" in expected  # closed on 31 December 2024, so open in April 2023
@@ -42,7 +42,7 @@ def test_every_trust_open_that_day_owes_a_return_not_only_the_affected(april) ->
     assert set(expected_trusts(april).values_list("ods_code", flat=True)) == expected
 
 
-def test_counts_with_a_closing_trust_a_draft_and_a_new_trust(april, closing_trust) -> None:  # type: ignore[no-untyped-def]
+def test_counts_with_a_closing_trust_a_draft_and_a_new_trust(april, closing_trust) -> None:
     newcomer = Trust.objects.get(ods_code="RTH")
     newcomer.open_date = D14
     newcomer.save()
@@ -66,7 +66,7 @@ def test_counts_with_a_closing_trust_a_draft_and_a_new_trust(april, closing_trus
     assert days[0].percent_received == 100 // (base + 1)
 
 
-def test_counts_within_a_region(april) -> None:  # type: ignore[no-untyped-def]
+def test_counts_within_a_region(april) -> None:
     midlands = Trust.objects.filter(icb__region__code="Y60")
     make_return(april, "RWE", D11)
     make_return(april, "RJ1", D11)  # Guy's and St Thomas' (London): outside the scope
@@ -74,7 +74,7 @@ def test_counts_within_a_region(april) -> None:  # type: ignore[no-untyped-def]
     assert (day.expected, day.received, day.missing) == (midlands.count(), 1, midlands.count() - 1)
 
 
-def test_missing_trusts_come_with_their_administrators(april, ada, tom) -> None:  # type: ignore[no-untyped-def]
+def test_missing_trusts_come_with_their_administrators(april, ada, tom) -> None:
     second = User.objects.create_user(email="bea@rwe.example", password="x" * 20)
     Membership.objects.create(user=second, role=Role.TRUST_ADMIN, trust=Trust.objects.get(ods_code="RWE"))
     make_return(april, "RX1", D11)
@@ -90,7 +90,7 @@ def test_missing_trusts_come_with_their_administrators(april, ada, tom) -> None:
     assert len(rows) == midlands.count() - 1
 
 
-def test_missing_by_day_reads_every_day_in_a_fixed_number_of_queries(april, closing_trust) -> None:  # type: ignore[no-untyped-def]
+def test_missing_by_day_reads_every_day_in_a_fixed_number_of_queries(april, closing_trust) -> None:
     make_return(april, "RWE", D11)
     with CaptureQueriesContext(connection) as queries:
         days = missing_by_day(april, Trust.objects.filter(icb__region__code="Y60"))

@@ -42,7 +42,7 @@ DAY1, DAY2 = dt.date(2023, 4, 11), dt.date(2023, 4, 12)
     ({"returns": 4, "nil_returns": 2, "owed": 4}, ReportStatus.SUBMITTED),
     ({"returns": 4, "nil_returns": 4, "owed": 4}, ReportStatus.NIL_RETURN),
 ])
-def test_report_status(kwargs, status) -> None:  # type: ignore[no-untyped-def]
+def test_report_status(kwargs, status) -> None:
     assert report_status(**kwargs) == status
 
 
@@ -100,7 +100,7 @@ def run(*args: str) -> str:
 
 
 @pytest.mark.django_db
-def test_average_planned_care_and_previous_action_of_the_same_staff_group(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_average_planned_care_and_previous_action_of_the_same_staff_group(client, nia) -> None:
     march = make_action("junior-doctors-march-2023", "Junior doctors, March 2023",
                         [(local(2023, 3, 13, 7), local(2023, 3, 15, 7))])
     make_return(march, "RWE", dt.date(2023, 3, 13), staff_absent=100, outpatient_rescheduled=40)
@@ -132,13 +132,13 @@ def test_average_planned_care_and_previous_action_of_the_same_staff_group(client
 # --- the publish gate --------------------------------------------------------------------------
 
 @pytest.fixture
-def partial(db):  # type: ignore[no-untyped-def]
+def partial(db):
     action = make_action("one-day", "Junior doctors, one day", [(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
     make_return(action, "RWE", DAY1, elective_rescheduled=5)
     return action
 
 
-def test_the_web_form_refuses_incomplete_figures_without_the_box_and_a_reason(client, nia, partial) -> None:  # type: ignore[no-untyped-def]
+def test_the_web_form_refuses_incomplete_figures_without_the_box_and_a_reason(client, nia, partial) -> None:
     client.force_login(nia)
     url = f"/reports/actions/{partial.slug}/publish/"
     page = html.unescape(client.get(url).content.decode())
@@ -160,7 +160,7 @@ def test_the_web_form_refuses_incomplete_figures_without_the_box_and_a_reason(cl
     assert "Published with incomplete returns" in page and "The minister asked" in page
 
 
-def test_complete_enough_figures_publish_without_a_reason(client, nia, partial, settings) -> None:  # type: ignore[no-untyped-def]
+def test_complete_enough_figures_publish_without_a_reason(client, nia, partial, settings) -> None:
     settings.RELEASE_COVERAGE_THRESHOLD = 0
     client.force_login(nia)
     page = client.get(f"/reports/actions/{partial.slug}/publish/").content.decode()
@@ -169,7 +169,7 @@ def test_complete_enough_figures_publish_without_a_reason(client, nia, partial, 
     assert Release.objects.get().incomplete_reason == ""  # no reason was needed, so none is shown
 
 
-def test_publish_release_command_contract(partial) -> None:  # type: ignore[no-untyped-def]
+def test_publish_release_command_contract(partial) -> None:
     with pytest.raises(CommandError) as error:
         run("publish_release", partial.slug, "--note", "x", "--allow-incomplete")
     assert error.value.returncode == 1 and "Give the reason" in str(error.value)
@@ -194,7 +194,7 @@ def test_the_figure_filter() -> None:
 
 
 @pytest.mark.django_db
-def test_the_dashboard_headlines_state_coverage_and_a_regional_manager_sees_not_submitted(  # type: ignore[no-untyped-def]
+def test_the_dashboard_headlines_state_coverage_and_a_regional_manager_sees_not_submitted(
         client, morgan, nia) -> None:
     action = make_action()
     make_return(action, "RJ1", DAY1, elective_rescheduled=5)  # London: nothing from the Midlands

@@ -63,7 +63,7 @@ def test_the_installed_trigger_adds_what_the_vocabulary_says_each_return_adds() 
 def test_the_return_form_labels_and_hints_are_the_vocabulary() -> None:
     form = ReturnForm(affected=True, revising=False, deadline=NOW, now=NOW)
     for name in FIGURE_FIELDS:
-        assert form.fields[name].label.startswith(FIGURE[name].label), name
+        assert str(form.fields[name].label).startswith(FIGURE[name].label), name
         assert form.fields[name].help_text == FIGURE[name].help_text, name
 
 

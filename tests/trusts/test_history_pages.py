@@ -15,7 +15,6 @@ from django.urls import reverse
 from notices.models import Campaign, CampaignStatus, DeliveryStatus
 from notices.selectors.delivery import campaign_progress_shared
 from reports.selectors.reports import (
-    RESCHEDULED_METRICS,
     all_actions,
     cumulative,
     per_action_totals,
@@ -25,6 +24,7 @@ from reports.selectors.reports import (
 )
 from tests.factories import local, make_action, make_return
 from tests.notices.delivery_support import make_campaign, make_template, row
+from trusts.figures import RESCHEDULED_METRICS
 from trusts.models import IndustrialAction, Trust
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def names_on(html: str, count: int) -> list[str]:
     return [f"Action {i:03d}" for i in range(count) if f"Action {i:03d}<" in html]
 
 
-def test_the_actions_list_is_paginated_newest_first(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_actions_list_is_paginated_newest_first(client, ada) -> None:
     many_actions(30)
     client.force_login(ada)
     first = client.get(reverse("actions:list")).content.decode()
@@ -55,7 +55,7 @@ def test_the_actions_list_is_paginated_newest_first(client, ada) -> None:  # typ
     assert names_on(second, 30) == [f"Action {i:03d}" for i in range(5)]
 
 
-def test_the_upload_page_lists_ten_actions_a_page(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_upload_page_lists_ten_actions_a_page(client, ada) -> None:
     many_actions(12)
     client.force_login(ada)
     first = client.get(reverse("returns:upload")).content.decode()
@@ -64,7 +64,7 @@ def test_the_upload_page_lists_ten_actions_a_page(client, ada) -> None:  # type:
     assert names_on(second, 12) == ["Action 000", "Action 001"]
 
 
-def test_seasons_and_cumulative_pages_are_paginated(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_seasons_and_cumulative_pages_are_paginated(client, nia) -> None:
     many_actions(30)  # 2000 to 2007: 16 seasons
     client.force_login(nia)
     seasons = client.get(reverse("reports:seasons"))
@@ -77,7 +77,7 @@ def test_seasons_and_cumulative_pages_are_paginated(client, nia) -> None:  # typ
     assert last.context["overall"] == cumulative.context["overall"]  # "All actions" on every page
 
 
-def test_a_trusts_campaign_list_is_paginated_and_reads_stored_totals(client, rwe, chris) -> None:  # type: ignore[no-untyped-def]
+def test_a_trusts_campaign_list_is_paginated_and_reads_stored_totals(client, rwe, chris) -> None:
     template = make_template(rwe)
     campaigns = [make_campaign(rwe, chris, [row(1, email="a@example.org")], template=template) for _ in range(22)]
     finished = campaigns[-1]  # the newest: on the first page
@@ -97,7 +97,7 @@ def test_a_trusts_campaign_list_is_paginated_and_reads_stored_totals(client, rwe
     assert len(second.context["rows"]) == 2
 
 
-def test_campaign_progress_is_one_shared_figure_for_two_seconds(rwe, chris, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_progress_is_one_shared_figure_for_two_seconds(rwe, chris, django_assert_num_queries) -> None:
     from django.core.cache import cache
 
     campaign = make_campaign(rwe, chris, [row(1, email="a@example.org"), row(2, email="b@example.org")])
@@ -118,11 +118,13 @@ def history_with_returns(count: int) -> list[IndustrialAction]:
     the cumulative page's first page boundary falls on)."""
     actions = many_actions(count)
     day = actions[24].first_day if count > 24 else actions[-1].first_day
+    assert day is not None
     actions.append(make_action(slug="same-day", name="Same day", windows=[
         (local(day.year, day.month, day.day, 7), local(day.year, day.month, day.day + 1, 7))]))
     for i, action in enumerate(actions):
         if i % 5 == 3:
             continue
+        assert action.first_day is not None
         make_return(action, "RWE", action.first_day, elective_rescheduled=i + 1, outpatient_rescheduled=10 * i,
                     community_rescheduled=i % 3, staff_absent=i, staff_due=100 + i)
         make_return(action, "RJ1", action.first_day, outpatient_rescheduled=2 * i + 1,
@@ -130,7 +132,7 @@ def history_with_returns(count: int) -> list[IndustrialAction]:
     return actions
 
 
-def test_each_seasons_page_has_the_figures_and_sentences_of_the_full_computation(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_each_seasons_page_has_the_figures_and_sentences_of_the_full_computation(client, nia) -> None:
     history_with_returns(30)
     recorded, totals = all_actions(), per_action_totals()
     full = seasons(recorded, totals)
@@ -149,7 +151,7 @@ def test_each_seasons_page_has_the_figures_and_sentences_of_the_full_computation
 
 
 @pytest.mark.parametrize("manager", ["nia", "morgan"])
-def test_each_cumulative_page_has_the_running_totals_of_the_full_computation(client, manager, request) -> None:  # type: ignore[no-untyped-def]
+def test_each_cumulative_page_has_the_running_totals_of_the_full_computation(client, manager, request) -> None:
     history_with_returns(30)
     recorded = all_actions()
     full = cumulative(recorded, per_action_totals())
@@ -175,7 +177,7 @@ def test_each_cumulative_page_has_the_running_totals_of_the_full_computation(cli
 
 @pytest.mark.parametrize("manager", ["nia", "morgan"])
 def test_seasons_and_cumulative_pages_cost_the_same_queries_with_four_times_the_history(
-        client, manager, request) -> None:  # type: ignore[no-untyped-def]
+        client, manager, request) -> None:
     client.force_login(request.getfixturevalue(manager))
 
     def queries(page: str) -> list[str]:
@@ -196,7 +198,7 @@ def test_seasons_and_cumulative_pages_cost_the_same_queries_with_four_times_the_
 
 
 def test_campaign_pages_read_no_count_over_a_campaigns_deliveries_once_its_figure_is_shared(
-        client, rwe, chris, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        client, rwe, chris, monkeypatch) -> None:
     """Profiled at 1M deliveries (BENCHMARKS.md): the only read that grows with a campaign is the
     shared figure's grouped count, made at most once per 2 seconds; each page's own queries are
     the same, and none counts or groups deliveries, with 3 deliveries or with 300."""

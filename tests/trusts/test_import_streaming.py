@@ -57,11 +57,11 @@ def _temporary_tables() -> list[str]:
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(affected=["RWE", "RX1"])
 
 
-def test_repeats_name_the_first_line_whatever_the_date_format_and_whether_the_first_row_was_wrong(april) -> None:  # type: ignore[no-untyped-def]
+def test_repeats_name_the_first_line_whatever_the_date_format_and_whether_the_first_row_was_wrong(april) -> None:
     slug = april.slug
     errors = _errors([
         _row(slug, "RWE", "2023-04-11"),                  # 2
@@ -81,12 +81,12 @@ def test_repeats_name_the_first_line_whatever_the_date_format_and_whether_the_fi
     assert not DailyReturn.objects.exists()
 
 
-def test_a_file_of_repeats_only_is_not_called_empty(april) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_of_repeats_only_is_not_called_empty(april) -> None:
     errors = _errors([_row(april.slug, "RWE", "2023-04-11")] * 3)
     assert errors == [f"line {n}: repeats the return on line 2 (same action, trust and date)" for n in (3, 4)]
 
 
-def test_strict_reports_warnings_of_first_rows_only_with_the_other_errors(april, march_history) -> None:  # type: ignore[no-untyped-def]
+def test_strict_reports_warnings_of_first_rows_only_with_the_other_errors(april, march_history) -> None:
     errors = _errors([_row(april.slug, "RWE", "2023-04-11", absent=100, outpatient=301),
                       _row(april.slug, "RWE", "2023-04-11", absent=100, outpatient=302),
                       _row(april.slug, "ZZZ", "2023-04-11")], strict=True)
@@ -99,13 +99,13 @@ def test_strict_reports_warnings_of_first_rows_only_with_the_other_errors(april,
 
 
 @pytest.mark.parametrize("meanwhile", ["changed", "deleted"])
-def test_a_return_changed_or_deleted_while_the_file_is_checked_refuses_the_file(  # type: ignore[no-untyped-def]
+def test_a_return_changed_or_deleted_while_the_file_is_checked_refuses_the_file(
         april, rwe, monkeypatch, meanwhile) -> None:
     make_return(april, rwe, dt.date(2023, 4, 11), staff_absent=700, staff_due=1200, elective_rescheduled=40,
                 outpatient_rescheduled=500, community_rescheduled=10)
     medians = service._file_medians
 
-    def concurrent_writer(cursor, wanted):  # type: ignore[no-untyped-def]
+    def concurrent_writer(cursor, wanted):
         # Runs between classifying the stored returns and locking them, as another writer could.
         stored = DailyReturn.objects.filter(trust=rwe, date=dt.date(2023, 4, 11))
         if meanwhile == "changed":
@@ -122,7 +122,7 @@ def test_a_return_changed_or_deleted_while_the_file_is_checked_refuses_the_file(
     assert not DailyReturn.objects.filter(trust__ods_code="RX1").exists()
 
 
-def test_warnings_come_in_line_order_once_the_returns_are_saved(april, march_history, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_warnings_come_in_line_order_once_the_returns_are_saved(april, march_history, monkeypatch) -> None:
     # Batches of 2 rows: the warnings are found in three batches (runs) that must be merged.
     monkeypatch.setattr(service, "BATCH_SIZE", 2)
     march, rx1 = march_history, Trust.objects.get(ods_code="RX1")
@@ -158,7 +158,7 @@ def test_warnings_come_in_line_order_once_the_returns_are_saved(april, march_his
     assert collected.warnings == [w for w, _ in seen]
 
 
-def test_no_temporary_table_is_left_after_an_import_that_saves_or_fails(april) -> None:  # type: ignore[no-untyped-def]
+def test_no_temporary_table_is_left_after_an_import_that_saves_or_fails(april) -> None:
     _import([_row(april.slug, "RWE", "2023-04-11")])
     assert _temporary_tables() == []
     _errors([_row(april.slug, "ZZZ", "2023-04-11")])
@@ -174,7 +174,7 @@ def test_no_temporary_table_is_left_after_an_import_that_saves_or_fails(april) -
     assert DailyReturn.objects.filter(trust__ods_code="RX1").exists()
 
 
-def test_a_second_import_on_the_same_connection_starts_clean(april) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_import_on_the_same_connection_starts_clean(april) -> None:
     # A session left with the tables (an earlier failure to drop them) does not break the next import.
     with connection.cursor() as cursor:
         service._create_tables(cursor)
@@ -195,7 +195,7 @@ def _peak_bytes(path: Path) -> int:
         tracemalloc.stop()
 
 
-def test_memory_does_not_grow_with_the_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_memory_does_not_grow_with_the_file(tmp_path, monkeypatch) -> None:
     # Small batches, so that a file of a few thousand rows is many batches long: what Python holds
     # must be a batch, not the file. (Before the temporary table it held about 1.2 KB a row.)
     monkeypatch.setattr(service, "BATCH_SIZE", 200)

@@ -64,7 +64,7 @@ def test_new_icb_codes_are_data_not_constants(tmp_path: Path) -> None:
     assert Trust.objects.get(ods_code="RWE").icb.code == "QZZ"
 
 
-def test_a_missing_column_names_line_1_and_saves_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_column_names_line_1_and_saves_nothing(tmp_path: Path, capsys) -> None:
     rows = _rows()
     columns = [c for c in rows[0] if c != "trust_type"]
     rows[0]["name"] = "CHANGED"

@@ -34,7 +34,7 @@ FIGURES = {"staff_absent": 700, "staff_due": 2000, "elective_rescheduled": 40, "
 
 
 @pytest.fixture
-def at(monkeypatch):  # type: ignore[no-untyped-def]
+def at(monkeypatch):
     def move(moment: dt.datetime) -> None:
         monkeypatch.setattr("trusts.clock.now", lambda: moment)
     move(local(2023, 4, 12, 14))  # after 11 April's deadline (11:00 on 12 April), before 12 April's
@@ -42,22 +42,22 @@ def at(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def action(db):  # type: ignore[no-untyped-def]
+def action(db):
     return make_action(affected=["RWE", "RX1"])
 
 
-def _submit(action, trust: str, day: dt.date, user, **changes: int):  # type: ignore[no-untyped-def]
+def _submit(action, trust: str, day: dt.date, user, **changes: int):
     return return_submit(action=action, trust=Trust.objects.get(ods_code=trust), day=day, user=user,
                          figures={**FIGURES, **changes}, now=local(2023, 4, day.day + 1, 9), warning_comment="ok")
 
 
-def _text(response) -> str:  # type: ignore[no-untyped-def]
+def _text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
 
 # --- 1. home pages and Overdue ------------------------------------------------------------------------
 
-def test_a_trust_administrator_lands_on_their_trusts_work(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_administrator_lands_on_their_trusts_work(client, ada, action, at) -> None:
     client.force_login(ada)
     body = _text(client.get("/"))
     assert "Sign in to submit or review returns" not in body
@@ -72,7 +72,7 @@ def test_a_trust_administrator_lands_on_their_trusts_work(client, ada, action, a
     assert "No queries are waiting for your answer." in body
 
 
-def test_the_returns_dashboard_says_overdue_after_the_deadline(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_the_returns_dashboard_says_overdue_after_the_deadline(client, ada, action, at) -> None:
     client.force_login(ada)
     body = _text(client.get("/returns/"))
     row = body[body.index("Tuesday 11 April 2023"):]
@@ -80,7 +80,7 @@ def test_the_returns_dashboard_says_overdue_after_the_deadline(client, ada, acti
     assert "Overdue" in row and "Not started" not in row and "Enter return" in row
 
 
-def test_communications_staff_see_drafts_scheduled_messages_and_notices(client, chris, action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_communications_staff_see_drafts_scheduled_messages_and_notices(client, chris, action, rwe) -> None:
     from notices.services.notices import notice_create
 
     notice_create(trust=rwe, user=chris, title="Strike update for patients", body="Body",
@@ -93,7 +93,7 @@ def test_communications_staff_see_drafts_scheduled_messages_and_notices(client, 
     assert "Returns due now" not in body  # not a trust administrator
 
 
-def test_a_manager_sees_coverage_overdue_trusts_queries_and_outliers(client, morgan, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_sees_coverage_overdue_trusts_queries_and_outliers(client, morgan, ada, action, at) -> None:
     saved = _submit(action, "RWE", dt.date(2023, 4, 11), ada)
     query_raise(daily_return=saved, figure="outpatient_rescheduled", question="Please confirm", user=morgan)
     client.force_login(morgan)
@@ -106,14 +106,14 @@ def test_a_manager_sees_coverage_overdue_trusts_queries_and_outliers(client, mor
     assert "Outliers across trusts" in body
 
 
-def test_anonymous_visitors_get_the_public_introduction(client) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitors_get_the_public_introduction(client) -> None:
     body = _text(client.get("/"))
     assert "Sign in</a> to submit or review returns" in body and "Your work" not in body
 
 
 # --- 2. reopenings told ---------------------------------------------------------------------------------
 
-def test_a_reopening_emails_the_administrators_once_after_commit_and_shows_a_banner(  # type: ignore[no-untyped-def]
+def test_a_reopening_emails_the_administrators_once_after_commit_and_shows_a_banner(
         client, ada, nia, action, django_capture_on_commit_callbacks) -> None:
     rwe = Trust.objects.get(ods_code="RWE")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -141,7 +141,7 @@ def test_a_reopening_emails_the_administrators_once_after_commit_and_shows_a_ban
 
 # --- 4. queries on returns ------------------------------------------------------------------------------
 
-def test_the_query_loop_through_the_pages(client, ada, morgan, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_the_query_loop_through_the_pages(client, ada, morgan, action, at) -> None:
     _submit(action, "RWE", dt.date(2023, 4, 12), ada)
     client.force_login(morgan)
     form = _text(client.get(DETAIL + "queries/new/?figure=outpatient_rescheduled"))
@@ -181,7 +181,7 @@ def test_the_query_loop_through_the_pages(client, ada, morgan, action, at) -> No
     assert "Under query" not in history
 
 
-def test_confirming_needs_a_comment_and_only_an_open_query_is_answered(ada, morgan, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_confirming_needs_a_comment_and_only_an_open_query_is_answered(ada, morgan, action, at) -> None:
     saved = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
     query = query_raise(daily_return=saved, figure="staff_absent", question="Really 700?", user=morgan)
     with pytest.raises(QueryRefused, match="Enter why the figure is right"):
@@ -196,7 +196,7 @@ def test_confirming_needs_a_comment_and_only_an_open_query_is_answered(ada, morg
         ReturnQuery.objects.filter(pk=query.pk).update(status="answered", answer="")
 
 
-def test_report_pages_count_open_queries_and_list_the_figures_under_query(client, ada, nia, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_report_pages_count_open_queries_and_list_the_figures_under_query(client, ada, nia, action, at) -> None:
     saved = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
     query_raise(daily_return=saved, figure="outpatient_rescheduled", question="Please confirm 500", user=nia)
     client.force_login(nia)
@@ -208,7 +208,7 @@ def test_report_pages_count_open_queries_and_list_the_figures_under_query(client
     assert "Outpatient appointments rescheduled: 500" in queries
 
 
-def test_the_api_lists_my_trusts_open_queries_and_answers_one(client, ada, tom, nia, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_lists_my_trusts_open_queries_and_answers_one(client, ada, tom, nia, action, at) -> None:
     from trusts.services.api_tokens import api_token_create
 
     saved = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
@@ -234,13 +234,13 @@ def test_the_api_lists_my_trusts_open_queries_and_answers_one(client, ada, tom, 
 # --- 6. sign-off ----------------------------------------------------------------------------------------
 
 @pytest.fixture
-def signed_action(action):  # type: ignore[no-untyped-def]
+def signed_action(action):
     action.requires_sign_off = True
     action.save(update_fields=["requires_sign_off"])
     return action
 
 
-def test_a_second_administrator_signs_off_and_a_revision_needs_a_new_sign_off(  # type: ignore[no-untyped-def]
+def test_a_second_administrator_signs_off_and_a_revision_needs_a_new_sign_off(
         client, ada, signed_action, at) -> None:
     bea = _user("bea@rwe.example", Role.TRUST_ADMIN, trust="RWE")
     saved = _submit(signed_action, "RWE", dt.date(2023, 4, 12), ada)
@@ -262,20 +262,20 @@ def test_a_second_administrator_signs_off_and_a_revision_needs_a_new_sign_off(  
     assert AuditEvent.objects.get(event="return.revised").details["sign_off_withdrawn"] is True
 
 
-def test_the_database_refuses_a_sign_off_by_the_submitter(ada, signed_action, at) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_refuses_a_sign_off_by_the_submitter(ada, signed_action, at) -> None:
     saved = _submit(signed_action, "RWE", dt.date(2023, 4, 12), ada)
     with pytest.raises(IntegrityError), transaction.atomic():
         DailyReturn.objects.filter(pk=saved.pk).update(signed_off_by=ada, signed_off_at=saved.submitted_at)
 
 
-def test_sign_off_is_refused_where_the_action_does_not_need_it(ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_sign_off_is_refused_where_the_action_does_not_need_it(ada, action, at) -> None:
     bea = _user("bea@rwe.example", Role.TRUST_ADMIN, trust="RWE")
     saved = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
     with pytest.raises(SignOffRefused, match="do not need signing off"):
         return_sign_off(daily_return=saved, user=bea)
 
 
-def test_reports_show_submitted_and_signed_off_coverage_and_the_api_signs_off(  # type: ignore[no-untyped-def]
+def test_reports_show_submitted_and_signed_off_coverage_and_the_api_signs_off(
         client, ada, nia, signed_action, at) -> None:
     from trusts.services.api_tokens import api_token_create
 
@@ -299,7 +299,7 @@ def test_reports_show_submitted_and_signed_off_coverage_and_the_api_signs_off(  
 
 # --- 5. outliers across trusts --------------------------------------------------------------------------
 
-def test_outliers_are_found_among_trusts_of_the_same_type_and_size_in_sql(client, nia, at) -> None:  # type: ignore[no-untyped-def]
+def test_outliers_are_found_among_trusts_of_the_same_type_and_size_in_sql(client, nia, at) -> None:
     peers = list(Trust.objects.filter(trust_type="acute").order_by("ods_code")[:8])
     action = make_action(affected=[t.ods_code for t in peers])
     day = dt.date(2023, 4, 12)
@@ -321,7 +321,7 @@ def test_outliers_are_found_among_trusts_of_the_same_type_and_size_in_sql(client
 
 # --- 7. on-time rates and the ICB level -----------------------------------------------------------------
 
-def test_on_time_late_and_missing_per_day_and_area_and_in_national_totals(ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_on_time_late_and_missing_per_day_and_area_and_in_national_totals(ada, action, at) -> None:
     rwe, rx1 = Trust.objects.get(ods_code="RWE"), Trust.objects.get(ods_code="RX1")
     make_return(action, rwe, dt.date(2023, 4, 11), outpatient_rescheduled=5)
     late = make_return(action, rx1, dt.date(2023, 4, 11), outpatient_rescheduled=5)
@@ -348,7 +348,7 @@ def test_on_time_late_and_missing_per_day_and_area_and_in_national_totals(ada, a
     assert len(set(sums.values())) == 1, sums
 
 
-def test_the_region_table_lists_all_seven_regions_and_the_icb_page(client, nia, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_the_region_table_lists_all_seven_regions_and_the_icb_page(client, nia, action, at) -> None:
     make_return(action, "RWE", dt.date(2023, 4, 11), outpatient_rescheduled=5)
     client.force_login(nia)
     body = _text(client.get(f"/reports/actions/{SLUG}/"))
@@ -366,7 +366,7 @@ def test_the_region_table_lists_all_seven_regions_and_the_icb_page(client, nia, 
     assert "University Hospitals of Leicester NHS Trust (RWE)" in icb
 
 
-def test_an_action_is_declared_requiring_sign_off_and_its_page_says_so(client, nia) -> None:  # type: ignore[no-untyped-def]
+def test_an_action_is_declared_requiring_sign_off_and_its_page_says_so(client, nia) -> None:
     from tests.trusts.test_actions_pages import form_data, window
     from trusts.models import IndustrialAction
 
@@ -378,7 +378,7 @@ def test_an_action_is_declared_requiring_sign_off_and_its_page_says_so(client, n
     client.post("/actions/new/", {**data, "requires_sign_off": "on"})
     action = IndustrialAction.objects.get()
     assert action.requires_sign_off is True
-    assert AuditEvent.objects.filter(event="action.created").order_by("id").last().details["requires_sign_off"] is True
+    assert AuditEvent.objects.filter(event="action.created").latest("id").details["requires_sign_off"] is True
     page = _text(client.get(f"/actions/{action.slug}/"))
     assert "Each return needs signing off by a second person at the trust" in page
     edit = _text(client.get(f"/actions/{action.slug}/edit/"))
@@ -386,7 +386,7 @@ def test_an_action_is_declared_requiring_sign_off_and_its_page_says_so(client, n
                                                                      edit.index('name="requires_sign_off"') + 200]
 
 
-def test_a_release_can_be_restricted_to_signed_off_returns(client, ada, nia, signed_action, at) -> None:  # type: ignore[no-untyped-def]
+def test_a_release_can_be_restricted_to_signed_off_returns(client, ada, nia, signed_action, at) -> None:
     from reports.models import Release
     from reports.services.releases import ReleaseRefused, release_publish
 
@@ -420,7 +420,7 @@ def test_a_release_can_be_restricted_to_signed_off_returns(client, ada, nia, sig
         release_publish(action=other, user=nia, signed_off_only=True)
 
 
-def test_a_locked_return_cannot_be_revised_through_a_query_but_can_be_confirmed(  # type: ignore[no-untyped-def]
+def test_a_locked_return_cannot_be_revised_through_a_query_but_can_be_confirmed(
         client, ada, nia, action, at) -> None:
     saved = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
     query = query_raise(daily_return=saved, figure="outpatient_rescheduled", question="Please confirm", user=nia)
@@ -434,7 +434,7 @@ def test_a_locked_return_cannot_be_revised_through_a_query_but_can_be_confirmed(
     assert ReturnQuery.objects.get(pk=query.pk).status == QueryStatus.ANSWERED
 
 
-def test_the_trust_page_of_an_action_says_how_many_returns_came_on_time(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_the_trust_page_of_an_action_says_how_many_returns_came_on_time(client, ada, action, at) -> None:
     _submit(action, "RWE", dt.date(2023, 4, 11), ada)  # submitted 12 April 09:00: on time
     late = _submit(action, "RWE", dt.date(2023, 4, 12), ada)
     DailyReturn.objects.filter(pk=late.pk).update(is_late=True)

@@ -43,7 +43,7 @@ def run(*args: str) -> str:
 
 
 @pytest.fixture
-def published(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
+def published(tmp_path: Path, settings):
     settings.SITE_URL = "https://strikeops.example"
     action = make_action(SLUG, "Junior doctors, one day", [(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
     source = tmp_path / "returns.csv"
@@ -74,7 +74,7 @@ def _numbers(row: str, code: str) -> list[str]:
     return re.findall(r"\b\d[\d,]*\b", row.replace(code, ""))
 
 
-def test_every_output_says_not_submitted_for_missing_and_0_for_a_nil_return(  # type: ignore[no-untyped-def]
+def test_every_output_says_not_submitted_for_missing_and_0_for_a_nil_return(
         published, client, nia) -> None:
     expected = _expected()
     names = {t.ods_code: t.name for t in Trust.objects.filter(ods_code__in=[SUBMITTED, NIL, LATE, SILENT])}

@@ -5,13 +5,13 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def test_home_page(client) -> None:  # type: ignore[no-untyped-def]
+def test_home_page(client) -> None:
     response = client.get("/")
     assert response.status_code == 200
     assert b"nhsuk-header" in response.content
 
 
-def test_trusts_list_groups_209_trusts_under_7_regions_and_42_icbs(client, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_trusts_list_groups_209_trusts_under_7_regions_and_42_icbs(client, django_assert_max_num_queries) -> None:
     with django_assert_max_num_queries(3):
         response = client.get(reverse("trusts:list"))
     groups = response.context["groups"]
@@ -21,7 +21,7 @@ def test_trusts_list_groups_209_trusts_under_7_regions_and_42_icbs(client, djang
     assert "209 trusts in 7 NHS England regions and 42 integrated care boards" in response.content.decode()
 
 
-def test_trust_page_for_leicester(client) -> None:  # type: ignore[no-untyped-def]
+def test_trust_page_for_leicester(client) -> None:
     response = client.get("/trusts/RWE/")
     body = response.content.decode()
     assert "University Hospitals of Leicester NHS Trust" in body
@@ -29,22 +29,22 @@ def test_trust_page_for_leicester(client) -> None:  # type: ignore[no-untyped-de
     assert "Midlands" in body
 
 
-def test_unknown_trust_is_404(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_trust_is_404(client) -> None:
     assert client.get("/trusts/ZZZ/").status_code == 404
 
 
-def test_region_page_lists_only_its_trusts(client) -> None:  # type: ignore[no-untyped-def]
+def test_region_page_lists_only_its_trusts(client) -> None:
     body = client.get("/trusts/regions/Y60/").content.decode()
     assert "University Hospitals of Leicester NHS Trust" in body
     assert "Manchester University NHS Foundation Trust" not in body
 
 
 @pytest.mark.parametrize("path", ["/accessibility/", "/privacy/", "/sign-in/", "/password-reset/"])
-def test_static_pages_render(client, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_static_pages_render(client, path: str) -> None:
     assert client.get(path).status_code == 200
 
 
-def test_sign_in_with_email_and_sign_out(client, ada) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_with_email_and_sign_out(client, ada) -> None:
     response = client.post("/sign-in/", {"username": ada.email, "password": "wrong"})
     assert response.status_code == 200
     assert response.content.decode().count("<title>Error: ") == 1
@@ -55,7 +55,7 @@ def test_sign_in_with_email_and_sign_out(client, ada) -> None:  # type: ignore[n
     assert not client.get("/").context["user"].is_authenticated
 
 
-def test_password_reset_sends_an_email_with_a_working_link(  # type: ignore[no-untyped-def]
+def test_password_reset_sends_an_email_with_a_working_link(
         client, ada, mailoutbox, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):  # the email is queued after the commit
         response = client.post("/password-reset/", {"email": ada.email})
@@ -79,7 +79,7 @@ def test_seed_demo_refuses_to_run_without_debug() -> None:
         call_command("seed_demo")
 
 
-def test_nhsuk_css_icon_urls_reach_the_packaged_assets(client) -> None:  # type: ignore[no-untyped-def]
+def test_nhsuk_css_icon_urls_reach_the_packaged_assets(client) -> None:
     response = client.get("/assets/images/nhsuk-icon-arrow-up-down.svg")
     assert response.status_code == 302
     assert response["Location"] == "/static/nhsuk/assets/images/nhsuk-icon-arrow-up-down.svg"

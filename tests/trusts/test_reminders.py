@@ -29,21 +29,21 @@ def to(address: str) -> list[mail.EmailMessage]:
 
 
 @pytest.fixture
-def remind(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def remind(django_capture_on_commit_callbacks):
     """reminders_send_due, its queued emails sent after each commit (tasks run in-process in tests)."""
-    def run(now):  # type: ignore[no-untyped-def]
+    def run(now):
         with django_capture_on_commit_callbacks(execute=True):
             return reminders_send_due(now=now)
     return run
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
 
 
 @pytest.mark.django_db
-def test_sent_at_the_lead_time_to_administrators_of_trusts_that_owe_it(april, ada, tom, remind) -> None:  # type: ignore[no-untyped-def]
+def test_sent_at_the_lead_time_to_administrators_of_trusts_that_owe_it(april, ada, tom, remind) -> None:
     make_return(april, "RX1", april.first_day)  # Nottingham has submitted
     assert remind(BEFORE).claimed == 0
     assert mail.outbox == []
@@ -60,7 +60,7 @@ def test_sent_at_the_lead_time_to_administrators_of_trusts_that_owe_it(april, ad
 
 
 @pytest.mark.django_db
-def test_never_twice_however_often_beat_ticks(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
+def test_never_twice_however_often_beat_ticks(april, ada, remind) -> None:
     first = remind(DUE)
     second = remind(local(2023, 4, 12, 9, 15))
     assert (first.claimed, first.emails) == (1, 1)
@@ -72,11 +72,11 @@ def test_never_twice_however_often_beat_ticks(april, ada, remind) -> None:  # ty
 
 
 @pytest.mark.django_db
-def test_a_claim_taken_by_another_worker_is_left_alone(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
+def test_a_claim_taken_by_another_worker_is_left_alone(april, ada, remind) -> None:
     """The race in slow motion: another worker claims RWE after this run has listed the trusts that owe."""
     listed = completeness.missing_trusts
 
-    def listed_then_claimed_elsewhere(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def listed_then_claimed_elsewhere(*args, **kwargs):
         queryset = listed(*args, **kwargs)
         ReminderSent.objects.create(trust=Trust.objects.get(ods_code="RWE"), strike_day=april.strike_days.get())
         return queryset
@@ -88,13 +88,13 @@ def test_a_claim_taken_by_another_worker_is_left_alone(april, ada, remind) -> No
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_send_each_reminder_once(ada) -> None:  # type: ignore[no-untyped-def]
+def test_two_workers_racing_send_each_reminder_once(ada) -> None:
     make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
     barrier = threading.Barrier(2, timeout=30)
     claim = reminders.reminder_claim
     waited = threading.local()
 
-    def claim_together(**kwargs):  # type: ignore[no-untyped-def]
+    def claim_together(**kwargs):
         # Both workers have read the same list of trusts that owe; now both try to claim every one.
         if not getattr(waited, "done", False):
             waited.done = True
@@ -132,7 +132,7 @@ def test_two_workers_racing_send_each_reminder_once(ada) -> None:  # type: ignor
 
 
 @pytest.mark.django_db
-def test_a_failed_send_is_retried_by_the_outbox_not_by_a_second_reminder(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_send_is_retried_by_the_outbox_not_by_a_second_reminder(april, ada, remind) -> None:
     with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("refused")):
         run = remind(DUE)
     assert run.claimed == 1
@@ -145,14 +145,14 @@ def test_a_failed_send_is_retried_by_the_outbox_not_by_a_second_reminder(april, 
 
 
 @pytest.mark.django_db
-def test_a_trust_without_administrators_hears_at_its_contact_address(april, remind) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_without_administrators_hears_at_its_contact_address(april, remind) -> None:
     Trust.objects.filter(ods_code="RX1").update(contact_email="returns@rx1.example")
     remind(DUE)
     assert len(to("returns@rx1.example")) == 1
 
 
 @pytest.mark.django_db
-def test_the_lead_time_is_a_setting(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
+def test_the_lead_time_is_a_setting(april, ada, remind) -> None:
     with override_settings(RETURN_REMINDER_LEAD=4):
         remind(local(2023, 4, 12, 7, 0))
     assert len(to(ada.email)) == 1
@@ -168,7 +168,7 @@ def test_beat_runs_the_registered_task_every_15_minutes() -> None:
 
 
 @pytest.mark.django_db
-def test_the_task_wraps_the_service(april, ada, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_the_task_wraps_the_service(april, ada, django_capture_on_commit_callbacks) -> None:
     from trusts.tasks import send_return_reminders
 
     with mock.patch("trusts.services.reminders.timezone.now", return_value=DUE), \

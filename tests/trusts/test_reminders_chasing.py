@@ -24,7 +24,7 @@ DUE = local(2023, 4, 12, 9, 0)
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
 
 
@@ -32,7 +32,7 @@ def to(address: str) -> list[mail.EmailMessage]:
     return [m for m in mail.outbox if address in m.to]
 
 
-def signed_in(user) -> Client:  # type: ignore[no-untyped-def]
+def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -45,24 +45,24 @@ def page(client: Client, url: str) -> str:
 
 
 @pytest.fixture
-def remind(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def remind(django_capture_on_commit_callbacks):
     """reminders_send_due, its queued emails sent after each commit (tasks run in-process in tests)."""
-    def run(now):  # type: ignore[no-untyped-def]
+    def run(now):
         with django_capture_on_commit_callbacks(execute=True):
             return reminders_send_due(now=now)
     return run
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def committed(django_capture_on_commit_callbacks):
     """Run a request as if its transaction committed: the emails it queued are sent."""
-    def run(call):  # type: ignore[no-untyped-def]
+    def run(call):
         with django_capture_on_commit_callbacks(execute=True):
             return call()
     return run
 
 
-def test_a_trust_with_nobody_to_email_is_recorded_as_no_contact_not_sent(april, ada, remind) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_with_nobody_to_email_is_recorded_as_no_contact_not_sent(april, ada, remind) -> None:
     run = remind(DUE)
     rx1 = ReminderSent.objects.get(trust__ods_code="RX1")  # Nottingham: no administrator, no contact email
     assert (rx1.status, rx1.recipient_count, rx1.recipients) == (ReminderStatus.NO_CONTACT, 0, [])
@@ -73,13 +73,13 @@ def test_a_trust_with_nobody_to_email_is_recorded_as_no_contact_not_sent(april, 
     assert ReminderSent.objects.filter(status=ReminderStatus.SENT).count() == 1
 
 
-def test_the_database_refuses_a_sent_reminder_that_reached_nobody(april) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_refuses_a_sent_reminder_that_reached_nobody(april) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         ReminderSent.objects.create(trust=Trust.objects.get(ods_code="RX1"), strike_day=april.strike_days.get(),
                                     status=ReminderStatus.SENT, recipient_count=0)
 
 
-def test_the_timer_reminds_a_trust_once_it_has_a_contact(april, remind) -> None:  # type: ignore[no-untyped-def]
+def test_the_timer_reminds_a_trust_once_it_has_a_contact(april, remind) -> None:
     remind(DUE)
     assert to("returns@rx1.example") == []
     Trust.objects.filter(ods_code="RX1").update(contact_email="returns@rx1.example")
@@ -92,7 +92,7 @@ def test_the_timer_reminds_a_trust_once_it_has_a_contact(april, remind) -> None:
     assert len(to("returns@rx1.example")) == 1
 
 
-def test_the_missing_returns_page_lists_no_contact_with_what_to_do(april, morgan, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_missing_returns_page_lists_no_contact_with_what_to_do(april, morgan, ada) -> None:
     text = page(signed_in(morgan), reverse("actions:missing", args=[april.slug]))
     rwe, rx1 = (text.split(f"({code})</td>")[1].split("</tr>")[0] for code in ("RWE", "RX1"))
     assert "No contact" in rx1 and "add a trust administrator" in rx1
@@ -100,7 +100,7 @@ def test_the_missing_returns_page_lists_no_contact_with_what_to_do(april, morgan
     assert "None" not in text.split("<table")[1]
 
 
-def test_a_manager_sends_a_reminder_now_and_it_is_logged_and_audited(april, morgan, ada, committed) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_sends_a_reminder_now_and_it_is_logged_and_audited(april, morgan, ada, committed) -> None:
     client = signed_in(morgan)
     response = committed(lambda: client.post(reverse("actions:remind", args=[april.slug]),
                                              {"trust": "RWE", "date": "2023-04-11"}, follow=True))
@@ -132,7 +132,7 @@ def test_a_manager_sends_a_reminder_now_and_it_is_logged_and_audited(april, morg
     assert "Nobody to remind" not in own
 
 
-def test_a_reminder_to_a_trust_with_nobody_to_email_says_so_and_works_once_it_has_one(  # type: ignore[no-untyped-def]
+def test_a_reminder_to_a_trust_with_nobody_to_email_says_so_and_works_once_it_has_one(
         april, nia, committed) -> None:
     client = signed_in(nia)
     url = reverse("actions:remind", args=[april.slug])
@@ -150,7 +150,7 @@ def test_a_reminder_to_a_trust_with_nobody_to_email_says_so_and_works_once_it_ha
                 .values_list("status", flat=True)) == [ReminderStatus.NO_CONTACT, ReminderStatus.SENT]
 
 
-def test_remind_every_overdue_trust_in_the_managers_scope(morgan, ada,  # type: ignore[no-untyped-def]
+def test_remind_every_overdue_trust_in_the_managers_scope(morgan, ada,
                                                           django_capture_on_commit_callbacks) -> None:
     action = make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 13, 7))])
     make_return(action, "RWE", action.first_day)  # RWE owes only 12 April
@@ -181,7 +181,7 @@ def test_remind_every_overdue_trust_in_the_managers_scope(morgan, ada,  # type: 
     assert rows.filter(status=ReminderStatus.SENT).count() == 3
 
 
-def test_a_manager_cannot_chase_a_trust_outside_their_region(april, sam) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_cannot_chase_a_trust_outside_their_region(april, sam) -> None:
     response = signed_in(sam).post(reverse("actions:remind", args=[april.slug]), {"trust": "RWE",
                                                                                  "date": "2023-04-11"})
     assert response.status_code == 404

@@ -38,11 +38,11 @@ def smtp() -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
 
 
-def remind(captured, *, execute: bool = True) -> None:  # type: ignore[no-untyped-def]
+def remind(captured, *, execute: bool = True) -> None:
     with captured(execute=execute):
         reminders_send_due(now=DUE)
 
@@ -52,14 +52,14 @@ def recover_later(seconds: int) -> dict[str, int]:
     later = timezone.now() + dt.timedelta(seconds=seconds)
     with mock.patch("django.utils.timezone.now", return_value=later), \
             mock.patch("trusts.clock.now", return_value=later):
-        return run_task(outbox_recover)  # type: ignore[no-any-return]
+        return run_task(outbox_recover)
 
 
 def rwe_reminder() -> ReminderSent:
     return ReminderSent.objects.get(trust__ods_code="RWE")
 
 
-def test_a_reminder_arrives_once_through_a_real_smtp_server(april, ada, smtp,  # type: ignore[no-untyped-def]
+def test_a_reminder_arrives_once_through_a_real_smtp_server(april, ada, smtp,
                                                             django_capture_on_commit_callbacks) -> None:
     Trust.objects.filter(ods_code="RWE").update(contact_email="returns@rwe.example")  # administrators first
     remind(django_capture_on_commit_callbacks)
@@ -79,7 +79,7 @@ def test_a_reminder_arrives_once_through_a_real_smtp_server(april, ada, smtp,  #
     assert len(smtp.messages) == 1
 
 
-def test_the_reopening_email_arrives_once_through_a_real_smtp_server(nia, ada, smtp,  # type: ignore[no-untyped-def]
+def test_the_reopening_email_arrives_once_through_a_real_smtp_server(nia, ada, smtp,
                                                                      django_capture_on_commit_callbacks) -> None:
     action = make_action(affected=["RWE"])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -99,7 +99,7 @@ def test_the_reopening_email_arrives_once_through_a_real_smtp_server(nia, ada, s
     assert len(smtp.messages) == 1
 
 
-def test_a_temporary_smtp_failure_is_retried_after_the_back_off_and_sent_once(  # type: ignore[no-untyped-def]
+def test_a_temporary_smtp_failure_is_retried_after_the_back_off_and_sent_once(
         april, ada, smtp, settings, django_capture_on_commit_callbacks) -> None:
     smtp.refuse_data = ["451 4.3.0 Try again later"]
     remind(django_capture_on_commit_callbacks)
@@ -117,7 +117,7 @@ def test_a_temporary_smtp_failure_is_retried_after_the_back_off_and_sent_once(  
     assert (reminder.status, reminder.recipient_count) == (ReminderStatus.SENT, 1)
 
 
-def test_a_refused_address_fails_the_reminder_with_a_reason_and_no_address(  # type: ignore[no-untyped-def]
+def test_a_refused_address_fails_the_reminder_with_a_reason_and_no_address(
         april, ada, smtp, django_capture_on_commit_callbacks) -> None:
     smtp.refuse_rcpt[ada.email] = f"550 5.1.1 <{ada.email}>: Recipient address rejected: User unknown"
     remind(django_capture_on_commit_callbacks)
@@ -129,7 +129,7 @@ def test_a_refused_address_fails_the_reminder_with_a_reason_and_no_address(  # t
     assert recover_later(3600)["reminders_settled"] == 0 and smtp.messages == []
 
 
-def test_a_reminder_claimed_by_a_worker_that_died_is_recovered_and_sent_once(  # type: ignore[no-untyped-def]
+def test_a_reminder_claimed_by_a_worker_that_died_is_recovered_and_sent_once(
         april, ada, smtp, settings, django_capture_on_commit_callbacks) -> None:
     remind(django_capture_on_commit_callbacks, execute=False)  # the rows commit; the worker takes the message...
     # ...claims the email and is killed before recording an outcome (it may or may not have sent it).
@@ -148,7 +148,7 @@ def test_a_reminder_claimed_by_a_worker_that_died_is_recovered_and_sent_once(  #
     assert len(smtp.messages) == 1
 
 
-def test_a_reminder_whose_settling_was_lost_is_settled_by_the_recovery_task(  # type: ignore[no-untyped-def]
+def test_a_reminder_whose_settling_was_lost_is_settled_by_the_recovery_task(
         april, ada, smtp, django_capture_on_commit_callbacks) -> None:
     """The worker recorded the email's outcome and died before settling its reminder."""
     with mock.patch("trusts.services.trust_emails.reminder_settle"):

@@ -50,7 +50,7 @@ def _fail(path: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def april(db):  # type: ignore[no-untyped-def]
+def april(db):
     return make_action(affected=["RWE", "RX1"])
 
 
@@ -62,7 +62,7 @@ def _row(slug: str, ods: str, day: str, absent: object = 700, due: object = 1200
 # --- the acceptance: 5,000 rows, one bad row on line 3,017 ------------------------------------------
 
 @pytest.fixture
-def big_file(tmp_path):  # type: ignore[no-untyped-def]
+def big_file(tmp_path):
     """5,000 returns: every trust, 24 strike days of an action that affects every trust."""
     action = make_action(slug="winter", name="Everyone, January 2023",
                          windows=[(local(2023, 1, 2, 7), local(2023, 1, 26, 7))], affected=[])
@@ -76,7 +76,7 @@ def big_file(tmp_path):  # type: ignore[no-untyped-def]
     return action, rows
 
 
-def test_a_5000_row_file_with_one_bad_row_on_line_3017_saves_nothing_and_names_it(tmp_path, big_file) -> None:  # type: ignore[no-untyped-def]
+def test_a_5000_row_file_with_one_bad_row_on_line_3017_saves_nothing_and_names_it(tmp_path, big_file) -> None:
     _, rows = big_file
     bad = [list(r) for r in rows]
     bad[3015][3] = 101  # line 3,017: the header is line 1, so data row 3,016 (index 3,015)
@@ -88,7 +88,7 @@ def test_a_5000_row_file_with_one_bad_row_on_line_3017_saves_nothing_and_names_i
     assert not AuditEvent.objects.filter(event="returns.imported").exists()
 
 
-def test_the_fixed_file_imports_in_one_transaction_and_again_makes_revisions_only(  # type: ignore[no-untyped-def]
+def test_the_fixed_file_imports_in_one_transaction_and_again_makes_revisions_only(
         tmp_path, big_file, django_assert_max_num_queries) -> None:
     _, rows = big_file
     path = _write(tmp_path / "returns.csv", rows)
@@ -123,7 +123,7 @@ def test_the_fixed_file_imports_in_one_transaction_and_again_makes_revisions_onl
 
 # --- every kind of bad row, with line and column -----------------------------------------------------
 
-def test_every_error_is_listed_with_its_line_and_column(tmp_path, april) -> None:  # type: ignore[no-untyped-def]
+def test_every_error_is_listed_with_its_line_and_column(tmp_path, april) -> None:
     slug = april.slug
     rows = [
         _row(slug, "RWE", "2023-04-11"),                         # 2: fine
@@ -163,34 +163,34 @@ def test_every_error_is_listed_with_its_line_and_column(tmp_path, april) -> None
     assert not DailyReturn.objects.exists()
 
 
-def test_workforce_cells_may_be_empty_for_unaffected_trusts(tmp_path, april) -> None:  # type: ignore[no-untyped-def]
+def test_workforce_cells_may_be_empty_for_unaffected_trusts(tmp_path, april) -> None:
     out, _ = _run(_write(tmp_path / "r.csv", [_row(april.slug, "RHM", "2023-04-11", absent="", due="")]))
     assert out.strip() == "1 submitted, 0 revised, 0 unchanged."
     saved = DailyReturn.objects.get()
     assert (saved.staff_absent, saved.staff_due, saved.outpatient_rescheduled) == (None, None, 500)
 
 
-def test_a_row_of_zeros_is_a_nil_return(tmp_path, april) -> None:  # type: ignore[no-untyped-def]
+def test_a_row_of_zeros_is_a_nil_return(tmp_path, april) -> None:
     _run(_write(tmp_path / "r.csv", [_row(april.slug, "RHM", "2023-04-11", "", "", 0, 0, 0, 0)]))
     assert DailyReturn.objects.get().is_nil
 
 
-def test_a_strike_day_that_has_not_begun_is_refused_even_for_the_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_strike_day_that_has_not_begun_is_refused_even_for_the_command(tmp_path) -> None:
     make_action(slug="future", name="Future action", windows=[(local(2099, 1, 5, 7), local(2099, 1, 6, 7))])
     errors = _fail(_write(tmp_path / "r.csv", [_row("future", "RWE", "2099-01-05")]))
     assert "line 2, column date: the strike day 5 January 2099 has not begun" in errors
 
 
-def test_a_missing_column_is_reported_on_line_1(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_column_is_reported_on_line_1(tmp_path) -> None:
     errors = _fail(_write(tmp_path / "r.csv", [["x", "RWE", "2023-04-11"]], header=["action", "ods_code", "date"]))
     assert "line 1: missing columns: staff_absent, staff_due, elective_rescheduled" in errors
 
 
-def test_an_empty_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_file_is_refused(tmp_path) -> None:
     assert "line 2: the file has a header but no returns" in _fail(_write(tmp_path / "r.csv", []))
 
 
-def test_an_existing_draft_becomes_a_first_submission(tmp_path, april, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_an_existing_draft_becomes_a_first_submission(tmp_path, april, rwe) -> None:
     make_return(april, rwe, dt.date(2023, 4, 11), status=ReturnStatus.DRAFT, staff_absent=3)
     out, _ = _run(_write(tmp_path / "r.csv", [_row(april.slug, "RWE", "2023-04-11")]))
     assert out.strip() == "1 submitted, 0 revised, 0 unchanged."
@@ -212,13 +212,13 @@ def _xlsx(path: Path, rows: list[list[object]]) -> Path:
     return path
 
 
-def test_xlsx_is_read_like_csv(tmp_path, april) -> None:  # type: ignore[no-untyped-def]
+def test_xlsx_is_read_like_csv(tmp_path, april) -> None:
     rows = [_row(april.slug, "RWE", "2023-04-11"), [april.slug, "RX1", dt.datetime(2023, 4, 12), 5, 50, 1, 2, 3, 4]]
     out, _ = _run(_xlsx(tmp_path / "r.xlsx", rows))
     assert out.strip() == "2 submitted, 0 revised, 0 unchanged."
 
 
-def test_xlsx_with_a_formula_and_text_in_number_cells_is_refused(tmp_path, april) -> None:  # type: ignore[no-untyped-def]
+def test_xlsx_with_a_formula_and_text_in_number_cells_is_refused(tmp_path, april) -> None:
     rows = [
         _row(april.slug, "RWE", "2023-04-11", outpatient="=200+300"),
         _row(april.slug, "RWE", "2023-04-12", absent="about 700"),
@@ -233,7 +233,7 @@ def test_xlsx_with_a_formula_and_text_in_number_cells_is_refused(tmp_path, april
 
 # --- warnings -------------------------------------------------------------------------------------------
 
-def test_warnings_are_printed_but_do_not_block(tmp_path, april, march_history) -> None:  # type: ignore[no-untyped-def]
+def test_warnings_are_printed_but_do_not_block(tmp_path, april, march_history) -> None:
     out, _ = _run(_write(tmp_path / "r.csv", [_row(april.slug, "RWE", "2023-04-11", absent=250, outpatient=301),
                                               _row(april.slug, "RX1", "2023-04-11", absent=1190)]))
     lines = out.strip().splitlines()
@@ -247,7 +247,7 @@ def test_warnings_are_printed_but_do_not_block(tmp_path, april, march_history) -
     assert DailyReturn.objects.filter(date=dt.date(2023, 4, 11)).count() == 2
 
 
-def test_strict_turns_warnings_into_errors(tmp_path, april, march_history) -> None:  # type: ignore[no-untyped-def]
+def test_strict_turns_warnings_into_errors(tmp_path, april, march_history) -> None:
     errors = _fail(_write(tmp_path / "r.csv", [_row(april.slug, "RWE", "2023-04-11", outpatient=301)]), "--strict")
     assert "line 2, column outpatient_rescheduled: Outpatient appointments rescheduled (301) is more than 3 times " \
            "this trust's usual figure on earlier strike days (median 100) (a warning, refused with --strict)" in errors
@@ -256,7 +256,7 @@ def test_strict_turns_warnings_into_errors(tmp_path, april, march_history) -> No
 
 # --- authority: the command loads history; a trust upload is scoped and locked ------------------------
 
-def _rows(*rows: list[object]):  # type: ignore[no-untyped-def]
+def _rows(*rows: list[object]):
     data = io.BytesIO()
     text = io.TextIOWrapper(data, encoding="utf-8", newline="")
     writer = csv.writer(text)
@@ -268,7 +268,7 @@ def _rows(*rows: list[object]):  # type: ignore[no-untyped-def]
     return iter_table(data, "r.csv", required=IMPORT_COLUMNS, optional=OPTIONAL_COLUMNS)
 
 
-def test_the_command_loads_past_locked_actions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_loads_past_locked_actions(tmp_path) -> None:
     make_action(slug="nurses-2022", name="Nurses, December 2022",
                 windows=[(local(2022, 12, 15, 8), local(2022, 12, 15, 20)), (local(2022, 12, 20, 8),
                                                                               local(2022, 12, 20, 20))])
@@ -277,7 +277,7 @@ def test_the_command_loads_past_locked_actions(tmp_path) -> None:  # type: ignor
     assert out.strip() == "2 submitted, 0 revised, 0 unchanged."
 
 
-def test_a_trust_upload_is_limited_to_the_uploaders_trusts(april, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_upload_is_limited_to_the_uploaders_trusts(april, ada) -> None:
     from trusts.scoping import trusts_with_role
 
     with pytest.raises(TableError) as raised:
@@ -289,8 +289,8 @@ def test_a_trust_upload_is_limited_to_the_uploaders_trusts(april, ada) -> None: 
     assert not DailyReturn.objects.exists()
 
 
-def test_a_trust_upload_respects_the_hard_close_and_reopenings(april, rwe, ada, nia) -> None:  # type: ignore[no-untyped-def]
-    def upload():  # type: ignore[no-untyped-def]
+def test_a_trust_upload_respects_the_hard_close_and_reopenings(april, rwe, ada, nia) -> None:
+    def upload():
         return returns_import(rows=_rows(_row(april.slug, "RWE", "2023-04-11")), source="upload", user=ada,
                               trusts=Trust.objects.filter(ods_code="RWE"), authority="trust",
                               now=local(2023, 4, 24, 9))
@@ -308,11 +308,11 @@ def test_a_trust_upload_respects_the_hard_close_and_reopenings(april, rwe, ada, 
     assert (event.trust_code, event.actor) == ("RWE", ada)
 
 
-def test_a_trust_upload_that_changes_returns_after_their_deadline_needs_a_reason(april, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_upload_that_changes_returns_after_their_deadline_needs_a_reason(april, rwe, ada) -> None:
     make_return(april, rwe, dt.date(2023, 4, 11), staff_absent=700, staff_due=1200, elective_rescheduled=40,
                 outpatient_rescheduled=500, community_rescheduled=10)
 
-    def upload(reason: str = ""):  # type: ignore[no-untyped-def]
+    def upload(reason: str = ""):
         return returns_import(rows=_rows(_row(april.slug, "RWE", "2023-04-11", absent=650)), source="upload",
                               user=ada, trusts=Trust.objects.filter(ods_code="RWE"), authority="trust",
                               reason=reason, now=local(2023, 4, 14, 9))
@@ -329,7 +329,7 @@ def test_a_trust_upload_that_changes_returns_after_their_deadline_needs_a_reason
 
 # --- the template -------------------------------------------------------------------------------------
 
-def test_the_template_lists_the_trusts_strike_days_and_round_trips_unchanged(april, rwe, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_template_lists_the_trusts_strike_days_and_round_trips_unchanged(april, rwe, tmp_path) -> None:
     make_return(april, rwe, dt.date(2023, 4, 12), staff_absent=700, staff_due=1200, outpatient_rescheduled=5)
     rows = returns_template_rows(action=april, trusts=[rwe])
     assert rows[0] == IMPORT_COLUMNS + OPTIONAL_COLUMNS
@@ -342,7 +342,7 @@ def test_the_template_lists_the_trusts_strike_days_and_round_trips_unchanged(apr
     assert out.strip() == "0 submitted, 0 revised, 1 unchanged."
 
 
-def test_the_copy_path_stores_returns_and_revisions(tmp_path, april, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_the_copy_path_stores_returns_and_revisions(tmp_path, april, rwe) -> None:
     make_return(april, rwe, dt.date(2023, 4, 13), status=ReturnStatus.DRAFT, staff_absent=1)
     rows = [_row(april.slug, "RWE", "2023-04-11"), _row(april.slug, "RHM", "2023-04-12", "", "", 0, 0, 0, 0),
             _row(april.slug, "RWE", "2023-04-13")]

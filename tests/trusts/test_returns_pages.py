@@ -27,12 +27,12 @@ GOOD = {"staff_absent": "700", "staff_due": "1,200", "elective_rescheduled": "40
 
 
 @pytest.fixture
-def action(db):  # type: ignore[no-untyped-def]
+def action(db):
     return make_action(affected=["RWE", "RX1"])
 
 
 @pytest.fixture
-def at(monkeypatch):  # type: ignore[no-untyped-def]
+def at(monkeypatch):
     """Set the time every view sees."""
     def move(moment: dt.datetime) -> None:
         monkeypatch.setattr("trusts.clock.now", lambda: moment)
@@ -40,12 +40,12 @@ def at(monkeypatch):  # type: ignore[no-untyped-def]
     return move
 
 
-def _signed_in(client, user):  # type: ignore[no-untyped-def]
+def _signed_in(client, user):
     client.force_login(user)
     return client
 
 
-def _post(client, data: dict[str, str], version: int = 0, **extra: str):  # type: ignore[no-untyped-def]
+def _post(client, data: dict[str, str], version: int = 0, **extra: str):
     return client.post(EDIT, {**data, "version": str(version), "continue": "", **extra})
 
 
@@ -60,7 +60,7 @@ def _post(client, data: dict[str, str], version: int = 0, **extra: str):  # type
     ("chris", 404, 404, 404),    # RWE communications: no access to returns
     ("pat", 404, 404, 404),      # no role
 ])
-def test_each_role_sees_only_what_it_should(client, request, action, at, who, dashboard, detail, edit) -> None:  # type: ignore[no-untyped-def]
+def test_each_role_sees_only_what_it_should(client, request, action, at, who, dashboard, detail, edit) -> None:
     user = request.getfixturevalue(who)
     make_return(action, "RWE", dt.date(2023, 4, 12), staff_absent=700, staff_due=1200)
     _signed_in(client, user)
@@ -74,7 +74,7 @@ def test_each_role_sees_only_what_it_should(client, request, action, at, who, da
         (200, 302) if edit == 200 else (404,))
 
 
-def test_managers_read_a_return_without_a_way_to_change_it(client, action, morgan, at) -> None:  # type: ignore[no-untyped-def]
+def test_managers_read_a_return_without_a_way_to_change_it(client, action, morgan, at) -> None:
     make_return(action, "RWE", dt.date(2023, 4, 12), staff_absent=700, staff_due=1200)
     body = _signed_in(client, morgan).get(DETAIL).content.decode()
     assert "Return for Wednesday 12 April 2023" in body
@@ -82,21 +82,21 @@ def test_managers_read_a_return_without_a_way_to_change_it(client, action, morga
     assert EDIT not in body
 
 
-def test_anonymous_visitors_are_sent_to_sign_in(client, action) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitors_are_sent_to_sign_in(client, action) -> None:
     for path in ("/returns/", DETAIL, EDIT, "/returns/upload/"):
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith("/sign-in/")
 
 
-def test_the_returns_nav_item_is_for_trust_administrators(client, ada, chris) -> None:  # type: ignore[no-untyped-def]
+def test_the_returns_nav_item_is_for_trust_administrators(client, ada, chris) -> None:
     client.force_login(ada)
     assert '<a class="nhsuk-header__navigation-link" href="/returns/">Returns</a>' in client.get("/").content.decode()
     client.force_login(chris)
     assert 'href="/returns/"' not in client.get("/").content.decode()
 
 
-def test_an_unknown_action_or_date_is_404(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_action_or_date_is_404(client, ada, action, at) -> None:
     client.force_login(ada)
     assert client.get("/returns/RWE/no-such-action/2023-04-12/").status_code == 404
     assert client.get("/returns/RWE/junior-doctors-april-2023/2023-04-20/").status_code == 404
@@ -105,7 +105,7 @@ def test_an_unknown_action_or_date_is_404(client, ada, action, at) -> None:  # t
 
 # --- dashboard --------------------------------------------------------------------------------------
 
-def test_the_dashboard_shows_each_strike_days_status_and_deadline(client, ada, action, at,  # type: ignore[no-untyped-def]
+def test_the_dashboard_shows_each_strike_days_status_and_deadline(client, ada, action, at,
                                                                    django_assert_max_num_queries) -> None:
     make_return(action, "RWE", dt.date(2023, 4, 11), submitted_at=local(2023, 4, 11, 20), staff_absent=1,
                 staff_due=2)
@@ -129,7 +129,7 @@ def test_the_dashboard_shows_each_strike_days_status_and_deadline(client, ada, a
     assert ">Locked</strong>" in row
 
 
-def test_the_dashboard_pages_through_the_history_newest_action_first(client, ada, at,  # type: ignore[no-untyped-def]
+def test_the_dashboard_pages_through_the_history_newest_action_first(client, ada, at,
                                                                      django_assert_max_num_queries) -> None:
     for month in range(1, 13):
         make_action(slug=f"action-2022-{month:02d}", name=f"Action of month {month} 2022",
@@ -153,7 +153,7 @@ def test_the_dashboard_pages_through_the_history_newest_action_first(client, ada
     assert "page 2 of 2" in client.get("/returns/", {"page": 99}).content.decode()
 
 
-def test_an_administrator_of_two_trusts_sees_both(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_of_two_trusts_sees_both(client, ada, action, at) -> None:
     from trusts.models import Membership, Trust
 
     Membership.objects.create(user=ada, role="trust_admin", trust=Trust.objects.get(ods_code="RX1"))
@@ -164,7 +164,7 @@ def test_an_administrator_of_two_trusts_sees_both(client, ada, action, at) -> No
 
 # --- the journey ---------------------------------------------------------------------------------------
 
-def test_errors_are_shown_in_the_summary_and_linked_to_their_fields(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_errors_are_shown_in_the_summary_and_linked_to_their_fields(client, ada, action, at) -> None:
     _signed_in(client, ada)
     response = _post(client, {**GOOD, "staff_absent": "1300", "community_rescheduled": "ten"})
     body = response.content.decode()
@@ -177,7 +177,7 @@ def test_errors_are_shown_in_the_summary_and_linked_to_their_fields(client, ada,
     assert not DailyReturn.objects.exists()
 
 
-def test_submit_check_answers_confirm_then_revise_with_history(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_submit_check_answers_confirm_then_revise_with_history(client, ada, action, at) -> None:
     _signed_in(client, ada)
     response = _post(client, GOOD)
     assert response.status_code == 302 and response["Location"] == CHECK
@@ -210,7 +210,7 @@ def test_submit_check_answers_confirm_then_revise_with_history(client, ada, acti
     assert ReturnRevision.objects.get().changes == {"staff_absent": [700, 720]}
 
 
-def test_a_warning_needs_a_comment_on_the_form(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_a_warning_needs_a_comment_on_the_form(client, ada, action, at) -> None:
     _signed_in(client, ada)
     body = _post(client, {**GOOD, "staff_absent": "1150"}).content.decode()
     assert "Check these figures" in body
@@ -222,7 +222,7 @@ def test_a_warning_needs_a_comment_on_the_form(client, ada, action, at) -> None:
     assert DailyReturn.objects.get().warning_comment == "Whole rota walked out"
 
 
-def test_a_nil_return_from_the_form(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_a_nil_return_from_the_form(client, ada, action, at) -> None:
     _signed_in(client, ada)
     blank = dict.fromkeys(GOOD, "")
     body = _post(client, {**blank, "staff_due": "1200", "nil": "on", "outpatient_rescheduled": "3"}).content.decode()
@@ -235,7 +235,7 @@ def test_a_nil_return_from_the_form(client, ada, action, at) -> None:  # type: i
     assert saved.is_nil and saved.outpatient_rescheduled == 0 and saved.staff_absent == 0
 
 
-def test_an_unaffected_trust_has_no_workforce_fieldset(client, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_an_unaffected_trust_has_no_workforce_fieldset(client, action, at) -> None:
     from tests.conftest import _user
 
     admin = _user("admin@rhm.example", "trust_admin", trust="RHM")
@@ -245,7 +245,7 @@ def test_an_unaffected_trust_has_no_workforce_fieldset(client, action, at) -> No
     assert 'name="outpatient_rescheduled"' in body
 
 
-def test_save_as_draft(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_save_as_draft(client, ada, action, at) -> None:
     _signed_in(client, ada)
     response = client.post(EDIT, {"staff_absent": "5", "version": "0", "draft": ""})
     assert response["Location"] == "/returns/"
@@ -254,7 +254,7 @@ def test_save_as_draft(client, ada, action, at) -> None:  # type: ignore[no-unty
     assert 'value="5"' in client.get(EDIT).content.decode()
 
 
-def test_a_change_saved_meanwhile_is_a_conflict_not_a_lost_update(client, ada, tom, action, rwe, at) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_saved_meanwhile_is_a_conflict_not_a_lost_update(client, ada, tom, action, rwe, at) -> None:
     return_submit(action=action, trust=rwe, day=dt.date(2023, 4, 12), user=ada, now=EVENING_12,
                   figures={k: v.replace(",", "") for k, v in GOOD.items()})
     _signed_in(client, ada)
@@ -272,7 +272,7 @@ def test_a_change_saved_meanwhile_is_a_conflict_not_a_lost_update(client, ada, t
     assert (saved.staff_absent, saved.elective_rescheduled) == (710, 40)
 
 
-def test_a_locked_return_says_exactly_why(client, ada, nia, action, rwe, at) -> None:  # type: ignore[no-untyped-def]
+def test_a_locked_return_says_exactly_why(client, ada, nia, action, rwe, at) -> None:
     at(local(2023, 4, 24, 9))
     _signed_in(client, ada)
     response = client.get(EDIT)
@@ -286,7 +286,7 @@ def test_a_locked_return_says_exactly_why(client, ada, nia, action, rwe, at) -> 
     assert client.get(EDIT).status_code == 200
 
 
-def test_a_strike_day_that_has_not_begun_cannot_be_entered(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_a_strike_day_that_has_not_begun_cannot_be_entered(client, ada, action, at) -> None:
     at(local(2023, 4, 11, 20))
     _signed_in(client, ada)
     assert client.get(EDIT)["Location"] == DETAIL
@@ -301,7 +301,7 @@ def _csv(*lines: str) -> SimpleUploadedFile:
     return SimpleUploadedFile("returns.csv", (header + "\n".join(lines) + "\n").encode(), content_type="text/csv")
 
 
-def test_an_upload_saves_all_rows_or_none_and_lists_every_error(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_an_upload_saves_all_rows_or_none_and_lists_every_error(client, ada, action, at) -> None:
     _signed_in(client, ada)
     slug = action.slug
     response = client.post("/returns/upload/", {"file": _csv(
@@ -324,21 +324,21 @@ def test_an_upload_saves_all_rows_or_none_and_lists_every_error(client, ada, act
     assert DailyReturn.objects.filter(status="submitted", source="upload", submitted_by=ada).count() == 2
 
 
-def test_an_upload_with_unusual_figures_is_refused_with_a_pointer_to_the_form(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_an_upload_with_unusual_figures_is_refused_with_a_pointer_to_the_form(client, ada, action, at) -> None:
     body = _signed_in(client, ada).post("/returns/upload/", {"file": _csv(
         f"{action.slug},RWE,2023-04-12,1190,1200,40,500,10,0")}).content.decode()
     assert "Line 2, column staff_absent: Staff absent (1,190) is more than 90% of staff due to work (1,200)" in body
     assert not DailyReturn.objects.exists()
 
 
-def test_the_upload_form_checks_the_file_type(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_the_upload_form_checks_the_file_type(client, ada, action, at) -> None:
     body = _signed_in(client, ada).post("/returns/upload/", {
         "file": SimpleUploadedFile("returns.pdf", b"%PDF")}).content.decode()
     assert "The selected file must be a CSV or an Excel (.xlsx) file" in body
     assert "Select a CSV or Excel file" in _signed_in(client, ada).post("/returns/upload/", {}).content.decode()
 
 
-def test_templates_hold_only_the_uploaders_trusts_strike_days(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_templates_hold_only_the_uploaders_trusts_strike_days(client, ada, action, at) -> None:
     _signed_in(client, ada)
     response = client.get(f"/returns/template/{action.slug}.csv")
     assert response["Content-Disposition"] == f'attachment; filename="returns-{action.slug}.csv"'
@@ -351,14 +351,14 @@ def test_templates_hold_only_the_uploaders_trusts_strike_days(client, ada, actio
     assert client.get(f"/returns/template/{action.slug}.pdf").status_code == 404
 
 
-def test_sign_in_then_dashboard(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_then_dashboard(client, ada, action, at) -> None:
     response = client.post("/sign-in/?next=/returns/", {"username": ada.email, "password": PASSWORD,
                                                          "next": "/returns/"})
     assert response.status_code == 302
     assert client.get("/returns/").status_code == 200
 
 
-def test_answers_waiting_on_check_your_answers_are_refused_once_the_hard_close_passes(client, ada, action, at) -> None:  # type: ignore[no-untyped-def]
+def test_answers_waiting_on_check_your_answers_are_refused_once_the_hard_close_passes(client, ada, action, at) -> None:
     at(local(2023, 4, 21, 23, 50))
     _signed_in(client, ada)
     assert _post(client, GOOD, reason="late")["Location"] == CHECK

@@ -28,12 +28,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def action(db):  # type: ignore[no-untyped-def]
+def action(db):
     return make_action(affected=["RWE"])
 
 
 @pytest.fixture
-def at(monkeypatch):  # type: ignore[no-untyped-def]
+def at(monkeypatch):
     def move(moment: dt.datetime) -> None:
         monkeypatch.setattr("trusts.clock.now", lambda: moment)
     move(local(2023, 4, 13, 18))
@@ -41,7 +41,7 @@ def at(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def submitted(action, rwe, ada, march_history):  # type: ignore[no-untyped-def]
+def submitted(action, rwe, ada, march_history):
     """RWE's returns for 11 and 12 April as submitted on the web; 12 April's outpatient figure is unusual
     (more than 3 x its March median of 100) and was justified with a comment. 13 and 14 April: empty."""
     first = return_submit(action=action, trust=rwe, day=APR_11, figures={**FIGURES, "outpatient_rescheduled": 90},
@@ -51,7 +51,7 @@ def submitted(action, rwe, ada, march_history):  # type: ignore[no-untyped-def]
     return first, second
 
 
-def signed_in(user) -> Client:  # type: ignore[no-untyped-def]
+def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -68,7 +68,7 @@ def snapshot() -> list[tuple[object, ...]]:
 
 
 @pytest.mark.parametrize(("fmt", "content_type"), [("csv", "text/csv"), ("xlsx", XLSX)])
-def test_the_downloaded_template_uploads_again_with_no_error_and_no_change(  # type: ignore[no-untyped-def]
+def test_the_downloaded_template_uploads_again_with_no_error_and_no_change(
         ada, action, submitted, at, fmt, content_type) -> None:
     client = signed_in(ada)
     template = client.get(f"/returns/template/{action.slug}.{fmt}").content
@@ -80,7 +80,7 @@ def test_the_downloaded_template_uploads_again_with_no_error_and_no_change(  # t
     assert not ReturnRevision.objects.exists()
 
 
-def test_a_justified_figure_is_not_questioned_again_when_another_figure_changes(  # type: ignore[no-untyped-def]
+def test_a_justified_figure_is_not_questioned_again_when_another_figure_changes(
         ada, action, submitted, at) -> None:
     client = signed_in(ada)
     rows = list(csv.reader(io.StringIO(client.get(f"/returns/template/{action.slug}.csv").content.decode())))
@@ -94,7 +94,7 @@ def test_a_justified_figure_is_not_questioned_again_when_another_figure_changes(
     assert DailyReturn.objects.get(date=APR_12).community_rescheduled == 11
 
 
-def test_a_new_unusual_figure_on_the_web_points_to_the_form_not_to_a_command_flag(  # type: ignore[no-untyped-def]
+def test_a_new_unusual_figure_on_the_web_points_to_the_form_not_to_a_command_flag(
         ada, action, submitted, at) -> None:
     header = ",".join(IMPORT_COLUMNS)
     body = f"{header}\n{action.slug},RWE,2023-04-12,250,1200,40,900,10,0\n".encode()
@@ -105,7 +105,7 @@ def test_a_new_unusual_figure_on_the_web_points_to_the_form_not_to_a_command_fla
     assert DailyReturn.objects.get(date=APR_12).outpatient_rescheduled == 500
 
 
-def test_a_locked_actions_template_uploads_unchanged_but_no_change_gets_through(  # type: ignore[no-untyped-def]
+def test_a_locked_actions_template_uploads_unchanged_but_no_change_gets_through(
         ada, action, submitted, at) -> None:
     client = signed_in(ada)
     template = client.get(f"/returns/template/{action.slug}.csv").content
@@ -121,13 +121,13 @@ def test_a_locked_actions_template_uploads_unchanged_but_no_change_gets_through(
 
 # --- the 3 x median warning reads the file's own earlier rows ---------------------------------------
 
-def _import(lines: list[str], **options: object):  # type: ignore[no-untyped-def]
+def _import(lines: list[str], **options: object):
     text = ",".join(IMPORT_COLUMNS) + "\n" + "\n".join(lines) + "\n"
     table = iter_table(io.BytesIO(text.encode()), "r.csv", required=IMPORT_COLUMNS, optional=OPTIONAL_COLUMNS)
     return returns_import(rows=table, source="command", **options)  # type: ignore[arg-type]
 
 
-def test_earlier_rows_of_the_same_file_set_the_median(action) -> None:  # type: ignore[no-untyped-def]
+def test_earlier_rows_of_the_same_file_set_the_median(action) -> None:
     # No history stored at all: only the file's 11 to 13 April say what is usual for RX1 (100 outpatient).
     slug = action.slug
     result = _import([f"{slug},RX1,2023-04-11,,,10,100,5,0", f"{slug},RX1,2023-04-12,,,10,100,5,0",
@@ -139,7 +139,7 @@ def test_earlier_rows_of_the_same_file_set_the_median(action) -> None:  # type: 
     assert "(median 100)" in str(raised.value.errors[0]) and "--strict" in str(raised.value.errors[0])
 
 
-def test_a_row_that_revises_a_stored_return_replaces_it_in_the_median(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_row_that_revises_a_stored_return_replaces_it_in_the_median(action, rwe) -> None:
     slug = action.slug
     rx1 = Trust.objects.get(ods_code="RX1")
     for day in (11, 12, 13):  # stored: 100 a day

@@ -36,27 +36,27 @@ RESCHEDULED_ONLY = {"elective_rescheduled": 4, "outpatient_rescheduled": 30, "co
 
 
 @pytest.fixture
-def action():  # type: ignore[no-untyped-def]
+def action():
     return make_action(affected=["RWE", "RX1"])
 
 
 @pytest.fixture
-def other_trust(db) -> Trust:  # type: ignore[no-untyped-def]
+def other_trust(db) -> Trust:
     return Trust.objects.get(ods_code="RHM")  # Southampton: not affected by the action above
 
 
-def _submit(action, trust, *, figures=None, now=EVENING_12, day=APR_12, user=None, **kwargs):  # type: ignore[no-untyped-def]
+def _submit(action, trust, *, figures=None, now=EVENING_12, day=APR_12, user=None, **kwargs):
     figures = GOOD if figures is None else figures
     return return_submit(action=action, trust=trust, day=day, figures=figures, user=user, now=now, **kwargs)
 
 
-def _errors(action, trust, figures, *, day=APR_12, now=EVENING_12, complete=True) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _errors(action, trust, figures, *, day=APR_12, now=EVENING_12, complete=True) -> dict[str, str]:
     return return_check(action=action, trust=trust, day=day, figures=figures, now=now, complete=complete).errors
 
 
 # --- hard errors -----------------------------------------------------------------------------------
 
-def test_a_complete_return_submits_on_time_with_an_audit_event(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_complete_return_submits_on_time_with_an_audit_event(action, rwe, ada) -> None:
     saved = _submit(action, rwe, user=ada)
     assert saved.status == ReturnStatus.SUBMITTED
     assert saved.first_submitted_at == EVENING_12 == saved.submitted_at
@@ -80,17 +80,17 @@ def test_a_complete_return_submits_on_time_with_an_audit_event(action, rwe, ada)
     ("1000001", "Staff absent must be 1,000,000 or fewer"),
     (True, "Staff absent must be a number, like 120"),
 ])
-def test_counts_are_whole_numbers_from_0_to_a_million(action, rwe, raw, message) -> None:  # type: ignore[no-untyped-def]
+def test_counts_are_whole_numbers_from_0_to_a_million(action, rwe, raw, message) -> None:
     errors = _errors(action, rwe, {**GOOD, "staff_absent": raw, "staff_due": 1_000_000})
     assert errors == {"staff_absent": message}
 
 
 @pytest.mark.parametrize("raw", ["1,000,000", "1000000", 1_000_000, " 0 ", "0"])
-def test_limits_and_thousands_separators_are_accepted(action, rwe, raw) -> None:  # type: ignore[no-untyped-def]
+def test_limits_and_thousands_separators_are_accepted(action, rwe, raw) -> None:
     assert _errors(action, rwe, {**GOOD, "staff_due": raw, "staff_absent": 0}) == {}
 
 
-def test_each_figure_has_its_own_message(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_each_figure_has_its_own_message(action, rwe) -> None:
     errors = _errors(action, rwe, {**GOOD, "mental_health_rescheduled": "x", "elective_planned": "-4"})
     assert errors == {
         "mental_health_rescheduled": "Mental health and learning disability appointments rescheduled must be a "
@@ -99,13 +99,13 @@ def test_each_figure_has_its_own_message(action, rwe) -> None:  # type: ignore[n
     }
 
 
-def test_staff_absent_may_not_exceed_staff_due(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_staff_absent_may_not_exceed_staff_due(action, rwe) -> None:
     errors = _errors(action, rwe, {**GOOD, "staff_absent": 1201, "staff_due": 1200})
     assert errors == {"staff_absent": "Staff absent must be the same as or fewer than staff due to work (1,200)"}
     assert _errors(action, rwe, {**GOOD, "staff_absent": 1200, "staff_due": 1200}) == {}
 
 
-def test_rescheduled_may_not_exceed_planned_where_given(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_rescheduled_may_not_exceed_planned_where_given(action, rwe) -> None:
     errors = _errors(action, rwe, {**GOOD, "elective_rescheduled": 41, "elective_planned": 40,
                                    "outpatient_rescheduled": 500, "outpatient_planned": 499})
     assert errors == {
@@ -117,19 +117,19 @@ def test_rescheduled_may_not_exceed_planned_where_given(action, rwe) -> None:  #
     assert _errors(action, rwe, {**GOOD, "elective_planned": 40}) == {}
 
 
-def test_the_date_must_be_a_strike_day_of_the_action(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_the_date_must_be_a_strike_day_of_the_action(action, rwe) -> None:
     errors = _errors(action, rwe, GOOD, day=dt.date(2023, 4, 15), now=local(2023, 4, 16, 9))
     assert errors == {"date": "15 April 2023 is not a strike day of Junior doctors, April 2023"}
 
 
-def test_the_strike_day_must_have_begun(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_the_strike_day_must_have_begun(action, rwe) -> None:
     errors = _errors(action, rwe, GOOD, now=local(2023, 4, 12, 6, 59))
     assert errors == {"date": "The strike day 12 April 2023 has not begun: you can enter its return from "
                               "7am on Wednesday 12 April 2023"}
     assert _errors(action, rwe, GOOD, now=local(2023, 4, 12, 7)) == {}
 
 
-def test_workforce_figures_are_refused_for_a_trust_the_action_does_not_affect(action, other_trust) -> None:  # type: ignore[no-untyped-def]
+def test_workforce_figures_are_refused_for_a_trust_the_action_does_not_affect(action, other_trust) -> None:
     errors = _errors(action, other_trust, GOOD)
     assert errors == {
         "staff_absent": "Leave staff absent empty: the action does not affect this trust, so it has no "
@@ -141,20 +141,20 @@ def test_workforce_figures_are_refused_for_a_trust_the_action_does_not_affect(ac
     assert _errors(action, other_trust, {**RESCHEDULED_ONLY, "staff_absent": "", "staff_due": None}) == {}
 
 
-def test_workforce_figures_are_required_from_an_affected_trust(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_workforce_figures_are_required_from_an_affected_trust(action, rwe) -> None:
     assert _errors(action, rwe, RESCHEDULED_ONLY) == {
         "staff_absent": "Enter the number of staff absent",
         "staff_due": "Enter the number of staff due to work",
     }
 
 
-def test_an_action_with_no_affected_trusts_affects_every_trust(other_trust) -> None:  # type: ignore[no-untyped-def]
+def test_an_action_with_no_affected_trusts_affects_every_trust(other_trust) -> None:
     everyone = make_action(slug="nurses", name="Nurses, April 2023", affected=[])
     assert set(_errors(everyone, other_trust, RESCHEDULED_ONLY)) == {"staff_absent", "staff_due"}
     assert _errors(everyone, other_trust, GOOD) == {}
 
 
-def test_all_four_rescheduled_figures_are_required_to_submit_but_not_for_a_draft(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_all_four_rescheduled_figures_are_required_to_submit_but_not_for_a_draft(action, rwe, ada) -> None:
     partial = {"staff_absent": 700, "staff_due": 1200, "elective_rescheduled": 3}
     assert _errors(action, rwe, partial) == {
         "outpatient_rescheduled": "Enter the number of outpatient appointments rescheduled",
@@ -169,7 +169,7 @@ def test_all_four_rescheduled_figures_are_required_to_submit_but_not_for_a_draft
     assert draft.first_submitted_at is None
 
 
-def test_a_draft_still_refuses_wrong_figures(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_still_refuses_wrong_figures(action, rwe, ada) -> None:
     with pytest.raises(ReturnInvalid) as raised:
         return_save_draft(action=action, trust=rwe, day=APR_12, figures={"staff_absent": 9, "staff_due": 3},
                           user=ada, now=EVENING_12)
@@ -177,7 +177,7 @@ def test_a_draft_still_refuses_wrong_figures(action, rwe, ada) -> None:  # type:
     assert not DailyReturn.objects.exists()
 
 
-def test_an_invalid_submission_saves_nothing(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_submission_saves_nothing(action, rwe, ada) -> None:
     with pytest.raises(ReturnInvalid) as raised:
         _submit(action, rwe, figures={**GOOD, "staff_absent": 1201}, user=ada)
     assert raised.value.check.errors["staff_absent"].startswith("Staff absent must be the same as or fewer")
@@ -187,7 +187,7 @@ def test_an_invalid_submission_saves_nothing(action, rwe, ada) -> None:  # type:
 
 # --- nil returns -------------------------------------------------------------------------------------
 
-def test_a_nil_return_is_submitted_zeros_not_a_missing_return(action, rwe, other_trust, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_nil_return_is_submitted_zeros_not_a_missing_return(action, rwe, other_trust, ada) -> None:
     saved = _submit(action, rwe, figures={"staff_due": 1200}, nil=True, user=ada)
     assert saved.is_nil
     assert saved.status == ReturnStatus.SUBMITTED
@@ -200,7 +200,7 @@ def test_a_nil_return_is_submitted_zeros_not_a_missing_return(action, rwe, other
     assert not not_submitted.exists()
 
 
-def test_a_nil_return_from_an_affected_trust_still_needs_staff_due(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_nil_return_from_an_affected_trust_still_needs_staff_due(action, rwe) -> None:
     with pytest.raises(ReturnInvalid) as raised:
         _submit(action, rwe, figures={}, nil=True)
     assert raised.value.check.errors == {"staff_due": "Enter the number of staff due to work"}
@@ -209,7 +209,7 @@ def test_a_nil_return_from_an_affected_trust_still_needs_staff_due(action, rwe) 
 # --- warnings ---------------------------------------------------------------------------------------
 
 @pytest.fixture
-def history(rwe):  # type: ignore[no-untyped-def]
+def history(rwe):
     """RWE's earlier strike days (another action, in March): outpatient medians 100, staff absent 200."""
     march = make_action(slug="march", name="Junior doctors, March 2023",
                         windows=[(local(2023, 3, 13, 7), local(2023, 3, 16, 7))], affected=["RWE"])
@@ -219,7 +219,7 @@ def history(rwe):  # type: ignore[no-untyped-def]
     return march
 
 
-def test_more_than_three_times_the_median_of_earlier_strike_days_is_a_warning(action, rwe, history) -> None:  # type: ignore[no-untyped-def]
+def test_more_than_three_times_the_median_of_earlier_strike_days_is_a_warning(action, rwe, history) -> None:
     check = return_check(action=action, trust=rwe, day=APR_12, now=EVENING_12,
                          figures={**GOOD, "outpatient_rescheduled": 301, "staff_absent": 600})
     assert check.ok
@@ -233,7 +233,7 @@ def test_more_than_three_times_the_median_of_earlier_strike_days_is_a_warning(ac
     assert exactly_three.warnings == {}
 
 
-def test_the_median_counts_only_earlier_strike_days_and_submitted_returns(action, rwe, history) -> None:  # type: ignore[no-untyped-def]
+def test_the_median_counts_only_earlier_strike_days_and_submitted_returns(action, rwe, history) -> None:
     make_return(action, rwe, dt.date(2023, 4, 13), outpatient_rescheduled=10_000, staff_absent=0, staff_due=1)
     make_return(action, rwe, dt.date(2023, 4, 11), status=ReturnStatus.DRAFT, outpatient_rescheduled=10_000)
     medians = earlier_medians({rwe.pk: [APR_12, dt.date(2023, 3, 14), dt.date(2023, 3, 13)]})
@@ -242,7 +242,7 @@ def test_the_median_counts_only_earlier_strike_days_and_submitted_returns(action
     assert (rwe.pk, dt.date(2023, 3, 13)) not in medians  # no earlier strike day: no baseline, no warning
 
 
-def test_the_single_submission_median_equals_the_streamed_one_for_every_day(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_the_single_submission_median_equals_the_streamed_one_for_every_day(rwe) -> None:
     """trust_medians (one SQL aggregate on PostgreSQL) must give exactly what earlier_medians (the
     import's streamed version) gives: odd and even counts, missing workforce figures, drafts, ties,
     several actions, and a day with no history."""
@@ -267,7 +267,7 @@ def test_the_single_submission_median_equals_the_streamed_one_for_every_day(rwe)
         assert trust_medians(rwe, day) == streamed.get((rwe.pk, day), {}), day
 
 
-def test_no_earlier_returns_or_a_zero_median_gives_no_median_warning(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_no_earlier_returns_or_a_zero_median_gives_no_median_warning(action, rwe) -> None:
     check = return_check(action=action, trust=rwe, day=APR_12, now=EVENING_12, figures=GOOD)
     assert check.warnings == {}
     make_return(action, rwe, dt.date(2023, 4, 11), staff_absent=0, staff_due=1200)
@@ -276,7 +276,7 @@ def test_no_earlier_returns_or_a_zero_median_gives_no_median_warning(action, rwe
     assert check.warnings == {}
 
 
-def test_more_than_90_percent_of_due_staff_absent_is_a_warning(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_more_than_90_percent_of_due_staff_absent_is_a_warning(action, rwe) -> None:
     check = return_check(action=action, trust=rwe, day=APR_12, now=EVENING_12,
                          figures={**GOOD, "staff_absent": 1081, "staff_due": 1200})
     assert check.warnings == {"staff_absent": "Staff absent (1,081) is more than 90% of staff due to work (1,200)"}
@@ -285,7 +285,7 @@ def test_more_than_90_percent_of_due_staff_absent_is_a_warning(action, rwe) -> N
     assert at_90.warnings == {}
 
 
-def test_a_warning_needs_a_comment_to_submit(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_warning_needs_a_comment_to_submit(action, rwe, ada) -> None:
     figures = {**GOOD, "staff_absent": 1150}
     with pytest.raises(WarningsNeedComment) as raised:
         _submit(action, rwe, figures=figures, user=ada, warning_comment="   ")
@@ -297,7 +297,7 @@ def test_a_warning_needs_a_comment_to_submit(action, rwe, ada) -> None:  # type:
 
 # --- deadlines --------------------------------------------------------------------------------------
 
-def test_the_deadline_skips_a_bank_holiday_weekend_and_the_late_flag_follows_it(rwe) -> None:  # type: ignore[no-untyped-def]
+def test_the_deadline_skips_a_bank_holiday_weekend_and_the_late_flag_follows_it(rwe) -> None:
     # Thursday 6 April 2023: Good Friday, the weekend and Easter Monday follow, so the return is
     # due at 11am on Tuesday 11 April.
     easter = make_action(slug="easter", name="Easter action",
@@ -312,7 +312,7 @@ def test_the_deadline_skips_a_bank_holiday_weekend_and_the_late_flag_follows_it(
     assert AuditEvent.objects.get(trust_code="RX1").summary.endswith("submitted late")
 
 
-def test_a_late_flag_is_about_the_first_submission_only(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_late_flag_is_about_the_first_submission_only(action, rwe) -> None:
     _submit(action, rwe)
     revised = _submit(action, rwe, figures={**GOOD, "elective_rescheduled": 41}, now=local(2023, 4, 14, 9),
                       reason="Theatre list recounted")
@@ -325,7 +325,7 @@ def test_a_late_flag_is_about_the_first_submission_only(action, rwe) -> None:  #
 AFTER_HARD_CLOSE = local(2023, 4, 22, 0, 0)  # hard close: end of Friday 21 April (5 working days after 14 April)
 
 
-def test_returns_lock_after_the_hard_close_and_say_exactly_why(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_returns_lock_after_the_hard_close_and_say_exactly_why(action, rwe, ada) -> None:
     with pytest.raises(ReturnLocked) as raised:
         _submit(action, rwe, user=ada, now=AFTER_HARD_CLOSE)
     assert raised.value.reason == (
@@ -337,7 +337,7 @@ def test_returns_lock_after_the_hard_close_and_say_exactly_why(action, rwe, ada)
     assert _submit(action, rwe, user=ada, now=local(2023, 4, 21, 23, 59)).is_late  # a minute before: accepted
 
 
-def test_a_reopening_unlocks_one_trust_until_it_closes(action, rwe, nia, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_reopening_unlocks_one_trust_until_it_closes(action, rwe, nia, ada) -> None:
     reopening = ReturnReopening.objects.create(action=action, trust=rwe, reopened_by=nia, reason="Recount",
                                                closes_at=local(2023, 4, 28, 17))
     rx1 = Trust.objects.get(ods_code="RX1")
@@ -357,14 +357,14 @@ def test_a_reopening_unlocks_one_trust_until_it_closes(action, rwe, nia, ada) ->
         _submit(action, rwe, user=ada, figures=GOOD, reason="Back", now=local(2023, 4, 26, 13))
 
 
-def test_a_return_cannot_be_entered_before_its_strike_day_begins(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_return_cannot_be_entered_before_its_strike_day_begins(action, rwe, ada) -> None:
     with pytest.raises(ReturnLocked) as raised:
         _submit(action, rwe, user=ada, now=local(2023, 4, 11, 20))
     assert raised.value.reason == ("You cannot enter the return for 12 April 2023 yet: the strike day begins at 7am "
                                    "on Wednesday 12 April 2023.")
 
 
-def test_a_date_that_is_not_a_strike_day_cannot_be_submitted(action, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_date_that_is_not_a_strike_day_cannot_be_submitted(action, rwe) -> None:
     with pytest.raises(ReturnInvalid) as raised:
         _submit(action, rwe, day=dt.date(2023, 4, 20))
     assert raised.value.check.errors == {"date": "20 April 2023 is not a strike day of Junior doctors, April 2023"}
@@ -372,7 +372,7 @@ def test_a_date_that_is_not_a_strike_day_cannot_be_submitted(action, rwe) -> Non
 
 # --- revisions -----------------------------------------------------------------------------------------
 
-def test_every_change_after_first_submission_is_a_revision(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_every_change_after_first_submission_is_a_revision(action, rwe, ada) -> None:
     first = _submit(action, rwe, user=ada)
     assert not first.revisions.exists()
     revised = _submit(action, rwe, figures={**GOOD, "staff_absent": 720, "elective_rescheduled": 45}, user=ada,
@@ -388,13 +388,13 @@ def test_every_change_after_first_submission_is_a_revision(action, rwe, ada) -> 
     assert event.details["changes"] == {"staff_absent": [700, 720], "elective_rescheduled": [40, 45]}
 
 
-def test_before_the_deadline_a_reason_is_optional(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_before_the_deadline_a_reason_is_optional(action, rwe, ada) -> None:
     _submit(action, rwe, user=ada)
     _submit(action, rwe, figures={**GOOD, "community_rescheduled": 11}, user=ada, now=local(2023, 4, 13, 10, 59))
     assert ReturnRevision.objects.get().reason == ""
 
 
-def test_after_the_deadline_a_revision_needs_a_reason(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_after_the_deadline_a_revision_needs_a_reason(action, rwe, ada) -> None:
     _submit(action, rwe, user=ada)
     with pytest.raises(ReasonRequired) as raised:
         _submit(action, rwe, figures={**GOOD, "community_rescheduled": 11}, user=ada, now=local(2023, 4, 13, 11, 1))
@@ -404,7 +404,7 @@ def test_after_the_deadline_a_revision_needs_a_reason(action, rwe, ada) -> None:
     assert not ReturnRevision.objects.exists()
 
 
-def test_submitting_the_same_figures_again_changes_nothing(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_submitting_the_same_figures_again_changes_nothing(action, rwe, ada) -> None:
     _submit(action, rwe, user=ada)
     again = _submit(action, rwe, user=ada, now=local(2023, 4, 20, 9))
     assert again.version == 1
@@ -412,7 +412,7 @@ def test_submitting_the_same_figures_again_changes_nothing(action, rwe, ada) -> 
     assert AuditEvent.objects.filter(event__startswith="return.").count() == 1
 
 
-def test_turning_a_return_into_a_nil_return_is_traced(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_turning_a_return_into_a_nil_return_is_traced(action, rwe, ada) -> None:
     _submit(action, rwe, user=ada)
     _submit(action, rwe, figures={"staff_due": 1200}, nil=True, user=ada, reason="Figures were for RX1")
     changes = ReturnRevision.objects.get().changes
@@ -420,13 +420,13 @@ def test_turning_a_return_into_a_nil_return_is_traced(action, rwe, ada) -> None:
     assert changes["outpatient_rescheduled"] == [500, 0]
 
 
-def test_a_submitted_return_cannot_go_back_to_draft(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_submitted_return_cannot_go_back_to_draft(action, rwe, ada) -> None:
     _submit(action, rwe, user=ada)
     with pytest.raises(ReturnAlreadySubmitted):
         return_save_draft(action=action, trust=rwe, day=APR_12, figures=GOOD, user=ada, now=EVENING_12)
 
 
-def test_a_draft_then_submitted_is_a_first_submission_not_a_revision(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_then_submitted_is_a_first_submission_not_a_revision(action, rwe, ada) -> None:
     draft = return_save_draft(action=action, trust=rwe, day=APR_12, figures={"staff_absent": 5}, user=ada,
                               now=local(2023, 4, 12, 9), expected_version=0)
     assert draft.version == 1
@@ -438,7 +438,7 @@ def test_a_draft_then_submitted_is_a_first_submission_not_a_revision(action, rwe
 
 # --- concurrent edits -------------------------------------------------------------------------------
 
-def test_the_second_writer_gets_a_conflict_showing_what_changed(action, rwe, ada, tom) -> None:  # type: ignore[no-untyped-def]
+def test_the_second_writer_gets_a_conflict_showing_what_changed(action, rwe, ada, tom) -> None:
     _submit(action, rwe, user=ada)
     # Ada and a colleague both open version 1; the colleague saves first.
     _submit(action, rwe, figures={**GOOD, "staff_absent": 710}, user=tom, expected_version=1)
@@ -451,7 +451,7 @@ def test_the_second_writer_gets_a_conflict_showing_what_changed(action, rwe, ada
     assert (saved.staff_absent, saved.elective_rescheduled, saved.version) == (710, 40, 2)
 
 
-def test_a_writer_who_saw_no_return_conflicts_with_one_created_meanwhile(action, rwe, ada) -> None:  # type: ignore[no-untyped-def]
+def test_a_writer_who_saw_no_return_conflicts_with_one_created_meanwhile(action, rwe, ada) -> None:
     return_save_draft(action=action, trust=rwe, day=APR_12, figures={"staff_absent": 5}, user=ada,
                       now=EVENING_12, expected_version=0)
     with pytest.raises(ReturnConflict):
@@ -459,13 +459,13 @@ def test_a_writer_who_saw_no_return_conflicts_with_one_created_meanwhile(action,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_writers_never_lose_an_update(rwe, ada, tom) -> None:  # type: ignore[no-untyped-def]
+def test_two_simultaneous_writers_never_lose_an_update(rwe, ada, tom) -> None:
     action = make_action(affected=["RWE"])
     _submit(action, rwe, user=ada)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
-    def writer(user, absent: int) -> None:  # type: ignore[no-untyped-def]
+    def writer(user, absent: int) -> None:
         try:
             barrier.wait()
             _submit(action, rwe, figures={**GOOD, "staff_absent": absent}, user=user, expected_version=1)

@@ -17,11 +17,11 @@ def local(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=LONDON)
 
 
-def labels(days) -> list[dt.date]:  # type: ignore[no-untyped-def]
+def labels(days) -> list[dt.date]:
     return [d.date for d in days]
 
 
-def hours(day) -> float:  # type: ignore[no-untyped-def]
+def hours(day) -> float:
     # Python subtracts two datetimes with the same tzinfo as wall-clock times; go through UTC.
     return (day.ends_at.astimezone(dt.UTC) - day.starts_at.astimezone(dt.UTC)).total_seconds() / 3600
 
@@ -96,7 +96,7 @@ def test_seasons() -> None:
     assert season_of(dt.date(2023, 4, 11))[0] == "April to November 2023"
 
 
-def test_an_action_links_to_its_page(db) -> None:  # type: ignore[no-untyped-def]
+def test_an_action_links_to_its_page(db) -> None:
     from tests.factories import make_action
 
     assert make_action().get_absolute_url() == "/actions/junior-doctors-april-2023/"

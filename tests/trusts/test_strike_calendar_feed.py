@@ -16,7 +16,7 @@ from trusts.models import Trust, TrustStatus
 pytestmark = pytest.mark.django_db
 
 
-def parse(response) -> Calendar:  # type: ignore[no-untyped-def]
+def parse(response) -> Calendar:
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     body = response.content
@@ -33,14 +33,14 @@ def parse(response) -> Calendar:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def actions(db):  # type: ignore[no-untyped-def]
+def actions(db):
     april = make_action()  # 11 to 14 April 2023 (four strike days, 07:00 to 07:00)
     june = make_action(slug="consultants-june-2023", name="Consultants, June 2023; RCN & BMA",
                        windows=[(local(2023, 6, 1, 7), local(2023, 6, 2, 7))], affected=["RWE"])
     return april, june
 
 
-def test_the_all_actions_calendar_has_every_strike_day(actions) -> None:  # type: ignore[no-untyped-def]
+def test_the_all_actions_calendar_has_every_strike_day(actions) -> None:
     calendar = parse(Client().get(reverse("calendar:all")))
     events = calendar.walk("VEVENT")
     days = [(e.decoded("DTSTART"), str(e["SUMMARY"])) for e in events]
@@ -53,7 +53,7 @@ def test_the_all_actions_calendar_has_every_strike_day(actions) -> None:  # type
     assert str(calendar["X-WR-CALNAME"]) == "NHS strike days"
 
 
-def test_the_addresses_and_uids_are_stable(actions) -> None:  # type: ignore[no-untyped-def]
+def test_the_addresses_and_uids_are_stable(actions) -> None:
     assert reverse("calendar:all") == "/calendar/strike-days.ics"
     assert reverse("calendar:trust", args=["RWE"]) == "/calendar/trusts/RWE/strike-days.ics"
     first = Client().get(reverse("calendar:all")).content
@@ -61,7 +61,7 @@ def test_the_addresses_and_uids_are_stable(actions) -> None:  # type: ignore[no-
     assert Client().get(reverse("calendar:all")).content == first
 
 
-def test_a_trust_calendar_has_the_days_it_owes_returns_each_with_its_deadline(actions, rwe) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_calendar_has_the_days_it_owes_returns_each_with_its_deadline(actions, rwe) -> None:
     calendar = parse(Client().get(reverse("calendar:trust", args=["rwe"])))
     events = calendar.walk("VEVENT")
     strike = [e for e in events if str(e["SUMMARY"]).startswith("Strike day")]
@@ -79,7 +79,7 @@ def test_a_trust_calendar_has_the_days_it_owes_returns_each_with_its_deadline(ac
     assert rwe.name in str(calendar["X-WR-CALNAME"])
 
 
-def test_a_trust_owes_nothing_for_days_before_it_opened_or_after_it_closed(actions) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_owes_nothing_for_days_before_it_opened_or_after_it_closed(actions) -> None:
     trust = Trust.objects.get(ods_code="RX1")
     Trust.objects.filter(pk=trust.pk).update(open_date=dt.date(2023, 4, 13), close_date=dt.date(2023, 5, 1),
                                              status=TrustStatus.ACTIVE)
@@ -88,11 +88,11 @@ def test_a_trust_owes_nothing_for_days_before_it_opened_or_after_it_closed(actio
     assert strike == [dt.date(2023, 4, 13), dt.date(2023, 4, 14)]
 
 
-def test_an_unknown_trust_is_404(db) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_trust_is_404(db) -> None:
     assert Client().get(reverse("calendar:trust", args=["ZZZ"])).status_code == 404
 
 
-def test_changing_an_action_reaches_the_cached_calendar_at_once(actions) -> None:  # type: ignore[no-untyped-def]
+def test_changing_an_action_reaches_the_cached_calendar_at_once(actions) -> None:
     def summaries() -> list[str]:
         return [str(e["SUMMARY"]) for e in parse(Client().get(reverse("calendar:all"))).walk("VEVENT")]
 
@@ -103,7 +103,7 @@ def test_changing_an_action_reaches_the_cached_calendar_at_once(actions) -> None
     assert summaries()[-1] == "Strike day: Consultants, June 2023 (renamed)"
 
 
-def test_the_calendars_are_linked_from_the_notices_and_actions_pages(actions, ada) -> None:  # type: ignore[no-untyped-def]
+def test_the_calendars_are_linked_from_the_notices_and_actions_pages(actions, ada) -> None:
     assert 'href="/calendar/strike-days.ics"' in Client().get(reverse("notices:list")).content.decode()
     trust_page = Client().get(reverse("notices:trust", args=["RWE"])).content.decode()
     assert 'href="/calendar/trusts/RWE/strike-days.ics"' in trust_page

@@ -15,6 +15,13 @@ from trusts.services.api_tokens import api_token_for_secret, api_token_touch
 KEYWORD = b"bearer"
 
 
+def api_user(request: Request) -> User:
+    """The user of a request that passed IsAuthenticated (every API view's default permission)."""
+    user = request.user
+    assert isinstance(user, User), "IsAuthenticated lets only signed-in users through"
+    return user
+
+
 class BearerTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
         parts = get_authorization_header(request).split()

@@ -30,7 +30,8 @@ class SchemaView(SpectacularAPIView):
 @cache
 def api_schema() -> dict[str, Any]:
     """The schema as a dict. It depends only on the code, so one build per process is enough."""
-    return SchemaGenerator().get_schema(request=None, public=True)
+    schema: dict[str, Any] = SchemaGenerator().get_schema(request=None, public=True)
+    return schema
 
 
 def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +41,8 @@ def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     target: Any = schema
     for part in ref.lstrip("#/").split("/"):
         target = target[part]
-    return target
+    resolved: dict[str, Any] = target
+    return resolved
 
 
 def _type_of(schema: dict[str, Any], node: dict[str, Any]) -> str:

@@ -106,7 +106,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = str(detail) if not isinstance(detail, (dict, list)) else "The request was refused."
         code = DEFAULT_CODES.get(response.status_code, "error")
     if isinstance(exc, exceptions.Throttled):
-        message = f"Too many requests with this token. Try again in {exc.wait or 1:.0f} seconds."
+        message = f"Too many requests with this token. Try again in {exc.wait or 1:.0f} seconds."  # type: ignore[attr-defined]
     response.data = {"error": {"status": response.status_code, "code": code, "message": message,
                                "fields": fields, "warnings": []}}
     return response
@@ -114,17 +114,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 # --- the shape, for the OpenAPI schema -----------------------------------------------------------
 
-class WarningSerializer(serializers.Serializer):
+class WarningSerializer(serializers.Serializer[Any]):
     field = serializers.CharField()
     message = serializers.CharField()
 
 
-class ErrorBodySerializer(serializers.Serializer):
+class ErrorBodySerializer(serializers.Serializer[Any]):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text="invalid_request, invalid, warnings, reason_required, locked, conflict, "
                                            "already_submitted, not_authenticated, not_found, throttled, ...")
     message = serializers.CharField(help_text="A sentence fit to show a person.")
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+    fields = serializers.DictField(  # type: ignore[assignment]  # the body's "fields" key, not Serializer.fields
+        child=serializers.ListField(child=serializers.CharField()),
                                    help_text="Messages per request field.")
     warnings = WarningSerializer(many=True, help_text="Figures that look unusual (send a warning_comment).")
     lock_reason = serializers.CharField(required=False, help_text="Why the return is locked (423).")
@@ -134,5 +135,5 @@ class ErrorBodySerializer(serializers.Serializer):
     current = serializers.DictField(required=False, allow_null=True, help_text="The return as it is now (409).")
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     error = ErrorBodySerializer()

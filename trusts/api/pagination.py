@@ -30,6 +30,7 @@ class Pagination(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None, "paginate_queryset ran first"
         return Response({
             "count": self.page.paginator.count,
             "pages": self.page.paginator.num_pages,

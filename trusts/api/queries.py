@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trusts.api import examples as ex
+from trusts.api.authentication import api_user
 from trusts.api.errors import ApiError
 from trusts.api.serializers import ReturnSerializer
 from trusts.api.views import (
@@ -31,7 +32,7 @@ from trusts.services.queries import query_answer
 from trusts.services.sign_off import return_sign_off
 
 
-class QuerySerializer(serializers.ModelSerializer):
+class QuerySerializer(serializers.ModelSerializer[ReturnQuery]):
     trust = serializers.CharField(source="daily_return.trust.ods_code", help_text="ODS code.")
     action = serializers.CharField(source="daily_return.action.slug")
     date = serializers.DateField(source="daily_return.date")
@@ -47,7 +48,7 @@ class QuerySerializer(serializers.ModelSerializer):
         return str(query.raised_by) if query.raised_by else None
 
 
-class QueryAnswerSerializer(serializers.Serializer):
+class QueryAnswerSerializer(serializers.Serializer[Any]):
     answer = serializers.ChoiceField(choices=QueryAnswer.choices,
                                      help_text="confirmed: the figure is right; revised: it becomes new_value.")
     comment = serializers.CharField(max_length=1000, help_text="Why the figure is right, or the reason for the "
@@ -56,12 +57,12 @@ class QueryAnswerSerializer(serializers.Serializer):
                                          help_text="The corrected figure (answer revised only).")
 
 
-class SignOffSerializer(serializers.Serializer):
+class SignOffSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField(min_value=1, help_text="The version of the return you are signing off.")
 
 
 @extend_schema(tags=["Queries"])
-class QueryListView(generics.ListAPIView):
+class QueryListView(generics.ListAPIView[ReturnQuery]):
     serializer_class = QuerySerializer
 
     def get_queryset(self) -> Any:
@@ -74,7 +75,7 @@ class QueryListView(generics.ListAPIView):
         if status not in (*QueryStatus.values, "all"):
             raise ApiError(status_code=400, code="bad_request", message="status must be open, answered, closed or all",
                            fields={"status": ["Choose open, answered, closed or all"]})
-        readable = trusts_returns_readable(self.request.user).values("pk")
+        readable = trusts_returns_readable(api_user(self.request)).values("pk")
         queries = (ReturnQuery.objects.filter(daily_return__trust__in=readable)
                    .select_related("daily_return__trust", "daily_return__action", "raised_by")
                    .order_by("raised_at", "pk"))
@@ -104,12 +105,12 @@ class QueryAnswerView(APIView):
                                                   "comment": "A typing error: 430, not 4,300"}, request_only=True)])
     def post(self, request: Request, pk: int) -> Response:
         query = get_object_or_404(ReturnQuery.objects.filter(
-            daily_return__trust__in=trusts_returns_editable(request.user).values("pk")), pk=pk)
+            daily_return__trust__in=trusts_returns_editable(api_user(request)).values("pk")), pk=pk)
         incoming = QueryAnswerSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         # A refusal (QueryRefused, or the return's own rules on a revision) is answered by the exception handler.
-        answered = query_answer(query=query, user=request.user, answer=data["answer"], comment=data["comment"],
+        answered = query_answer(query=query, user=api_user(request), answer=data["answer"], comment=data["comment"],
                                 new_value=data.get("new_value"), request=request._request)
         return Response(QuerySerializer(ReturnQuery.objects.select_related(
             "daily_return__trust", "daily_return__action", "raised_by").get(pk=answered.pk)).data)
@@ -126,13 +127,13 @@ class ReturnSignOffView(APIView):
         examples=[OpenApiExample("Sign off version 2", value={"version": 2}, request_only=True)])
     def post(self, request: Request, ods_code: str, slug: str, day: str) -> Response:
         daily_return = _return_queryset().filter(
-            trust__in=trusts_returns_editable(request.user).values("pk"), trust__ods_code=ods_code.upper(),
+            trust__in=trusts_returns_editable(api_user(request)).values("pk"), trust__ods_code=ods_code.upper(),
             action__slug=slug, date=_parse_day(day)).first()
         if daily_return is None:
             raise Http404("No such return in your organisations.")
         incoming = SignOffSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        return_sign_off(daily_return=daily_return, user=request.user,
+        return_sign_off(daily_return=daily_return, user=api_user(request),
                         expected_version=incoming.validated_data["version"], request=request._request)
         return Response(ReturnSerializer(_return_queryset().get(pk=daily_return.pk)).data)
 

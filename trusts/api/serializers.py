@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from trusts.figures import FIGURE, FIGURE_FIELDS, WORKFORCE_FIELDS
 from trusts.forms.returns import MAX_TEXT
-from trusts.models import DailyReturn, IndustrialAction, ReturnRevision, StrikeDay, WalkoutWindow
+from trusts.models import DailyReturn, IndustrialAction, ReturnRevision, ReturnStatus, StrikeDay, WalkoutWindow
 
 # Workforce figures come only from trusts the action affects (DOMAIN.md, "Daily returns").
 WORKFORCE_HELP = " Only from trusts the action affects."
@@ -45,19 +45,19 @@ class StrictCharField(serializers.CharField):
 
 # --- actions ------------------------------------------------------------------------------------
 
-class WindowSerializer(serializers.ModelSerializer):
+class WindowSerializer(serializers.ModelSerializer[WalkoutWindow]):
     class Meta:
         model = WalkoutWindow
         fields = ["starts_at", "ends_at"]
 
 
-class StrikeDaySerializer(serializers.ModelSerializer):
+class StrikeDaySerializer(serializers.ModelSerializer[StrikeDay]):
     class Meta:
         model = StrikeDay
         fields = ["date", "starts_at", "ends_at", "deadline"]
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(serializers.ModelSerializer[IndustrialAction]):
     staff_group_label = serializers.CharField(source="get_staff_group_display")
     unions = serializers.ListField(child=serializers.CharField())
     locks_at = serializers.DateTimeField(allow_null=True, help_text="Returns lock after this time (hard close).")
@@ -90,7 +90,7 @@ class ActionDetailSerializer(ActionSerializer):
 
 # --- returns --------------------------------------------------------------------------------------
 
-class RevisionSerializer(serializers.ModelSerializer):
+class RevisionSerializer(serializers.ModelSerializer[ReturnRevision]):
     changed_by = serializers.SerializerMethodField()
     changes = serializers.DictField(child=serializers.ListField(allow_null=True),
                                     help_text="{field: [old, new]} for every figure or flag that changed.")
@@ -104,7 +104,7 @@ class RevisionSerializer(serializers.ModelSerializer):
         return str(revision.changed_by) if revision.changed_by else None
 
 
-class ReturnSerializer(serializers.ModelSerializer):
+class ReturnSerializer(serializers.ModelSerializer[DailyReturn]):
     trust = serializers.CharField(source="trust.ods_code", help_text="ODS code.")
     trust_name = serializers.CharField(source="trust.name")
     action = serializers.CharField(source="action.slug")
@@ -149,7 +149,7 @@ def _figure_field(name: str) -> serializers.IntegerField:
                               + (WORKFORCE_HELP if name in WORKFORCE_FIELDS else "") + RANGE_HELP)
 
 
-class ReturnWriteSerializer(serializers.Serializer):
+class ReturnWriteSerializer(serializers.Serializer[Any]):
     """A submission (or, with draft=true, a draft). Missing figures are null."""
 
     version = StrictIntegerField(
@@ -167,7 +167,7 @@ class ReturnWriteSerializer(serializers.Serializer):
         help_text="Why a submitted return changed (required after the deadline).",
         error_messages={"max_length": f"The reason must be {MAX_TEXT:,} characters or fewer"})
 
-    def get_fields(self) -> dict[str, serializers.Field]:
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         for name in FIGURE_FIELDS:
             fields[name] = _figure_field(name)
@@ -186,19 +186,20 @@ class ReturnCreateSerializer(ReturnWriteSerializer):
     version = StrictIntegerField(min_value=0, max_value=0, default=0, help_text="Always 0 for a new return.")
 
 
-class QueryFilterSerializer(serializers.Serializer):
+class QueryFilterSerializer(serializers.Serializer[Any]):
     """Filters from the query string. A filter given with no value is an error, not "no filter"."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        empty = {name: ["Enter a value, or leave the parameter out"] for name in self.fields
+        empty = {name: ["Enter a value, or leave the parameter out"] for name, _ in self.fields.items()
                  if name in data and data.get(name) == ""}
         if empty:
             raise serializers.ValidationError(empty)
-        return super().to_internal_value(data)
+        values: dict[str, Any] = super().to_internal_value(data)
+        return values
 
 
 class ReturnFilterSerializer(QueryFilterSerializer):
     action = serializers.SlugField(required=False, max_length=80)
     trust = serializers.CharField(required=False, max_length=10)
     date = serializers.DateField(required=False)
-    status = serializers.ChoiceField(required=False, choices=DailyReturn._meta.get_field("status").choices)
+    status = serializers.ChoiceField(required=False, choices=ReturnStatus.choices)

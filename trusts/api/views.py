@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from trusts import clock
 from trusts.api import examples as ex
+from trusts.api.authentication import api_user
 from trusts.api.errors import error_json
 from trusts.api.serializers import (
     ActionDetailSerializer,
@@ -66,7 +67,7 @@ def _actions() -> QuerySet[IndustrialAction]:
 
 
 @extend_schema(tags=["Actions"])
-class ActionListView(generics.ListAPIView):
+class ActionListView(generics.ListAPIView[IndustrialAction]):
     serializer_class = ActionSerializer
 
     def get_queryset(self) -> QuerySet[IndustrialAction]:
@@ -81,7 +82,7 @@ class ActionListView(generics.ListAPIView):
 
 
 @extend_schema(tags=["Actions"], parameters=[SLUG_PARAM])
-class ActionDetailView(generics.RetrieveAPIView):
+class ActionDetailView(generics.RetrieveAPIView[IndustrialAction]):
     serializer_class = ActionDetailSerializer
     lookup_field = "slug"
 
@@ -97,7 +98,7 @@ class ActionDetailView(generics.RetrieveAPIView):
 
 
 @extend_schema(tags=["Actions"], parameters=[SLUG_PARAM])
-class StrikeDayListView(generics.ListAPIView):
+class StrikeDayListView(generics.ListAPIView[StrikeDay]):
     serializer_class = StrikeDaySerializer
     pagination_class = None
 
@@ -124,9 +125,9 @@ def save_return(
     (trusts/api/errors.py) with each one's status and code. Nothing is saved when they refuse."""
     figures = {name: data.get(name) for name in FIGURE_FIELDS}
     if data["draft"]:
-        return return_save_draft(action=action, trust=trust, day=day, figures=figures, user=request.user,
+        return return_save_draft(action=action, trust=trust, day=day, figures=figures, user=api_user(request),
                                  source=ReturnSource.API, expected_version=expected_version)
-    return return_submit(action=action, trust=trust, day=day, figures=figures, user=request.user,
+    return return_submit(action=action, trust=trust, day=day, figures=figures, user=api_user(request),
                          source=ReturnSource.API, reason=data["reason"], warning_comment=data["warning_comment"],
                          nil=data["nil"], expected_version=expected_version, request=request._request,
                          strike_day=strike_day)
@@ -141,14 +142,14 @@ LIST_PARAMS = [
 
 
 @extend_schema(tags=["Returns"])
-class ReturnListView(generics.ListCreateAPIView):
+class ReturnListView(generics.ListCreateAPIView[DailyReturn]):
     serializer_class = ReturnSerializer
 
     def get_queryset(self) -> QuerySet[DailyReturn]:
         filters = ReturnFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        trusts = trusts_returns_readable(self.request.user)
+        trusts = trusts_returns_readable(api_user(self.request))
         if "trust" in wanted:
             trusts = Trust.objects.filter(pk=get_scoped_trust_or_404(trusts, wanted["trust"]).pk)
         queryset = _return_queryset().filter(trust__in=trusts.values("pk"))
@@ -189,14 +190,14 @@ class ReturnListView(generics.ListCreateAPIView):
         incoming = ReturnCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        trust = get_scoped_trust_or_404(trusts_returns_editable(request.user), data["trust"])
+        trust = get_scoped_trust_or_404(trusts_returns_editable(api_user(request)), data["trust"])
         action = get_object_or_404(IndustrialAction, slug=data["action"])
         saved = save_return(request=request, trust=trust, action=action, day=data["date"], data=data,
                             expected_version=0)
         return Response(_detail(saved, editable=True), status=status.HTTP_201_CREATED)
 
 
-def _revisions() -> Prefetch:
+def _revisions() -> Prefetch[Any, Any, Any]:
     return Prefetch("revisions", queryset=ReturnRevision.objects.select_related("changed_by").order_by("-version"))
 
 
@@ -215,7 +216,7 @@ def _saved_detail(saved: DailyReturn, *, trust: Trust, action: IndustrialAction,
         saved.submitted_by = user
     if saved.version == 1:
         # The first write of a return (version 1) has no revisions yet: nothing to read.
-        saved._prefetched_objects_cache = {"revisions": ReturnRevision.objects.none()}
+        saved._prefetched_objects_cache = {"revisions": ReturnRevision.objects.none()}  # type: ignore[attr-defined]
     else:
         prefetch_related_objects([saved], _revisions())
     return _detail_of(saved, editable=True)
@@ -231,7 +232,7 @@ def _detail_of(fresh: DailyReturn, *, editable: bool) -> dict[str, Any]:
 @extend_schema(tags=["Returns"], parameters=[TRUST_PARAM, SLUG_PARAM, DATE_PARAM])
 class ReturnDetailView(APIView):
     def _scoped(self, request: Request, ods_code: str, slug: str, day: str, *, edit: bool) -> tuple[Any, ...]:
-        scope = trusts_returns_editable(request.user) if edit else trusts_returns_readable(request.user)
+        scope = trusts_returns_editable(api_user(request)) if edit else trusts_returns_readable(api_user(request))
         trust = get_scoped_trust_or_404(scope, ods_code)
         # The strike day with its action: one query for both (404 if either does not exist).
         strike_day = get_object_or_404(StrikeDay.objects.select_related("action"), action__slug=slug,
@@ -249,7 +250,7 @@ class ReturnDetailView(APIView):
         saved = DailyReturn.objects.filter(action=action, trust=trust, date=strike_day.date).first()
         if saved is None:
             raise Http404("No return yet.")
-        editable = trusts_returns_editable(request.user).filter(pk=trust.pk).exists()
+        editable = trusts_returns_editable(api_user(request)).filter(pk=trust.pk).exists()
         return Response(_detail(saved, editable=editable))
 
     @extend_schema(
@@ -275,7 +276,7 @@ class ReturnDetailView(APIView):
         saved = save_return(request=request, trust=trust, action=action, day=strike_day.date, data=data,
                             expected_version=data["version"], strike_day=strike_day)
         created = data["version"] == 0
-        return Response(_saved_detail(saved, trust=trust, action=action, strike_day=strike_day, user=request.user),
+        return Response(_saved_detail(saved, trust=trust, action=action, strike_day=strike_day, user=api_user(request)),
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

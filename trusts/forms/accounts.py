@@ -56,7 +56,7 @@ class ConfirmIdentityForm(forms.Form):
     def clean_proof(self) -> str:
         from trusts.otp import confirmed_device
 
-        proof = self.cleaned_data["proof"]
+        proof: str = self.cleaned_data["proof"]
         if self.user.check_password(proof):
             return proof
         code = "".join(ch for ch in proof if ch not in " -")

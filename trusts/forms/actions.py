@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -73,7 +73,8 @@ class ActionForm(forms.Form):
         )
 
     def clean_slug(self) -> str:
-        return self.cleaned_data["slug"].strip().lower()
+        slug: str = self.cleaned_data["slug"].strip().lower()
+        return slug
 
     def clean_affected(self) -> list[Trust]:
         codes = list(dict.fromkeys(c.upper() for c in re.split(r"[\s,;]+", self.cleaned_data["affected"]) if c))
@@ -117,7 +118,8 @@ class WindowForm(forms.Form):
         ))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         raw = {name: self.data.get(self.add_prefix(name), "") for name in ("start_time", "end_time")}
         dates_given = any(self.data.get(f"{self.add_prefix(n)}-{p}", "").strip()
                           for n in ("start_date", "end_date") for p in ("day", "month", "year"))
@@ -149,14 +151,16 @@ class WindowForm(forms.Form):
         return data
 
 
-class BaseWindowFormSet(forms.BaseFormSet):
+class BaseWindowFormSet(forms.BaseFormSet[forms.Form]):
     def windows(self) -> list[tuple[dt.datetime, dt.datetime]]:
         return [f.cleaned_data["window"] for f in self.forms if not getattr(f, "is_blank", True)]
 
 
 def window_formset_class(extra: int) -> type[BaseWindowFormSet]:
-    return forms.formset_factory(WindowForm, formset=BaseWindowFormSet, extra=extra, max_num=MAX_WINDOWS,
-                                 absolute_max=MAX_WINDOWS, validate_max=True)
+    # formset_factory subclasses `formset`; django-stubs types its result as the base class.
+    return cast("type[BaseWindowFormSet]", forms.formset_factory(
+        WindowForm, formset=BaseWindowFormSet, extra=extra, max_num=MAX_WINDOWS, absolute_max=MAX_WINDOWS,
+        validate_max=True))
 
 
 def window_initial(action: IndustrialAction) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ class ApiTokenForm(ConfirmIdentityForm):
                                     Submit(None, "Create token"))
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
+        name: str = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("Enter a name for the token")
         return name

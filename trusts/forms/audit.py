@@ -26,7 +26,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, event_types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event"].choices = [("", "All events"), *((e, e) for e in event_types)]
+        event = self.fields["event"]
+        assert isinstance(event, forms.ChoiceField)
+        event.choices = [("", "All events"), *((e, e) for e in event_types)]
         self.helper = FormHelper(legend_size=Size.s)
         self.helper.form_method = "get"
         self.helper.layout = Layout(
@@ -39,13 +41,14 @@ class AuditFilterForm(forms.Form):
         )
 
     def clean_trust(self) -> str:
-        code = self.cleaned_data["trust"].strip().upper()
+        code: str = self.cleaned_data["trust"].strip().upper()
         if code and not ODS_CODE.match(code):
             raise forms.ValidationError("Trust ODS code must be 3 to 5 letters and numbers, like RWE")
         return code
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "To date must be the same as or after the from date")

@@ -91,7 +91,8 @@ class ReturnForm(forms.Form):
                                                                      *PLANNED_FIELDS) if name in self.fields}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("nil"):
             entered = [n for n in RESCHEDULED_FIELDS if (cleaned.get(n) or "").strip() not in ("", "0")]
             if entered:

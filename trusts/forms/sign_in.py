@@ -20,7 +20,8 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         # Addresses are stored in lower case; people type them in any case.
-        return self.cleaned_data["username"].strip().lower()
+        username: str = self.cleaned_data["username"].strip().lower()
+        return username
 
 
 def axes_username(request: Any, credentials: dict[str, Any] | None = None) -> str | None:
@@ -39,7 +40,7 @@ class NHSPasswordResetForm(PasswordResetForm):
         send_password_reset.delay_on_commit(email=self.cleaned_data["email"])
 
 
-class NHSSetPasswordForm(SetPasswordForm):
+class NHSSetPasswordForm(SetPasswordForm):  # type: ignore[type-arg]  # not subscriptable at run time
     def save(self, commit: bool = True) -> Any:
         user = super().save(commit=commit)
         password_reset_completed(user=user)

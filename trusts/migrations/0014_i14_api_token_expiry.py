@@ -3,7 +3,7 @@ import datetime as dt
 from django.db import migrations, models
 
 
-def expire_in_ninety_days(apps, schema_editor):  # type: ignore[no-untyped-def]
+def expire_in_ninety_days(apps, schema_editor):
     # Tokens made before expiry existed get the default lifetime from their creation.
     ApiToken = apps.get_model("trusts", "ApiToken")
     ApiToken.objects.filter(expires_at__isnull=True).update(

@@ -24,7 +24,7 @@ class ReturnSource(models.TextChoices):
     API = "api", "API"
 
 
-def _count_field(name: str) -> models.PositiveIntegerField:
+def _count_field(name: str) -> models.PositiveIntegerField[int | None, int | None]:
     return models.PositiveIntegerField(null=True, blank=True, help_text=FIGURE[name].description)
 
 

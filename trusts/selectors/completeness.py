@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.db import connection
 from django.db.models import (
@@ -266,7 +266,7 @@ def completeness_by_action(
     return result
 
 
-def trust_administrators() -> Prefetch:
+def trust_administrators() -> Prefetch[Any, Any, Any]:
     """Prefetch each trust's administrators onto `trust.administrator_memberships` (one extra query)."""
     return Prefetch(
         "memberships",

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
@@ -138,7 +139,7 @@ def returns_dashboard(*, trusts: Iterable[Trust], now: dt.datetime,
             block = ActionRows(action=action, affected=not affected[action.pk] or trust.pk in affected[action.pk],
                                locked=locked, locks_at=locks_at)
             for strike_day in days_by_action[action.pk]:
-                saved = stored.get((trust.pk, action.pk, strike_day.date), {})
+                saved: Mapping[str, Any] = stored.get((trust.pk, action.pk, strike_day.date), {})
                 begun = now >= strike_day.starts_at
                 block.days.append(DayRow(
                     date=strike_day.date, deadline=strike_day.deadline, editable=begun and not locked,

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
@@ -24,8 +25,8 @@ from trusts.strike_calendar import LONDON, default_hard_close, return_deadline, 
 from trusts.tabular import Row, RowError, TableError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SLUG_MAX = IndustrialAction._meta.get_field("slug").max_length
-NAME_MAX = IndustrialAction._meta.get_field("name").max_length
+SLUG_MAX: int = IndustrialAction._meta.get_field("slug").max_length  # type: ignore[assignment]  # a CharField: set
+NAME_MAX: int = IndustrialAction._meta.get_field("name").max_length  # type: ignore[assignment]  # a CharField: set
 
 Window = tuple[dt.datetime, dt.datetime]
 
@@ -94,7 +95,7 @@ def action_validate(
     elif not SLUG_RE.match(slug):
         add("slug", "The slug must contain only lower-case letters, numbers and single hyphens, "
                     "like junior-doctors-april-2023")
-    elif IndustrialAction.objects.filter(slug=slug).exclude(pk=action.pk if action else None).exists():
+    elif IndustrialAction.objects.filter(slug=slug).exclude(pk__in=[action.pk] if action else []).exists():
         add("slug", f"An industrial action with the slug {slug} already exists")
     if not name.strip():
         add("name", 'Enter a name, like "Junior doctors, April 2023"')
@@ -174,7 +175,7 @@ def action_save(
     affected = list(affected)
     with transaction.atomic():
         creating = action is None
-        if creating:
+        if action is None:
             action = IndustrialAction(created_by=user if user and user.is_authenticated else None)
         else:
             action = IndustrialAction.objects.select_for_update().get(pk=action.pk)
@@ -273,7 +274,7 @@ def _union(cell: str) -> str:
     return cell
 
 
-def _unchanged(action: IndustrialAction, values: dict) -> bool:
+def _unchanged(action: IndustrialAction, values: dict[str, Any]) -> bool:
     windows = [(w.starts_at, w.ends_at) for w in action.windows.all()]
     hard_close = values["hard_close"] or default_hard_close(strike_days(values["windows"])[-1].date)
     return (
@@ -292,7 +293,7 @@ def actions_import(*, rows: Iterable[Row], user: User | None = None) -> ActionIm
     back and raises TableError with every error's line and column."""
     trusts = {t.ods_code: t for t in Trust.objects.all()}
     errors: list[RowError] = []
-    parsed: list[tuple[int, dict]] = []
+    parsed: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for row in rows:
         if "__error__" in row.values:
@@ -321,7 +322,7 @@ def actions_import(*, rows: Iterable[Row], user: User | None = None) -> ActionIm
             except ValueError:
                 row_errors.append(RowError(row.line, f"'{row['hard_close']}' is not a date like 2023-04-24",
                                            "hard_close"))
-        values = {
+        values: dict[str, Any] = {
             "slug": slug, "name": row["name"], "staff_group": _staff_group(row["staff_group"]),
             "unions": [_union(u) for u in _split(row["unions"])], "windows": windows,
             "affected": [trusts[c] for c in dict.fromkeys(codes) if c in trusts], "hard_close": hard_close,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -42,7 +43,7 @@ def trusts_import(*, rows: Iterable[Row]) -> TrustImportResult:
     """Upsert trusts (and their ICBs) by code. Validates every row first; saves nothing on any error."""
     regions = {r.code: r for r in Region.objects.all()}
     errors: list[RowError] = []
-    parsed: list[dict] = []
+    parsed: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for row in rows:
         if "__error__" in row.values:

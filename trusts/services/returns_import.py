@@ -395,7 +395,8 @@ def _classify(cursor: CursorWrapper) -> int:
         f"kind = CASE WHEN d.status = %s THEN {FIRST_SUBMISSION} WHEN {changed} THEN {CHANGED} ELSE {UNCHANGED} END "
         f"FROM {_table(DailyReturn)} d WHERE {ROWS_TABLE}.ok AND d.action_id = {ROWS_TABLE}.action_id "
         f"AND d.trust_id = {ROWS_TABLE}.trust_id AND d.date = {ROWS_TABLE}.date", [ReturnStatus.DRAFT.value])
-    return cursor.rowcount
+    updated: int = cursor.rowcount
+    return updated
 
 
 def _locked_changes(cursor: CursorWrapper, *, ref: _Reference, errors: _Errors) -> None:
@@ -405,9 +406,10 @@ def _locked_changes(cursor: CursorWrapper, *, ref: _Reference, errors: _Errors) 
                    f"WHERE locked AND NOT (ok AND kind = {UNCHANGED}) ORDER BY line")
     names = {a.pk: a for a in ref.actions.values()}
     for line, action_id in cursor.fetchall():
-        action = names[action_id]
+        action, locked_at = names[action_id], ref.locks_at[action_id]
+        assert locked_at is not None, "a locked row's action has hard-closed"
         errors.add(KEY, RowError(line, f"returns for {action.name} are locked: the action hard-closed at "
-                                       f"{formatted(ref.locks_at[action_id], 'moment')}", 'date'))
+                                       f"{formatted(locked_at, 'moment')}", "date"))
 
 
 def _late_changes_without_reason(cursor: CursorWrapper, *, now: dt.datetime, errors: _Errors) -> None:
@@ -578,7 +580,9 @@ def _table(model: type[Model]) -> str:
 
 
 def _column(model: type[Model], attname: str) -> str:
-    return connection.ops.quote_name(next(f.column for f in model._meta.concrete_fields if f.attname == attname))
+    column = next(f.column for f in model._meta.concrete_fields if f.attname == attname)
+    assert column is not None, "a concrete field has a column"
+    return connection.ops.quote_name(column)
 
 
 def _changes_json() -> str:

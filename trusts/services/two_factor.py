@@ -28,7 +28,7 @@ class CodeResult(enum.Enum):
 def two_factor_pending_device(*, user: Any) -> TOTPDevice:
     """The unconfirmed device whose secret the set-up page shows (the same one on every visit,
     so that reloading the page does not invalidate a QR code already scanned)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    device: TOTPDevice | None = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
     return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from axes.helpers import get_client_username, get_cool_off
+from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,11 +21,11 @@ from trusts.dates import formatted
 from trusts.forms.accounts import ConfirmIdentityForm, TwoFactorCodeForm
 from trusts.models import Membership
 from trusts.otp import NONE, SESSION_KEY, confirmed_device, is_verified, remember_two_factor_state, two_factor_required
-from trusts.scoping import is_national_manager
+from trusts.scoping import AuthenticatedHttpRequest, is_national_manager
 from trusts.services import two_factor as services
 from trusts.services.audit import audit_record
 from trusts.services.two_factor import CodeResult
-from trusts.sign_in_limits import sign_in_failure_audit_allowed
+from trusts.sign_in_limits import cool_off_period, sign_in_failure_audit_allowed
 from trusts.tasks import send_account_notice
 
 CODE_ERRORS = {
@@ -43,7 +43,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 @login_required
-def account_detail(request: HttpRequest) -> HttpResponse:
+def account_detail(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("trust", "region").order_by("role")
     return render(request, "account/detail.html", {
         "memberships": memberships,
@@ -55,7 +55,7 @@ def account_detail(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if confirmed_device(request.user) is not None:
         return redirect("account:detail")
     device = services.two_factor_pending_device(user=request.user)
@@ -78,7 +78,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     if confirmed_device(request.user) is None:  # turned off in another session since sign-in
         remember_two_factor_state(request, request.user)
         return redirect("account:two_factor_setup" if two_factor_required(request.user) else "account:detail")
@@ -95,7 +95,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
+def two_factor_turn_off(request: AuthenticatedHttpRequest) -> HttpResponse:
     if confirmed_device(request.user) is None:
         return redirect("account:detail")
     if two_factor_required(request.user):
@@ -104,7 +104,8 @@ def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
     form = ConfirmIdentityForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.two_factor_remove(user=request.user, request=request)
-        send_account_notice.delay_on_commit(user_id=request.user.pk, kind="two_factor_off")
+        send_account_notice.delay_on_commit(
+            user_id=request.user.pk, kind="two_factor_off")
         request.session[SESSION_KEY] = NONE
         messages.success(request, "Two-factor authentication is off.")
         return redirect("account:detail")
@@ -125,7 +126,7 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None,
     """django-axes' lock-out response (AXES_LOCKOUT_CALLABLE): says when to try again, and
     records the refusal in the audit log."""
     username = get_client_username(request, credentials) or ""
-    cool_off = get_cool_off(request)
+    cool_off = cool_off_period(request)
     last_failure = AccessAttempt.objects.filter(
         username=username, ip_address=getattr(request, "axes_ip_address", None),
     ).aggregate(last=Max("attempt_time"))["last"]

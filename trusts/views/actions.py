@@ -29,7 +29,13 @@ from trusts.forms.actions import (
     window_initial,
 )
 from trusts.models import IndustrialAction, Membership, ReturnReopening
-from trusts.scoping import is_manager, is_national_manager, trusts_returns_editable, trusts_visible_to_manager
+from trusts.scoping import (
+    AuthenticatedHttpRequest,
+    is_manager,
+    is_national_manager,
+    trusts_returns_editable,
+    trusts_visible_to_manager,
+)
 from trusts.selectors.completeness import completeness_by_day, missing_by_day
 from trusts.selectors.reminders import chase_days
 from trusts.services.actions import ActionInvalid, action_save
@@ -41,7 +47,7 @@ from trusts.tabular import csv_safe
 WINDOW_PREFIX = "windows"
 ACTIONS_PER_PAGE = 25
 
-def _require_role(request: HttpRequest) -> None:
+def _require_role(request: AuthenticatedHttpRequest) -> None:
     if not Membership.objects.filter(user=request.user).exists():
         raise Http404("You have no role in strikeops.")
 
@@ -57,7 +63,7 @@ def _require_manager(request: HttpRequest) -> None:
 
 
 @login_required
-def action_list(request: HttpRequest) -> HttpResponse:
+def action_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_role(request)
     actions = (IndustrialAction.objects.annotate(day_count=Count("strike_days"))
                .order_by("-first_day", "-created_at", "-pk"))
@@ -69,7 +75,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def action_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def action_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     _require_role(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
     manager = is_manager(request.user)
@@ -89,7 +95,7 @@ def action_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "actions/action_detail.html", context)
 
 
-def _action_form_page(request: HttpRequest, action: IndustrialAction | None) -> HttpResponse:
+def _action_form_page(request: AuthenticatedHttpRequest, action: IndustrialAction | None) -> HttpResponse:
     editing = action is not None
     initial_windows = window_initial(action) if action else []
     if request.method == "POST":
@@ -147,20 +153,20 @@ def _render_action_form(request: HttpRequest, action: IndustrialAction | None, f
 
 
 @login_required
-def action_create(request: HttpRequest) -> HttpResponse:
+def action_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_national(request)
     return _action_form_page(request, None)
 
 
 @login_required
-def action_edit(request: HttpRequest, slug: str) -> HttpResponse:
+def action_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     _require_national(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
     return _action_form_page(request, action)
 
 
 @login_required
-def action_reopen(request: HttpRequest, slug: str) -> HttpResponse:
+def action_reopen(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     _require_manager(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
     scope = trusts_visible_to_manager(request.user)
@@ -183,7 +189,7 @@ def action_reopen(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def reopening_close_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def reopening_close_view(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     _require_manager(request)
     reopening = get_object_or_404(ReturnReopening.objects.select_related("trust", "action"), pk=pk,
                                   action__slug=slug, trust__in=trusts_visible_to_manager(request.user))
@@ -197,7 +203,7 @@ def reopening_close_view(request: HttpRequest, slug: str, pk: int) -> HttpRespon
 
 
 @login_required
-def missing_returns(request: HttpRequest, slug: str) -> HttpResponse:
+def missing_returns(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     _require_manager(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
     days = chase_days(action, trusts_visible_to_manager(request.user), timezone.now())
@@ -209,7 +215,7 @@ def missing_returns(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def missing_returns_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def missing_returns_csv(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     _require_manager(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
     days = missing_by_day(action, trusts_visible_to_manager(request.user))

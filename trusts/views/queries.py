@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -16,14 +16,14 @@ from strikeops.errors import show_as_message, show_on_form
 from trusts.figures import FIGURE_FIELDS, WORKFORCE_FIELDS
 from trusts.forms.queries import QueryAnswerForm, QueryRaiseForm
 from trusts.models import QueryStatus, ReturnQuery
-from trusts.scoping import trusts_visible_to_manager
+from trusts.scoping import AuthenticatedHttpRequest, trusts_visible_to_manager
 from trusts.services.queries import QueryRefused, query_answer, query_close, query_raise
 from trusts.services.returns import ReturnError
 from trusts.services.sign_off import return_sign_off
 from trusts.views.returns import _Return
 
 
-def _managed_return(request: HttpRequest, ods_code: str, slug: str, day: str) -> _Return:
+def _managed_return(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> _Return:
     """The return, for a manager of its trust (404 for anyone else, and for a return not submitted)."""
     ret = _Return(request, ods_code, slug, day, edit=False)
     if not trusts_visible_to_manager(request.user).filter(pk=ret.trust.pk).exists() or not ret.submitted:
@@ -38,13 +38,14 @@ def _query_of(ret: _Return, pk: int) -> ReturnQuery:
 
 
 @login_required
-def query_new(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def query_new(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _managed_return(request, ods_code, slug, day)
     names = [n for n in FIGURE_FIELDS if ret.affected or n not in WORKFORCE_FIELDS]
     figures = [(n, getattr(ret.daily_return, n)) for n in names]
     form = QueryRaiseForm(request.POST or None, figures=figures,
                           initial={"figure": request.GET.get("figure"), "question": request.GET.get("question", "")})
     if request.method == "POST" and form.is_valid():
+        assert ret.daily_return is not None, "_managed_return gives submitted returns only"
         try:
             query_raise(daily_return=ret.daily_return, figure=form.cleaned_data["figure"],
                         question=form.cleaned_data["question"], user=request.user, request=request)
@@ -58,7 +59,7 @@ def query_new(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpR
 
 
 @login_required
-def query_answer_view(request: HttpRequest, ods_code: str, slug: str, day: str, pk: int) -> HttpResponse:
+def query_answer_view(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str, pk: int) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
     query = _query_of(ret, pk)
     if query.status != QueryStatus.OPEN:
@@ -83,7 +84,7 @@ def query_answer_view(request: HttpRequest, ods_code: str, slug: str, day: str, 
 
 @login_required
 @require_POST
-def query_close_view(request: HttpRequest, ods_code: str, slug: str, day: str, pk: int) -> HttpResponse:
+def query_close_view(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str, pk: int) -> HttpResponse:
     ret = _managed_return(request, ods_code, slug, day)
     query = _query_of(ret, pk)
     try:
@@ -97,7 +98,7 @@ def query_close_view(request: HttpRequest, ods_code: str, slug: str, day: str, p
 
 @login_required
 @require_POST
-def sign_off_view(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def sign_off_view(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
     if ret.daily_return is None:
         raise Http404("No return to sign off.")

@@ -15,7 +15,13 @@ from django.views.decorators.http import require_POST
 
 from strikeops.errors import show_as_message
 from trusts.models import IndustrialAction, ReminderStatus, StrikeDay, Trust
-from trusts.scoping import get_scoped_trust_or_404, is_manager, trusts_figures_readable, trusts_visible_to_manager
+from trusts.scoping import (
+    AuthenticatedHttpRequest,
+    get_scoped_trust_or_404,
+    is_manager,
+    trusts_figures_readable,
+    trusts_visible_to_manager,
+)
 from trusts.selectors.completeness import trust_administrators
 from trusts.selectors.reminders import reminder_log
 from trusts.services.reminders import ReminderError, reminder_recipients, reminder_send_now
@@ -39,7 +45,7 @@ def _strike_day_or_404(action: IndustrialAction, value: str) -> StrikeDay:
 
 @login_required
 @require_POST
-def missing_remind(request: HttpRequest, slug: str) -> HttpResponse:
+def missing_remind(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """One trust for one strike day (trust, date), or every overdue trust in the manager's scope (all)."""
     _require_manager(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
@@ -76,7 +82,7 @@ def missing_remind(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def action_reminders(request: HttpRequest, slug: str) -> HttpResponse:
+def action_reminders(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     _require_manager(request)
     action = get_object_or_404(IndustrialAction, slug=slug)
     rows = reminder_log(trusts=trusts_visible_to_manager(request.user), action=action)
@@ -85,7 +91,7 @@ def action_reminders(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def trust_reminders(request: HttpRequest, ods_code: str) -> HttpResponse:
+def trust_reminders(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     """The trust's own reminder log: its staff, and the managers of its region (404 for anyone else)."""
     scope = trusts_figures_readable(request.user).prefetch_related(trust_administrators())
     trust = get_scoped_trust_or_404(scope, ods_code)

@@ -37,6 +37,7 @@ from trusts.models import (
     Trust,
 )
 from trusts.scoping import (
+    AuthenticatedHttpRequest,
     get_scoped_trust_or_404,
     trusts_returns_editable,
     trusts_returns_readable,
@@ -98,14 +99,14 @@ def _change_rows(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
 
 # --- Scoping ---------------------------------------------------------------------------------------
 
-def _admin_trusts(request: HttpRequest) -> QuerySet[Trust]:
+def _admin_trusts(request: AuthenticatedHttpRequest) -> QuerySet[Trust]:
     return trusts_returns_editable(request.user).select_related("icb__region").order_by("name")
 
 
 class _Return:
     """The (trust, action, strike day) a page is about, scoped to the user, and its stored return."""
 
-    def __init__(self, request: HttpRequest, ods_code: str, slug: str, day: str, *, edit: bool) -> None:
+    def __init__(self, request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str, *, edit: bool) -> None:
         scope = _admin_trusts(request) if edit else trusts_returns_readable(request.user)
         self.trust = get_scoped_trust_or_404(scope, ods_code)
         self.can_edit = trusts_returns_editable(request.user).filter(pk=self.trust.pk).exists()
@@ -164,7 +165,7 @@ def _initial(ret: _Return) -> dict[str, Any]:
 # --- Dashboard --------------------------------------------------------------------------------------
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     trusts = list(_admin_trusts(request))
     if not trusts:
         raise Http404("Returns are entered by trust administrators.")
@@ -182,7 +183,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # --- One return -------------------------------------------------------------------------------------
 
 @login_required
-def return_detail(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def return_detail(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=False)
     saved = ret.daily_return
     lock = ret.lock_reason()
@@ -217,7 +218,7 @@ def _conflict_context(ret: _Return, conflict: ReturnConflict) -> dict[str, Any]:
 
 
 @login_required
-def return_edit(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def return_edit(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
     if ret.lock_reason():
         # The return's page says exactly why it cannot be edited.
@@ -275,7 +276,7 @@ def _render_conflict(request: HttpRequest, ret: _Return, conflict: ReturnConflic
 
 
 @login_required
-def return_check_answers(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def return_check_answers(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
     pending = request.session.get(ret.session_key)
     if not pending:
@@ -314,7 +315,7 @@ def return_check_answers(request: HttpRequest, ods_code: str, slug: str, day: st
 
 
 @login_required
-def return_submitted(request: HttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
+def return_submitted(request: AuthenticatedHttpRequest, ods_code: str, slug: str, day: str) -> HttpResponse:
     ret = _Return(request, ods_code, slug, day, edit=True)
     if ret.daily_return is None or request.session.get("returns:submitted") != ret.daily_return.pk:
         return redirect(ret.url("detail"))
@@ -324,7 +325,7 @@ def return_submitted(request: HttpRequest, ods_code: str, slug: str, day: str) -
 # --- Bulk upload and templates -----------------------------------------------------------------------
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     trusts = _admin_trusts(request)
     if not trusts.exists():
         raise Http404("Returns are entered by trust administrators.")
@@ -343,8 +344,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         except TableError as error:
             file_errors = error.errors
         else:
-            rows = "1 row" if result.skipped == 1 else f"{result.skipped} rows"
-            skipped = (f" {rows} with no figures (strike days not filled in) "
+            skipped_rows = "1 row" if result.skipped == 1 else f"{result.skipped} rows"
+            skipped = (f" {skipped_rows} with no figures (strike days not filled in) "
                        f"{'was' if result.skipped == 1 else 'were'} left as they are." if result.skipped else "")
             messages.success(request, f"File uploaded: {result.created} returns submitted, {result.revised} changed "
                                       f"and {result.unchanged} unchanged.{skipped}")
@@ -358,7 +359,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def template_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+def template_download(request: AuthenticatedHttpRequest, slug: str, fmt: str) -> HttpResponse:
     trusts = _admin_trusts(request)
     if not trusts.exists() or fmt not in ("csv", "xlsx"):
         raise Http404("No such template.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reports.models.rollups import ReturnRollup, rollup_drift, rollups_rebuild
 from trusts.models import IndustrialAction
@@ -19,7 +19,7 @@ SHOWN = 50
 class Command(BaseCommand):
     help = "Check that the return rollups equal a fresh aggregate of the submitted returns (--repair rebuilds)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--repair", action="store_true",
                             help="Rebuild every rollup from the returns when any has drifted.")
 

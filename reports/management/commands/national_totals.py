@@ -9,7 +9,7 @@ import csv
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reports.selectors.reports import average_sentence, national_totals
 from trusts.figures import DAY_METRICS, RESCHEDULED_METRICS
@@ -32,7 +32,7 @@ def _cell(value: object) -> str:
 class Command(BaseCommand):
     help = "Print the national figures of every recorded action (or of the named ones)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--action", action="append", dest="actions", metavar="SLUG",
                             help="An action's slug; repeat for several. Default: every recorded action.")
         parser.add_argument("--format", choices=["json", "csv", "table"], default="table")

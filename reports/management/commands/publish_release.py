@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from reports.services.releases import ReleaseRefused, release_publish
@@ -28,7 +28,7 @@ def release_addresses(slug: str, number: int) -> list[tuple[str, str]]:
 class Command(BaseCommand):
     help = "Publish an industrial action's figures as its next frozen release and print its addresses."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="The industrial action's slug.")
         parser.add_argument("--note", required=True, help="A note published with the release.")
         parser.add_argument("--allow-incomplete", action="store_true",

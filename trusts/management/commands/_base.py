@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trusts.tabular import TableError
 
 
 class CsvImportCommand(BaseCommand):
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="Path to a UTF-8 CSV file with a header row.")
 
-    def open_file(self, path: str):  # type: ignore[no-untyped-def]
+    def open_file(self, path: str) -> BinaryIO:
         file_path = Path(path)
         if not file_path.is_file():
             raise CommandError(f"{path}: no such file")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.management.base import CommandParser
+
 from trusts.management.commands._base import CsvImportCommand
 from trusts.models import ReturnSource
 from trusts.services.returns_import import IMPORT_COLUMNS, OPTIONAL_COLUMNS, returns_import
@@ -12,7 +14,7 @@ class Command(CsvImportCommand):
     help = ("Submit daily returns from a CSV or XLSX file (columns: " + ",".join(IMPORT_COLUMNS) + "). "
             "Runs with national authority: past and locked actions may be loaded. All-or-nothing.")
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="A UTF-8 CSV (.csv) or Excel workbook (.xlsx) with a header row.")
         parser.add_argument("--strict", action="store_true", help="Treat warnings (unusual figures) as errors.")
 

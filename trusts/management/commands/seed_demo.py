@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from trusts.dates import formatted
 from trusts.models import Membership, Region, Role, Trust, User
@@ -21,7 +21,7 @@ DEMO_USERS = [
 class Command(BaseCommand):
     help = "Create the demo users for a local run and print their sign-in details."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--password", help="Use this password for every demo user (default: a new random one).")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         seed_demo_returns(self.stdout)
 
 
-def seed_demo_actions(stdout) -> None:  # type: ignore[no-untyped-def]
+def seed_demo_actions(stdout: OutputWrapper) -> None:
     """The real actions since December 2022 (trusts/data/actions_2022_2024.csv), and a current one
     (started two days ago at 07:00, ends at 07:00 tomorrow) so the dashboards have live work."""
     import datetime as dt
@@ -79,11 +79,12 @@ def seed_demo_actions(stdout) -> None:  # type: ignore[no-untyped-def]
         # Seeded on an earlier day and returns were entered since: keep it rather than lose them.
         stdout.write(f"Kept the demo current action as it was: {' '.join(error.messages)}")
         return
+    assert action.first_day is not None and action.last_day is not None, "the demo action has a window"
     stdout.write(f"Demo current action: {action.name}, strike days {formatted(action.first_day, 'day_month')} to "
                  f"{formatted(action.last_day, 'date')} (/actions/{action.slug}/).")
 
 
-def seed_demo_returns(stdout) -> None:  # type: ignore[no-untyped-def]
+def seed_demo_returns(stdout: OutputWrapper) -> None:
     """Plausible returns for Leicester (RWE) and a spread of other trusts for every strike day that has
     begun, through the import service (so a second run changes nothing). Leicester's days of the demo
     current action are left open, so that its administrator has a return to enter."""
