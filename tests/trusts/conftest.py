@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.factories import local, make_action, make_return
+from trusts.services.reminders import reminders_send_due
 
 
 @pytest.fixture
@@ -17,3 +18,12 @@ def march_history(rwe):
     for day in (13, 14):
         make_return(march, rwe, dt.date(2023, 3, day), outpatient_rescheduled=100, staff_absent=100, staff_due=1200)
     return march
+
+
+@pytest.fixture
+def remind(django_capture_on_commit_callbacks):
+    """reminders_send_due, its queued emails sent after each commit (tasks run in-process in tests)."""
+    def run(now):
+        with django_capture_on_commit_callbacks(execute=True):
+            return reminders_send_due(now=now)
+    return run

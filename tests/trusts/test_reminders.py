@@ -29,15 +29,6 @@ def to(address: str) -> list[mail.EmailMessage]:
 
 
 @pytest.fixture
-def remind(django_capture_on_commit_callbacks):
-    """reminders_send_due, its queued emails sent after each commit (tasks run in-process in tests)."""
-    def run(now):
-        with django_capture_on_commit_callbacks(execute=True):
-            return reminders_send_due(now=now)
-    return run
-
-
-@pytest.fixture
 def april(db):
     return make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 12, 7))])
 

@@ -15,7 +15,6 @@ from django.urls import reverse
 from tests.conftest import _user
 from tests.factories import local, make_action, make_return
 from trusts.models import AuditEvent, ReminderSent, ReminderStatus, ReminderTrigger, Role, Trust
-from trusts.services.reminders import reminders_send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -42,15 +41,6 @@ def page(client: Client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
     return " ".join(html.unescape(response.content.decode()).split())
-
-
-@pytest.fixture
-def remind(django_capture_on_commit_callbacks):
-    """reminders_send_due, its queued emails sent after each commit (tasks run in-process in tests)."""
-    def run(now):
-        with django_capture_on_commit_callbacks(execute=True):
-            return reminders_send_due(now=now)
-    return run
 
 
 @pytest.fixture
