@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 from django.conf import settings
@@ -72,9 +73,12 @@ class RateLimiter(Protocol):
         """Block until at least one token is taken; up to `wanted`. Returns how many."""
 
 
-class _Blocking:
+class _Blocking(ABC):
+    """The waiting and single-token calls, written once over each limiter's own try_acquire_many."""
+
+    @abstractmethod
     def try_acquire_many(self, wanted: int) -> tuple[int, float]:
-        raise NotImplementedError
+        """Take up to `wanted` tokens, as many as there are; (tokens taken, 0), or (0, seconds to wait)."""
 
     def try_acquire(self) -> float:
         return self.try_acquire_many(1)[1]
