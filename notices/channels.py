@@ -385,6 +385,29 @@ class RecordingChannel:
         return None
 
 
+# The Notify channel of this process, by the settings it was made from (and the process id: a channel
+# made before a fork is never used by the child). Kept from one send task to the next, so that its
+# keep-alive connections to Notify stay open: made per task, every task opened DELIVERY_SEND_THREADS
+# new connections and closed them at its end (BENCHMARKS.md, "GOV.UK Notify throughput").
+_notify_channels: dict[tuple[object, ...], NotifyChannel] = {}
+
+
+def _notify_channel() -> NotifyChannel:
+    if not settings.NOTIFY_API_KEY:
+        raise ImproperlyConfigured("The notify channel needs NOTIFY_API_KEY")
+    template_ids = {"email": settings.NOTIFY_TEMPLATE_ID_EMAIL, "sms": settings.NOTIFY_TEMPLATE_ID_SMS,
+                    "letter": settings.NOTIFY_TEMPLATE_ID_LETTER}
+    key = (os.getpid(), settings.NOTIFY_API_KEY, settings.NOTIFY_BASE_URL, *template_ids.values(),
+           settings.NOTIFY_TIMEOUT, settings.DELIVERY_SEND_THREADS)
+    channel = _notify_channels.get(key)
+    if channel is None:
+        _notify_channels.clear()  # one at a time: settings change only in tests
+        channel = _notify_channels[key] = NotifyChannel(
+            settings.NOTIFY_API_KEY, settings.NOTIFY_BASE_URL, template_ids,
+            timeout=settings.NOTIFY_TIMEOUT, threads=settings.DELIVERY_SEND_THREADS)
+    return channel
+
+
 def channel_name_for(kind: str) -> str:
     name = settings.DELIVERY_CHANNELS.get(kind, "none")
     if name not in CHANNEL_NAMES:
@@ -396,14 +419,7 @@ def channel_for(kind: str) -> Channel:
     """The channel that sends `kind` ("email", "sms", "letter") messages, from settings."""
     name = channel_name_for(kind)
     if name == "notify":
-        if not settings.NOTIFY_API_KEY:
-            raise ImproperlyConfigured("The notify channel needs NOTIFY_API_KEY")
-        return NotifyChannel(
-            settings.NOTIFY_API_KEY, settings.NOTIFY_BASE_URL,
-            {"email": settings.NOTIFY_TEMPLATE_ID_EMAIL, "sms": settings.NOTIFY_TEMPLATE_ID_SMS,
-             "letter": settings.NOTIFY_TEMPLATE_ID_LETTER},
-            timeout=settings.NOTIFY_TIMEOUT, threads=settings.DELIVERY_SEND_THREADS,
-        )
+        return _notify_channel()
     if name == "email":
         return EmailBackendChannel()
     if name == "log":

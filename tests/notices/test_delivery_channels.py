@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.exceptions import ImproperlyConfigured
 
 from notices.channels import LogChannel, RenderedMessage, channel_for
 from notices.models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
@@ -381,3 +382,16 @@ def test_the_development_channel_logs_the_delivery_id_only(caplog):
 def test_channels_come_from_settings(settings):
     settings.DELIVERY_CHANNELS = {"email": "email", "sms": "log", "letter": "none"}
     assert [channel_for(kind).name for kind in ("email", "sms", "letter")] == ["email", "log", "none"]
+
+
+def test_the_notify_channel_and_its_connections_are_kept_from_one_task_to_the_next(notify, settings) -> None:
+    """One Notify channel per process and configuration: a send task reuses the last one's client,
+    so its keep-alive connections to Notify stay open; changed settings make a new one."""
+    first = channel_for("sms")
+    assert channel_for("email") is first and channel_for("sms") is first
+    settings.DELIVERY_SEND_THREADS = settings.DELIVERY_SEND_THREADS + 1
+    second = channel_for("sms")
+    assert second is not first and channel_for("sms") is second
+    settings.NOTIFY_API_KEY = ""
+    with pytest.raises(ImproperlyConfigured):
+        channel_for("sms")
