@@ -10,6 +10,7 @@ site. Machine formats (ISO 8601 in JSON, URLs and audit details) use `.isoformat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 
 from django.utils import dateformat
@@ -69,6 +70,14 @@ FORMATS: dict[str, str | Callable[[dt.datetime | dt.date], str]] = {
 
 def formatted(value: dt.datetime | dt.date, name: str) -> str:
     """`value` written in the named format (KeyError for a name that is not in FORMATS)."""
+    return _formatted(value, name)
+
+
+# A report page writes the same few strike days and deadlines a hundred times or more (each table
+# row's peak day): the text depends only on the value and the format (datetimes are written in
+# London time whatever the request's time zone), so it is kept.
+@functools.lru_cache(maxsize=4096)
+def _formatted(value: dt.datetime | dt.date, name: str) -> str:
     how = FORMATS[name]
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(LONDON)

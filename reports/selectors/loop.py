@@ -9,7 +9,13 @@ from typing import Any
 from django.db.models import QuerySet
 
 from trusts.models import IndustrialAction, Trust
-from trusts.selectors.completeness import signed_off_by_day, timeliness
+from trusts.selectors.completeness import (
+    DayCompleteness,
+    completeness_by_day,
+    days_timeliness,
+    signed_off_by_day,
+    timeliness_by_area,
+)
 from trusts.selectors.queries import unresolved_queries
 
 TIMELINESS_HEADINGS = {
@@ -18,22 +24,27 @@ TIMELINESS_HEADINGS = {
 
 
 def loop_context(action: IndustrialAction, trusts: QuerySet[Trust] | None,
-                 levels: tuple[str, ...] = ("region", "icb")) -> dict[str, Any]:
+                 levels: tuple[str, ...] = ("region", "icb"),
+                 completeness: list[DayCompleteness] | None = None) -> dict[str, Any]:
     """What the action, region, ICB and trust pages add: timeliness per strike day and per each of
-    `levels` ("region", "icb", "trust"), signed-off coverage, and the queries not yet closed. One
-    query per level, plus two."""
+    `levels` ("region", "icb", "trust"), signed-off coverage, and the queries not yet closed.
+    `completeness` is completeness_by_day(action, trusts) when the page already has it (the
+    per-day table is made from it). One query for every level, plus one (two with sign-off, three
+    without `completeness`)."""
     scope = trusts if trusts is not None else Trust.objects.all()
+    days = days_timeliness(completeness if completeness is not None else completeness_by_day(action, trusts))
+    areas = timeliness_by_area(action, levels, trusts)
     context: dict[str, Any] = {
-        "timeliness_days": timeliness(action, by="day", trusts=trusts),
+        "timeliness_days": days,
         "open_queries": list(unresolved_queries(scope, action)),
+        # One table shape for every level: per strike day first, then each area level over the action.
+        "timeliness_tables": [("day", TIMELINESS_HEADINGS["day"], days),
+                              *((level, TIMELINESS_HEADINGS[level], areas[level]) for level in levels)],
     }
-    # One table shape for every level: per strike day first, then each area level over the action.
-    context["timeliness_tables"] = [("day", TIMELINESS_HEADINGS["day"], context["timeliness_days"]), *(
-        (level, TIMELINESS_HEADINGS[level], timeliness(action, by=level, trusts=trusts)) for level in levels)]
     if action.requires_sign_off:
         signed = signed_off_by_day(action, trusts)
         context["signed_off_days"] = [(day.name, signed.get(_date(day.code), 0), day.received, day.expected)
-                                      for day in context["timeliness_days"]]
+                                      for day in days]
     return context
 
 

@@ -61,7 +61,7 @@ def icb_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
         "peak": peak_of(days), "completeness": completeness, "missing_total": sum(c.missing for c in completeness),
         **_charts("icb", days, icb.short_name),
         **_table_context(request, action, [d.date for d in days], trusts, [icb.region]),
-        **loop_context(action, trusts, levels=("trust",)),
+        **loop_context(action, trusts, levels=("trust",), completeness=completeness),
         "breadcrumbs": [*_breadcrumbs(action),
                         {"href": reverse("reports:region", args=[action.slug, icb.region.code]),
                          "text": icb.region.name}],

@@ -356,7 +356,7 @@ def action_report(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         "releases": list(action.releases.order_by("-number").values("number", "published_at")),
         **_charts("england", england, "England"),
         **_table_context(request, action, dates, scope.trusts, regions),
-        **loop_context(action, scope.trusts),
+        **loop_context(action, scope.trusts, completeness=completeness),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"}],
     })
@@ -378,7 +378,7 @@ def region_report(request: AuthenticatedHttpRequest, slug: str, code: str) -> Ht
         "missing_total": sum(c.missing for c in completeness),
         **_charts("region", days, region.name),
         **_table_context(request, action, [d.date for d in days], trusts, [region]),
-        **loop_context(action, trusts, levels=("icb",)),
+        **loop_context(action, trusts, levels=("icb",), completeness=completeness),
         "breadcrumbs": [{"href": reverse("home"), "text": "Home"},
                         {"href": reverse("reports:dashboard"), "text": "Reports"},
                         {"href": reverse("reports:action", args=[action.slug]), "text": action.name}],

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from outbox.models import OutboxStatus
 from outbox.tasks import outbox_recover, outbox_send
@@ -17,7 +17,7 @@ from reports.selectors.reports import national_totals
 from tests.conftest import _user
 from tests.factories import local, make_action, make_return
 from trusts.models import AuditEvent, DailyReturn, QueryStatus, ReturnQuery, ReturnRevision, Role, Trust, TrustEmail
-from trusts.selectors.completeness import expected_trusts, timeliness
+from trusts.selectors.completeness import expected_trusts, timeliness, timeliness_by_area
 from trusts.selectors.outliers import outliers
 from trusts.services.queries import QueryRefused, query_answer, query_close, query_raise
 from trusts.services.reopenings import returns_reopen
@@ -346,6 +346,32 @@ def test_on_time_late_and_missing_per_day_and_area_and_in_national_totals(ada, a
                                        strict=True)))
             for level in ("day", "trust", "icb", "region")}
     assert len(set(sums.values())) == 1, sums
+
+
+def test_every_area_level_comes_from_one_query_in_the_database_s_order(
+        ada, action, at, django_assert_num_queries) -> None:
+    """timeliness_by_area: the trust, ICB and region tables in one grouped query, each coarser level
+    the sum of its members, each level in the order the database's ORDER BY gave before (region name,
+    then name), equal to asking for each level on its own."""
+    make_return(action, "RWE", dt.date(2023, 4, 11), outpatient_rescheduled=5)
+    late = make_return(action, "RX1", dt.date(2023, 4, 12), outpatient_rescheduled=5)
+    DailyReturn.objects.filter(pk=late.pk).update(is_late=True)
+    with django_assert_num_queries(1):
+        together = timeliness_by_area(action, ("trust", "icb", "region"))
+    assert set(together) == {"trust", "icb", "region"}
+    for level in ("trust", "icb", "region"):
+        assert together[level] == timeliness(action, by=level), level
+    icbs = together["icb"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT i.code FROM trusts_icb i JOIN trusts_region g ON g.id = i.region_id "
+                       "WHERE i.code = ANY(%s) ORDER BY g.name, i.name", [[t.code for t in icbs]])
+        assert [t.code for t in icbs] == [row[0] for row in cursor.fetchall()]
+    one_region = Trust.objects.filter(icb__region__code="Y60")
+    scoped = timeliness_by_area(action, ("icb", "region"), one_region)
+    assert [t.code for t in scoped["region"]] == ["Y60"]
+    assert sum(t.expected for t in scoped["icb"]) == scoped["region"][0].expected
+    with pytest.raises(ValueError):
+        timeliness_by_area(action, ("day",))
 
 
 def test_the_region_table_lists_all_seven_regions_and_the_icb_page(client, nia, action, at) -> None:

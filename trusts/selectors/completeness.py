@@ -387,7 +387,8 @@ class Timeliness:
         return (self.on_time * 1000 // self.expected) / 10
 
 
-# The grouping columns per level: (code, name) in the SQL below.
+# Area levels from the finest to the coarsest, with their (code, name) columns in the SQL below.
+_AREA_LEVELS = ("trust", "icb", "region")
 _TIMELINESS_KEYS = {
     "trust": ("t.ods_code", "t.name"),
     "icb": ("i.code", "i.name"),
@@ -396,28 +397,47 @@ _TIMELINESS_KEYS = {
 
 
 def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | None = None) -> list[Timeliness]:
-    """On time, late and missing per strike day, trust, ICB or region (`by`), in one grouped query:
-    every (trust, strike day) a return is owed for (the completeness rule of _active_on), left-joined
-    to its submitted return. `trusts` narrows to a scope. Ordered by date, or by region and name.
-
-    Raw SQL because the owed pairs are a join of trusts and strike days on the activity rule, which
-    the ORM cannot express without a subquery per day."""
+    """On time, late and missing per strike day, trust, ICB or region (`by`) over an action, in one
+    grouped query. `trusts` narrows to a scope. Ordered by date, or by region and name."""
     if by not in TIMELINESS_LEVELS:
         raise ValueError(f"by must be one of {TIMELINESS_LEVELS}")
     if by == "day":
-        # Per strike day the counts are completeness_by_day's (one rule for "on time" per day).
-        return [Timeliness(code=day.date.isoformat(), name=formatted(day.date, "short_day"), expected=day.expected,
-                           on_time=day.on_time, late=day.received - day.on_time)
-                for day in completeness_by_day(action, trusts)]
-    code, name = _TIMELINESS_KEYS[by]
+        return days_timeliness(completeness_by_day(action, trusts))
+    return timeliness_by_area(action, (by,), trusts)[by]
+
+
+def days_timeliness(days: Iterable[DayCompleteness]) -> list[Timeliness]:
+    """Per strike day, the counts are completeness_by_day's (one rule for "on time" per day): a page
+    that already has them builds its on-time table from them, with no second query."""
+    return [Timeliness(code=day.date.isoformat(), name=formatted(day.date, "short_day"), expected=day.expected,
+                       on_time=day.on_time, late=day.received - day.on_time) for day in days]
+
+
+def timeliness_by_area(action: IndustrialAction, levels: Iterable[str],
+                       trusts: QuerySet[Trust] | None = None) -> dict[str, list[Timeliness]]:
+    """timeliness() per each of `levels` ("trust", "icb", "region"), {level: rows}, in one grouped
+    query whatever the number of levels: every (trust, strike day) a return is owed for (the
+    completeness rule of _active_on), left-joined to its submitted return, grouped at the finest
+    level asked for with the coarser areas' codes beside it; each coarser level is the sum of its
+    members' rows (every count is a sum). Rows are ordered by region name, then name.
+
+    Raw SQL because the owed pairs are a join of trusts and strike days on the activity rule, which
+    the ORM cannot express without a subquery per day."""
+    wanted = set(levels)
+    if not wanted or not wanted <= set(_AREA_LEVELS):
+        raise ValueError(f"levels must be some of {_AREA_LEVELS}")
+    finest = _AREA_LEVELS.index(next(level for level in _AREA_LEVELS if level in wanted))
+    keyed = _AREA_LEVELS[finest:]  # the finest level asked for and every coarser one
+    columns = ", ".join(column for level in keyed for column in _TIMELINESS_KEYS[level])
+    # Each level's name as the database orders it (its collation, as the old ORDER BY had it).
+    ranks = ", ".join(f"DENSE_RANK() OVER (ORDER BY {_TIMELINESS_KEYS[level][1]})" for level in keyed)
     scope_sql, scope_params = "", []
     if trusts is not None:
         inner, params = trusts.order_by().values("pk").query.sql_with_params()
         scope_sql, scope_params = f" AND t.id IN ({inner})", list(params)
-    order = f"MIN(g.name), {name}"
     tables = {model: model._meta.db_table for model in (Trust, StrikeDay, DailyReturn, ICB, Region)}
     sql = (
-        f"SELECT {code}, {name}, COUNT(*), "  # noqa: S608  # nosec B608 # fixed names; values are parameters
+        f"SELECT {columns}, {ranks}, COUNT(*), "  # noqa: S608  # nosec B608 # fixed names; values are parameters
         "COALESCE(SUM(CASE WHEN r.id IS NOT NULL AND NOT r.is_late THEN 1 ELSE 0 END), 0), "
         "COALESCE(SUM(CASE WHEN r.id IS NOT NULL AND r.is_late THEN 1 ELSE 0 END), 0) "
         f"FROM {tables[Trust]} t "
@@ -430,13 +450,29 @@ def timeliness(action: IndustrialAction, *, by: str, trusts: QuerySet[Trust] | N
         # re-scanned each day's returns for every trust (534 -> 23 ms at 1M returns, BENCHMARKS.md).
         f"LEFT JOIN {tables[DailyReturn]} r ON r.trust_id = t.id AND r.strike_day_id = d.id "
         "AND r.action_id = d.action_id AND r.status = %s "
-        f"WHERE TRUE{scope_sql} GROUP BY {code}, {name} ORDER BY {order}"
+        f"WHERE TRUE{scope_sql} GROUP BY {columns}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [action.pk, TrustStatus.ACTIVE.value, ReturnStatus.SUBMITTED.value, *scope_params])
         rows = cursor.fetchall()
-    return [Timeliness(code=str(row[0]), name=str(row[1]), expected=int(row[2]), on_time=int(row[3]),
-                       late=int(row[4])) for row in rows]
+    # Each row: (code, name) per keyed level, finest first; the rank of each level's name; then
+    # expected, on time and late.
+    width = len(keyed)
+    counts: dict[str, dict[tuple[str, str], list[int]]] = {level: {} for level in keyed}
+    order: dict[str, dict[str, tuple[int, int]]] = {level: {} for level in keyed}
+    for row in rows:
+        figures = row[-3:]
+        region_rank = int(row[3 * width - 1])
+        for index, level in enumerate(keyed):
+            key = (str(row[2 * index]), str(row[2 * index + 1]))
+            summed = counts[level].setdefault(key, [0, 0, 0])
+            for position, value in enumerate(figures):
+                summed[position] += int(value)
+            order[level][key[0]] = (region_rank, int(row[2 * width + index]))
+    return {level: [Timeliness(code=code, name=name, expected=expected, on_time=on_time, late=late)
+                    for (code, name), (expected, on_time, late) in sorted(
+                        counts[level].items(), key=lambda item: order[level][item[0][0]])]
+            for level in keyed if level in wanted}
 
 
 def signed_off_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None = None) -> dict[dt.date, int]:
