@@ -9,7 +9,7 @@ fixed number of queries whatever the number of trusts, days and returns (tests/r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -28,6 +28,7 @@ from reports.charts import Point, bar_chart, line_chart
 from reports.exports import WorkbookMeta, coverage_csv, publication, publication_workbook, to_csv
 from reports.forms.releases import PublishReleaseForm
 from reports.forms.reports import MissingDayForm, TableFilterForm
+from reports.links import links_by_code
 from reports.models import Release
 from reports.selectors.loop import loop_context
 from reports.selectors.reports import (
@@ -223,20 +224,15 @@ def _shown(row: AreaFigures, *, reported: bool, href: str = "") -> ShownRow:
     return ShownRow(row, (*(reported_text(getattr(totals, name)) for name in RESCHEDULED_METRICS), peak_text), href)
 
 
-def _shown_areas(rows: Sequence[AreaFigures]) -> list[ShownRow]:
-    return [_shown(row, reported=not row.no_returns) for row in rows]
-
-
-# Stands in for an ODS code in one reversed URL, the trust links' pattern (see _shown_trusts).
-ODS_PLACEHOLDER = "ODS-CODE"
+def _shown_areas(rows: Sequence[AreaFigures], link: Callable[[str], str]) -> list[ShownRow]:
+    """Region or ICB rows with the link to each one's page (`link`: reports.links.links_by_code)."""
+    return [_shown(row, reported=not row.no_returns, href=link(row.code)) for row in rows]
 
 
 def _shown_trusts(action: IndustrialAction, rows: Sequence[AreaFigures]) -> list[ShownRow]:
-    """Trust rows with the link to each trust's page. The links come from one reverse() with a
-    placeholder for the ODS code rather than one per row (a reverse costs about as much as the
-    rest of a row)."""
-    before, after = reverse("reports:trust", args=[action.slug, ODS_PLACEHOLDER]).split(ODS_PLACEHOLDER)
-    return [_shown(row, reported=bool(row.reported), href=f"{before}{row.code}{after}") for row in rows]
+    """Trust rows with the link to each trust's page."""
+    link = links_by_code("reports:trust", action.slug)
+    return [_shown(row, reported=bool(row.reported), href=link(row.code)) for row in rows]
 
 
 def _select(field: forms.BoundField) -> dict[str, Any]:
@@ -275,9 +271,9 @@ def _table_context(
         "trust_headers": _sort_headers(request, TRUST_COLUMNS, form.value("sort") or "name",
                                        form.value("dir") == "desc", "sort", "trusts", first_page=True),
         "region_rows": region_rows,
-        "region_shown": _shown_areas(region_rows),
+        "region_shown": _shown_areas(region_rows, links_by_code("reports:region", action.slug)),
         "icb_rows": icb_rows,
-        "icb_shown": _shown_areas(icb_rows),
+        "icb_shown": _shown_areas(icb_rows, links_by_code("reports:icb", action.slug)),
         "icb_headers": _sort_headers(request, ICB_COLUMNS, icb_sort, form.value("icb_dir") == "desc",
                                      "icb_sort", "icbs"),
         "filtered": bool(request.GET.get("region") or request.GET.get("icb") or request.GET.get("trust_type")
