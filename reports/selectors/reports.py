@@ -540,27 +540,30 @@ def action_tables(
     scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
     type_labels = dict(TrustType.choices)
 
-    def always_active(trust: Mapping[str, Any]) -> bool:
-        # active_between()'s answer for every day, for the usual trust: never opened or closed.
-        return trust["open_date"] is None and trust["close_date"] is None and trust["status"] == TrustStatus.ACTIVE
-
+    names = ("pk", "ods_code", "name", "trust_type", "open_date", "close_date", "status", "icb__code", "icb__name",
+             "icb__region__code", "icb__region__name")
+    # As the grouped returns above: the rows as the driver gives them (ids, text and dates).
+    trust_columns, trust_list = _fetch(scope.order_by("name").values(*names))
+    read = itemgetter(*(trust_columns[name] for name in names))
+    short_icb_names: dict[str, str] = {}
+    all_dates = set(dates)
     trust_rows = []
-    for trust in scope.order_by("name").values(
-            "pk", "ods_code", "name", "trust_type", "open_date", "close_date", "status", "icb__code", "icb__name",
-            "icb__region__code", "icb__region__name"):
-        sent = by_trust.get(trust["pk"])
+    for values in trust_list:
+        pk, ods_code, name, trust_type, open_date, close_date, status, icb_code, icb_name, region_code, region_name = (
+            read(values))
+        sent = by_trust.get(pk)
         # report_trusts(): every trust that owed a return during the action, and any that sent one.
         if sent is None and not (action.first_day and action.last_day and active_between(
-                trust["open_date"], trust["close_date"], trust["status"], action.first_day, action.last_day)):
+                open_date, close_date, status, action.first_day, action.last_day)):
             continue
+        if icb_code not in short_icb_names:
+            short_icb_names[icb_code] = _short_icb_name(icb_name)
         trust_row = AreaFigures(
-            code=trust["ods_code"], name=trust["name"],
-            trust_type=str(type_labels.get(trust["trust_type"], trust["trust_type"])),
-            icb_code=trust["icb__code"], icb_name=_short_icb_name(trust["icb__name"]),
-            region_code=trust["icb__region__code"], region_name=trust["icb__region__name"],
-            owed=set(dates) if always_active(trust) else {
-                date for date in dates
-                if active_between(trust["open_date"], trust["close_date"], trust["status"], date, date)},
+            code=ods_code, name=name, trust_type=str(type_labels.get(trust_type, trust_type)),
+            icb_code=icb_code, icb_name=short_icb_names[icb_code], region_code=region_code, region_name=region_name,
+            # active_between()'s answer for every day, for the usual trust: never opened or closed.
+            owed=set(all_dates) if open_date is None and close_date is None and status == TrustStatus.ACTIVE else {
+                date for date in dates if active_between(open_date, close_date, status, date, date)},
         )
         trust_rows.append(fill(trust_row, sent) if sent else trust_row)
     return ActionTables(
