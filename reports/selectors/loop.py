@@ -61,7 +61,7 @@ def loop_context(action: IndustrialAction, trusts: QuerySet[Trust] | None,
                  levels: tuple[str, ...] = ("region", "icb"),
                  completeness: list[DayCompleteness] | None = None) -> dict[str, Any]:
     """What the action, region, ICB and trust pages add: timeliness per strike day and per each of
-    `levels` ("region", "icb", "trust"), signed-off coverage, and the queries not yet closed.
+    `levels` ("region", "icb", "trust"), signed-off coverage, and how many queries are not yet closed.
     `completeness` is completeness_by_day(action, trusts) when the page already has it (the
     per-day table is made from it). One query for every level, plus one (two with sign-off, three
     without `completeness`)."""
@@ -70,7 +70,8 @@ def loop_context(action: IndustrialAction, trusts: QuerySet[Trust] | None,
     areas = timeliness_by_area(action, levels, trusts)
     context: dict[str, Any] = {
         "timeliness_days": days,
-        "open_queries": list(unresolved_queries(scope, action)),
+        # The page states how many (one COUNT; the queries page lists them).
+        "open_query_count": unresolved_queries(scope, action).count(),
         # One table shape for every level: per strike day first, then each area level over the action.
         "timeliness_tables": [("day", TIMELINESS_HEADINGS["day"], _shown(days)), *(
             (level, TIMELINESS_HEADINGS[level], _shown(areas[level], level=level, action=action))
