@@ -167,6 +167,11 @@ def free_port(preferred: int | None = None) -> int:
         PORT_RANGE[(start + i) % len(PORT_RANGE)] for i in range(200)] + [0]
     for candidate in candidates:
         with socket.socket() as probe:
+            # As PostgreSQL and Redis bind theirs: a port whose last server closed its connections
+            # first keeps them in TIME_WAIT for a minute, and without SO_REUSEADDR this probe would
+            # call the remembered port taken and move the server (seen under load between two runs).
+            # A port some program is listening on is still refused.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", candidate))
             except OSError:

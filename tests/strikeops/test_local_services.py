@@ -110,6 +110,32 @@ def test_run_keeps_the_database_between_runs_and_stops_the_servers_after_the_com
     assert not (local_dir / "services.env").exists()
 
 
+def test_the_remembered_port_is_kept_while_its_old_connections_wait_and_refused_while_listened_on(
+        tmp_path: Path) -> None:
+    """The flake behind the test above: the first run's servers closed their connections first, so
+    their port held TIME_WAIT sockets for a minute, and a probe without SO_REUSEADDR took it for
+    busy and moved the server. The servers themselves bind with SO_REUSEADDR; so does the probe."""
+    local_services = script("local_services")
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", local_services.free_port()))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()  # the server side closes first: its end of the connection waits in TIME_WAIT
+    time.sleep(0.1)
+    client.close()
+    saved = tmp_path / "postgres.port"
+    saved.write_text(f"{port}\n")
+    taken = local_services.remembered_port(saved)
+    assert taken != port, "a port something listens on was handed out"
+    listener.close()
+    saved.write_text(f"{port}\n")
+    assert local_services.remembered_port(saved) == port
+    assert saved.read_text() == f"{port}\n"
+
+
 def test_test_mode_is_throwaway_fills_in_only_the_test_redis_and_passes_the_exit_code_on(local_dir) -> None:
     code = ("import os, sys; print(sorted(k for k in os.environ if k.endswith('_URL') and 'REDIS' in k or "
             "k == 'DATABASE_URL')); sys.exit(3)")
