@@ -17,6 +17,7 @@ import shutil
 import socket
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
@@ -254,7 +255,7 @@ def celery_worker_process(request):
     # Remember only our own overrides layer: Celery reads the rest live from Django settings, which
     # other fixtures may have changed for this test (and will restore themselves).
     keys = ("task_always_eager", "broker_url", "result_backend")
-    previous = {k: app.conf.changes[k] for k in keys if k in app.conf.changes}
+    previous = {k: celery_changes(app)[k] for k in keys if k in celery_changes(app)}
     app.conf.update(task_always_eager=False, broker_url=url, result_backend=url)
     _forget_connections(app)
     worker = Worker()
@@ -272,9 +273,17 @@ def celery_worker_process(request):
     yield worker
     worker.stop()
     for key in keys:
-        app.conf.changes.pop(key, None)
+        celery_changes(app).pop(key, None)
     app.conf.update(**previous)
     _forget_connections(app)
+
+
+def celery_changes(app: Any) -> dict[str, Any]:
+    """Celery's layer of settings changed at run time (app.conf.changes): the one tests save, change
+    and restore, so that the rest keeps following Django's settings."""
+    changes: dict[str, Any] | None = app.conf.changes
+    assert changes is not None, "Celery's configuration is not loaded yet"
+    return changes
 
 
 def _forget_connections(app) -> None:

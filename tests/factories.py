@@ -11,8 +11,8 @@ from trusts.models import DailyReturn, IndustrialAction, ReturnStatus, StrikeDay
 from trusts.strike_calendar import LONDON, default_hard_close, return_deadline, strike_days
 
 
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=LONDON)
 
 
 def make_action(

@@ -22,7 +22,7 @@ def _form(day: str = "", month: str = "", year: str = "") -> StrikeDayForm:
 def _error(form: StrikeDayForm) -> tuple[str, list[str]]:
     assert not form.is_valid()
     error = form.errors.as_data()["strike_day"][0]
-    return form.errors["strike_day"][0], error_parts(error)
+    return str(form.errors["strike_day"][0]), error_parts(error)
 
 
 def test_valid_date_is_a_date() -> None:

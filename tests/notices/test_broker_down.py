@@ -14,7 +14,7 @@ from notices.models import SubscriberEmail, Subscription
 from notices.services.notices import notice_create, notice_publish
 from notices.services.subscriptions import subscription_request
 from strikeops.celery import app
-from tests.conftest import _forget_connections
+from tests.conftest import _forget_connections, celery_changes
 from tests.notices.delivery_support import recover
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +24,13 @@ UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 @pytest.fixture
 def broker_down():
-    saved = {k: app.conf.changes[k] for k in ("task_always_eager", "broker_url") if k in app.conf.changes}
+    saved = {k: celery_changes(app)[k] for k in ("task_always_eager", "broker_url") if k in celery_changes(app)}
     app.conf.update(task_always_eager=False, broker_url=UNREACHABLE, broker_connection_max_retries=0,
                     task_publish_retry=False)
     _forget_connections(app)
     yield
     for key in ("task_always_eager", "broker_url", "broker_connection_max_retries", "task_publish_retry"):
-        app.conf.changes.pop(key, None)
+        celery_changes(app).pop(key, None)
     app.conf.update(**saved)
     _forget_connections(app)
 
@@ -53,7 +53,7 @@ def test_a_notice_published_while_redis_is_down_reaches_subscribers_once_it_is_b
     assert mail.outbox == []
 
     # The broker is back (eager again); the beat task recovers the version once it is stale.
-    app.conf.changes.pop("task_always_eager", None)
+    celery_changes(app).pop("task_always_eager", None)
     app.conf.update(task_always_eager=True)
     version.published_at = timezone.now() - dt.timedelta(minutes=11)
     version.save(update_fields=["published_at"])

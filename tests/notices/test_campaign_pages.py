@@ -213,7 +213,7 @@ def test_a_clean_file_makes_a_draft_and_shows_the_first_three_messages(client, c
     page = client.get(response.url)
     previews = page.context["previews"]
     assert [p["to"] for p in previews] == ["+447911123456", "+447911123457", "+447911123458"]
-    first = campaign.recipients.order_by("line").first()
+    first = campaign.recipients.earliest("line")
     assert previews[0]["body"] == (
         "University Hospitals of Leicester NHS Trust: sorry Ann Jones, your appointment on 12 April 2023 was moved "
         "because of Junior doctors, April 2023. We moved 513 appointments.\n\n"
@@ -410,7 +410,7 @@ def test_campaign_list_counts_with_a_fixed_number_of_queries(client, chris, rwe,
                                                              django_assert_max_num_queries) -> None:
     for _ in range(3):
         campaign = draft(rwe, sms, april, chris, n=3)
-        campaign.deliveries.filter(pk=campaign.deliveries.order_by("pk").first().pk).update(
+        campaign.deliveries.filter(pk=campaign.deliveries.earliest("pk").pk).update(
             status=DeliveryStatus.PERMANENT_FAILURE)
     client.force_login(chris)
     with django_assert_max_num_queries(12):

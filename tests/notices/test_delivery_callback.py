@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -27,14 +28,14 @@ NOTIFICATION_ID = "740e5834-3a29-46b4-9a6f-16142fde533a"
 def sent_delivery(rwe, chris, fast_delivery) -> Delivery:
     campaign = make_campaign(rwe, chris, email_rows(2))
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, started_at=clock.now())
-    delivery = campaign.deliveries.order_by("pk").first()
+    delivery = campaign.deliveries.earliest("pk")
     Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, attempts=1, claimed_at=clock.now(),
                                                    provider_reference=NOTIFICATION_ID, sent_at=clock.now())
     return delivery
 
 
-def post(client: Client, body: object, token: str | None = TOKEN, **extra: str):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+def post(client: Client, body: object, token: str | None = TOKEN, **extra: Any):
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
     data = body if isinstance(body, str) else json.dumps(body)
     return client.post(reverse("campaigns:notify_callback"), data=data, content_type="application/json",
                        **headers, **extra)

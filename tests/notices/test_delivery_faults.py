@@ -68,9 +68,9 @@ def test_kills_of_a_pool_process_and_of_a_whole_worker_lose_nothing_and_duplicat
     settings.DELIVERY_REQUEUE_AFTER_SECONDS = 30
     settings.DELIVERY_CHUNK_SIZE = 40
     from strikeops.celery import app
-    from tests.conftest import _forget_connections
+    from tests.conftest import _forget_connections, celery_changes
 
-    previous = {k: app.conf.changes[k] for k in ("task_always_eager", "broker_url") if k in app.conf.changes}
+    previous = {k: celery_changes(app)[k] for k in ("task_always_eager", "broker_url") if k in celery_changes(app)}
     app.conf.update(task_always_eager=False, broker_url=url)
     _forget_connections(app)
 
@@ -85,7 +85,7 @@ def test_kills_of_a_pool_process_and_of_a_whole_worker_lose_nothing_and_duplicat
     finally:
         workers.stop()
         for key in ("task_always_eager", "broker_url"):
-            app.conf.changes.pop(key, None)
+            celery_changes(app).pop(key, None)
         app.conf.update(**previous)
         _forget_connections(app)
 

@@ -623,6 +623,7 @@ def test_purge_blanks_contact_details_after_the_retention_period_and_keeps_count
     start_now(campaign, chris, django_capture_on_commit_callbacks)
     campaign.refresh_from_db()
     ended = campaign.finished_at
+    assert ended is not None
     assert service.campaigns_purge_due(now=ended + dt.timedelta(days=6, hours=23)) == []
     assert Recipient.objects.filter(campaign=campaign, email__isnull=False).count() == 4
 
@@ -643,6 +644,7 @@ def test_cancelled_campaigns_are_purged_too_and_the_period_is_per_campaign(rwe, 
     Campaign.objects.filter(pk=campaign.pk).update(purge_after_days=1)
     service.campaign_cancel(campaign=campaign, user=chris)
     campaign.refresh_from_db()
+    assert campaign.cancelled_at is not None
     assert service.campaigns_purge_due(now=campaign.cancelled_at + dt.timedelta(hours=23)) == []
     assert service.campaigns_purge_due(now=campaign.cancelled_at + dt.timedelta(days=1)) == [campaign.pk]
 

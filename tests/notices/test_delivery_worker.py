@@ -9,6 +9,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -116,7 +117,7 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
     # Re-queue every task there is: nothing new is sent.
     before = record.totals()
     assert tasks.campaign_fan_out.delay(campaign.pk).get(timeout=30) == 0
-    results = [tasks.deliveries_send_range.delay(campaign.pk, first, first + 99)
+    results: list[Any] = [tasks.deliveries_send_range.delay(campaign.pk, first, first + 99)
                for first in range(delivery_ids[0], delivery_ids[-1] + 1, 100)]
     results += [tasks.deliveries_send_ids.delay(delivery_ids[i:i + 100])
                 for i in range(0, len(delivery_ids), 100)]
@@ -127,7 +128,7 @@ def test_2000_recipients_each_get_exactly_one_message_through_a_real_worker(rwe,
     assert service_progress(campaign)["counts"][DeliveryStatus.DELIVERED] == 1900
 
 
-def service_progress(campaign: Campaign) -> dict:  # type: ignore[type-arg]
+def service_progress(campaign: Campaign) -> dict[str, Any]:
     from notices.selectors.delivery import campaign_progress
 
     return campaign_progress(campaign)

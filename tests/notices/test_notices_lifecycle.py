@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 # RWE's April 2023 returns, shaped like Leicester's published figures: 2,133 appointments and
 # 165 procedures rescheduled, more than 700 staff absent on Wednesday 12 April.
-LEICESTER_RETURNS = {
+LEICESTER_RETURNS: dict[dt.date, dict[str, Any]] = {
     dt.date(2023, 4, 11): {"elective_rescheduled": 40, "outpatient_rescheduled": 500, "community_rescheduled": 20,
                            "staff_absent": 650, "staff_due": 1400},
     dt.date(2023, 4, 12): {"elective_rescheduled": 45, "outpatient_rescheduled": 560, "community_rescheduled": 13,

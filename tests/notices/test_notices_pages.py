@@ -63,6 +63,7 @@ def test_the_list_shows_published_notices_newest_first_without_signing_in(client
     response = client.get(reverse("notices:list"))
     assert response.status_code == 200
     html = response.content.decode()
+    assert newer.current_version is not None and older.current_version is not None
     assert html.index(newer.current_version.title) < html.index(older.current_version.title)
     assert "Secret draft" not in html
     assert "2 notices" in html
@@ -196,6 +197,7 @@ def test_html_in_author_text_is_escaped_inside_the_feed(client, rwe, chris) -> N
     summary = entry.find(f"{ATOM}summary")
     assert summary is not None and summary.get("type") == "html"
     # The summary is HTML; the author's markup must arrive in it as text, not as elements.
+    assert summary.text is not None
     assert "&lt;b&gt;Bold&lt;/b&gt;" in summary.text and "<b>" not in summary.text
     assert "&lt;script&gt;" in summary.text and "<script" not in summary.text
 
@@ -296,7 +298,8 @@ def test_updating_a_published_notice_from_the_form_needs_a_change_note(client, r
     response = client.post(reverse("notices:edit", args=["RWE", notice.pk]), {**data, "change_note": "Open again."})
     assert response.status_code == 302
     notice.refresh_from_db()
-    assert notice.change_note == "Open again." and notice.current_version.number == 2
+    assert notice.change_note == "Open again."
+    assert notice.current_version is not None and notice.current_version.number == 2
 
 
 def test_withdrawing_from_the_page_needs_a_reason(client, rwe, chris) -> None:

@@ -189,6 +189,7 @@ def test_unreadable_lines_are_reported() -> None:
 def test_xlsx_files_are_read_the_same_way() -> None:
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None
     sheet.append(["Phone number", "Name", "Appointment date"])
     sheet.append(["07911123456", "Ann", "12 April"])
     sheet.append([7911123457, "Bob", ""])
@@ -230,6 +231,7 @@ def test_line_breaks_nul_and_control_characters_are_refused_with_line_column_and
 def test_a_line_break_in_an_xlsx_cell_is_refused_too() -> None:
     book = Workbook()
     sheet = book.active
+    assert sheet is not None
     sheet.append(["phone number", "name", "appointment date"])
     sheet.append(["07911123456", "Ann\nLee", "1 May"])  # Alt+Enter in Excel
     buffer = io.BytesIO()

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -34,7 +35,14 @@ from tests.smtp_sink import Mailbox, smtp_sink
 from trusts.models import AuditEvent, Trust
 
 
-def sending(callbacks: list) -> list:  # type: ignore[type-arg]
+def _confirmation_sent_minutes_ago(minutes: int) -> None:
+    """Move the one subscription's confirmation email back in time (the resend limit counts from it)."""
+    sent_at = Subscription.objects.get().confirmation_sent_at
+    assert sent_at is not None
+    Subscription.objects.update(confirmation_sent_at=sent_at - dt.timedelta(minutes=minutes))
+
+
+def sending(callbacks: list[Any]) -> list[Any]:
     """The on-commit callbacks that send: a write to a notice also makes the public pages' cache
     stale after commit (strikeops/public_cache.py), which sends nothing."""
     return [c for c in callbacks if c is not public_cache._bump_version]
@@ -146,8 +154,7 @@ def test_asking_again_soon_does_not_send_another_confirmation(rwe, smtp, django_
         subscription_request(trust=rwe, email=PATIENT)
         subscription_request(trust=rwe, email=PATIENT)
     assert len(smtp.messages) == 1
-    Subscription.objects.update(confirmation_sent_at=Subscription.objects.get().confirmation_sent_at
-                                - dt.timedelta(minutes=11))
+    _confirmation_sent_minutes_ago(11)
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
     assert len(smtp.messages) == 2
@@ -157,8 +164,7 @@ def test_only_the_latest_confirmation_link_works(client, rwe, smtp, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
     old = link(smtp.messages[0], "subscriptions/confirm")
-    Subscription.objects.update(confirmation_sent_at=Subscription.objects.get().confirmation_sent_at
-                                - dt.timedelta(minutes=11))
+    _confirmation_sent_minutes_ago(11)
     with django_capture_on_commit_callbacks(execute=True):
         subscription_request(trust=rwe, email=PATIENT)
     assert client.post(old).status_code == 400
@@ -216,6 +222,7 @@ def test_publishing_emails_each_confirmed_subscriber_once(rwe, chris, subscribed
     assert (row.status, row.attempts, row.version_id) == (SubscriberEmailStatus.SENT, 1, notice.current_version_id)
 
     # The fan-out and the send task run again (a redelivered message, a re-queue): nothing new is sent.
+    assert notice.current_version_id is not None
     notify_subscribers.delay(notice.current_version_id)
     notify_subscribers(notice.current_version_id)
     assert send_subscriber_email(row.pk) is None  # not claimed: already sent
@@ -422,6 +429,7 @@ def test_withdrawing_a_notice_emails_its_confirmed_subscribers_once_with_the_rea
     assert (row.status, row.attempts, row.subscription_id) == (SubscriberEmailStatus.SENT, 1, subscribed.pk)
 
     # The fan-out again (a redelivered message) and the recovery task: nothing new is sent.
+    assert notice.current_version_id is not None
     notify_subscribers(notice.current_version_id, SubscriberEmailKind.WITHDRAWAL)
     recover_later(3600)
     assert len(smtp.messages) == 1

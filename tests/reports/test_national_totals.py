@@ -7,6 +7,7 @@ import io
 import json
 import random
 from collections import defaultdict
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -47,7 +48,7 @@ def history():
                     continue  # not sent: missing
                 status = ReturnStatus.DRAFT if rng.random() < 0.1 else ReturnStatus.SUBMITTED
                 if index % 7 == 0:  # nil return
-                    figures = dict.fromkeys(RESCHEDULED, 0)
+                    figures: dict[str, Any] = dict.fromkeys(RESCHEDULED, 0)
                 else:
                     figures = {f: rng.randint(0, 900) for f in RESCHEDULED}
                 if index % 3:  # affected trusts give workforce figures
@@ -66,7 +67,7 @@ def independent_sums() -> tuple[dict, dict]:
         row["staff_due"] += r.staff_due or 0
         for f in RESCHEDULED:
             row[f] += getattr(r, f)
-        row["acute_rescheduled"] += r.elective_rescheduled + r.outpatient_rescheduled
+        row["acute_rescheduled"] += (r.elective_rescheduled or 0) + (r.outpatient_rescheduled or 0)
         row["total_rescheduled"] += sum(getattr(r, f) for f in RESCHEDULED)
         row["returns_received"] += 1
     per_action: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))

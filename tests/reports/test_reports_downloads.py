@@ -81,9 +81,9 @@ def test_xlsx_is_publication_ready_with_a_sheet_per_level_totals_statuses_and_me
     assert metadata["Industrial action"] == "Junior doctors, April 2023"
     assert metadata["Strike days"] == "11 April 2023, 12 April 2023, 13 April 2023, 14 April 2023"
     assert metadata["Release number"] == "Not a release (live figures)"
-    assert metadata["Licence"].startswith("Open Government Licence v3.0")
+    assert str(metadata["Licence"]).startswith("Open Government Licence v3.0")
     expected = england["2023-04-11"]["Returns expected"]
-    assert metadata["Coverage"].startswith(f"3 of {expected * 4:,} expected returns")
+    assert str(metadata["Coverage"]).startswith(f"3 of {expected * 4:,} expected returns")
     coverage = [r[:3] for r in workbook["Metadata"].iter_rows(values_only=True) if r[0] == "2023-04-11"]
     assert coverage == [("2023-04-11", expected, 2)]
 

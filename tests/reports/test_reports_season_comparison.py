@@ -4,6 +4,7 @@ it must say what the comparison over every recorded action says."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -22,7 +23,7 @@ from trusts.models import ReturnStatus
 pytestmark = pytest.mark.django_db
 
 
-def _action(slug: str, day: dt.date, elective: int, outpatient: int, **figures: int):
+def _action(slug: str, day: dt.date, elective: int, outpatient: int, **figures: Any):
     action = make_action(slug, slug.title(), [(local(day.year, day.month, day.day, 7),
                                                 local(day.year, day.month, day.day, 19))])
     make_return(action, "RWE", day, elective_rescheduled=elective, outpatient_rescheduled=outpatient, **figures)

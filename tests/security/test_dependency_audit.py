@@ -8,6 +8,7 @@ import sys
 from tests.conftest import REPO
 
 _spec = importlib.util.spec_from_file_location("audit_dependencies", REPO / "scripts" / "audit_dependencies.py")
+assert _spec is not None and _spec.loader is not None
 audit = importlib.util.module_from_spec(_spec)
 sys.modules["audit_dependencies"] = audit  # dataclasses look their module up there
 _spec.loader.exec_module(audit)

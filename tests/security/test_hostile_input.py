@@ -130,6 +130,7 @@ def test_a_header_cell_past_the_csv_field_limit_is_a_table_error() -> None:
 def xlsx(rows: list[list[object]]) -> io.BytesIO:
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None
     for row in rows:
         sheet.append(row)
     out = io.BytesIO()

@@ -394,9 +394,10 @@ def _for(code: str) -> Callable[[World], dict[str, Callable[[], Target]]]:
             "campaigns:progress": lambda: Target({**mine, "pk": w.campaigns[code].pk}),
             "campaigns:outcomes": lambda: Target({**mine, "pk": w.campaigns[code].pk}),
             "campaigns:cancel": lambda: Target({**mine, "pk": w.campaigns[code].pk}),
-            "campaigns:opt_out": lambda: Target({"token": opt_out_token(w.campaigns[code].recipients.first().pk)}),
+            "campaigns:opt_out": lambda: Target({
+                "token": opt_out_token(w.campaigns[code].recipients.earliest("pk").pk)}),
             "campaigns:opt_out_one_click": lambda: Target({
-                "token": opt_out_token(w.campaigns[code].recipients.first().pk)}),
+                "token": opt_out_token(w.campaigns[code].recipients.earliest("pk").pk)}),
             "campaigns:templates": lambda: Target(mine),
             "campaigns:template_new": lambda: Target(mine),
             "campaigns:template": lambda: Target({**mine, "pk": w.templates[code].pk}),
@@ -501,7 +502,7 @@ def _url(name: str, target: Target) -> str:
     return f"{url}?{target.query}" if target.query else url
 
 
-def _headers(name: str, role: str, world: World) -> dict[str, str]:
+def _headers(name: str, role: str, world: World) -> dict[str, Any]:
     if (name.split(":")[0] in ("api", "notices_api") or name.startswith("^api")) and role != "anonymous":
         return {"HTTP_AUTHORIZATION": f"Bearer {world.tokens[role]}"}
     return {}
@@ -637,7 +638,7 @@ def test_every_page_tells_the_truth_as_every_role_that_may_read_it(name: str, wo
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("flags", [{"is_staff": True}, {"is_staff": True, "is_superuser": True}])
-def test_admin_needs_staff_and_a_verified_code(flags: dict[str, bool], world: World) -> None:
+def test_admin_needs_staff_and_a_verified_code(flags: dict[str, Any], world: World) -> None:
     """Staff or superuser with only a password: the admin's sign-in (which asks for the code);
     the same account with a verified code: the admin."""
     from tests.security.helpers import force_login_verified

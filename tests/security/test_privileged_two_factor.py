@@ -60,7 +60,9 @@ def test_create_national_manager_prints_a_one_time_link_that_leads_to_two_factor
     user = User.objects.get(email="first.manager@example.nhs.uk")
     assert user.is_staff and user.is_superuser and not user.has_usable_password()
     assert user.memberships.filter(role=Role.NATIONAL_MANAGER).exists()
-    link = re.search(r"https://\S+/password-reset/\S+/", out.getvalue()).group(0)
+    found = re.search(r"https://\S+/password-reset/\S+/", out.getvalue())
+    assert found is not None
+    link = found.group(0)
     path = link.split("://", 1)[1].split("/", 1)[1]
     form_page = client.get(f"/{path}", follow=True)
     password = "a long new passphrase 42"

@@ -7,6 +7,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def _run(*args: str, timeout: int = 120, **env: str | None) -> subprocess.Comple
     ({"SITE_URL": None}, "strikeops.E002"),
     ({"SITE_URL": "http://strikeops.example.nhs.uk"}, "strikeops.E002"),
 ])
-def test_check_deploy_fails_without_the_setting(env: dict[str, str | None], code: str) -> None:
+def test_check_deploy_fails_without_the_setting(env: dict[str, Any], code: str) -> None:
     result = _run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **env)
     assert result.returncode != 0
     assert code in result.stdout + result.stderr

@@ -23,10 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 import strikeops
-from notices.models import CampaignStatus, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from notices.models import CampaignStatus, Delivery, DeliveryStatus, NoticeVersion, Subscription, SubscriptionStatus
 from notices.services.notices import notice_create
 from strikeops.celery import app
-from tests.conftest import _forget_connections
+from tests.conftest import _forget_connections, celery_changes
 from tests.factories import make_action
 from tests.notices.delivery_support import make_campaign, recover, row, use_fast_delivery
 from tests.security.test_faults import EMAIL_LIKE, closed_port
@@ -56,7 +56,7 @@ class RedisDown:
         self.celery = {name[len("CELERY_"):].lower(): value for name, value in deployed.items()
                        if name.startswith("CELERY_") and name != "CELERY_BEAT_SCHEDULE"}
         assert self.celery["task_always_eager"] is False
-        self.saved = {key: app.conf.changes[key] for key in self.celery if key in app.conf.changes}
+        self.saved = {key: celery_changes(app)[key] for key in self.celery if key in celery_changes(app)}
         app.conf.update(**self.celery)
         _forget_connections(app)
         throttling._last_warning = 0.0
@@ -64,7 +64,7 @@ class RedisDown:
 
     def back(self) -> None:
         for key in self.celery:
-            app.conf.changes.pop(key, None)
+            celery_changes(app).pop(key, None)
         app.conf.update(**self.saved)
         _forget_connections(app)
         for name, value in self.before.items():
@@ -130,7 +130,7 @@ def test_publish_notice_shows_its_confirmation_and_the_recovery_task_emails_subs
 
     redis_down.back()
     notice.refresh_from_db()
-    type(notice.current_version).objects.filter(pk=notice.current_version_id).update(
+    NoticeVersion.objects.filter(pk=notice.current_version_id or 0).update(
         published_at=timezone.now() - dt.timedelta(minutes=11))
     recover()
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]

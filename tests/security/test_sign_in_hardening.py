@@ -101,6 +101,7 @@ def test_lock_outs_are_audited_without_the_password(client, ada) -> None:
     locked = AuditEvent.objects.filter(event="auth.locked_out").order_by("id")
     assert locked.count() == 2  # the fifth failure and the refused sixth attempt
     event = locked.first()
+    assert event is not None
     assert event.details["email"] == ada.email
     assert event.ip_address == "10.0.0.1"
     assert "s3cret-guess" not in str(list(AuditEvent.objects.values_list("summary", "details")))

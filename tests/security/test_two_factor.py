@@ -6,6 +6,7 @@ import base64
 import re
 
 import pytest
+from django.http import HttpResponse
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -37,7 +38,9 @@ def test_a_national_manager_without_an_app_must_set_one_up_before_any_page(clien
     html = page.content.decode()
     assert "National managers must use two-factor authentication" in html
     # The QR code is drawn here as SVG in a data: URI; no outside image service sees the secret.
-    src = re.search(r'<img class="app-qr-code" src="([^"]+)"', html).group(1)
+    found = re.search(r'<img class="app-qr-code" src="([^"]+)"', html)
+    assert found is not None
+    src = found.group(1)
     assert src.startswith("data:image/svg+xml;base64,")
     assert base64.b64decode(src.split(",", 1)[1]).startswith(b"<svg")
     device = TOTPDevice.objects.get(user=nia, confirmed=False)
@@ -203,13 +206,13 @@ def test_ordinary_requests_cost_no_two_factor_query(client, ada, django_assert_n
     client.force_login(ada)
     assert client.session["two_factor"] == "none"  # decided at sign-in
     request = RequestFactory().get("/trusts/")
+    ada.is_verified = lambda: False  # django-otp sets it per request
     request.user = ada
-    request.user.is_verified = lambda: False
     request.session = client.session
     request.session.get("two_factor")  # SessionMiddleware has loaded the session by now
     request.resolver_match = resolve("/trusts/")
     with django_assert_num_queries(0):
-        assert OTPRequiredMiddleware(lambda r: None).process_view(request, None, (), {}) is None
+        assert OTPRequiredMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {}) is None
 
 
 @required

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory, override_settings
+from django.utils.datastructures import MultiValueDict
 
 from trusts.uploads import OversizedUpload, validate_upload
 
@@ -26,8 +27,8 @@ def test_a_file_over_the_limit_is_not_kept_and_is_refused_with_the_limit_in_the_
     upload = _posted("patients.csv", b"x" * 300_000)
     assert isinstance(upload, OversizedUpload)
     assert upload.read() == b""  # nothing past the limit was stored
-    assert upload.size > 2048
-    form = UploadForm(files={"file": upload})
+    assert upload.size is not None and upload.size > 2048
+    form = UploadForm(files=MultiValueDict({"file": [upload]}))
     assert not form.is_valid()
     assert form.errors["file"] == ["The selected file must be smaller than 2KB"]
 

@@ -278,7 +278,8 @@ def test_make_run_serves_pages_runs_tasks_on_a_worker_and_stops_everything_on_ct
         assert sent.stdout.strip() == f"ok:{token}", sent.stderr[-3000:] + log.read_text()[-3000:]
         assert "beat: Starting" in log.read_text()
         with psycopg.connect(urls["DATABASE_URL"]) as db:
-            assert db.execute("SELECT COUNT(*) FROM django_migrations").fetchone()[0] > 10
+            migrations = db.execute("SELECT COUNT(*) FROM django_migrations").fetchone()
+            assert migrations is not None and migrations[0] > 10
     finally:
         os.killpg(supervisor.pid, signal.SIGINT)
         try:

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
-def _probe(path: str, **headers: str) -> Any:
+def _probe(path: str, **headers: Any) -> Any:
     return Client().get(path, HTTP_HOST="10.0.4.17", **headers)
 
 
@@ -102,9 +102,9 @@ def test_one_log_line_per_request_with_the_route_not_the_secret_path(db, caplog)
     lines = [r for r in caplog.records if r.name == "strikeops.requests"]
     assert len(lines) == 1
     line = lines[0]
-    assert line.status == response.status_code  # type: ignore[attr-defined]
-    assert line.route == "/password-reset/<uidb64>/<token>/"  # type: ignore[attr-defined]
-    assert line.correlation_id == "a" * 32  # type: ignore[attr-defined]
+    assert line.status == response.status_code
+    assert line.route == "/password-reset/<uidb64>/<token>/"
+    assert line.correlation_id == "a" * 32
     assert "set-password-token" not in caplog.text
 
 
@@ -177,6 +177,7 @@ def test_the_error_tracker_receives_no_personal_data() -> None:
         "extra": {"recipient": "patient@example.com"},
     }
     scrubbed = sentry_before_send(event, {})
+    assert scrubbed is not None
     text = json.dumps(scrubbed)
     for personal in ("patient@example.com", "a@b.nhs.uk", "ada@example.nhs.uk", "07700900123", "10.1.1.1",
                      "sessionid"):

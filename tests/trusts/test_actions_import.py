@@ -123,17 +123,18 @@ def test_the_shipped_file_of_real_actions_imports(tmp_path) -> None:
 
 
 def test_seed_demo_loads_the_real_actions_and_a_current_one_and_can_run_again(rwe) -> None:
+    from django.core.management.base import OutputWrapper
     from django.utils import timezone
 
     from trusts.management.commands.seed_demo import seed_demo_actions
 
-    seed_demo_actions(StringIO())
+    seed_demo_actions(OutputWrapper(StringIO()))
     current = IndustrialAction.objects.get(slug="demo-current-action")
     today = timezone.localdate()
     assert list(current.strike_days.values_list("date", flat=True)) == [
         today - dt.timedelta(days=2), today - dt.timedelta(days=1), today]
     make_return(current, rwe, today - dt.timedelta(days=2))
     out = StringIO()
-    seed_demo_actions(out)
+    seed_demo_actions(OutputWrapper(out))
     assert "0 created, 0 updated" in out.getvalue()
     assert IndustrialAction.objects.filter(slug="demo-current-action").count() == 1

@@ -85,8 +85,8 @@ def test_the_actions_nav_item_is_for_people_with_a_role(ada, pat) -> None:
     assert 'href="/actions/"' not in Client().get("/").content.decode()
 
 
-def form_data(**overrides: str) -> dict[str, str]:
-    data = {
+def form_data(**overrides: str | list[str]) -> dict[str, str | list[str]]:
+    data: dict[str, str | list[str]] = {
         "name": "Junior doctors, June 2023", "slug": "junior-doctors-june-2023", "staff_group": "junior_doctors",
         "unions": ["BMA"], "affected": "", "hard_close-day": "", "hard_close-month": "", "hard_close-year": "",
         "windows-TOTAL_FORMS": "3", "windows-INITIAL_FORMS": "0", "windows-MIN_NUM_FORMS": "0",
@@ -119,7 +119,7 @@ def test_nia_declares_an_action_with_two_windows_and_blank_rows_are_ignored(nia)
     assert response["Location"] == reverse("actions:detail", args=[action.slug])
     assert list(action.strike_days.values_list("date", flat=True)) == [dt.date(2022, 12, 15), dt.date(2022, 12, 20)]
     assert sorted(action.affected_trusts.values_list("ods_code", flat=True)) == ["RWE", "RX1"]
-    assert action.windows.first().starts_at == local(2022, 12, 15, 8)
+    assert action.windows.earliest("starts_at").starts_at == local(2022, 12, 15, 8)
     assert AuditEvent.objects.get(event="action.created").actor == nia
 
 

@@ -86,6 +86,7 @@ def test_regional_managers_reopen_only_trusts_in_their_region(morgan, sam, nia) 
     assert response.status_code == 302
     assert ReturnReopening.objects.get().trust.ods_code == "RWE"
     london_trust = Trust.objects.filter(icb__region__code="Y56").first()
+    assert london_trust is not None
     assert _post_reopen(nia, action, london_trust.ods_code).status_code == 302
 
 

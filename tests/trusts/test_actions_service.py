@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,8 @@ pytestmark = pytest.mark.django_db
 APRIL = [(local(2023, 4, 11, 7), local(2023, 4, 15, 7))]
 
 
-def save(**overrides):
-    values = {
+def save(**overrides: Any) -> Any:
+    values: dict[str, Any] = {
         "slug": "junior-doctors-april-2023", "name": "Junior doctors, April 2023", "staff_group": "junior_doctors",
         "unions": ["BMA"], "windows": APRIL, "affected": [], "hard_close": None, "user": None,
     }

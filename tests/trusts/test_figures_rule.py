@@ -50,7 +50,7 @@ def test_a_figure_behind_no_return_is_none_and_a_reported_zero_is_zero() -> None
     assert reported(0, 0) is None and reported(25, 0) is None
     assert reported(0, 1) == 0 and reported(25, 2) == 25
     assert NOT_SUBMITTED_TEXT == "Not submitted"
-    assert ReportStatus.NIL_RETURN == "nil return" and ReportStatus.NOT_SUBMITTED.label == "Not submitted"
+    assert ReportStatus.NIL_RETURN.value == "nil return" and ReportStatus.NOT_SUBMITTED.label == "Not submitted"
 
 
 def test_coverage_never_reads_100_while_a_return_is_missing() -> None:

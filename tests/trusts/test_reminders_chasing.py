@@ -143,6 +143,7 @@ def test_a_reminder_to_a_trust_with_nobody_to_email_says_so_and_works_once_it_ha
 def test_remind_every_overdue_trust_in_the_managers_scope(morgan, ada,
                                                           django_capture_on_commit_callbacks) -> None:
     action = make_action(windows=[(local(2023, 4, 11, 7), local(2023, 4, 13, 7))])
+    assert action.first_day is not None
     make_return(action, "RWE", action.first_day)  # RWE owes only 12 April
     Trust.objects.filter(ods_code="RX1").update(contact_email="returns@rx1.example")
     client = signed_in(morgan)

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from tests.factories import local, make_action, make_return
-from trusts.models import AuditEvent, DailyReturn, ReturnReopening, ReturnRevision, ReturnStatus, Trust
+from trusts.models import AuditEvent, DailyReturn, ReturnReopening, ReturnRevision, ReturnStatus, Role, Trust
 from trusts.services.returns_import import (
     IMPORT_COLUMNS,
     OPTIONAL_COLUMNS,
@@ -205,6 +205,7 @@ def test_an_existing_draft_becomes_a_first_submission(tmp_path, april, rwe) -> N
 def _xlsx(path: Path, rows: list[list[object]]) -> Path:
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None
     sheet.append(HEADER)
     for row in rows:
         sheet.append(row)
@@ -282,7 +283,7 @@ def test_a_trust_upload_is_limited_to_the_uploaders_trusts(april, ada) -> None:
 
     with pytest.raises(TableError) as raised:
         returns_import(rows=_rows(_row(april.slug, "RWE", "2023-04-11"), _row(april.slug, "RX1", "2023-04-11")),
-                       source="upload", user=ada, trusts=trusts_with_role(ada, "trust_admin"), authority="trust",
+                       source="upload", user=ada, trusts=trusts_with_role(ada, Role.TRUST_ADMIN), authority="trust",
                        now=local(2023, 4, 12, 9))
     assert [str(e) for e in raised.value.errors] == [
         "line 3, column ods_code: RX1 is not one of your trusts: you can only upload your own trusts' returns"]

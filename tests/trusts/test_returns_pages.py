@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import PASSWORD
 from tests.factories import local, make_action, make_return
-from trusts.models import DailyReturn, ReturnReopening, ReturnRevision, ReturnStatus
+from trusts.models import DailyReturn, ReturnReopening, ReturnRevision, ReturnStatus, Role
 from trusts.services.returns import return_submit
 
 pytestmark = pytest.mark.django_db
@@ -238,7 +238,7 @@ def test_a_nil_return_from_the_form(client, ada, action, at) -> None:
 def test_an_unaffected_trust_has_no_workforce_fieldset(client, action, at) -> None:
     from tests.conftest import _user
 
-    admin = _user("admin@rhm.example", "trust_admin", trust="RHM")
+    admin = _user("admin@rhm.example", Role.TRUST_ADMIN, trust="RHM")
     body = _signed_in(client, admin).get("/returns/RHM/junior-doctors-april-2023/2023-04-12/edit/").content.decode()
     assert "does not affect staff at your trust" in body
     assert 'name="staff_absent"' not in body
@@ -346,7 +346,9 @@ def test_templates_hold_only_the_uploaders_trusts_strike_days(client, ada, actio
     assert lines[0].startswith("action,ods_code,date,staff_absent,staff_due")
     assert [line.split(",")[1:3] for line in lines[1:]] == [["RWE", f"2023-04-{d}"] for d in (11, 12, 13, 14)]
     workbook = load_workbook(io.BytesIO(client.get(f"/returns/template/{action.slug}.xlsx").content))
-    assert [c.value for c in next(workbook.active.iter_rows(min_row=2, max_row=2))][:3] == \
+    sheet = workbook.active
+    assert sheet is not None
+    assert [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))][:3] == \
         [action.slug, "RWE", "2023-04-11"]
     assert client.get(f"/returns/template/{action.slug}.pdf").status_code == 404
 

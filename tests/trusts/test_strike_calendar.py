@@ -13,8 +13,8 @@ from trusts.strike_calendar import (
 )
 
 
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=LONDON)
 
 
 def labels(days) -> list[dt.date]:
