@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 
 from notices import tasks
 from notices.models import (
@@ -227,6 +227,42 @@ def test_a_claimed_delivery_cannot_be_claimed_again(rwe, chris, fast_delivery, d
     stale = Delivery.objects.get(pk=delivery.pk)
     Delivery.objects.filter(pk=delivery.pk).update(attempts=2)
     assert settle(stale, DeliveryStatus.DELIVERED) is False
+
+
+def test_the_outcome_write_is_prepared_once_per_connection_and_still_seen_by_django(
+        rwe, chris, fast_delivery, django_capture_on_commit_callbacks):
+    """The per-message UPDATE is parsed and planned once per database session, not per message
+    (BENCHMARKS.md, "Fan-out: prepared outcome writes"); Django still logs it with its values while
+    it logs queries, and translates its errors as from any Django cursor."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def prepared_updates() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+                           [f'UPDATE "{Delivery._meta.db_table}"%'])
+            return [statement for (statement,) in cursor.fetchall()]
+
+    campaign = make_campaign(rwe, chris, email_rows(4))
+    mark_sending(campaign, clock.now())
+    *deliveries, last = list(campaign.deliveries.order_by("pk"))
+    now = clock.now()
+    for delivery in [*deliveries, last]:
+        assert claim(delivery.pk, now, 0) is True
+    for delivery in deliveries[:2]:
+        assert settle(Delivery.objects.get(pk=delivery.pk), DeliveryStatus.DELIVERED) is True
+    assert len(prepared_updates()) == 1, "two outcome writes of one shape: one prepared statement"
+    # While Django logs queries, the write is logged with its values (through the ordinary cursor).
+    with CaptureQueriesContext(connection) as captured:
+        assert settle(Delivery.objects.get(pk=deliveries[2].pk), DeliveryStatus.DELIVERED) is True
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1 and f'"id" = {deliveries[2].pk} AND' in updates[0].replace("id =", '"id" =')
+    assert statuses(campaign) == {DeliveryStatus.DELIVERED: 3, DeliveryStatus.SENDING: 1}
+    # A value the column refuses is Django's DataError, as from any Django cursor, and writes nothing.
+    with pytest.raises(DataError), transaction.atomic():
+        outbox.write(Delivery, outbox.outcome(last.pk, attempts=1, status=DeliveryStatus.DELIVERED, now=clock.now(),
+                                              provider_reference="x" * 300))
+    assert Delivery.objects.get(pk=last.pk).status == DeliveryStatus.SENDING
 
 
 def test_deliveries_of_a_draft_campaign_are_never_sent(rwe, chris, fast_delivery):
