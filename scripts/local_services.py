@@ -182,12 +182,16 @@ def free_port(preferred: int | None = None) -> int:
 
 
 def remembered_port(path: Path | None) -> int:
-    """The port this checkout used last time if it is still free, else a new free one."""
+    """The port this checkout used last time if it is still free, else a new free one (and then it
+    says so: a client that saved the old port, a database tool say, must be pointed at the new one)."""
     previous = None
     if path is not None and path.exists():
         with contextlib.suppress(ValueError):
             previous = int(path.read_text().strip())
     port = free_port(previous)
+    if previous is not None and port != previous:
+        say(f"port {previous}, used last time, is taken by another program; moving to {port} "
+            f"(point any saved connection at the new port)")
     if path is not None:
         path.write_text(f"{port}\n")
     return port

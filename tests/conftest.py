@@ -37,6 +37,14 @@ def _fresh_cache() -> None:
     cache.clear()
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing uses now, for a test's own server (SMTP sink, fake
+    Notify, gunicorn): the operating system picks it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 TRUSTS_CSV = REPO / "trusts" / "data" / "trusts.csv"
 PASSWORD = "correct-horse-battery-staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"

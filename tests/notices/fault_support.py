@@ -14,7 +14,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,14 +30,10 @@ from django.db.models import Count
 from notices.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from notices.services.campaigns import campaign_start
 from outbox.tasks import outbox_recover
+from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class SmtpSink:

@@ -37,7 +37,9 @@ def rx1() -> Trust:
 
 @pytest.fixture
 def london_trust() -> Trust:
-    return Trust.objects.filter(icb__region__code="Y56").order_by("ods_code").first()  # type: ignore[return-value]
+    trust = Trust.objects.filter(icb__region__code="Y56").order_by("ods_code").first()
+    assert trust is not None, "the reference data has London trusts"
+    return trust
 
 
 def parse_atom(response) -> ET.Element:
@@ -161,7 +163,8 @@ def test_a_withdrawn_notice_shows_the_reason_leaves_the_lists_and_stays_in_the_f
         summary = entry.findtext(f"{ATOM}summary") or ""
         assert "This notice was withdrawn on" in summary and "Published for the wrong action." in summary
         assert "is open." not in summary
-        assert entry.findtext(f"{ATOM}updated") > before.findtext(f"{ATOM}updated")  # type: ignore[operator]
+        updated, first_updated = entry.findtext(f"{ATOM}updated"), before.findtext(f"{ATOM}updated")
+        assert updated is not None and first_updated is not None and updated > first_updated
 
 
 def test_the_notice_page_belongs_to_its_trust(client, rwe, chris) -> None:

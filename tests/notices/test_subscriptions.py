@@ -64,7 +64,10 @@ def emails():
 
 
 def text(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None, "every email has a plain-text part"
+    content: str = body.get_content()
+    return content
 
 
 def link(message: EmailMessage, path_part: str) -> str:

@@ -55,4 +55,5 @@ def test_the_one_action_comparison_equals_the_comparison_over_every_action() -> 
         assert season_sentence(action, got) == season_sentence(action, expected)
     march = action_season_comparison(actions[3])
     assert march is not None and march.earlier_acute_rescheduled == 150 + 15 + 40 and march.exceeds_all_earlier_combined
-    assert action_season_comparison(actions[4]).earlier_actions == []  # type: ignore[union-attr]
+    first_of_winter = action_season_comparison(actions[4])
+    assert first_of_winter is not None and first_of_winter.earlier_actions == []

@@ -6,7 +6,6 @@ searched for the addresses, phone numbers, NHS numbers and personalisation value
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from notices.services.campaigns import campaign_start
 from notices.services.notices import notice_create, notice_publish
 from notices.services.subscriptions import subscription_request
 from strikeops.redaction import PersonalDataLogFilter, scrub, send_failure_reason
+from tests.conftest import free_port
 from tests.notices.delivery_support import FAST, make_campaign, row
 from trusts.models import ReminderSent
 
@@ -53,16 +53,11 @@ class PostfixLike:
         return "250 2.0.0 Ok: queued"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def smtp(settings) -> Iterator[PostfixLike]:
     handler = PostfixLike()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     for name, value in FAST.items():
         setattr(settings, name, value)

@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import REPO, port_open, redis_available, require_service
+from tests.conftest import REPO, free_port, port_open, redis_available, require_service
 
 pytestmark = [pytest.mark.smoke, pytest.mark.timeout(180)]
 
@@ -44,11 +43,6 @@ BUDGET_SECONDS = 120
 PASSWORD = secrets.token_urlsafe(16)
 SLUG = "smoke-test-action"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def procfile() -> dict[str, str]:

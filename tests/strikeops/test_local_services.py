@@ -111,7 +111,7 @@ def test_run_keeps_the_database_between_runs_and_stops_the_servers_after_the_com
 
 
 def test_the_remembered_port_is_kept_while_its_old_connections_wait_and_refused_while_listened_on(
-        tmp_path: Path) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The flake behind the test above: the first run's servers closed their connections first, so
     their port held TIME_WAIT sockets for a minute, and a probe without SO_REUSEADDR took it for
     busy and moved the server. The servers themselves bind with SO_REUSEADDR; so does the probe."""
@@ -128,12 +128,15 @@ def test_the_remembered_port_is_kept_while_its_old_connections_wait_and_refused_
     client.close()
     saved = tmp_path / "postgres.port"
     saved.write_text(f"{port}\n")
+    capsys.readouterr()
     taken = local_services.remembered_port(saved)
     assert taken != port, "a port something listens on was handed out"
+    assert f"port {port}, used last time, is taken by another program; moving to {taken}" in capsys.readouterr().err
     listener.close()
     saved.write_text(f"{port}\n")
     assert local_services.remembered_port(saved) == port
     assert saved.read_text() == f"{port}\n"
+    assert "moving" not in capsys.readouterr().err, "a kept port is not announced"
 
 
 def test_test_mode_is_throwaway_fills_in_only_the_test_redis_and_passes_the_exit_code_on(local_dir) -> None:
