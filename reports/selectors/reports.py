@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, fields
 from operator import itemgetter
 from typing import Any
 
-from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -34,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 
 from reports.models import ReturnRollup
+from trusts.compiled import fetch, sql_for
 from trusts.dates import date_span, days_list
 from trusts.figures import ACUTE, DAY_METRICS, RESCHEDULED_METRICS, aggregate, aggregates
 from trusts.models import (
@@ -113,7 +113,9 @@ class Figures:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Figures:
-        return cls(**{name: row[PREFIX + name] for name in FIGURE_NAMES})
+        # int(): a row read raw (trusts.compiled.fetch) has PostgreSQL's sums of big integers as
+        # Decimal, which the ORM would have converted; every figure is a whole number.
+        return cls(**{name: int(row[PREFIX + name]) for name in FIGURE_NAMES})
 
     def add(self, other: Figures) -> None:
         for f in fields(self):
@@ -270,6 +272,12 @@ def strike_dates(action: IndustrialAction) -> list[dt.date]:
 # --- England -------------------------------------------------------------------------------
 
 
+def _national_days(*action_ids: int) -> QuerySet[ReturnRollup, Any]:
+    """England's figures per action and strike day, from the rollups."""
+    return (national_rollups().filter(action_id__in=action_ids)
+            .values("action_id", "date").annotate(**_rollup_aggregates()).order_by())
+
+
 def daily_figures(
     actions: Sequence[IndustrialAction], trusts: QuerySet[Trust] | None = None, *,
     strike_days: Mapping[int, Sequence[dt.date]] | None = None, signed_off_only: bool = False,
@@ -289,8 +297,9 @@ def daily_figures(
             result[action_id][date] = DayFigures(date, Figures())
     rows: Iterable[Mapping[str, Any]]
     if trusts is None and not signed_off_only:
-        rows = (national_rollups().filter(action_id__in=action_ids)
-                .values("action_id", "date").annotate(**_rollup_aggregates()).order_by())
+        # England's, from the rollups: compiled once per number of actions (trusts.compiled).
+        columns, national = fetch(*sql_for("daily_figures.national", _national_days, *action_ids))
+        rows = ({name: row[index] for name, index in columns.items()} for row in national)
     else:
         rows = (
             submitted_returns(trusts, signed_off_only=signed_off_only).filter(action_id__in=action_ids)
@@ -439,32 +448,33 @@ class ActionTables:
 TABLE_SUMS = (*RESCHEDULED_METRICS, "returns", "nil_returns", "late_returns")
 
 
-def _fetch(queryset: QuerySet[Any]) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
-    """The rows of a .values() query as the database driver returns them (with each column's
-    position by name), without the ORM's per-value converters and per-row dicts: for a few hundred
-    rows of sums those cost more than the query itself (BENCHMARKS.md). Only for columns psycopg
-    returns as the Python values the ORM would: integers (ids, sums, counts), text and dates."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return {column[0]: index for index, column in enumerate(cursor.description)}, cursor.fetchall()
-
-
 def _peak(dates: Sequence[dt.date], absent: Sequence[int]) -> Peak:
     """peak_of() over per-day staff absent (dates in order): the most, the earliest on a tie, no
     day if nobody was absent."""
-    best = Peak(0, None)
+    most, day = 0, None
     for date, count in zip(dates, absent, strict=True):
-        if count > best.staff_absent:
-            best = Peak(count, date)
-    return best
+        if count > most:
+            most, day = count, date
+    return Peak(most, day)
+
+
+def _returns_by_trust(action_id: int, *dates: dt.date, trusts: QuerySet[Trust] | None = None
+                      ) -> QuerySet[DailyReturn, Any]:
+    """action_tables()'s grouped returns: per trust, TABLE_SUMS, then per strike day (in order) the
+    returns sent and the staff absent, as columns."""
+    per_day: dict[str, Any] = {}
+    for index, date in enumerate(dates):
+        per_day[f"sent_{index}"] = Count("pk", filter=Q(date=date))
+        per_day[f"absent_{index}"] = _sum("staff_absent", filter=Q(date=date))
+    return (submitted_returns(trusts).filter(action_id=action_id).values("trust_id")
+            .annotate(**aggregates(TABLE_SUMS, over="returns", prefix=PREFIX), **per_day).order_by())
 
 
 def action_tables(
     action: IndustrialAction, dates: Sequence[dt.date], trusts: QuerySet[Trust] | None = None,
     listed: QuerySet[Trust] | None = None,
 ) -> ActionTables:
-    """The region, ICB and trust tables of an action's report page, in two queries whatever the
+    """The region, ICB and trust tables of an action's report page, in three queries whatever the
     number of trusts, days and returns, with the figures region_figures(), icb_figures() and
     trust_figures() give (tests/reports/test_reports_pagination.py checks that they agree).
 
@@ -475,32 +485,43 @@ def action_tables(
     The rows are AreaFigures with action totals, the peak and the days reported, without per-day
     figures (`days` empty): the page shows none.
 
-    1. The action's submitted returns in scope grouped by trust, each with its ICB and region: one
-       row per trust, not per trust and day, with each strike day's returns and staff absent as
-       columns (a trust has one return a day). ICB and region rows are the sums of their trusts'
+    1. The trusts in scope with their ICB, region, open and close dates (and, under a filter,
+       whether the trust table lists them), to which the completeness rule (active_between: what
+       expected_trusts applies in SQL) gives the days each owed a return.
+    2. The action's submitted returns in scope grouped by trust id alone: one row per trust, not
+       per trust and day, with each strike day's returns and staff absent as columns (a trust has
+       one return a day). Grouped by the integer id, not by the ICB's and region's names as well:
+       that halved the query (BENCHMARKS.md). ICB and region rows are the sums of their trusts'
        rows (every figure is a sum; staff absent is summed per day before the peak day is taken),
        rather than two more grouped queries over the same returns.
-    2. The listed trusts with their open and close dates, to which the completeness rule
-       (active_between: what expected_trusts applies in SQL) gives the days each owed a return.
+    3. The regions in scope, so that every one is listed (all seven for England).
     """
     dates = sorted(dates)  # peak_of picks the earliest day on a tie
-    per_day: dict[str, Any] = {}
-    for index, date in enumerate(dates):
-        per_day[f"sent_{index}"] = Count("pk", filter=Q(date=date))
-        per_day[f"absent_{index}"] = _sum("staff_absent", filter=Q(date=date))
-    columns, grouped = _fetch(
-        submitted_returns(trusts).filter(action=action)
-        .values("trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code",
-                "trust__icb__region__name")
-        .annotate(**aggregates(TABLE_SUMS, over="returns", prefix=PREFIX), **per_day).order_by())
-    trust_at, icb_at, icb_name_at, region_at, region_name_at = (columns[name] for name in (
-        "trust_id", "trust__icb__code", "trust__icb__name", "trust__icb__region__code", "trust__icb__region__name"))
-    # Each row's figures as one tuple: the sums, then staff absent per strike day, then returns
+    scope = trusts if trusts is not None else Trust.objects.all()
+    names = ["pk", "ods_code", "name", "trust_type", "open_date", "close_date", "status", "icb__code", "icb__name",
+             "icb__region__code", "icb__region__name"]
+    in_scope = scope.order_by("name")
+    if listed is not None:
+        in_scope = in_scope.annotate(listed=Case(When(pk__in=listed.values("pk"), then=Value(True)),
+                                                 default=Value(False), output_field=BooleanField()))
+        names.append("listed")
+    # The rows as the driver gives them (ids, text, dates and booleans: trusts.compiled.fetch).
+    trusts_query = in_scope.values(*names)
+    sql, params = trusts_query.query.sql_with_params()
+    trust_columns, trust_list = fetch(sql, params, trusts_query.db)
+    read = itemgetter(*(trust_columns[name] for name in names))
+    # England's is compiled once per number of strike days (trusts.compiled); a scope's each time.
+    columns, grouped = fetch(*(sql_for("action_tables.by_trust", _returns_by_trust, action.pk, *dates)
+                               if trusts is None else
+                               _returns_by_trust(action.pk, *dates, trusts=trusts).query.sql_with_params()))
+    # Each trust's figures as one tuple: the sums, then staff absent per strike day, then returns
     # per strike day. Every one is a sum, so an area's tuple is its members' tuples added up.
     days = len(dates)
     figures_of = itemgetter(*[columns[PREFIX + name] for name in TABLE_SUMS],
                             *[columns[f"absent_{index}"] for index in range(days)],
                             *[columns[f"sent_{index}"] for index in range(days)])
+    trust_at = columns["trust_id"]
+    by_trust: dict[int, tuple[int, ...]] = {row[trust_at]: figures_of(row) for row in grouped}
     sums = len(TABLE_SUMS)
 
     def fill(area: AreaFigures, figures: tuple[int, ...]) -> AreaFigures:
@@ -514,16 +535,38 @@ def action_tables(
         summed = tuple(sum(column) for column in zip(*members, strict=True))
         return fill(area, summed), summed
 
-    by_trust: dict[int, tuple[int, ...]] = {}
+    type_labels = dict(TrustType.choices)
+    short_icb_names: dict[str, str] = {}
+    all_dates = set(dates)
     icb_members: dict[str, list[tuple[int, ...]]] = defaultdict(list)
     icb_rows: dict[str, AreaFigures] = {}
-    for row in grouped:
-        figures = figures_of(row)
-        by_trust[row[trust_at]] = figures
-        icb_members[row[icb_at]].append(figures)
-        if row[icb_at] not in icb_rows:
-            icb_rows[row[icb_at]] = AreaFigures(code=row[icb_at], name=_short_icb_name(row[icb_name_at]),
-                                                region_code=row[region_at], region_name=row[region_name_at])
+    trust_rows = []
+    for values in trust_list:
+        pk, ods_code, name, trust_type, open_date, close_date, status, icb_code, icb_name, region_code, region_name = (
+            read(values)[:11])
+        if icb_code not in short_icb_names:
+            short_icb_names[icb_code] = _short_icb_name(icb_name)
+        sent = by_trust.get(pk)
+        if sent is not None:
+            icb_members[icb_code].append(sent)
+            if icb_code not in icb_rows:
+                icb_rows[icb_code] = AreaFigures(code=icb_code, name=short_icb_names[icb_code],
+                                                 region_code=region_code, region_name=region_name)
+        if listed is not None and not values[trust_columns["listed"]]:
+            continue
+        # report_trusts(): every trust that owed a return during the action, and any that sent one.
+        if sent is None and not (action.first_day and action.last_day and active_between(
+                open_date, close_date, status, action.first_day, action.last_day)):
+            continue
+        trust_row = AreaFigures(
+            code=ods_code, name=name, trust_type=str(type_labels.get(trust_type, trust_type)),
+            icb_code=icb_code, icb_name=short_icb_names[icb_code], region_code=region_code, region_name=region_name,
+            # active_between()'s answer for every day, for the usual trust: never opened or closed.
+            owed=set(all_dates) if open_date is None and close_date is None and status == TrustStatus.ACTIVE else {
+                date for date in dates if active_between(open_date, close_date, status, date, date)},
+        )
+        trust_rows.append(fill(trust_row, sent) if sent else trust_row)
+
     region_members: dict[str, list[tuple[int, ...]]] = defaultdict(list)
     region_rows: dict[str, AreaFigures] = {}
     for code, icb in icb_rows.items():
@@ -536,36 +579,6 @@ def action_tables(
     regions = Region.objects.all() if trusts is None else Region.objects.filter(icbs__trusts__in=trusts.values("pk"))
     for code, name in regions.distinct().values_list("code", "name"):
         region_rows.setdefault(code, AreaFigures(code=code, name=name))
-
-    scope = listed if listed is not None else trusts if trusts is not None else Trust.objects.all()
-    type_labels = dict(TrustType.choices)
-
-    names = ("pk", "ods_code", "name", "trust_type", "open_date", "close_date", "status", "icb__code", "icb__name",
-             "icb__region__code", "icb__region__name")
-    # As the grouped returns above: the rows as the driver gives them (ids, text and dates).
-    trust_columns, trust_list = _fetch(scope.order_by("name").values(*names))
-    read = itemgetter(*(trust_columns[name] for name in names))
-    short_icb_names: dict[str, str] = {}
-    all_dates = set(dates)
-    trust_rows = []
-    for values in trust_list:
-        pk, ods_code, name, trust_type, open_date, close_date, status, icb_code, icb_name, region_code, region_name = (
-            read(values))
-        sent = by_trust.get(pk)
-        # report_trusts(): every trust that owed a return during the action, and any that sent one.
-        if sent is None and not (action.first_day and action.last_day and active_between(
-                open_date, close_date, status, action.first_day, action.last_day)):
-            continue
-        if icb_code not in short_icb_names:
-            short_icb_names[icb_code] = _short_icb_name(icb_name)
-        trust_row = AreaFigures(
-            code=ods_code, name=name, trust_type=str(type_labels.get(trust_type, trust_type)),
-            icb_code=icb_code, icb_name=short_icb_names[icb_code], region_code=region_code, region_name=region_name,
-            # active_between()'s answer for every day, for the usual trust: never opened or closed.
-            owed=set(all_dates) if open_date is None and close_date is None and status == TrustStatus.ACTIVE else {
-                date for date in dates if active_between(open_date, close_date, status, date, date)},
-        )
-        trust_rows.append(fill(trust_row, sent) if sent else trust_row)
     return ActionTables(
         regions=sorted(region_rows.values(), key=lambda a: a.name),
         icbs=sorted(icb_rows.values(), key=lambda a: (a.region_name, a.name)),
@@ -902,23 +915,30 @@ def previous_action(action: IndustrialAction) -> dict[str, Any] | None:
     (one row per action and strike day with returns: average_staff_absent()'s days)."""
     if action.first_day is None:
         return None
+    # Compiled once (trusts.compiled); read raw, so the rollups' sums come as Decimal: int().
+    _, found = fetch(*sql_for("previous_action", _previous_action, action.staff_group, action.first_day))
+    if not found:
+        return None
+    slug, acute, absent, days = found[0]
+    return {"slug": slug, "acute_rescheduled": int(acute) if days else None,
+            "average_staff_absent": round(int(absent) / days, 1) if days else None}
+
+
+def _previous_action(staff_group: str, first_day: dt.date) -> QuerySet[IndustrialAction, Any]:
+    """previous_action()'s one query: the latest earlier action of the staff group, with its
+    England acute total, staff absent summed over its days and number of days with returns."""
 
     def rollup(expression: Any) -> Subquery:
         return Subquery(national_rollups().filter(action_id=OuterRef("pk")).order_by().values("action_id")
                         .annotate(value=expression).values("value"))
 
-    earlier = (
-        IndustrialAction.objects.filter(staff_group=action.staff_group, first_day__lt=action.first_day)
+    return (
+        IndustrialAction.objects.filter(staff_group=staff_group, first_day__lt=first_day)
         .order_by("-first_day", "-pk")
         .annotate(acute=rollup(aggregate(ACUTE, over="rollups")),
                   absent=rollup(aggregate("staff_absent", over="rollups")), reported_days=rollup(Count("pk")))
-        .values("slug", "acute", "absent", "reported_days").first()
+        .values("slug", "acute", "absent", "reported_days")[:1]
     )
-    if earlier is None:
-        return None
-    days = earlier["reported_days"]
-    return {"slug": earlier["slug"], "acute_rescheduled": earlier["acute"] if days else None,
-            "average_staff_absent": round(earlier["absent"] / days, 1) if days else None}
 
 
 def _figure(value: float) -> str:

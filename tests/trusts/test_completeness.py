@@ -100,3 +100,28 @@ def test_missing_by_day_reads_every_day_in_a_fixed_number_of_queries(april, clos
     assert "RWE" not in codes[0] and "RWE" in codes[1]
     assert "RX1" in codes[1] and "RX1" not in codes[2]
     assert days[0].received == 1
+
+
+def test_the_sql_rule_of_who_owes_a_return_is_the_orm_rule(april) -> None:
+    """The raw queries (completeness_by_action, timeliness_by_area) state _active_on in SQL
+    (_active_on_sql); for every kind of opening, closing and status around a strike day, both pick
+    the same trusts."""
+    from trusts.selectors.completeness import _active_on, _active_on_sql
+
+    trusts = list(Trust.objects.order_by("pk")[:36])
+    kinds = [(open_date, close_date, status)
+             for open_date in (None, D11 - dt.timedelta(days=1), D12, D13)
+             for close_date in (None, D12, D13)
+             for status in (TrustStatus.ACTIVE, TrustStatus.CLOSED)]
+    for trust, (open_date, close_date, status) in zip(trusts, kinds, strict=False):
+        Trust.objects.filter(pk=trust.pk).update(open_date=open_date, close_date=close_date, status=status)
+    ids = [t.pk for t in trusts[:len(kinds)]]
+    rule, params = _active_on_sql("t", "%s::date")  # the date twice, then the rule's own parameter
+    for day in (D11, D12, D13, D14):
+        by_orm = set(Trust.objects.filter(_active_on(day), pk__in=ids).values_list("pk", flat=True))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT t.id FROM {Trust._meta.db_table} t WHERE {rule} AND t.id = ANY(%s)",  # noqa: S608
+                           [day, day, *params, ids])
+            by_sql = {pk for (pk,) in cursor.fetchall()}
+        assert by_sql == by_orm, day
+        assert 0 < len(by_orm) < len(ids), "the combinations owe on some days and not others"

@@ -17,18 +17,13 @@ from typing import Any, Protocol, TypeVar
 
 from django.db import connection
 from django.db.models import (
-    Count,
     Exists,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     TextChoices,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
 from trusts.dates import formatted
 from trusts.models import (
@@ -221,48 +216,57 @@ def completeness_by_day(action: IndustrialAction, trusts: QuerySet[Trust] | None
     return completeness_by_action([action], trusts, signed_off_only=signed_off_only).get(action.pk, [])
 
 
+def _active_on_sql(trust: str, date: str) -> tuple[str, list[Any]]:
+    """_active_on() in SQL, for the raw queries below: `trust` is the trusts table's alias and
+    `date` an SQL date expression. One text for both, so that the two cannot drift
+    (tests/trusts/test_completeness.py checks them against _active_on)."""
+    return (f"({trust}.open_date IS NULL OR {trust}.open_date <= {date}) "
+            f"AND ({trust}.close_date > {date} OR ({trust}.close_date IS NULL AND {trust}.status = %s))",
+            [TrustStatus.ACTIVE.value])
+
+
+def _scope_sql(trusts: QuerySet[Trust] | None, trust: str) -> tuple[str, list[Any]]:
+    """" AND <trust>.id IN (the scope's ids)" for a raw query, or nothing for all of England."""
+    if trusts is None:
+        return "", []
+    inner, params = trusts.order_by().values("pk").query.sql_with_params()
+    return f" AND {trust}.id IN ({inner})", list(params)
+
+
 def completeness_by_action(
     actions: Iterable[IndustrialAction], trusts: QuerySet[Trust] | None = None, *,
     signed_off_only: bool = False,
 ) -> dict[int, list[DayCompleteness]]:
     """completeness_by_day() of several actions in the same one query (a page listing actions
-    with their headlines' coverage), by action id."""
-    scope = trusts if trusts is not None else Trust.objects.all()
-    expected_sq = (
-        scope.filter(_active_on(OuterRef("date")))
-        .order_by().annotate(group=Value(1)).values("group")
-        .annotate(n=Count("pk")).values("n")
-    )
-    def received_sq(*, on_time: bool) -> Subquery:
-        returns = DailyReturn.objects.filter(
-            strike_day=OuterRef("pk"), status=ReturnStatus.SUBMITTED,
-            # The strike day's date (two levels out), not the return's: correlated on the return,
-            # PostgreSQL re-ran this subquery for every return of the day (quadratic in trusts);
-            # on the strike day it runs once per day as a semi-join (BENCHMARKS.md).
-            trust__in=scope.filter(_active_on(OuterRef(OuterRef("date")))).values("pk"),
-        )
-        if signed_off_only:
-            returns = returns.filter(signed_off_at__isnull=False)
-        if on_time:
-            returns = returns.filter(is_late=False)
-        return Subquery(returns.order_by().values("strike_day").annotate(n=Count("pk")).values("n"),
-                        output_field=IntegerField())
+    with their headlines' coverage), by action id.
 
-    rows = (
-        StrikeDay.objects.filter(action__in=[a.pk for a in actions])
-        .annotate(
-            expected=Coalesce(Subquery(expected_sq, output_field=IntegerField()), 0),
-            received=Coalesce(received_sq(on_time=False), 0),
-            on_time=Coalesce(received_sq(on_time=True), 0),
-        )
-        .order_by("action_id", "date")
-        .values("action_id", "date", "deadline", "expected", "received", "on_time")
+    Per strike day, the trusts in scope that owe a return (_active_on) and, in one lateral
+    subquery over the day's submitted returns, how many of those trusts sent one and how many on
+    time. Raw SQL, its text fixed for each scope: built through the ORM (three correlated
+    subqueries) it cost as much Python as the database's work (BENCHMARKS.md)."""
+    tables = {model: model._meta.db_table for model in (Trust, StrikeDay, DailyReturn)}
+    owed_sql, owed_params = _active_on_sql("t", "d.date")
+    scope_sql, scope_params = _scope_sql(trusts, "t")
+    signed_off = " AND r.signed_off_at IS NOT NULL" if signed_off_only else ""
+    sql = (
+        "SELECT d.action_id, d.date, d.deadline, "  # noqa: S608  # nosec B608 # fixed names; values are parameters
+        f"(SELECT COUNT(*) FROM {tables[Trust]} t WHERE {owed_sql}{scope_sql}), x.received, x.on_time "
+        f"FROM {tables[StrikeDay]} d CROSS JOIN LATERAL ("
+        "SELECT COUNT(*) AS received, COUNT(*) FILTER (WHERE NOT r.is_late) AS on_time "
+        f"FROM {tables[DailyReturn]} r JOIN {tables[Trust]} t ON t.id = r.trust_id "
+        f"WHERE r.strike_day_id = d.id AND r.status = %s{signed_off} AND {owed_sql}{scope_sql}) x "
+        "WHERE d.action_id = ANY(%s) ORDER BY d.action_id, d.date"
     )
+    params = [*owed_params, *scope_params, ReturnStatus.SUBMITTED.value, *owed_params, *scope_params,
+              [a.pk for a in actions]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     result: dict[int, list[DayCompleteness]] = {}
-    for r in rows:
-        result.setdefault(r["action_id"], []).append(DayCompleteness(
-            date=r["date"], deadline=r["deadline"], expected=r["expected"], received=r["received"],
-            missing=r["expected"] - r["received"], on_time=r["on_time"]))
+    for action_id, date, deadline, expected, received, on_time in rows:
+        result.setdefault(action_id, []).append(DayCompleteness(
+            date=date, deadline=deadline, expected=expected, received=received, missing=expected - received,
+            on_time=on_time))
     return result
 
 
@@ -417,8 +421,9 @@ def timeliness_by_area(action: IndustrialAction, levels: Iterable[str],
                        trusts: QuerySet[Trust] | None = None) -> dict[str, list[Timeliness]]:
     """timeliness() per each of `levels` ("trust", "icb", "region"), {level: rows}, in one grouped
     query whatever the number of levels: every (trust, strike day) a return is owed for (the
-    completeness rule of _active_on), left-joined to its submitted return, counted per trust; each
-    level asked for is the sum of its trusts' counts (every count is a sum). Rows are ordered by
+    completeness rule of _active_on), left-joined to its submitted return, counted per trust (per
+    ICB when no trust rows are asked for); each level asked for is the sum of those counts (every
+    count is a sum). Rows are ordered by
     region name, then name, as the database orders names.
 
     Raw SQL because the owed pairs are a join of trusts and strike days on the activity rule, which
@@ -431,33 +436,32 @@ def timeliness_by_area(action: IndustrialAction, levels: Iterable[str],
     columns = ", ".join(column for level in keyed for column in _TIMELINESS_KEYS[level])
     # Each level's name as the database orders it (its collation, as the old ORDER BY had it).
     ranks = ", ".join(f"DENSE_RANK() OVER (ORDER BY {_TIMELINESS_KEYS[level][1]})" for level in keyed)
-    scope_sql, scope_params = "", []
-    if trusts is not None:
-        inner, params = trusts.order_by().values("pk").query.sql_with_params()
-        scope_sql, scope_params = f" AND t.id IN ({inner})", list(params)
+    owed_sql, owed_params = _active_on_sql("t", "d.date")
+    scope_sql, scope_params = _scope_sql(trusts, "t")
+    # Counted per trust when trusts are asked for, else per ICB (42 groups rather than ~500: half
+    # the query's time); coarser levels are sums of these counts.
+    group = "t.id" if keyed[0] == "trust" else "t.icb_id"
     tables = {model: model._meta.db_table for model in (Trust, StrikeDay, DailyReturn, ICB, Region)}
     sql = (
         # Counted per trust id first (integer keys: cheap to group), then the ~500 rows joined to the
         # names of the levels asked for: grouping the owed pairs by the names cost twice as much.
         f"SELECT {columns}, {ranks}, o.expected, o.on_time, o.late FROM ("  # noqa: S608  # nosec B608 # fixed names; values are parameters
-        "SELECT t.id AS trust_id, COUNT(*) AS expected, "
-        "COALESCE(SUM(CASE WHEN r.id IS NOT NULL AND NOT r.is_late THEN 1 ELSE 0 END), 0) AS on_time, "
-        "COALESCE(SUM(CASE WHEN r.id IS NOT NULL AND r.is_late THEN 1 ELSE 0 END), 0) AS late "
+        f"SELECT {group} AS area_id, COUNT(*) AS expected, "
+        "COUNT(r.id) FILTER (WHERE NOT r.is_late) AS on_time, COUNT(r.id) FILTER (WHERE r.is_late) AS late "
         f"FROM {tables[Trust]} t "
-        f"JOIN {tables[StrikeDay]} d ON d.action_id = %s "
-        "AND (t.open_date IS NULL OR t.open_date <= d.date) "
-        "AND (t.close_date > d.date OR (t.close_date IS NULL AND t.status = %s)) "
+        f"JOIN {tables[StrikeDay]} d ON d.action_id = %s AND {owed_sql} "
         # r.action_id = d.action_id says no more than the strike day does, but lets PostgreSQL read the
         # action's returns once by their action index and hash them: joined on the strike day alone it
         # re-scanned each day's returns for every trust (534 -> 23 ms at 1M returns, BENCHMARKS.md).
         f"LEFT JOIN {tables[DailyReturn]} r ON r.trust_id = t.id AND r.strike_day_id = d.id "
         "AND r.action_id = d.action_id AND r.status = %s "
-        f"WHERE TRUE{scope_sql} GROUP BY t.id) o "
-        f"JOIN {tables[Trust]} t ON t.id = o.trust_id "
-        f"JOIN {tables[ICB]} i ON i.id = t.icb_id JOIN {tables[Region]} g ON g.id = i.region_id"
+        f"WHERE TRUE{scope_sql} GROUP BY {group}) o "
+        + (f"JOIN {tables[Trust]} t ON t.id = o.area_id JOIN {tables[ICB]} i ON i.id = t.icb_id "
+           if keyed[0] == "trust" else f"JOIN {tables[ICB]} i ON i.id = o.area_id ")
+        + f"JOIN {tables[Region]} g ON g.id = i.region_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [action.pk, TrustStatus.ACTIVE.value, ReturnStatus.SUBMITTED.value, *scope_params])
+        cursor.execute(sql, [action.pk, *owed_params, ReturnStatus.SUBMITTED.value, *scope_params])
         rows = cursor.fetchall()
     # Each row: (code, name) per keyed level, finest first; the rank of each level's name; then
     # expected, on time and late.
