@@ -159,6 +159,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Workers look for expired messages every 5 s (kombu's default is about every 100 s).
     "unacked_restore_interval": 5,
     "unacked_restore_throttle": 1,
+    # Redis down must not hold a request (below): connecting gives up after 2 s.
+    "socket_connect_timeout": 2,
 }
 # Three queues, so that no kind of work waits behind another: bulk campaign sends; transactional
 # email (subscription confirmations, notice emails, return reminders), small and expected at once;
@@ -188,7 +190,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's defaults (3 retries, 4 s connect timeout, and 20 retries in the Redis result backend:
 # about 19 s before the error page). Workers reconnect on their own loop and are not slowed by this.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+# (The broker's socket_connect_timeout is in CELERY_BROKER_TRANSPORT_OPTIONS above: one dict. A
+# second assignment here once replaced the visibility timeout with Redis's default hour.)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                                     "interval_max": 0.2}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2

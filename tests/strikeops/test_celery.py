@@ -77,3 +77,25 @@ def test_a_worker_finds_every_task_by_autodiscovery_alone() -> None:
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= registered
     assert {"notices.send_subscriber_email", "outbox.send", "outbox.recover", "strikeops.health"} <= registered
     assert settings.CELERY_IMPORTS == ["strikeops.tasks"]
+
+
+def test_the_broker_channel_has_the_recovery_settings_and_the_quick_connect_timeout() -> None:
+    """What kombu's Redis channel really gets, not what settings.py means: a second assignment of
+    CELERY_BROKER_TRANSPORT_OPTIONS once dropped the visibility timeout (Redis's default hour
+    instead of 40 s), so a dead worker's messages stayed away for an hour, not under a minute."""
+    from kombu.transport.redis import Channel
+
+    from strikeops.celery import app
+    from tests.conftest import redis_available, require_service
+
+    url = settings.TEST_REDIS_URL
+    require_service("Redis", redis_available(url), f"start redis-server or set TEST_REDIS_URL (tried {url})")
+    # The app's own connection settings, on the test Redis (the suite's broker is in memory).
+    with app.connection_for_write(url) as connection:
+        channel = connection.default_channel
+        assert isinstance(channel, Channel), "the broker is Redis"
+        assert channel.visibility_timeout == settings.CELERY_BROKER_VISIBILITY_TIMEOUT == 40
+        # Set on the channel from the transport options (newer than the kombu type stubs).
+        assert vars(channel).get("unacked_restore_interval") == 5
+        assert vars(channel).get("unacked_restore_throttle") == 1
+        assert (connection.transport_options or {}).get("socket_connect_timeout") == 2
