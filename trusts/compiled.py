@@ -46,6 +46,7 @@ class Shape:
 
 
 _shapes: dict[Hashable, Shape | None] = {}
+_UNLEARNED: Any = object()
 
 
 def _stand_in(index: int, value: Value) -> Value:
@@ -84,11 +85,12 @@ def sql_for(name: str, build: Callable[..., QuerySet[Any]], *values: Value) -> t
     """build(*values).query.sql_with_params(), with build run and compiled only the first time for
     this `name` and these values' types (see the module's docstring)."""
     key = (name, tuple(type(value) for value in values))
-    if key not in _shapes:
+    # One read of the dict (threads of a web process share it; another may clear it meanwhile).
+    shape = _shapes.get(key, _UNLEARNED)
+    if shape is _UNLEARNED:
         if len(_shapes) >= MAX_SHAPES:
             _shapes.clear()
-        _shapes[key] = _learn(build, values)
-    shape = _shapes[key]
+        shape = _shapes[key] = _learn(build, values)
     if shape is None:
         sql, params = build(*values).query.sql_with_params()
         return sql, list(params)

@@ -97,3 +97,13 @@ def test_booleans_and_none_are_never_stood_in_for() -> None:
     sql_for("test.flag", build, True)
     sql_for("test.flag", build, False)
     assert build.calls == 2, "compiled each time: a boolean can change the text"
+
+
+def test_the_shapes_kept_are_bounded_and_a_cleared_shape_is_learned_again(monkeypatch) -> None:
+    monkeypatch.setattr(compiled, "MAX_SHAPES", 2)
+    for count in (1, 2, 3):
+        dates = (D11, D12, D13)[:count]
+        sql, params = per_day_returns(7, *dates).query.sql_with_params()
+        assert sql_for("test.per_day", per_day_returns, 7, *dates) == (sql, list(params))
+        assert len(compiled._shapes) <= 2
+    assert ("test.per_day", (int, dt.date, dt.date, dt.date)) in compiled._shapes
