@@ -23,6 +23,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -95,6 +96,18 @@ def sql_for(name: str, build: Callable[..., QuerySet[Any]], *values: Value) -> t
         sql, params = build(*values).query.sql_with_params()
         return sql, list(params)
     return shape.sql, shape.params(values)
+
+
+def rows_for(name: str, build: Callable[..., QuerySet[Any]], *values: Value,
+             using: str = "default") -> tuple[dict[str, int], list[tuple[Any, ...]]]:
+    """fetch() of sql_for(): the rows of build(*values), compiled once per shape. A query the ORM
+    knows to match nothing (`pk__in` of no ids) has no rows, as the ORM would answer, rather than
+    its EmptyResultSet."""
+    try:
+        sql, params = sql_for(name, build, *values)
+    except EmptyResultSet:
+        return {}, []
+    return fetch(sql, params, using)
 
 
 def fetch(sql: str, params: Sequence[Any], using: str = "default") -> tuple[dict[str, int], list[tuple[Any, ...]]]:

@@ -33,7 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 
 from reports.models import ReturnRollup
-from trusts.compiled import fetch, sql_for
+from trusts.compiled import fetch, rows_for
 from trusts.dates import date_span, days_list
 from trusts.figures import ACUTE, DAY_METRICS, RESCHEDULED_METRICS, aggregate, aggregates
 from trusts.models import (
@@ -298,7 +298,7 @@ def daily_figures(
     rows: Iterable[Mapping[str, Any]]
     if trusts is None and not signed_off_only:
         # England's, from the rollups: compiled once per number of actions (trusts.compiled).
-        columns, national = fetch(*sql_for("daily_figures.national", _national_days, *action_ids))
+        columns, national = rows_for("daily_figures.national", _national_days, *action_ids)
         rows = ({name: row[index] for name, index in columns.items()} for row in national)
     else:
         rows = (
@@ -498,22 +498,21 @@ def action_tables(
     """
     dates = sorted(dates)  # peak_of picks the earliest day on a tie
     scope = trusts if trusts is not None else Trust.objects.all()
-    names = ["pk", "ods_code", "name", "trust_type", "open_date", "close_date", "status", "icb__code", "icb__name",
-             "icb__region__code", "icb__region__name"]
+    names = ("pk", "ods_code", "name", "trust_type", "open_date", "close_date", "status", "icb__code", "icb__name",
+             "icb__region__code", "icb__region__name")
     in_scope = scope.order_by("name")
     if listed is not None:
         in_scope = in_scope.annotate(listed=Case(When(pk__in=listed.values("pk"), then=Value(True)),
                                                  default=Value(False), output_field=BooleanField()))
-        names.append("listed")
     # The rows as the driver gives them (ids, text, dates and booleans: trusts.compiled.fetch).
-    trusts_query = in_scope.values(*names)
+    trusts_query = in_scope.values(*names, *(("listed",) if listed is not None else ()))
     sql, params = trusts_query.query.sql_with_params()
     trust_columns, trust_list = fetch(sql, params, trusts_query.db)
     read = itemgetter(*(trust_columns[name] for name in names))
+    listed_at = trust_columns.get("listed")
     # England's is compiled once per number of strike days (trusts.compiled); a scope's each time.
-    columns, grouped = fetch(*(sql_for("action_tables.by_trust", _returns_by_trust, action.pk, *dates)
-                               if trusts is None else
-                               _returns_by_trust(action.pk, *dates, trusts=trusts).query.sql_with_params()))
+    columns, grouped = (rows_for("action_tables.by_trust", _returns_by_trust, action.pk, *dates) if trusts is None
+                        else fetch(*_returns_by_trust(action.pk, *dates, trusts=trusts).query.sql_with_params()))
     # Each trust's figures as one tuple: the sums, then staff absent per strike day, then returns
     # per strike day. Every one is a sum, so an area's tuple is its members' tuples added up.
     days = len(dates)
@@ -543,7 +542,7 @@ def action_tables(
     trust_rows = []
     for values in trust_list:
         pk, ods_code, name, trust_type, open_date, close_date, status, icb_code, icb_name, region_code, region_name = (
-            read(values)[:11])
+            read(values))
         if icb_code not in short_icb_names:
             short_icb_names[icb_code] = _short_icb_name(icb_name)
         sent = by_trust.get(pk)
@@ -552,7 +551,7 @@ def action_tables(
             if icb_code not in icb_rows:
                 icb_rows[icb_code] = AreaFigures(code=icb_code, name=short_icb_names[icb_code],
                                                  region_code=region_code, region_name=region_name)
-        if listed is not None and not values[trust_columns["listed"]]:
+        if listed_at is not None and not values[listed_at]:
             continue
         # report_trusts(): every trust that owed a return during the action, and any that sent one.
         if sent is None and not (action.first_day and action.last_day and active_between(
@@ -916,7 +915,7 @@ def previous_action(action: IndustrialAction) -> dict[str, Any] | None:
     if action.first_day is None:
         return None
     # Compiled once (trusts.compiled); read raw, so the rollups' sums come as Decimal: int().
-    _, found = fetch(*sql_for("previous_action", _previous_action, action.staff_group, action.first_day))
+    _, found = rows_for("previous_action", _previous_action, action.staff_group, action.first_day)
     if not found:
         return None
     slug, acute, absent, days = found[0]

@@ -107,3 +107,19 @@ def test_the_shapes_kept_are_bounded_and_a_cleared_shape_is_learned_again(monkey
         assert sql_for("test.per_day", per_day_returns, 7, *dates) == (sql, list(params))
         assert len(compiled._shapes) <= 2
     assert ("test.per_day", (int, dt.date, dt.date, dt.date)) in compiled._shapes
+
+
+def test_a_query_that_matches_nothing_has_no_rows_as_through_the_orm() -> None:
+    """`pk__in` of no ids: the ORM answers no rows without asking the database (EmptyResultSet);
+    so does rows_for, and the selectors built on it (a dashboard before any action is recorded)."""
+    from reports.selectors.reports import daily_figures
+    from trusts.compiled import rows_for
+    from trusts.selectors.completeness import completeness_by_action
+
+    def by_ids(*ids: int) -> QuerySet[Any]:
+        return Trust.objects.filter(pk__in=ids).values("pk")
+
+    assert rows_for("test.by_ids", by_ids) == ({}, [])
+    assert list(by_ids()) == []
+    assert daily_figures([]) == {}
+    assert completeness_by_action([]) == {}
